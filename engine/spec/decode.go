@@ -1,0 +1,204 @@
+package spec
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"strconv"
+	"strings"
+)
+
+// strictObject marks types that decode themselves (json.Unmarshaler) but whose object form must
+// still carry only the keys named by their struct tags, so unknown keys are reported with a path.
+type strictObject interface{ strictObject() }
+
+var (
+	unmarshalerType   = reflect.TypeFor[json.Unmarshaler]()
+	strictObjectType  = reflect.TypeFor[strictObject]()
+	rawMessageType    = reflect.TypeFor[json.RawMessage]()
+	emptyInterfaceTyp = reflect.TypeFor[any]()
+)
+
+// decodeStrict decodes raw into v after checking, field by field, that every key is known and
+// every value has the right shape; the first problem comes back as a FieldError naming its JSON
+// path (ioConfig.taskDuration: "PTX" is not an ISO-8601 period). encoding/json alone would
+// either ignore unknown keys or report them without a path.
+func decodeStrict(raw []byte, v any, path string) error {
+	if err := check(reflect.TypeOf(v).Elem(), raw, path); err != nil {
+		return err
+	}
+	if err := json.Unmarshal(raw, v); err != nil {
+		return fieldErr(path, err.Error())
+	}
+	return nil
+}
+
+func check(t reflect.Type, raw []byte, path string) error {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil
+	}
+	if t == rawMessageType || t == emptyInterfaceTyp {
+		return nil
+	}
+	custom := reflect.PointerTo(t).Implements(unmarshalerType)
+	if custom {
+		v := reflect.New(t)
+		if err := v.Interface().(json.Unmarshaler).UnmarshalJSON(raw); err != nil {
+			var fe *FieldError
+			if asFieldError(err, &fe) {
+				return fieldErr(join(path, fe.Path), fe.Msg)
+			}
+			return fieldErr(path, err.Error())
+		}
+		if !reflect.PointerTo(t).Implements(strictObjectType) || raw[0] != '{' {
+			return nil
+		}
+	}
+	switch t.Kind() {
+	case reflect.Pointer:
+		return check(t.Elem(), raw, path)
+	case reflect.Struct:
+		if raw[0] != '{' {
+			if custom {
+				return nil
+			}
+			return fieldErr(path, "must be a JSON object")
+		}
+		var obj map[string]json.RawMessage
+		if err := json.Unmarshal(raw, &obj); err != nil {
+			return fieldErr(path, "must be a JSON object")
+		}
+		fields := jsonFields(t)
+		for _, k := range sortedKeys(obj) {
+			f, ok := fields[k]
+			if !ok {
+				return fieldErr(join(path, k), "unknown field")
+			}
+			if err := check(f.Type, obj[k], join(path, k)); err != nil {
+				return err
+			}
+		}
+		return nil
+	case reflect.Slice:
+		if t.Elem().Kind() == reflect.Uint8 {
+			break
+		}
+		if raw[0] != '[' {
+			return fieldErr(path, "must be a JSON array")
+		}
+		var items []json.RawMessage
+		if err := json.Unmarshal(raw, &items); err != nil {
+			return fieldErr(path, "must be a JSON array")
+		}
+		for i, it := range items {
+			if err := check(t.Elem(), it, path+"["+strconv.Itoa(i)+"]"); err != nil {
+				return err
+			}
+		}
+		return nil
+	case reflect.Map:
+		if raw[0] != '{' {
+			return fieldErr(path, "must be a JSON object")
+		}
+		var obj map[string]json.RawMessage
+		if err := json.Unmarshal(raw, &obj); err != nil {
+			return fieldErr(path, "must be a JSON object")
+		}
+		for _, k := range sortedKeys(obj) {
+			if err := check(t.Elem(), obj[k], join(path, k)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if custom {
+		return nil
+	}
+	// A leaf: try it, and name the expected shape on failure.
+	if err := json.Unmarshal(raw, reflect.New(t).Interface()); err != nil {
+		return fieldErr(path, "must be "+kindName(t))
+	}
+	return nil
+}
+
+func kindName(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Bool:
+		return "true or false"
+	case reflect.String:
+		return "a string"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "an integer"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	}
+	return "a " + t.Kind().String()
+}
+
+// jsonFields maps JSON keys to struct fields, following embedded structs.
+func jsonFields(t reflect.Type) map[string]reflect.StructField {
+	out := map[string]reflect.StructField{}
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		tag := f.Tag.Get("json")
+		name, _, _ := strings.Cut(tag, ",")
+		if name == "-" {
+			continue
+		}
+		if f.Anonymous && name == "" {
+			ft := f.Type
+			if ft.Kind() == reflect.Pointer {
+				ft = ft.Elem()
+			}
+			for k, v := range jsonFields(ft) {
+				out[k] = v
+			}
+			continue
+		}
+		if !f.IsExported() {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		out[name] = f
+	}
+	return out
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	// Small maps; insertion sort keeps this dependency-free and deterministic.
+	for i := 1; i < len(keys); i++ {
+		for j := i; j > 0 && keys[j] < keys[j-1]; j-- {
+			keys[j], keys[j-1] = keys[j-1], keys[j]
+		}
+	}
+	return keys
+}
+
+func asFieldError(err error, target **FieldError) bool {
+	fe, ok := err.(*FieldError)
+	if ok {
+		*target = fe
+	}
+	return ok
+}
+
+// describe renders a JSON value briefly for messages.
+func describe(v any) string {
+	b, _ := json.Marshal(v)
+	s := string(b)
+	if len(s) > 60 {
+		s = s[:57] + "..."
+	}
+	return s
+}
+
+var _ = fmt.Sprintf

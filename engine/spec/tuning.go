@@ -1,0 +1,128 @@
+package spec
+
+import (
+	"encoding/json"
+	"math"
+)
+
+// TuningConfig is KafkaSupervisorTuningConfig (and the task's KafkaIndexTaskTuningConfig).
+// Numeric fields hold Druid's defaults after Decode.
+type TuningConfig struct {
+	Type                                string               `json:"type"`
+	AppendableIndexSpec                 *AppendableIndexSpec `json:"appendableIndexSpec"`
+	MaxRowsInMemory                     int64                `json:"maxRowsInMemory"`
+	MaxBytesInMemory                    int64                `json:"maxBytesInMemory"`
+	SkipBytesInMemoryOverheadCheck      bool                 `json:"skipBytesInMemoryOverheadCheck"`
+	MaxRowsPerSegment                   int64                `json:"maxRowsPerSegment"`
+	MaxTotalRows                        *int64               `json:"maxTotalRows"`
+	IntermediatePersistPeriod           Period               `json:"intermediatePersistPeriod"`
+	MaxPendingPersists                  int                  `json:"maxPendingPersists"`
+	IndexSpec                           *IndexSpec           `json:"indexSpec"`
+	IndexSpecForIntermediatePersists    *IndexSpec           `json:"indexSpecForIntermediatePersists"`
+	ReportParseExceptions               bool                 `json:"reportParseExceptions"`
+	HandoffConditionTimeout             int64                `json:"handoffConditionTimeout"`
+	ResetOffsetAutomatically            bool                 `json:"resetOffsetAutomatically"`
+	SegmentWriteOutMediumFactory        *WriteOutMedium      `json:"segmentWriteOutMediumFactory"`
+	WorkerThreads                       *int                 `json:"workerThreads"`
+	ChatThreads                         *int                 `json:"chatThreads"`
+	ChatRetries                         int64                `json:"chatRetries"`
+	HTTPTimeout                         Period               `json:"httpTimeout"`
+	ShutdownTimeout                     Period               `json:"shutdownTimeout"`
+	OffsetFetchPeriod                   Period               `json:"offsetFetchPeriod"`
+	IntermediateHandoffPeriod           Period               `json:"intermediateHandoffPeriod"`
+	LogParseExceptions                  bool                 `json:"logParseExceptions"`
+	MaxParseExceptions                  int64                `json:"maxParseExceptions"`
+	MaxSavedParseExceptions             int64                `json:"maxSavedParseExceptions"`
+	SkipSequenceNumberAvailabilityCheck bool                 `json:"skipSequenceNumberAvailabilityCheck"`
+	RepartitionTransitionDuration       Period               `json:"repartitionTransitionDuration"`
+	NumPersistThreads                   int                  `json:"numPersistThreads"`
+	ChatAsync                           bool                 `json:"chatAsync"`
+	// MaxColumnsToMerge and friends Druid also accepts are not meaningful here and are rejected.
+}
+
+// AppendableIndexSpec is tuningConfig.appendableIndexSpec.
+type AppendableIndexSpec struct {
+	Type                    string `json:"type"`
+	PreserveExistingMetrics bool   `json:"preserveExistingMetrics"`
+}
+
+// WriteOutMedium is tuningConfig.segmentWriteOutMediumFactory.
+type WriteOutMedium struct {
+	Type string `json:"type"`
+}
+
+// IndexSpec says how segment columns are encoded.
+type IndexSpec struct {
+	Bitmap                   *BitmapSpec     `json:"bitmap,omitempty"`
+	DimensionCompression     string          `json:"dimensionCompression,omitempty"`
+	StringDictionaryEncoding json.RawMessage `json:"stringDictionaryEncoding,omitempty"`
+	MetricCompression        string          `json:"metricCompression,omitempty"`
+	LongEncoding             string          `json:"longEncoding,omitempty"`
+	JSONCompression          string          `json:"jsonCompression,omitempty"`
+	ComplexMetricCompression string          `json:"complexMetricCompression,omitempty"`
+}
+
+// BitmapSpec is indexSpec.bitmap.
+type BitmapSpec struct {
+	Type                       string `json:"type"`
+	CompressRunOnSerialization *bool  `json:"compressRunOnSerialization,omitempty"`
+}
+
+// DefaultTuningConfig returns KafkaSupervisorTuningConfig's defaults as Druid echoes them.
+func DefaultTuningConfig() TuningConfig {
+	return TuningConfig{
+		Type:                          "kafka",
+		AppendableIndexSpec:           &AppendableIndexSpec{Type: "onheap"},
+		MaxRowsInMemory:               150000,
+		MaxRowsPerSegment:             5000000,
+		IntermediatePersistPeriod:     MustPeriod("PT10M"),
+		HandoffConditionTimeout:       900000,
+		ChatRetries:                   8,
+		HTTPTimeout:                   MustPeriod("PT10S"),
+		ShutdownTimeout:               MustPeriod("PT80S"),
+		OffsetFetchPeriod:             MustPeriod("PT30S"),
+		IntermediateHandoffPeriod:     MustPeriod("P2147483647D"),
+		MaxParseExceptions:            math.MaxInt32,
+		RepartitionTransitionDuration: MustPeriod("PT120S"),
+		NumPersistThreads:             1,
+		ChatAsync:                     true,
+	}
+}
+
+// DefaultMaxTotalRows is the effective maxTotalRows when unset.
+const DefaultMaxTotalRows = 20000000
+
+// EffectiveMaxTotalRows returns maxTotalRows or its default.
+func (t *TuningConfig) EffectiveMaxTotalRows() int64 {
+	if t.MaxTotalRows == nil {
+		return DefaultMaxTotalRows
+	}
+	return *t.MaxTotalRows
+}
+
+// EffectiveParseExceptionLimits applies the deprecated reportParseExceptions override.
+func (t *TuningConfig) EffectiveParseExceptionLimits() (maxParse, maxSaved int64) {
+	if t.ReportParseExceptions {
+		return 0, min(t.MaxSavedParseExceptions, 1)
+	}
+	return t.MaxParseExceptions, t.MaxSavedParseExceptions
+}
+
+// normalizeIndexSpec fills defaults (roaring, lz4, lz4, longs) and lower-cases the names.
+func normalizeIndexSpec(s *IndexSpec) *IndexSpec {
+	if s == nil {
+		s = &IndexSpec{}
+	}
+	out := *s
+	if out.Bitmap == nil {
+		out.Bitmap = &BitmapSpec{Type: "roaring"}
+	} else {
+		b := *out.Bitmap
+		b.Type = lower(b.Type)
+		out.Bitmap = &b
+	}
+	out.DimensionCompression = defaultLower(out.DimensionCompression, "lz4")
+	out.MetricCompression = defaultLower(out.MetricCompression, "lz4")
+	out.LongEncoding = defaultLower(out.LongEncoding, "longs")
+	return &out
+}
