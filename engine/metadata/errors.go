@@ -1,0 +1,93 @@
+package metadata
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// ErrNotFound is returned when the requested row does not exist: no
+// supervisor history for an id, no committed offsets for a supervisor, no
+// task with that id. Callers test for it with errors.Is.
+var ErrNotFound = errors.New("metadata: not found")
+
+// ErrConflict is returned when a write collides with existing rows: a segment
+// id or task id that is already stored, or a concurrent update of the same
+// datasource metadata row. Callers test for it with errors.Is; IsRetryable
+// tells the two cases apart.
+var ErrConflict = errors.New("metadata: conflict")
+
+// ErrConcurrentUpdate is returned by Publish when the stored datasource
+// metadata changed between reading it and writing the new offsets (Druid's
+// compare-and-swap on commit_metadata_sha1 updated 0 rows). It wraps
+// ErrConflict and is retryable: the publisher should re-read and try again.
+var ErrConcurrentUpdate = fmt.Errorf("%w: datasource metadata changed concurrently", ErrConflict)
+
+// OffsetMismatchError is returned by Publish when the publisher's start
+// offsets do not match the committed offsets, so the transaction would leave
+// a gap or an overlap. Nothing is written when it is returned. Match it with
+// errors.As.
+//
+// It mirrors the two failures of Druid's
+// IndexerSQLMetadataStorageCoordinator.updateDataSourceMetadataWithHandle:
+// when some shared partition's start is ahead of what is stored, the previous
+// publish has probably not committed yet and the publish may be retried
+// (Retryable); when the stored offsets are already beyond the start, a replica
+// or an operator got there first and retrying cannot help.
+type OffsetMismatchError struct {
+	// SupervisorID is the datasource metadata key (the supervisor id).
+	SupervisorID string
+	// Expected is what the publisher claimed as its start offsets.
+	Expected DataSourceMetadata
+	// Actual is what is stored.
+	Actual DataSourceMetadata
+	// Retryable is true when some shared partition's start is ahead of the
+	// stored offset.
+	Retryable bool
+}
+
+// Error implements error.
+func (e *OffsetMismatchError) Error() string {
+	kind := "stored offsets are ahead of start"
+	if e.Retryable {
+		kind = "start is ahead of stored offsets, previous publish may still be in progress"
+	}
+	return fmt.Sprintf("metadata: offsets of supervisor %s do not match (%s): start %s, stored %s",
+		e.SupervisorID, kind, formatOffsets(e.Expected), formatOffsets(e.Actual))
+}
+
+func formatOffsets(md DataSourceMetadata) string {
+	var b strings.Builder
+	b.WriteString(md.Stream)
+	b.WriteString("{")
+	for i, p := range slices.Sorted(maps.Keys(md.Offsets)) {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		b.WriteString(strconv.Itoa(int(p)))
+		b.WriteString(":")
+		b.WriteString(strconv.FormatInt(md.Offsets[p], 10))
+	}
+	b.WriteString("}")
+	return b.String()
+}
+
+// IsRetryable reports whether a Store error is transient, so that repeating
+// the same call later may succeed. It is the one place this package decides
+// retryability:
+//
+//   - *OffsetMismatchError: as its Retryable field says (start ahead of the
+//     stored offsets means the previous generation has not committed yet).
+//   - ErrConcurrentUpdate: the compare-and-swap lost a race; re-reading is
+//     enough.
+//   - any other ErrConflict (duplicate segment or task id), ErrNotFound and
+//     everything else: not retryable, repeating the call gives the same answer.
+func IsRetryable(err error) bool {
+	if mm, ok := errors.AsType[*OffsetMismatchError](err); ok {
+		return mm.Retryable
+	}
+	return errors.Is(err, ErrConcurrentUpdate)
+}

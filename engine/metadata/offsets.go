@@ -1,0 +1,190 @@
+package metadata
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+)
+
+// DataSourceMetadata is the committed Kafka position of one supervisor: for
+// each partition of Stream, the next offset to read (an exclusive end
+// offset). It is Druid's KafkaDataSourceMetadata wrapping
+// SeekableStreamEndSequenceNumbers, and its JSON form is exactly what Druid
+// stores in druid_dataSource.commit_metadata_payload.
+//
+// Offsets may be nil for an empty position. Methods never modify their
+// receiver or argument.
+type DataSourceMetadata struct {
+	// Stream is the Kafka topic.
+	Stream string
+	// Offsets maps partition to offset.
+	Offsets map[int32]int64
+}
+
+// Plus returns m with other's offsets laid over it: partitions in other take
+// other's offset, partitions only in m are kept. If the streams differ, other
+// replaces m entirely, as in Druid's SeekableStreamEndSequenceNumbers.plus.
+func (m DataSourceMetadata) Plus(other DataSourceMetadata) DataSourceMetadata {
+	if m.Stream != other.Stream {
+		return other.Clone()
+	}
+	out := m.Clone()
+	if out.Offsets == nil && len(other.Offsets) > 0 {
+		out.Offsets = make(map[int32]int64, len(other.Offsets))
+	}
+	maps.Copy(out.Offsets, other.Offsets)
+	return out
+}
+
+// Minus returns m without the partitions present in other. If the streams
+// differ, m is returned unchanged, as in Druid's
+// SeekableStreamEndSequenceNumbers.minus.
+func (m DataSourceMetadata) Minus(other DataSourceMetadata) DataSourceMetadata {
+	out := m.Clone()
+	if m.Stream != other.Stream {
+		return out
+	}
+	for p := range other.Offsets {
+		delete(out.Offsets, p)
+	}
+	return out
+}
+
+// Matches reports whether m and other agree: the same stream and equal
+// offsets on every partition present in both. Partitions present on one side
+// only are ignored. This is Druid's DataSourceMetadata.matches
+// (a.plus(b) equals b.plus(a)), the check Publish applies to start offsets.
+func (m DataSourceMetadata) Matches(other DataSourceMetadata) bool {
+	if m.Stream != other.Stream {
+		return false
+	}
+	for p, off := range m.Offsets {
+		if o, ok := other.Offsets[p]; ok && o != off {
+			return false
+		}
+	}
+	return true
+}
+
+// Clone returns a deep copy of m.
+func (m DataSourceMetadata) Clone() DataSourceMetadata {
+	return DataSourceMetadata{Stream: m.Stream, Offsets: maps.Clone(m.Offsets)}
+}
+
+// Equal reports whether m and other have the same stream and exactly the same
+// partitions and offsets. A nil and an empty Offsets map are equal.
+func (m DataSourceMetadata) Equal(other DataSourceMetadata) bool {
+	return m.Stream == other.Stream && maps.Equal(m.Offsets, other.Offsets)
+}
+
+// Sequence-number form names of Druid's SeekableStreamSequenceNumbers
+// subtypes ("partitions.type" in the stored JSON).
+const (
+	sequenceTypeEnd   = "end"
+	sequenceTypeStart = "start"
+)
+
+// dataSourceMetadataType is the Druid DataSourceMetadata subtype name for
+// Kafka.
+const dataSourceMetadataType = "kafka"
+
+// MarshalJSON writes m in the shape Druid stores:
+//
+//	{"type":"kafka","partitions":{"type":"end","stream":"t","topic":"t",
+//	  "partitionSequenceNumberMap":{"0":230985},"partitionOffsetMap":{"0":230985}}}
+//
+// topic and partitionOffsetMap are Druid's backward-compatibility aliases,
+// written alongside. Partition keys are strings in ascending numeric order.
+func (m DataSourceMetadata) MarshalJSON() ([]byte, error) {
+	var offs bytes.Buffer
+	offs.WriteByte('{')
+	for i, p := range slices.Sorted(maps.Keys(m.Offsets)) {
+		if i > 0 {
+			offs.WriteByte(',')
+		}
+		offs.WriteByte('"')
+		offs.WriteString(strconv.FormatInt(int64(p), 10))
+		offs.WriteString(`":`)
+		offs.WriteString(strconv.FormatInt(m.Offsets[p], 10))
+	}
+	offs.WriteByte('}')
+	stream, err := json.Marshal(m.Stream)
+	if err != nil {
+		return nil, fmt.Errorf("marshal stream: %w", err)
+	}
+	var b bytes.Buffer
+	b.WriteString(`{"type":"kafka","partitions":{"type":"end","stream":`)
+	b.Write(stream)
+	b.WriteString(`,"topic":`)
+	b.Write(stream)
+	b.WriteString(`,"partitionSequenceNumberMap":`)
+	b.Write(offs.Bytes())
+	b.WriteString(`,"partitionOffsetMap":`)
+	b.Write(offs.Bytes())
+	b.WriteString(`}}`)
+	return b.Bytes(), nil
+}
+
+// wireDataSourceMetadata is the accepted input shape of DataSourceMetadata.
+type wireDataSourceMetadata struct {
+	Type       string `json:"type"`
+	Partitions *struct {
+		Type                       string           `json:"type"`
+		Stream                     *string          `json:"stream"`
+		Topic                      *string          `json:"topic"`
+		PartitionSequenceNumberMap map[string]int64 `json:"partitionSequenceNumberMap"`
+		PartitionOffsetMap         map[string]int64 `json:"partitionOffsetMap"`
+	} `json:"partitions"`
+}
+
+// UnmarshalJSON accepts Druid's stored shape (see MarshalJSON) and its
+// aliases: topic for stream, partitionOffsetMap for
+// partitionSequenceNumberMap, and a missing partitions.type meaning "end".
+// Both start and end forms are accepted (a start form's
+// exclusivePartitions are ignored); any other partitions.type or a top-level
+// type other than "kafka" is an error.
+func (m *DataSourceMetadata) UnmarshalJSON(data []byte) error {
+	var w wireDataSourceMetadata
+	if err := json.Unmarshal(data, &w); err != nil {
+		return fmt.Errorf("decode kafka datasource metadata: %w", err)
+	}
+	if w.Type != "" && w.Type != dataSourceMetadataType {
+		return fmt.Errorf("decode kafka datasource metadata: type %q: must be %q", w.Type, dataSourceMetadataType)
+	}
+	if w.Partitions == nil {
+		return fmt.Errorf("decode kafka datasource metadata: partitions: missing")
+	}
+	p := w.Partitions
+	switch p.Type {
+	case "", sequenceTypeEnd, sequenceTypeStart:
+	default:
+		return fmt.Errorf("decode kafka datasource metadata: partitions.type %q: must be %q or %q",
+			p.Type, sequenceTypeStart, sequenceTypeEnd)
+	}
+	var out DataSourceMetadata
+	switch {
+	case p.Stream != nil:
+		out.Stream = *p.Stream
+	case p.Topic != nil:
+		out.Stream = *p.Topic
+	}
+	raw := p.PartitionSequenceNumberMap
+	if raw == nil {
+		raw = p.PartitionOffsetMap
+	}
+	if raw != nil {
+		out.Offsets = make(map[int32]int64, len(raw))
+	}
+	for k, v := range raw {
+		part, err := strconv.ParseInt(k, 10, 32)
+		if err != nil {
+			return fmt.Errorf("decode kafka datasource metadata: partition %q: not a partition number", k)
+		}
+		out.Offsets[int32(part)] = v
+	}
+	*m = out
+	return nil
+}
