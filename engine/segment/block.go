@@ -1,0 +1,433 @@
+package segment
+
+import (
+	"encoding/binary"
+	"math"
+	"math/bits"
+
+	"github.com/pierrec/lz4/v4"
+)
+
+// A blocked part is a run of values split into blocks of about 64 KiB of
+// uncompressed values (see docs/segment-format.md, "Blocked part"):
+//
+//	kind <1b> | numValues <uvarint> | numBlocks <uvarint>
+//	numBlocks × ( values <uvarint> | storedLen <uvarint> )
+//	numBlocks × ( compression <1b> | encoding <1b> | body )
+//
+// The block index lets a reader find block i without decoding the others.
+
+// minSavings: LZ4 output is kept only when it is smaller than this fraction of
+// the encoded block (VictoriaMetrics keeps raw bytes when compression saves
+// less than about a tenth).
+const minSavingsNum, minSavingsDen = 9, 10
+
+// partWriter encodes blocked parts. It is reused across parts and columns so
+// its scratch buffers are allocated once.
+type partWriter struct {
+	comp   compression
+	auto   bool // longEncoding=auto
+	lz     lz4.Compressor
+	index  []byte
+	blocks []byte
+	raw    []byte
+	zbuf   []byte
+	u64    []uint64
+}
+
+// beginPart resets the per-part buffers.
+func (pw *partWriter) beginPart() {
+	pw.index = pw.index[:0]
+	pw.blocks = pw.blocks[:0]
+}
+
+// endPart appends the part header, index and blocks to dst.
+func (pw *partWriter) endPart(dst []byte, kind partKind, numValues, numBlocks int) []byte {
+	dst = append(dst, byte(kind))
+	dst = appendUvarint(dst, uint64(numValues))
+	dst = appendUvarint(dst, uint64(numBlocks))
+	dst = append(dst, pw.index...)
+	return append(dst, pw.blocks...)
+}
+
+// addBlock compresses pw.raw (encoded with enc) into pw.blocks and records
+// the block in the index.
+func (pw *partWriter) addBlock(values int, enc encoding) {
+	start := len(pw.blocks)
+	stored := false
+	if pw.comp == compLZ4 && len(pw.raw) > 0 {
+		bound := lz4.CompressBlockBound(len(pw.raw))
+		if cap(pw.zbuf) < bound {
+			pw.zbuf = make([]byte, bound)
+		}
+		n, err := pw.lz.CompressBlock(pw.raw, pw.zbuf[:bound])
+		if err == nil && n > 0 && (n+uvarintLen(uint64(len(pw.raw))))*minSavingsDen < len(pw.raw)*minSavingsNum {
+			pw.blocks = append(pw.blocks, byte(compLZ4), byte(enc))
+			pw.blocks = appendUvarint(pw.blocks, uint64(len(pw.raw)))
+			pw.blocks = append(pw.blocks, pw.zbuf[:n]...)
+			stored = true
+		}
+	}
+	if !stored {
+		pw.blocks = append(pw.blocks, byte(compNone), byte(enc))
+		pw.blocks = append(pw.blocks, pw.raw...)
+	}
+	pw.index = appendUvarint(pw.index, uint64(values))
+	pw.index = appendUvarint(pw.index, uint64(len(pw.blocks)-start))
+}
+
+func uvarintLen(v uint64) int { return (bits.Len64(v|1) + 6) / 7 }
+
+// appendLongsPart appends a long part. With auto encoding each block takes
+// the smallest of constant, frame-of-reference and raw.
+func (pw *partWriter) appendLongsPart(dst []byte, v []int64) []byte {
+	pw.beginPart()
+	per := partLongs.valuesPerBlock()
+	nb := 0
+	for off := 0; off < len(v); off += per {
+		blk := v[off:min(off+per, len(v))]
+		enc := encRaw
+		pw.raw = pw.raw[:0]
+		if pw.auto {
+			enc, pw.raw = pw.appendAutoLongs(pw.raw, blk)
+		} else {
+			pw.raw = appendLongs(pw.raw, blk)
+		}
+		pw.addBlock(len(blk), enc)
+		nb++
+	}
+	return pw.endPart(dst, partLongs, len(v), nb)
+}
+
+// appendAutoLongs encodes blk with the cheapest long encoding and returns it.
+func (pw *partWriter) appendAutoLongs(dst []byte, blk []int64) (encoding, []byte) {
+	lo, hi := blk[0], blk[0]
+	for _, x := range blk[1:] {
+		lo, hi = min(lo, x), max(hi, x)
+	}
+	if lo == hi {
+		return encConstant, appendU64(dst, uint64(lo))
+	}
+	w := uint(bits.Len64(uint64(hi) - uint64(lo)))
+	forLen := 9 + (len(blk)*int(w)+7)/8
+	if forLen >= 8*len(blk) {
+		return encRaw, appendLongs(dst, blk)
+	}
+	pw.u64 = pw.u64[:0]
+	for _, x := range blk {
+		pw.u64 = append(pw.u64, uint64(x)-uint64(lo))
+	}
+	dst = appendU64(dst, uint64(lo))
+	dst = append(dst, byte(w))
+	return encFOR, appendBits(dst, pw.u64, w)
+}
+
+func (pw *partWriter) appendFloatsPart(dst []byte, v []float32) []byte {
+	pw.beginPart()
+	per := partFloats.valuesPerBlock()
+	nb := 0
+	for off := 0; off < len(v); off += per {
+		blk := v[off:min(off+per, len(v))]
+		pw.raw = appendFloats(pw.raw[:0], blk)
+		pw.addBlock(len(blk), encRaw)
+		nb++
+	}
+	return pw.endPart(dst, partFloats, len(v), nb)
+}
+
+func (pw *partWriter) appendDoublesPart(dst []byte, v []float64) []byte {
+	pw.beginPart()
+	per := partDoubles.valuesPerBlock()
+	nb := 0
+	for off := 0; off < len(v); off += per {
+		blk := v[off:min(off+per, len(v))]
+		pw.raw = appendDoubles(pw.raw[:0], blk)
+		pw.addBlock(len(blk), encRaw)
+		nb++
+	}
+	return pw.endPart(dst, partDoubles, len(v), nb)
+}
+
+// intsKind returns the narrowest id part for values up to maxID.
+func intsKind(maxID int32) partKind {
+	switch {
+	case maxID <= math.MaxUint8:
+		return partInts1
+	case maxID <= math.MaxUint16:
+		return partInts2
+	case maxID < 1<<24:
+		return partInts3
+	}
+	return partInts4
+}
+
+// appendIntsPart appends ids (≥ 0) with the minimum width for their maximum.
+func (pw *partWriter) appendIntsPart(dst []byte, v []int32) []byte {
+	var maxID int32
+	for _, x := range v {
+		maxID = max(maxID, x)
+	}
+	kind := intsKind(maxID)
+	pw.beginPart()
+	per := kind.valuesPerBlock()
+	nb := 0
+	for off := 0; off < len(v); off += per {
+		blk := v[off:min(off+per, len(v))]
+		pw.raw = appendInts(pw.raw[:0], blk, kind.width())
+		pw.addBlock(len(blk), encRaw)
+		nb++
+	}
+	return pw.endPart(dst, kind, len(v), nb)
+}
+
+// appendBlobsPart appends blobs given as one byte slice cut by offsets
+// (blob i is data[offs[i]:offs[i+1]]). A block is closed once its raw bytes
+// reach 64 KiB.
+func (pw *partWriter) appendBlobsPart(dst []byte, data []byte, offs []int) []byte {
+	pw.beginPart()
+	n := len(offs) - 1
+	nb := 0
+	pw.raw = pw.raw[:0]
+	inBlock := 0
+	for i := 0; i < n; i++ {
+		b := data[offs[i]:offs[i+1]]
+		pw.raw = appendUvarint(pw.raw, uint64(len(b)))
+		pw.raw = append(pw.raw, b...)
+		inBlock++
+		if len(pw.raw) >= blobBlockBytes {
+			pw.addBlock(inBlock, encRaw)
+			nb++
+			inBlock = 0
+			pw.raw = pw.raw[:0]
+		}
+	}
+	if inBlock > 0 {
+		pw.addBlock(inBlock, encRaw)
+		nb++
+	}
+	return pw.endPart(dst, partBlobs, n, nb)
+}
+
+// part is a decoded blocked-part header; blocks are decoded on demand.
+type part struct {
+	kind      partKind
+	numValues int
+	blocks    []blockRef
+}
+
+type blockRef struct {
+	values int
+	data   []byte // compression <1b> | encoding <1b> | body
+}
+
+// readPart parses a part header and index from d, checking that the block
+// value counts add up and match the kind's block size.
+func readPart(d *decbuf, want partKind) part {
+	var p part
+	p.kind = partKind(d.byte1("part kind"))
+	if d.err != nil {
+		return p
+	}
+	if want == partInts1 {
+		if p.kind < partInts1 || p.kind > partInts4 {
+			d.err = corruptf("part kind %v, want ids", p.kind)
+			return p
+		}
+	} else if p.kind != want {
+		d.err = corruptf("part kind %v, want %v", p.kind, want)
+		return p
+	}
+	p.numValues = d.count("part values", math.MaxInt32)
+	nb := d.count("part blocks", d.Len()/2)
+	if d.err != nil {
+		return p
+	}
+	p.blocks = make([]blockRef, nb)
+	lens := make([]int, nb)
+	total := 0
+	for i := range p.blocks {
+		p.blocks[i].values = d.count("block values", p.numValues)
+		lens[i] = d.count("block length", d.Len())
+		total += p.blocks[i].values
+	}
+	for i := range p.blocks {
+		p.blocks[i].data = d.bytes(lens[i], "block")
+	}
+	if d.err != nil {
+		return p
+	}
+	if total != p.numValues {
+		d.err = corruptf("part blocks hold %d values, header says %d", total, p.numValues)
+	}
+	return p
+}
+
+// blockBody decompresses a block into scratch if needed and returns its
+// encoding and encoded bytes.
+func blockBody(b blockRef, scratch []byte) (encoding, []byte, []byte, error) {
+	if len(b.data) < 2 {
+		return 0, nil, scratch, corruptf("block of %d bytes", len(b.data))
+	}
+	comp, enc, body := compression(b.data[0]), encoding(b.data[1]), b.data[2:]
+	switch comp {
+	case compNone:
+		return enc, body, scratch, nil
+	case compLZ4:
+		rawLen, n := binary.Uvarint(body)
+		if n <= 0 || rawLen > uint64(len(body))*255+64 {
+			return 0, nil, scratch, corruptf("lz4 block raw length")
+		}
+		body = body[n:]
+		if cap(scratch) < int(rawLen) {
+			scratch = make([]byte, rawLen)
+		}
+		scratch = scratch[:rawLen]
+		got, err := lz4.UncompressBlock(body, scratch)
+		if err != nil || got != int(rawLen) {
+			return 0, nil, scratch, corruptf("lz4 block: %d of %d bytes: %v", got, rawLen, err)
+		}
+		return enc, scratch, scratch, nil
+	}
+	return 0, nil, scratch, corruptf("unknown block compression %v", comp)
+}
+
+// decodeLongs appends the part's values to dst.
+func (p part) decodeLongs(dst []int64, scratch *[]byte) ([]int64, error) {
+	var u64 []uint64
+	for _, b := range p.blocks {
+		enc, body, s, err := blockBody(b, *scratch)
+		*scratch = s
+		if err != nil {
+			return dst, err
+		}
+		switch enc {
+		case encRaw:
+			if len(body) != 8*b.values {
+				return dst, corruptf("raw long block of %d bytes for %d values", len(body), b.values)
+			}
+			for i := 0; i < b.values; i++ {
+				dst = append(dst, int64(binary.BigEndian.Uint64(body[8*i:])))
+			}
+		case encConstant:
+			if len(body) != 8 {
+				return dst, corruptf("constant long block of %d bytes", len(body))
+			}
+			v := int64(binary.BigEndian.Uint64(body))
+			for i := 0; i < b.values; i++ {
+				dst = append(dst, v)
+			}
+		case encFOR:
+			if len(body) < 9 {
+				return dst, corruptf("for long block of %d bytes", len(body))
+			}
+			lo, w := binary.BigEndian.Uint64(body), uint(body[8])
+			if w == 0 || w > 64 || len(body)-9 != (b.values*int(w)+7)/8 {
+				return dst, corruptf("for long block: width %d, %d bytes for %d values", w, len(body)-9, b.values)
+			}
+			if cap(u64) < b.values {
+				u64 = make([]uint64, b.values)
+			}
+			u64 = u64[:b.values]
+			readBits(u64, body[9:], w)
+			for _, x := range u64 {
+				dst = append(dst, int64(lo+x))
+			}
+		default:
+			return dst, corruptf("unknown long block encoding %v", enc)
+		}
+	}
+	return dst, nil
+}
+
+func (p part) rawBody(b blockRef, scratch *[]byte, width int) ([]byte, error) {
+	enc, body, s, err := blockBody(b, *scratch)
+	*scratch = s
+	if err != nil {
+		return nil, err
+	}
+	if enc != encRaw || len(body) != width*b.values {
+		return nil, corruptf("%v block: encoding %v, %d bytes for %d values", p.kind, enc, len(body), b.values)
+	}
+	return body, nil
+}
+
+func (p part) decodeFloats(dst []float32, scratch *[]byte) ([]float32, error) {
+	for _, b := range p.blocks {
+		body, err := p.rawBody(b, scratch, 4)
+		if err != nil {
+			return dst, err
+		}
+		for i := 0; i < b.values; i++ {
+			dst = append(dst, math.Float32frombits(binary.BigEndian.Uint32(body[4*i:])))
+		}
+	}
+	return dst, nil
+}
+
+func (p part) decodeDoubles(dst []float64, scratch *[]byte) ([]float64, error) {
+	for _, b := range p.blocks {
+		body, err := p.rawBody(b, scratch, 8)
+		if err != nil {
+			return dst, err
+		}
+		for i := 0; i < b.values; i++ {
+			dst = append(dst, math.Float64frombits(binary.BigEndian.Uint64(body[8*i:])))
+		}
+	}
+	return dst, nil
+}
+
+func (p part) decodeInts(dst []int32, scratch *[]byte) ([]int32, error) {
+	w := p.kind.width()
+	for _, b := range p.blocks {
+		body, err := p.rawBody(b, scratch, w)
+		if err != nil {
+			return dst, err
+		}
+		switch w {
+		case 1:
+			for _, x := range body {
+				dst = append(dst, int32(x))
+			}
+		case 2:
+			for i := 0; i < len(body); i += 2 {
+				dst = append(dst, int32(body[i])<<8|int32(body[i+1]))
+			}
+		case 3:
+			for i := 0; i < len(body); i += 3 {
+				dst = append(dst, int32(body[i])<<16|int32(body[i+1])<<8|int32(body[i+2]))
+			}
+		default:
+			for i := 0; i < len(body); i += 4 {
+				x := binary.BigEndian.Uint32(body[i:])
+				if x > math.MaxInt32 {
+					return dst, corruptf("id %d out of range", x)
+				}
+				dst = append(dst, int32(x))
+			}
+		}
+	}
+	return dst, nil
+}
+
+// decodeBlobs appends the part's blobs to dst. Blobs from uncompressed blocks
+// alias the segment data; blobs from LZ4 blocks get fresh memory.
+func (p part) decodeBlobs(dst [][]byte) ([][]byte, error) {
+	for _, b := range p.blocks {
+		enc, body, _, err := blockBody(b, nil)
+		if err != nil {
+			return dst, err
+		}
+		if enc != encRaw {
+			return dst, corruptf("blob block encoding %v", enc)
+		}
+		d := decbuf{b: body}
+		for i := 0; i < b.values; i++ {
+			dst = append(dst, d.uvarintBytes("blob"))
+		}
+		if err := d.done("blob block"); err != nil {
+			return dst, err
+		}
+	}
+	return dst, nil
+}

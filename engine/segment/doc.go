@@ -1,0 +1,44 @@
+// Package segment implements kafka-indexer's immutable columnar segment:
+// the on-disk artefact that Apache Druid calls a segment (format v9, built by
+// IndexMergerV9 and inspected with the DumpSegment tool).
+//
+// A segment directory holds three files:
+//
+//	version.bin   magic and format version (Druid's version.bin)
+//	index.seg     header, one length-prefixed, CRC32C-checked section per column, a TOC and a footer
+//	meta.json     a small summary with its own "version" field, written by temp file + fsync + rename
+//
+// The byte layout is specified in docs/segment-format.md; that document and
+// the constants in format.go are frozen: any change to the bytes written needs
+// a new FormatVersion (TestGolden in golden_test.go fails otherwise).
+//
+// Columns follow Druid's IndexMergerV9 layout:
+//
+//   - __time: a long column (epoch milliseconds, UTC), non-decreasing.
+//   - string dimensions: a sorted UTF-8 dictionary with null at id 0
+//     (Druid's SQL-compatible null handling; the empty string is folded into
+//     null as in Druid's legacy default-value mode), a fixed-width id column
+//     (1–4 bytes per id, the minimum for the largest id, as Druid's
+//     CompressedVSizeColumnarInts) and one roaring bitmap per dictionary value
+//     (RunOptimize before serialisation, Druid's compressRunOnSerialization).
+//     Multi-value rows are stored as per-row value counts plus the flattened
+//     ids; every value of a row has that row in its bitmap.
+//   - numeric dimensions and metrics: long, float or double columns in blocks
+//     of 64 KiB of uncompressed values (Druid's CompressedPools.BUFFER_SIZE),
+//     plus a null bitmap for numeric dimensions.
+//   - complex metrics (hyperUnique, sketches, serializablePairLongString …):
+//     length-prefixed opaque blobs in ~64 KiB blocks.
+//
+// Usage:
+//
+//	w, err := segment.NewWriter(dir, meta, segment.DefaultIndexSpec())
+//	for _, r := range rows { err = w.Add(&r) } // sorted by time
+//	err = w.Close()                            // fsync + rename <dir>.tmp-for-creation → dir
+//	r, err := segment.Open(dir)
+//	it := r.Rows()
+//	for it.Next() { _ = it.Row() }
+//
+// Order: the writer keeps rows in the order they were added (it only refuses
+// decreasing timestamps), and the reader returns them in that stored order.
+// Merge produces rows sorted by (time, dimensions in schema order).
+package segment

@@ -1,0 +1,243 @@
+package segment
+
+import "fmt"
+
+// Persisted constants. Frozen: the values below are written to disk, so they
+// must never change meaning. Add new values, never renumber.
+
+// MagicSegment opens version.bin and index.seg ("KISG").
+const MagicSegment uint32 = 0x4B495347
+
+// File names inside a segment directory.
+const (
+	VersionFile = "version.bin"
+	DataFile    = "index.seg"
+	MetaFile    = "meta.json"
+)
+
+// Directory suffixes used for crash safety, as Prometheus TSDB blocks.
+const (
+	tmpForCreation = ".tmp-for-creation"
+	tmpForDeletion = ".tmp-for-deletion"
+)
+
+// metaJSONVersion is the "version" field of meta.json.
+const metaJSONVersion = 1
+
+// FormatVersion is the version byte that follows MagicSegment. Versions are
+// listed in the order they shipped; the enum value itself is the byte written.
+type FormatVersion uint8
+
+const (
+	// FormatV1 is the first layout: metadata section, one section per
+	// column, block-encoded long/float/double/id/blob parts (raw, constant or
+	// frame-of-reference bit-packed longs; none or LZ4 per block), roaring
+	// bitmaps and a TOC + fixed footer.
+	FormatV1 FormatVersion = 1
+)
+
+const (
+	// MinSupportedFormat is the oldest version Open reads.
+	MinSupportedFormat = FormatV1
+	// CurrentFormat is the version NewWriter writes.
+	CurrentFormat = FormatV1
+)
+
+// Supported reports whether this build can read version v.
+func (v FormatVersion) Supported() bool { return v >= MinSupportedFormat && v <= CurrentFormat }
+
+// NullBitmaps reports whether numeric dimension columns carry a null bitmap.
+func (v FormatVersion) NullBitmaps() bool { return v >= FormatV1 }
+
+// AutoLongEncoding reports whether long blocks may use the constant and
+// frame-of-reference encodings (indexSpec longEncoding=auto).
+func (v FormatVersion) AutoLongEncoding() bool { return v >= FormatV1 }
+
+func (v FormatVersion) String() string {
+	switch v {
+	case FormatV1:
+		return "v1"
+	}
+	return fmt.Sprintf("FormatVersion(%d)", uint8(v))
+}
+
+// ColumnType is the persisted type code of a column.
+type ColumnType uint8
+
+const (
+	TypeString  ColumnType = 1 // dictionary-encoded UTF-8 strings
+	TypeLong    ColumnType = 2 // int64
+	TypeFloat   ColumnType = 3 // float32
+	TypeDouble  ColumnType = 4 // float64
+	TypeComplex ColumnType = 5 // opaque blobs (hyperUnique, sketches …)
+)
+
+// String returns Druid's name for the type ("string", "long", "float",
+// "double", "complex").
+func (t ColumnType) String() string {
+	switch t {
+	case TypeString:
+		return "string"
+	case TypeLong:
+		return "long"
+	case TypeFloat:
+		return "float"
+	case TypeDouble:
+		return "double"
+	case TypeComplex:
+		return "complex"
+	}
+	return fmt.Sprintf("ColumnType(%d)", uint8(t))
+}
+
+// MarshalText writes the Druid name of the type.
+func (t ColumnType) MarshalText() ([]byte, error) {
+	if t < TypeString || t > TypeComplex {
+		return nil, fmt.Errorf("segment: unknown column type %d", uint8(t))
+	}
+	return []byte(t.String()), nil
+}
+
+// UnmarshalText parses a Druid type name.
+func (t *ColumnType) UnmarshalText(b []byte) error {
+	for c := TypeString; c <= TypeComplex; c++ {
+		if c.String() == string(b) {
+			*t = c
+			return nil
+		}
+	}
+	return fmt.Errorf("segment: unknown column type %q", b)
+}
+
+// sectionKind is the persisted kind of a TOC entry.
+type sectionKind uint8
+
+const (
+	sectionMetadata sectionKind = 1 // JSON Metadata + IndexSpec
+	sectionColumn   sectionKind = 2 // one column
+)
+
+func (k sectionKind) String() string {
+	switch k {
+	case sectionMetadata:
+		return "metadata"
+	case sectionColumn:
+		return "column"
+	}
+	return fmt.Sprintf("sectionKind(%d)", uint8(k))
+}
+
+// compression is the persisted per-block compression code.
+type compression uint8
+
+const (
+	compNone compression = 0 // stored as encoded
+	compLZ4  compression = 1 // <uvarint raw length> + LZ4 block
+)
+
+func (c compression) String() string {
+	switch c {
+	case compNone:
+		return "none"
+	case compLZ4:
+		return "lz4"
+	}
+	return fmt.Sprintf("compression(%d)", uint8(c))
+}
+
+// encoding is the persisted per-block value encoding code.
+type encoding uint8
+
+const (
+	encRaw      encoding = 0 // fixed-width big-endian values, or uvarint-length blobs
+	encConstant encoding = 1 // longs: one <8b> value repeated for the block
+	encFOR      encoding = 2 // longs: <8b> minimum, <1b> bit width, big-endian bit-packed offsets
+)
+
+func (e encoding) String() string {
+	switch e {
+	case encRaw:
+		return "raw"
+	case encConstant:
+		return "constant"
+	case encFOR:
+		return "for"
+	}
+	return fmt.Sprintf("encoding(%d)", uint8(e))
+}
+
+// partKind is the persisted kind of a blocked part, fixing the width of a
+// raw value.
+type partKind uint8
+
+const (
+	partLongs   partKind = 1 // <8b> values
+	partFloats  partKind = 2 // <4b> IEEE-754 values
+	partDoubles partKind = 3 // <8b> IEEE-754 values
+	partInts1   partKind = 4 // <1b> ids
+	partInts2   partKind = 5 // <2b> ids
+	partInts3   partKind = 6 // <3b> ids
+	partInts4   partKind = 7 // <4b> ids
+	partBlobs   partKind = 8 // <uvarint len> + bytes
+)
+
+func (p partKind) String() string {
+	switch p {
+	case partLongs:
+		return "longs"
+	case partFloats:
+		return "floats"
+	case partDoubles:
+		return "doubles"
+	case partInts1, partInts2, partInts3, partInts4:
+		return fmt.Sprintf("ints%d", p.width())
+	case partBlobs:
+		return "blobs"
+	}
+	return fmt.Sprintf("partKind(%d)", uint8(p))
+}
+
+// width is the raw byte width of one value (0 for blobs).
+func (p partKind) width() int {
+	switch p {
+	case partLongs, partDoubles:
+		return 8
+	case partFloats, partInts4:
+		return 4
+	case partInts1:
+		return 1
+	case partInts2:
+		return 2
+	case partInts3:
+		return 3
+	}
+	return 0
+}
+
+// Block sizing, after Druid's CompressedPools.BUFFER_SIZE = 0x10000.
+const (
+	blockBytes     = 1 << 16
+	blobBlockBytes = 1 << 16 // a blob block is closed once it holds ≥ this many raw bytes
+)
+
+// valuesPerBlock is the number of values per block of a fixed-width part:
+// 8192 longs/doubles, 16384 floats, and Druid's maxIntsInBufferForBytes for
+// ids (65536, 32768, 16384, 16384).
+func (p partKind) valuesPerBlock() int {
+	switch p {
+	case partInts3:
+		return 1 << 14 // Druid pads 3-byte ids; 16384 per block
+	case partBlobs:
+		return 0
+	}
+	return blockBytes / p.width()
+}
+
+// column flags.
+const (
+	flagMultiValue = 1 << 0 // string column stores per-row counts
+	flagNulls      = 1 << 1 // numeric column carries a null bitmap
+)
+
+// bitmapRoaring is the persisted bitmap type code (indexSpec bitmap=roaring).
+const bitmapRoaring = 1

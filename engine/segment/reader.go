@@ -1,0 +1,566 @@
+package segment
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"hash/crc32"
+	"os"
+	"path/filepath"
+	"sort"
+
+	"github.com/RoaringBitmap/roaring/v2"
+)
+
+// Reader gives read access to one segment. Open reads the data file into
+// memory and verifies every checksum, so later accessors fail only on
+// structural faults inside a section. A Reader is safe for concurrent use.
+type Reader struct {
+	dir     string
+	version FormatVersion
+	meta    Metadata
+	spec    IndexSpec
+	size    int64 // bytes of all files in the directory
+	cols    map[string]*column
+	order   []string // column names in TOC order, __time first
+}
+
+// column is one column section, decoded lazily.
+type column struct {
+	name    string
+	typ     ColumnType
+	multi   bool
+	payload []byte
+}
+
+// ColumnInfo describes a stored column.
+type ColumnInfo struct {
+	Name       string
+	Type       ColumnType
+	MultiValue bool  // string columns only
+	Size       int64 // bytes of the column's section, framing included
+}
+
+// Open reads and verifies the segment in dir. Any inconsistency of magic,
+// version, checksums, lengths or meta.json wraps ErrCorrupt.
+func Open(dir string) (*Reader, error) {
+	r := &Reader{dir: dir, cols: map[string]*column{}}
+	vb, err := os.ReadFile(filepath.Join(dir, VersionFile))
+	if err != nil {
+		return nil, fmt.Errorf("segment: open %s: %w", dir, err)
+	}
+	if r.version, err = parseHeader(vb, true); err != nil {
+		return nil, fmt.Errorf("segment: open %s: %s: %w", dir, VersionFile, err)
+	}
+	mj, err := os.ReadFile(filepath.Join(dir, MetaFile))
+	if err != nil {
+		return nil, fmt.Errorf("segment: open %s: %w", dir, err)
+	}
+	var mf metaJSON
+	if err := json.Unmarshal(mj, &mf); err != nil {
+		return nil, fmt.Errorf("segment: open %s: %s: %w", dir, MetaFile, corruptf("%v", err))
+	}
+	if mf.Version != metaJSONVersion {
+		return nil, fmt.Errorf("segment: open %s: %s: %w", dir, MetaFile, corruptf("version %d, want %d", mf.Version, metaJSONVersion))
+	}
+	data, err := os.ReadFile(filepath.Join(dir, DataFile))
+	if err != nil {
+		return nil, fmt.Errorf("segment: open %s: %w", dir, err)
+	}
+	if err := r.parse(data); err != nil {
+		return nil, fmt.Errorf("segment: open %s: %s: %w", dir, DataFile, err)
+	}
+	m := &r.meta
+	if mf.FormatVersion != r.version || mf.DataFileSize != int64(len(data)) || mf.NumRows != m.NumRows ||
+		mf.DataSource != m.DataSource || !mf.Interval.Start.Equal(m.Interval.Start) || !mf.Interval.End.Equal(m.Interval.End) ||
+		mf.SegmentVersion != m.Version || mf.Partition != m.Partition {
+		return nil, fmt.Errorf("segment: open %s: %w", dir, corruptf("%s (format %v, %d bytes, %d rows) disagrees with data file (format %v, %d bytes, %d rows)",
+			MetaFile, mf.FormatVersion, mf.DataFileSize, mf.NumRows, r.version, len(data), r.meta.NumRows))
+	}
+	r.size = int64(len(vb) + len(mj) + len(data))
+	return r, nil
+}
+
+// parseHeader checks magic and version; exact requires nothing to follow.
+func parseHeader(b []byte, exact bool) (FormatVersion, error) {
+	if len(b) < 5 || (exact && len(b) != 5) {
+		return 0, corruptf("header of %d bytes", len(b))
+	}
+	if m := binary.BigEndian.Uint32(b); m != MagicSegment {
+		return 0, corruptf("bad magic %#08x", m)
+	}
+	v := FormatVersion(b[4])
+	if !v.Supported() {
+		return 0, corruptf("unsupported format version %d (this build reads %v to %v)", uint8(v), MinSupportedFormat, CurrentFormat)
+	}
+	return v, nil
+}
+
+const footerLen = 16 // <8b TOC offset> <4b CRC32C> <4b magic>
+
+// parse verifies the data file and indexes its sections.
+func (r *Reader) parse(data []byte) error {
+	v, err := parseHeader(data, false)
+	if err != nil {
+		return err
+	}
+	if v != r.version {
+		return corruptf("format %v, %s says %v", v, VersionFile, r.version)
+	}
+	if len(data) < 5+footerLen {
+		return corruptf("file of %d bytes", len(data))
+	}
+	ft := data[len(data)-footerLen:]
+	if binary.BigEndian.Uint32(ft[12:]) != MagicSegment {
+		return corruptf("bad footer magic")
+	}
+	if crc32.Checksum(ft[:8], castagnoli) != binary.BigEndian.Uint32(ft[8:]) {
+		return corruptf("footer checksum mismatch")
+	}
+	tocOff := binary.BigEndian.Uint64(ft)
+	end := uint64(len(data) - footerLen)
+	if tocOff < 5 || tocOff > end {
+		return corruptf("toc offset %d outside file", tocOff)
+	}
+	toc, next, err := readSection(data, tocOff, "toc")
+	if err != nil {
+		return err
+	}
+	if next != end {
+		return corruptf("%d bytes between toc and footer", end-next)
+	}
+	d := decbuf{b: toc}
+	n := d.count("toc entries", len(toc))
+	pos := uint64(5)
+	for i := 0; i < n && d.err == nil; i++ {
+		kind := sectionKind(d.byte1("toc kind"))
+		name := string(d.uvarintBytes("toc name"))
+		off := d.be64("toc offset")
+		if d.err != nil {
+			break
+		}
+		if off != pos {
+			return corruptf("toc entry %d at offset %d, want %d", i, off, pos)
+		}
+		payload, nxt, err := readSection(data, off, name)
+		if err != nil {
+			return err
+		}
+		pos = nxt
+		switch {
+		case i == 0 && kind == sectionMetadata:
+			var ms metadataSection
+			if err := json.Unmarshal(payload, &ms); err != nil {
+				return corruptf("metadata section: %v", err)
+			}
+			r.meta, r.spec = ms.Metadata, ms.IndexSpec
+		case i > 0 && kind == sectionColumn:
+			if len(payload) < 2 || r.cols[name] != nil {
+				return corruptf("column %q: short or duplicate", name)
+			}
+			c := &column{name: name, typ: ColumnType(payload[0]), multi: payload[1]&flagMultiValue != 0, payload: payload}
+			r.cols[name] = c
+			r.order = append(r.order, name)
+		default:
+			return corruptf("toc entry %d: unexpected %v section %q", i, kind, name)
+		}
+	}
+	if err := d.done("toc"); err != nil {
+		return err
+	}
+	if pos != tocOff {
+		return corruptf("%d unaccounted bytes before toc", tocOff-pos)
+	}
+	return r.checkSchema()
+}
+
+// readSection reads the <4b len> payload <4b CRC32C> frame at off.
+func readSection(data []byte, off uint64, name string) (payload []byte, next uint64, err error) {
+	if off+4 > uint64(len(data)) {
+		return nil, 0, corruptf("section %q: length outside file", name)
+	}
+	n := uint64(binary.BigEndian.Uint32(data[off:]))
+	if off+8+n > uint64(len(data)) {
+		return nil, 0, corruptf("section %q: %d bytes overrun file", name, n)
+	}
+	payload = data[off+4 : off+4+n : off+4+n]
+	if crc32.Checksum(payload, castagnoli) != binary.BigEndian.Uint32(data[off+4+n:]) {
+		return nil, 0, corruptf("section %q: checksum mismatch", name)
+	}
+	return payload, off + 8 + n, nil
+}
+
+// checkSchema verifies that the stored columns are exactly the schema's.
+func (r *Reader) checkSchema() error {
+	if err := r.meta.validate(); err != nil {
+		return corruptf("metadata: %v", err)
+	}
+	want := []ColumnInfo{{Name: TimeColumn, Type: TypeLong}}
+	for _, d := range r.meta.Dimensions {
+		want = append(want, ColumnInfo{Name: d.Name, Type: d.Type, MultiValue: d.MultiValue})
+	}
+	for _, m := range r.meta.Metrics {
+		want = append(want, ColumnInfo{Name: m.Name, Type: m.Type})
+	}
+	if len(want) != len(r.order) {
+		return corruptf("%d columns, schema has %d", len(r.order), len(want))
+	}
+	for i, w := range want {
+		c := r.cols[r.order[i]]
+		if c.name != w.Name || c.typ != w.Type || c.multi != w.MultiValue {
+			return corruptf("column %d is %q %v, schema says %q %v", i, c.name, c.typ, w.Name, w.Type)
+		}
+	}
+	return nil
+}
+
+// Close releases the reader. The segment's memory is dropped.
+func (r *Reader) Close() error {
+	r.cols = nil
+	return nil
+}
+
+// Dir returns the segment directory.
+func (r *Reader) Dir() string { return r.dir }
+
+// Metadata returns the stored metadata, NumRows included.
+func (r *Reader) Metadata() Metadata { return r.meta }
+
+// IndexSpec returns the indexSpec the segment was written with.
+func (r *Reader) IndexSpec() IndexSpec { return r.spec }
+
+// FormatVersion returns the segment's format version.
+func (r *Reader) FormatVersion() FormatVersion { return r.version }
+
+// NumRows returns the number of rows.
+func (r *Reader) NumRows() int { return int(r.meta.NumRows) }
+
+// Size returns the total bytes of the segment's files.
+func (r *Reader) Size() int64 { return r.size }
+
+// Columns returns the stored columns in file order: __time, dimensions,
+// metrics.
+func (r *Reader) Columns() []ColumnInfo {
+	out := make([]ColumnInfo, 0, len(r.order))
+	for _, n := range r.order {
+		c := r.cols[n]
+		out = append(out, ColumnInfo{Name: n, Type: c.typ, MultiValue: c.multi, Size: int64(len(c.payload)) + 8})
+	}
+	return out
+}
+
+// col returns the column, checking its type.
+func (r *Reader) col(name string, types ...ColumnType) (*column, decbuf, error) {
+	c := r.cols[name]
+	if c == nil {
+		return nil, decbuf{}, fmt.Errorf("segment: column %q: %w", name, ErrNoColumn)
+	}
+	ok := len(types) == 0
+	for _, t := range types {
+		ok = ok || c.typ == t
+	}
+	if !ok {
+		return nil, decbuf{}, fmt.Errorf("segment: column %q is %v, want %v: %w", name, c.typ, types, ErrNoColumn)
+	}
+	d := decbuf{b: c.payload[2:]}
+	if n := d.count("rows", int(r.meta.NumRows)); d.err == nil && n != int(r.meta.NumRows) {
+		return nil, d, fmt.Errorf("segment: column %q: %w", name, corruptf("%d rows, segment has %d", n, r.meta.NumRows))
+	}
+	if d.err != nil {
+		return nil, d, fmt.Errorf("segment: column %q: %w", name, d.err)
+	}
+	return c, d, nil
+}
+
+// numeric parses a numeric column's null bitmap and values part.
+func (r *Reader) numeric(name string, want ColumnType) (part, *roaring.Bitmap, error) {
+	c, d, err := r.col(name, want)
+	if err != nil {
+		return part{}, nil, err
+	}
+	nulls := roaring.New()
+	if c.payload[1]&flagNulls != 0 {
+		if err := readBitmap(&d, nulls); err != nil {
+			return part{}, nil, fmt.Errorf("segment: column %q nulls: %w", name, err)
+		}
+	}
+	kind := map[ColumnType]partKind{TypeLong: partLongs, TypeFloat: partFloats, TypeDouble: partDoubles}[want]
+	p := readPart(&d, kind)
+	if err := d.done("column"); err != nil {
+		return part{}, nil, fmt.Errorf("segment: column %q: %w", name, err)
+	}
+	if p.numValues != r.NumRows() {
+		return part{}, nil, fmt.Errorf("segment: column %q: %w", name, corruptf("%d values for %d rows", p.numValues, r.NumRows()))
+	}
+	return p, nulls, nil
+}
+
+func readBitmap(d *decbuf, bm *roaring.Bitmap) error {
+	b := d.uvarintBytes("bitmap")
+	if d.err != nil {
+		return d.err
+	}
+	if err := bm.UnmarshalBinary(b); err != nil {
+		return corruptf("bitmap: %v", err)
+	}
+	return nil
+}
+
+// Times returns the __time column (epoch milliseconds) in stored order.
+func (r *Reader) Times() ([]int64, error) { return r.Longs(TimeColumn, nil) }
+
+// Longs appends a long column's values to dst (nulls read as 0).
+func (r *Reader) Longs(name string, dst []int64) ([]int64, error) {
+	p, _, err := r.numeric(name, TypeLong)
+	if err != nil {
+		return dst, err
+	}
+	var scratch []byte
+	dst, err = p.decodeLongs(dst, &scratch)
+	if err != nil {
+		return dst, fmt.Errorf("segment: column %q: %w", name, err)
+	}
+	return dst, nil
+}
+
+// Floats appends a float column's values to dst (nulls read as 0).
+func (r *Reader) Floats(name string, dst []float32) ([]float32, error) {
+	p, _, err := r.numeric(name, TypeFloat)
+	if err != nil {
+		return dst, err
+	}
+	var scratch []byte
+	dst, err = p.decodeFloats(dst, &scratch)
+	if err != nil {
+		return dst, fmt.Errorf("segment: column %q: %w", name, err)
+	}
+	return dst, nil
+}
+
+// Doubles appends a double column's values to dst (nulls read as 0).
+func (r *Reader) Doubles(name string, dst []float64) ([]float64, error) {
+	p, _, err := r.numeric(name, TypeDouble)
+	if err != nil {
+		return dst, err
+	}
+	var scratch []byte
+	dst, err = p.decodeDoubles(dst, &scratch)
+	if err != nil {
+		return dst, fmt.Errorf("segment: column %q: %w", name, err)
+	}
+	return dst, nil
+}
+
+// Nulls returns the null rows of a numeric column (empty for metrics).
+func (r *Reader) Nulls(name string) (*roaring.Bitmap, error) {
+	c := r.cols[name]
+	if c == nil {
+		return nil, fmt.Errorf("segment: column %q: %w", name, ErrNoColumn)
+	}
+	_, nulls, err := r.numeric(name, c.typ)
+	return nulls, err
+}
+
+// Complex appends a complex column's blobs to dst. The blobs alias the
+// segment's memory or a fresh decompression buffer; do not modify them.
+func (r *Reader) Complex(name string, dst [][]byte) ([][]byte, error) {
+	_, d, err := r.col(name, TypeComplex)
+	if err != nil {
+		return dst, err
+	}
+	d.uvarintBytes("complex type")
+	p := readPart(&d, partBlobs)
+	if err := d.done("column"); err != nil {
+		return dst, fmt.Errorf("segment: column %q: %w", name, err)
+	}
+	if p.numValues != r.NumRows() {
+		return dst, fmt.Errorf("segment: column %q: %w", name, corruptf("%d blobs for %d rows", p.numValues, r.NumRows()))
+	}
+	if dst, err = p.decodeBlobs(dst); err != nil {
+		return dst, fmt.Errorf("segment: column %q: %w", name, err)
+	}
+	return dst, nil
+}
+
+// stringColumn is a parsed string column.
+type stringColumn struct {
+	dict    []string // id → value; dict[0] is "" (null)
+	counts  part     // multi-value only
+	ids     part
+	bitmaps [][]byte // serialized roaring bitmap per id
+}
+
+func (r *Reader) stringCol(name string) (*column, *stringColumn, error) {
+	c, d, err := r.col(name, TypeString)
+	if err != nil {
+		return nil, nil, err
+	}
+	s := &stringColumn{}
+	if bt := d.byte1("bitmap type"); d.err == nil && bt != bitmapRoaring {
+		return nil, nil, fmt.Errorf("segment: column %q: %w", name, corruptf("bitmap type %d", bt))
+	}
+	n := d.count("dictionary size", d.Len())
+	s.dict = make([]string, 1, n+1)
+	for i := 0; i < n && d.err == nil; i++ {
+		v := string(d.uvarintBytes("dictionary value"))
+		if d.err == nil && v <= s.dict[len(s.dict)-1] {
+			return nil, nil, fmt.Errorf("segment: column %q: %w", name, corruptf("dictionary not sorted at id %d", i+1))
+		}
+		s.dict = append(s.dict, v)
+	}
+	if c.multi {
+		s.counts = readPart(&d, partInts1)
+	}
+	s.ids = readPart(&d, partInts1)
+	s.bitmaps = make([][]byte, len(s.dict))
+	for i := range s.bitmaps {
+		s.bitmaps[i] = d.uvarintBytes("bitmap")
+	}
+	if err := d.done("column"); err != nil {
+		return nil, nil, fmt.Errorf("segment: column %q: %w", name, err)
+	}
+	if (c.multi && s.counts.numValues != r.NumRows()) || (!c.multi && s.ids.numValues != r.NumRows()) {
+		return nil, nil, fmt.Errorf("segment: column %q: %w", name, corruptf("row count mismatch"))
+	}
+	return c, s, nil
+}
+
+// Dictionary returns a string column's dictionary indexed by id: entry 0 is
+// "" (null), the rest sorted by UTF-8 bytes.
+func (r *Reader) Dictionary(name string) ([]string, error) {
+	_, s, err := r.stringCol(name)
+	if err != nil {
+		return nil, err
+	}
+	return s.dict, nil
+}
+
+// IDs appends a string column's dictionary ids to dst: one per row for a
+// single-value column, the flattened values of all rows for a multi-value
+// column (see Offsets).
+func (r *Reader) IDs(name string, dst []int32) ([]int32, error) {
+	_, s, err := r.stringCol(name)
+	if err != nil {
+		return dst, err
+	}
+	return r.decodeIDs(name, s, dst)
+}
+
+func (r *Reader) decodeIDs(name string, s *stringColumn, dst []int32) ([]int32, error) {
+	var scratch []byte
+	start := len(dst)
+	dst, err := s.ids.decodeInts(dst, &scratch)
+	if err != nil {
+		return dst, fmt.Errorf("segment: column %q ids: %w", name, err)
+	}
+	for _, id := range dst[start:] {
+		if int(id) >= len(s.dict) {
+			return dst, fmt.Errorf("segment: column %q: %w", name, corruptf("id %d beyond dictionary of %d", id, len(s.dict)))
+		}
+	}
+	return dst, nil
+}
+
+// Offsets appends NumRows()+1 offsets to dst: row i's ids are
+// ids[off[i]:off[i+1]]. For single-value columns off[i] = i.
+func (r *Reader) Offsets(name string, dst []int32) ([]int32, error) {
+	c, s, err := r.stringCol(name)
+	if err != nil {
+		return dst, err
+	}
+	return r.decodeOffsets(name, c, s, dst)
+}
+
+func (r *Reader) decodeOffsets(name string, c *column, s *stringColumn, dst []int32) ([]int32, error) {
+	if !c.multi {
+		for i := 0; i <= r.NumRows(); i++ {
+			dst = append(dst, int32(i))
+		}
+		return dst, nil
+	}
+	var scratch []byte
+	start := len(dst)
+	dst = append(dst, 0)
+	dst, err := s.counts.decodeInts(dst, &scratch)
+	if err != nil {
+		return dst, fmt.Errorf("segment: column %q counts: %w", name, err)
+	}
+	off := dst[start:]
+	for i := 1; i < len(off); i++ {
+		if off[i] < 1 {
+			return dst, fmt.Errorf("segment: column %q: %w", name, corruptf("row %d has %d values", i-1, off[i]))
+		}
+		off[i] += off[i-1]
+	}
+	if int(off[len(off)-1]) != s.ids.numValues {
+		return dst, fmt.Errorf("segment: column %q: %w", name, corruptf("counts sum to %d, %d ids", off[len(off)-1], s.ids.numValues))
+	}
+	return dst, nil
+}
+
+// Cardinality returns the number of distinct values of a string column,
+// counting null only when some row is null (as Druid's segment metadata).
+func (r *Reader) Cardinality(name string) (int, error) {
+	_, s, err := r.stringCol(name)
+	if err != nil {
+		return 0, err
+	}
+	bm := roaring.New()
+	if err := bm.UnmarshalBinary(s.bitmaps[0]); err != nil {
+		return 0, fmt.Errorf("segment: column %q: %w", name, corruptf("bitmap: %v", err))
+	}
+	if bm.IsEmpty() {
+		return len(s.dict) - 1, nil
+	}
+	return len(s.dict), nil
+}
+
+// Bitmap returns the rows of a string column holding value ("" selects
+// null rows). A value absent from the dictionary yields an empty bitmap.
+func (r *Reader) Bitmap(name, value string) (*roaring.Bitmap, error) {
+	_, s, err := r.stringCol(name)
+	if err != nil {
+		return nil, err
+	}
+	id := sort.SearchStrings(s.dict[1:], value) + 1
+	if value == "" {
+		id = 0
+	} else if id >= len(s.dict) || s.dict[id] != value {
+		return roaring.New(), nil
+	}
+	return decodeBitmap(name, s.bitmaps[id])
+}
+
+// Bitmaps returns every bitmap of a string column, indexed by id.
+func (r *Reader) Bitmaps(name string) ([]*roaring.Bitmap, error) {
+	_, s, err := r.stringCol(name)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*roaring.Bitmap, len(s.bitmaps))
+	for i, b := range s.bitmaps {
+		if out[i], err = decodeBitmap(name, b); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// RawBitmaps returns the serialized (portable roaring) bitmaps of a string
+// column, indexed by id; they alias the segment's memory.
+func (r *Reader) RawBitmaps(name string) ([][]byte, error) {
+	_, s, err := r.stringCol(name)
+	if err != nil {
+		return nil, err
+	}
+	return s.bitmaps, nil
+}
+
+func decodeBitmap(name string, b []byte) (*roaring.Bitmap, error) {
+	bm := roaring.New()
+	if err := bm.UnmarshalBinary(bytes.Clone(b)); err != nil {
+		return nil, fmt.Errorf("segment: column %q: %w", name, corruptf("bitmap: %v", err))
+	}
+	return bm, nil
+}
