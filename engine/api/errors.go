@@ -1,0 +1,28 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/spec"
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/supervisor"
+)
+
+// writeError maps a service error to Druid's status code and writes {"error": "..."}.
+// Internal failures are logged in full and answered with their message, as Druid does.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	code := http.StatusInternalServerError
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.Is(err, spec.ErrInvalid), errors.Is(err, supervisor.ErrBadRequest):
+		code = http.StatusBadRequest
+	case errors.Is(err, supervisor.ErrNotFound):
+		code = http.StatusNotFound
+	case errors.As(err, &tooBig):
+		code = http.StatusRequestEntityTooLarge
+	}
+	if code == http.StatusInternalServerError {
+		s.opts.Logger.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	writeJSON(w, code, errorBody{Error: err.Error()})
+}

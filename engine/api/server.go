@@ -1,0 +1,116 @@
+package api
+
+import (
+	"crypto/subtle"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"runtime"
+	"time"
+
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/supervisor"
+)
+
+// Options configures the HTTP API.
+type Options struct {
+	// Version is reported by /status.
+	Version string
+	// Username and Password enable HTTP basic auth on every route but /status/health when
+	// Username is non-empty.
+	Username, Password string
+	// MaxBodyBytes limits request bodies; larger ones get 413. Zero means 10 MiB.
+	MaxBodyBytes int64
+	// Logger receives request errors. Nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// DefaultMaxBodyBytes is the request body limit when Options.MaxBodyBytes is zero.
+const DefaultMaxBodyBytes = 10 << 20
+
+// Server routes the API to the supervisor manager.
+type Server struct {
+	opts    Options
+	sup     *supervisor.Manager
+	mux     *http.ServeMux
+	started time.Time
+}
+
+// New builds the API handler. It starts nothing.
+func New(sup *supervisor.Manager, opts Options) *Server {
+	if opts.MaxBodyBytes <= 0 {
+		opts.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	s := &Server{opts: opts, sup: sup, mux: http.NewServeMux(), started: time.Now()}
+	s.routeStatus()
+	s.routeSupervisors()
+	return s
+}
+
+// ServeHTTP applies auth and the body limit, then routes.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.opts.Username != "" && r.URL.Path != "/status/health" && !s.authorized(r) {
+		w.Header().Set("WWW-Authenticate", `Basic realm="kafka-indexer"`)
+		writeJSON(w, http.StatusUnauthorized, errorBody{Error: "unauthorized: this server requires HTTP basic auth"})
+		return
+	}
+	if r.Body != nil {
+		r.Body = http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes)
+	}
+	s.mux.ServeHTTP(w, r)
+}
+
+func (s *Server) authorized(r *http.Request) bool {
+	u, p, ok := r.BasicAuth()
+	if !ok {
+		return false
+	}
+	uOK := subtle.ConstantTimeCompare([]byte(u), []byte(s.opts.Username)) == 1
+	pOK := subtle.ConstantTimeCompare([]byte(p), []byte(s.opts.Password)) == 1
+	return uOK && pOK
+}
+
+// errorBody is Druid's simple error shape.
+type errorBody struct {
+	Error string `json:"error"`
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// statusInfo is /status: Druid's shape plus kafkaIndexer, which tells clients (the Terraform
+// provider) that this server supports extensions such as validateOnly.
+type statusInfo struct {
+	Version      string         `json:"version"`
+	KafkaIndexer bool           `json:"kafkaIndexer"`
+	Modules      []any          `json:"modules"`
+	Memory       map[string]any `json:"memory"`
+}
+
+// routeStatus serves Druid's process status endpoints:
+//
+//	GET /status         version, modules, memory
+//	GET /status/health  true (never behind auth, for load balancers)
+func (s *Server) routeStatus() {
+	s.mux.HandleFunc("GET /status", func(w http.ResponseWriter, r *http.Request) {
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		writeJSON(w, http.StatusOK, statusInfo{
+			Version:      s.opts.Version,
+			KafkaIndexer: true,
+			Modules:      []any{},
+			Memory: map[string]any{
+				"maxMemory": ms.Sys, "totalMemory": ms.Sys, "freeMemory": ms.Sys - ms.HeapInuse,
+				"usedMemory": ms.HeapInuse, "directMemory": 0,
+			},
+		})
+	})
+	s.mux.HandleFunc("GET /status/health", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, true)
+	})
+}

@@ -1,0 +1,237 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/supervisor"
+)
+
+// routeSupervisors serves Druid's supervisor resource (SupervisorResource):
+//
+//	POST /druid/indexer/v1/supervisor                      create or update; ?validateOnly=true is a dry run
+//	GET  /druid/indexer/v1/supervisor                      ids; ?full, ?state=true, ?system for statuses
+//	GET  /druid/indexer/v1/supervisor/history              every supervisor's spec versions
+//	POST /druid/indexer/v1/supervisor/suspendAll|resumeAll|terminateAll
+//	GET  /druid/indexer/v1/supervisor/{id}                 the spec as stored, with defaults
+//	GET  /druid/indexer/v1/supervisor/{id}/status|health|stats|parseErrors|history
+//	POST /druid/indexer/v1/supervisor/{id}/suspend|resume|reset|resetOffsets|terminate|shutdown
+func (s *Server) routeSupervisors() {
+	const base = "/druid/indexer/v1/supervisor"
+	s.mux.HandleFunc("POST "+base, s.postSupervisor)
+	s.mux.HandleFunc("GET "+base, s.listSupervisors)
+	s.mux.HandleFunc("GET "+base+"/history", s.allHistory)
+	s.mux.HandleFunc("POST "+base+"/suspendAll", s.all(s.sup.SuspendAll))
+	s.mux.HandleFunc("POST "+base+"/resumeAll", s.all(s.sup.ResumeAll))
+	s.mux.HandleFunc("POST "+base+"/terminateAll", s.all(s.sup.TerminateAll))
+	s.mux.HandleFunc("GET "+base+"/{id}", s.getSpec)
+	s.mux.HandleFunc("GET "+base+"/{id}/status", s.getStatus)
+	s.mux.HandleFunc("GET "+base+"/{id}/health", s.getHealth)
+	s.mux.HandleFunc("GET "+base+"/{id}/stats", s.getStats)
+	s.mux.HandleFunc("GET "+base+"/{id}/parseErrors", s.getParseErrors)
+	s.mux.HandleFunc("GET "+base+"/{id}/history", s.supervisorHistory)
+	s.mux.HandleFunc("POST "+base+"/{id}/suspend", s.suspend)
+	s.mux.HandleFunc("POST "+base+"/{id}/resume", s.resume)
+	s.mux.HandleFunc("POST "+base+"/{id}/reset", s.reset)
+	s.mux.HandleFunc("POST "+base+"/{id}/resetOffsets", s.resetOffsets)
+	s.mux.HandleFunc("POST "+base+"/{id}/terminate", s.terminate)
+	s.mux.HandleFunc("POST "+base+"/{id}/shutdown", s.terminate) // deprecated alias
+}
+
+// readJSONBody reads a request body that must be JSON. A declared content type other than JSON
+// is a 415, like Druid's Jersey resources; a missing one, and curl's default for -d
+// (application/x-www-form-urlencoded), are accepted so plain `curl -d @spec.json` works.
+func (s *Server) readJSONBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || (mt != "application/json" && mt != "text/json" && mt != "application/x-www-form-urlencoded" && !hasJSONSuffix(mt)) {
+			writeJSON(w, http.StatusUnsupportedMediaType, errorBody{Error: fmt.Sprintf("unsupported content type %q: send application/json", ct)})
+			return nil, false
+		}
+	}
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		s.writeError(w, r, fmt.Errorf("read request body: %w", err))
+		return nil, false
+	}
+	return body, true
+}
+
+func hasJSONSuffix(mt string) bool { return len(mt) > 5 && mt[len(mt)-5:] == "+json" }
+
+func (s *Server) postSupervisor(w http.ResponseWriter, r *http.Request) {
+	body, ok := s.readJSONBody(w, r)
+	if !ok {
+		return
+	}
+	if v, _ := strconv.ParseBool(r.URL.Query().Get("validateOnly")); v {
+		id, err := s.sup.Validate(body)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"id": id, "valid": true})
+		return
+	}
+	id, err := s.sup.Submit(r.Context(), body, supervisor.AuditInfo{Author: r.Header.Get("X-Druid-Author"), Comment: r.Header.Get("X-Druid-Comment")})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"id": id})
+}
+
+func (s *Server) listSupervisors(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	switch {
+	case q.Has("full"):
+		writeJSON(w, http.StatusOK, s.sup.Statuses(supervisor.ViewFull))
+	case q.Has("system"):
+		writeJSON(w, http.StatusOK, s.sup.Statuses(supervisor.ViewSystem))
+	case q.Has("state") && isTrue(q.Get("state")):
+		writeJSON(w, http.StatusOK, s.sup.Statuses(supervisor.ViewState))
+	default:
+		writeJSON(w, http.StatusOK, s.sup.IDs())
+	}
+}
+
+func isTrue(s string) bool { v, _ := strconv.ParseBool(s); return v }
+
+func (s *Server) getSpec(w http.ResponseWriter, r *http.Request) {
+	sp, err := s.sup.Spec(r.PathValue("id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, sp)
+}
+
+func (s *Server) getStatus(w http.ResponseWriter, r *http.Request) {
+	rep, err := s.sup.Report(r.PathValue("id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, rep)
+}
+
+// getHealth answers 200 {"healthy":true} or 503 {"healthy":false}; unknown ids get Druid's
+// longer 404 message.
+func (s *Server) getHealth(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	healthy, err := s.sup.Health(id)
+	if err != nil {
+		writeJSON(w, http.StatusNotFound, errorBody{Error: fmt.Sprintf("[%s] does not exist or health check not implemented", id)})
+		return
+	}
+	code := http.StatusOK
+	if !healthy {
+		code = http.StatusServiceUnavailable
+	}
+	writeJSON(w, code, map[string]bool{"healthy": healthy})
+}
+
+func (s *Server) getStats(w http.ResponseWriter, r *http.Request) {
+	st, err := s.sup.Stats(r.PathValue("id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, st)
+}
+
+func (s *Server) getParseErrors(w http.ResponseWriter, r *http.Request) {
+	pe, err := s.sup.ParseErrors(r.PathValue("id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, pe)
+}
+
+func (s *Server) suspend(w http.ResponseWriter, r *http.Request) {
+	sp, err := s.sup.Suspend(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, sp)
+}
+
+func (s *Server) resume(w http.ResponseWriter, r *http.Request) {
+	sp, err := s.sup.Resume(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, sp)
+}
+
+func (s *Server) reset(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	if err := s.sup.Reset(r.Context(), id); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"id": id})
+}
+
+func (s *Server) resetOffsets(w http.ResponseWriter, r *http.Request) {
+	body, ok := s.readJSONBody(w, r)
+	if !ok {
+		return
+	}
+	id := r.PathValue("id")
+	if err := s.sup.ResetOffsets(r.Context(), id, body); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"id": id})
+}
+
+func (s *Server) terminate(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	if err := s.sup.Terminate(r.Context(), id); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"id": id})
+}
+
+// all serves suspendAll, resumeAll and terminateAll, which always answer {"status":"success"}.
+func (s *Server) all(op func(context.Context) error) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := op(r.Context()); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]string{"status": "success"})
+	}
+}
+
+func (s *Server) allHistory(w http.ResponseWriter, r *http.Request) {
+	h, err := s.sup.History(r.Context())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, h)
+}
+
+func (s *Server) supervisorHistory(w http.ResponseWriter, r *http.Request) {
+	h, err := s.sup.SupervisorHistory(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if c := r.URL.Query().Get("count"); c != "" {
+		if n, err := strconv.Atoi(c); err == nil && n >= 0 && n < len(h) {
+			h = h[:n]
+		}
+	}
+	writeJSON(w, http.StatusOK, h)
+}

@@ -1,0 +1,64 @@
+// Command kafka-indexer is the engine daemon: a Druid-compatible Overlord for Kafka ingestion.
+//
+//	kafka-indexer serve         run the daemon (supervisor API on 127.0.0.1:8090)
+//	kafka-indexer dump-segment  print a segment's rows, metadata or bitmaps
+//	kafka-indexer version       print the version
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		usage(stderr)
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var err error
+	switch args[0] {
+	case "serve":
+		err = serve(ctx, args[1:], stdout, stderr)
+	case "dump-segment":
+		err = dumpSegment(args[1:], stdout, stderr)
+	case "version", "--version", "-version":
+		fmt.Fprintf(stdout, "kafka-indexer %s\n", version)
+	case "help", "-h", "--help":
+		usage(stdout)
+	default:
+		fmt.Fprintf(stderr, "kafka-indexer: unknown command %q\n\n", args[0])
+		usage(stderr)
+		return 2
+	}
+	if err != nil {
+		if err == errUsage {
+			return 2
+		}
+		fmt.Fprintf(stderr, "kafka-indexer %s: %v\n", args[0], err)
+		return 1
+	}
+	return 0
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, `kafka-indexer: Druid-compatible Kafka indexing service
+
+Usage:
+  kafka-indexer serve [flags]         run the daemon (see 'kafka-indexer serve -h')
+  kafka-indexer dump-segment [flags]  print a segment (see 'kafka-indexer dump-segment -h')
+  kafka-indexer version               print the version
+`)
+}

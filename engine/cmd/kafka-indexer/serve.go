@@ -1,0 +1,245 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/api"
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata"
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata/embedded"
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata/postgres"
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/supervisor"
+)
+
+var errUsage = errors.New("usage")
+
+// serveConfig is every setting of the daemon. Each flag falls back to an environment variable
+// KAFKA_INDEXER_<FLAG> (upper case, dashes as underscores), then to its default.
+type serveConfig struct {
+	Listen         string
+	DataDir        string
+	MetadataURI    string
+	WorkerCapacity int
+	AuthUsername   string
+	AuthPassword   string
+	TLSCert        string
+	TLSKey         string
+	MaxBodyBytes   int64
+	LogFormat      string
+	LogLevel       string
+}
+
+func parseServeFlags(args []string, stderr io.Writer) (*serveConfig, error) {
+	c := &serveConfig{}
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&c.Listen, "listen", env("LISTEN", "127.0.0.1:8090"), "address of the HTTP API (the Overlord port Druid's docs use)")
+	fs.StringVar(&c.DataDir, "data-dir", env("DATA_DIR", "./var"), "directory for the embedded metadata store, task work and deep storage")
+	fs.StringVar(&c.MetadataURI, "metadata-uri", env("METADATA_URI", ""), "metadata store: empty for the embedded store under --data-dir, or postgres://user:pass@host:5432/db")
+	fs.IntVar(&c.WorkerCapacity, "worker-capacity", envInt("WORKER_CAPACITY", 4), "task slots: tasks beyond this wait for a free slot")
+	fs.StringVar(&c.AuthUsername, "auth-username", env("AUTH_USERNAME", ""), "enable HTTP basic auth with this user on every route but /status/health")
+	fs.StringVar(&c.AuthPassword, "auth-password", env("AUTH_PASSWORD", ""), "password for --auth-username")
+	fs.StringVar(&c.TLSCert, "tls-cert", env("TLS_CERT", ""), "serve HTTPS with this PEM certificate (needs --tls-key)")
+	fs.StringVar(&c.TLSKey, "tls-key", env("TLS_KEY", ""), "PEM private key for --tls-cert")
+	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", envInt64("MAX_BODY_BYTES", api.DefaultMaxBodyBytes), "largest accepted request body in bytes")
+	fs.StringVar(&c.LogFormat, "log-format", env("LOG_FORMAT", "text"), "log format: text or json")
+	fs.StringVar(&c.LogLevel, "log-level", env("LOG_LEVEL", "info"), "log level: debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, errUsage
+		}
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	return c, c.validate()
+}
+
+func (c *serveConfig) validate() error {
+	if c.WorkerCapacity < 1 {
+		return fmt.Errorf("--worker-capacity must be ≥ 1, got %d", c.WorkerCapacity)
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		return fmt.Errorf("--tls-cert and --tls-key go together")
+	}
+	if (c.AuthUsername == "") != (c.AuthPassword == "") {
+		return fmt.Errorf("--auth-username and --auth-password go together")
+	}
+	if c.MaxBodyBytes < 1 {
+		return fmt.Errorf("--max-body-bytes must be ≥ 1")
+	}
+	if c.MetadataURI != "" && !strings.HasPrefix(c.MetadataURI, "postgres://") && !strings.HasPrefix(c.MetadataURI, "postgresql://") {
+		return fmt.Errorf("--metadata-uri must be empty (embedded) or a postgres:// URI, got %q", redactURI(c.MetadataURI))
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		return fmt.Errorf("--log-format must be text or json")
+	}
+	return nil
+}
+
+func env(name, def string) string {
+	if v, ok := os.LookupEnv("KAFKA_INDEXER_" + name); ok {
+		return v
+	}
+	return def
+}
+
+func envInt(name string, def int) int {
+	if v, err := strconv.Atoi(env(name, "")); err == nil {
+		return v
+	}
+	return def
+}
+
+func envInt64(name string, def int64) int64 {
+	if v, err := strconv.ParseInt(env(name, ""), 10, 64); err == nil {
+		return v
+	}
+	return def
+}
+
+// redactURI hides the password of a connection URI.
+func redactURI(s string) string {
+	at := strings.LastIndex(s, "@")
+	scheme := strings.Index(s, "://")
+	if at < 0 || scheme < 0 {
+		return s
+	}
+	creds := s[scheme+3 : at]
+	if user, _, ok := strings.Cut(creds, ":"); ok {
+		return s[:scheme+3] + user + ":xxxxx" + s[at:]
+	}
+	return s
+}
+
+func newLogger(c *serveConfig, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(c.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	if c.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// openStore opens the metadata store the config names.
+func openStore(ctx context.Context, c *serveConfig) (metadata.Store, string, error) {
+	if c.MetadataURI != "" {
+		s, err := postgres.Open(ctx, c.MetadataURI)
+		if err != nil {
+			return nil, "", fmt.Errorf("open PostgreSQL metadata store: %w", err)
+		}
+		return s, "postgres " + redactURI(c.MetadataURI), nil
+	}
+	dir := filepath.Join(c.DataDir, "metadata")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, "", fmt.Errorf("create metadata directory: %w", err)
+	}
+	s, err := embedded.Open(dir)
+	if err != nil {
+		return nil, "", fmt.Errorf("open embedded metadata store: %w", err)
+	}
+	return s, "embedded " + filepath.Join(dir, embedded.FileName), nil
+}
+
+// daemon is a running engine: the store, the supervisor manager and the HTTP server.
+type daemon struct {
+	store    metadata.Store
+	manager  *supervisor.Manager
+	server   *http.Server
+	listener net.Listener
+	log      *slog.Logger
+	cfg      *serveConfig
+}
+
+// startDaemon opens the store, restores supervisors and starts serving. Close stops it.
+func startDaemon(ctx context.Context, c *serveConfig, logOut io.Writer) (d *daemon, err error) {
+	log := newLogger(c, logOut)
+	store, desc, err := openStore(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			store.Close()
+		}
+	}()
+	opts := supervisor.DefaultOptions()
+	opts.Logger = log
+	mgr := supervisor.NewManager(store, opts)
+	if err := mgr.Load(ctx); err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", c.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", c.Listen, err)
+	}
+	handler := api.New(mgr, api.Options{Version: version, Username: c.AuthUsername, Password: c.AuthPassword, MaxBodyBytes: c.MaxBodyBytes, Logger: log})
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	d = &daemon{store: store, manager: mgr, server: srv, listener: ln, log: log, cfg: c}
+	scheme := "http"
+	if c.TLSCert != "" {
+		scheme = "https"
+	}
+	log.Info("kafka-indexer starting",
+		"version", version, "listen", scheme+"://"+ln.Addr().String(), "data_dir", c.DataDir, "metadata", desc,
+		"worker_capacity", c.WorkerCapacity, "auth", authDesc(c), "max_body_bytes", c.MaxBodyBytes,
+		"supervisors", len(mgr.IDs()))
+	go func() {
+		var err error
+		if c.TLSCert != "" {
+			err = srv.ServeTLS(ln, c.TLSCert, c.TLSKey)
+		} else {
+			err = srv.Serve(ln)
+		}
+		if err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("http server stopped", "err", err)
+		}
+	}()
+	return d, nil
+}
+
+func authDesc(c *serveConfig) string {
+	if c.AuthUsername == "" {
+		return "off"
+	}
+	return "basic (user " + c.AuthUsername + ", password xxxxx)"
+}
+
+// Addr is the address the API listens on.
+func (d *daemon) Addr() string { return d.listener.Addr().String() }
+
+// Close stops accepting requests, lets running ones finish (up to 10 s), then closes the store.
+func (d *daemon) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	errs := []error{d.server.Shutdown(ctx), d.store.Close()}
+	d.log.Info("kafka-indexer stopped")
+	return errors.Join(errs...)
+}
+
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	c, err := parseServeFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+	d, err := startDaemon(ctx, c, stderr)
+	if err != nil {
+		return err
+	}
+	<-ctx.Done()
+	d.log.Info("shutting down", "reason", context.Cause(ctx))
+	return d.Close()
+}

@@ -1,0 +1,518 @@
+package supervisor
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata"
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/spec"
+)
+
+// Options configures a Manager.
+type Options struct {
+	// Logger receives lifecycle logs. Nil means slog.Default().
+	Logger *slog.Logger
+	// Now is the clock; nil means time.Now. Tests pin it.
+	Now func() time.Time
+	// MaxStoredExceptionEvents bounds recentErrors (druid.supervisor.maxStoredExceptionEvents).
+	// Zero means 3.
+	MaxStoredExceptionEvents int
+}
+
+// DefaultOptions returns the defaults documented on Options.
+func DefaultOptions() Options {
+	return Options{Logger: slog.Default(), Now: time.Now, MaxStoredExceptionEvents: 3}
+}
+
+func (o *Options) validate() {
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.MaxStoredExceptionEvents <= 0 {
+		o.MaxStoredExceptionEvents = 3
+	}
+}
+
+// Manager owns every supervisor: it persists each spec change as a new version in the metadata
+// store and keeps the in-memory state the status endpoints report. All methods are safe for
+// concurrent use; spec changes are serialised by mu so versions are appended in order.
+type Manager struct {
+	store metadata.Store
+	opts  Options
+
+	mu          sync.Mutex
+	supervisors map[string]*entry
+}
+
+// entry is one live (non-terminated) supervisor.
+type entry struct {
+	spec         *spec.Supervisor
+	state        State
+	recentErrors []ErrorEvent
+}
+
+// AuditInfo is who changed a spec and why (Druid's X-Druid-Author / X-Druid-Comment headers).
+type AuditInfo struct {
+	Author, Comment string
+}
+
+// tombstone is the spec Druid stores when a supervisor is terminated (NoopSupervisorSpec).
+func tombstone(dataSource string) []byte {
+	b, _ := json.Marshal(map[string]any{"type": "NoopSupervisorSpec", "id": nil, "dataSources": []string{dataSource}, "suspended": false, "source": "noop"})
+	return b
+}
+
+func isTombstone(payload []byte) bool {
+	var t struct {
+		Type string `json:"type"`
+	}
+	return json.Unmarshal(payload, &t) == nil && t.Type == "NoopSupervisorSpec"
+}
+
+// NewManager returns a manager over store. It starts nothing; call Load to restore the
+// supervisors stored by a previous run.
+func NewManager(store metadata.Store, opts Options) *Manager {
+	opts.validate()
+	return &Manager{store: store, opts: opts, supervisors: map[string]*entry{}}
+}
+
+// Load restores every supervisor whose latest spec version is not a tombstone, in the state its
+// spec says (suspended or not). A stored spec that no longer validates is kept, reported as
+// UNHEALTHY_SUPERVISOR with the reason in recentErrors, so an operator can see and fix it.
+func (m *Manager) Load(ctx context.Context) error {
+	rows, err := m.store.LatestSupervisors(ctx)
+	if err != nil {
+		return fmt.Errorf("load supervisors: %w", err)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, row := range rows {
+		if isTombstone(row.Payload) {
+			continue
+		}
+		s, err := spec.Decode(row.Payload)
+		if err != nil {
+			m.opts.Logger.Error("stored supervisor spec no longer valid", "supervisor", row.ID, "version", row.Version, "err", err)
+			// Keep a minimal entry so the supervisor stays visible and can be terminated or replaced.
+			m.supervisors[row.ID] = &entry{
+				spec:  &spec.Supervisor{Type: spec.SupervisorType, ExplicitID: row.ID},
+				state: StateUnhealthySupervisor,
+				recentErrors: []ErrorEvent{{
+					Timestamp: spec.FormatTime(m.opts.Now()), ExceptionClass: "InvalidSpec",
+					Message: "stored spec version " + row.Version + " is invalid: " + err.Error(),
+				}},
+			}
+			continue
+		}
+		m.supervisors[row.ID] = &entry{spec: s, state: initialState(s)}
+		m.opts.Logger.Info("restored supervisor", "supervisor", row.ID, "version", row.Version, "suspended", s.Suspended)
+	}
+	return nil
+}
+
+// initialState is the state a supervisor reports before its run loop has run: SUSPENDED when
+// its spec says so, otherwise PENDING (Druid's initial state).
+func initialState(s *spec.Supervisor) State {
+	if s.Suspended {
+		return StateSuspended
+	}
+	return StatePending
+}
+
+// Validate decodes and validates a spec without storing anything (the dry run behind
+// POST /supervisor?validateOnly=true). It returns the supervisor id the spec would get.
+func (m *Manager) Validate(raw []byte) (string, error) {
+	s, err := spec.Decode(raw)
+	if err != nil {
+		return "", err
+	}
+	return s.ID(), nil
+}
+
+// Submit creates or replaces a supervisor (POST /supervisor). Resubmitting an id replaces its
+// spec with a new version; the suspended flag is whatever the new spec says, as in Druid.
+func (m *Manager) Submit(ctx context.Context, raw []byte, audit AuditInfo) (string, error) {
+	s, err := spec.Decode(raw)
+	if err != nil {
+		return "", err
+	}
+	id := s.ID()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err := m.persist(ctx, id, s); err != nil {
+		return "", err
+	}
+	comment := audit.Comment
+	if comment == "" {
+		comment = fmt.Sprintf("Update supervisor[%s] for datasource[[%s]]", id, s.DataSchema.DataSource)
+	}
+	if err := m.store.InsertAudit(ctx, metadata.AuditEntry{Key: id, Type: "supervisor", Author: audit.Author, Comment: comment, Payload: s.Echo()}); err != nil {
+		// The spec is stored; a missing audit row must not make the caller retry the submit.
+		m.opts.Logger.Warn("write audit entry", "supervisor", id, "err", err)
+	}
+	_, existed := m.supervisors[id]
+	m.supervisors[id] = &entry{spec: s, state: initialState(s)}
+	m.opts.Logger.Info("supervisor spec stored", "supervisor", id, "replaced", existed, "suspended", s.Suspended)
+	return id, nil
+}
+
+// persist appends the spec as a new version. Callers hold mu.
+func (m *Manager) persist(ctx context.Context, id string, s *spec.Supervisor) error {
+	if _, err := m.store.InsertSupervisor(ctx, id, s.Echo()); err != nil {
+		return fmt.Errorf("store spec of supervisor %s: %w", id, err)
+	}
+	return nil
+}
+
+func (m *Manager) get(id string) (*entry, error) {
+	e, ok := m.supervisors[id]
+	if !ok {
+		return nil, notFound(id)
+	}
+	return e, nil
+}
+
+// IDs lists the live supervisor ids, sorted.
+func (m *Manager) IDs() []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	ids := slices.Sorted(maps.Keys(m.supervisors))
+	if ids == nil {
+		ids = []string{} // encodes as [], as Druid answers with no supervisors
+	}
+	return ids
+}
+
+// StatusView selects what Statuses includes, matching GET /supervisor?full, ?state, ?system.
+type StatusView int
+
+// The three list views.
+const (
+	ViewState StatusView = iota
+	ViewFull
+	ViewSystem
+)
+
+// Statuses lists every supervisor's status in the given view, sorted by id.
+func (m *Manager) Statuses(view StatusView) []Status {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([]Status, 0, len(m.supervisors))
+	for _, id := range slices.Sorted(maps.Keys(m.supervisors)) {
+		e := m.supervisors[id]
+		st := Status{ID: id, State: e.state.Basic(), DetailedState: e.state, Healthy: e.state.Healthy(), Suspended: e.spec.Suspended}
+		switch view {
+		case ViewFull:
+			st.Spec = e.spec.Echo()
+		case ViewSystem:
+			st.SpecString = string(e.spec.Echo())
+			st.Type = spec.SupervisorType
+			st.Source = e.spec.IOConfig.StreamName()
+		}
+		out = append(out, st)
+	}
+	return out
+}
+
+// Spec returns the current spec as Druid echoes it.
+func (m *Manager) Spec(id string) (json.RawMessage, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	e, err := m.get(id)
+	if err != nil {
+		return nil, err
+	}
+	return e.spec.Echo(), nil
+}
+
+// Report builds the status report. Until the run loop reports tasks and offsets, the task lists
+// are empty and the lag fields are omitted, as Druid does before its first offset fetch.
+func (m *Manager) Report(id string) (*Report, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	e, err := m.get(id)
+	if err != nil {
+		return nil, err
+	}
+	d, _ := e.spec.IOConfig.TaskDuration.Duration()
+	errs := e.recentErrors
+	if errs == nil {
+		errs = []ErrorEvent{}
+	}
+	return &Report{
+		ID:             id,
+		GenerationTime: spec.FormatTime(m.opts.Now()),
+		Payload: ReportPayload{
+			DataSource:      e.spec.DataSchema.DataSource,
+			Stream:          e.spec.IOConfig.StreamName(),
+			Replicas:        e.spec.IOConfig.Replicas,
+			DurationSeconds: int64(d / time.Second),
+			ActiveTasks:     []TaskReport{},
+			PublishingTasks: []TaskReport{},
+			Suspended:       e.spec.Suspended,
+			Healthy:         e.state.Healthy(),
+			State:           e.state.Basic(),
+			DetailedState:   e.state,
+			RecentErrors:    errs,
+		},
+	}, nil
+}
+
+// Health reports whether the supervisor is healthy.
+func (m *Manager) Health(id string) (bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	e, err := m.get(id)
+	if err != nil {
+		return false, err
+	}
+	return e.state.Healthy(), nil
+}
+
+// Stats returns row stats per task group and task: {"<group>": {"<taskId>": rowStats}}. With no
+// tasks running it is an empty object.
+func (m *Manager) Stats(id string) (map[string]map[string]json.RawMessage, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, err := m.get(id); err != nil {
+		return nil, err
+	}
+	return map[string]map[string]json.RawMessage{}, nil
+}
+
+// ParseErrors returns the saved parse exceptions of the supervisor's tasks, newest first.
+func (m *Manager) ParseErrors(id string) ([]json.RawMessage, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, err := m.get(id); err != nil {
+		return nil, err
+	}
+	return []json.RawMessage{}, nil
+}
+
+// Suspend stores a new spec version with suspended=true and returns the updated spec.
+// A supervisor that is already suspended is a 400, as in Druid.
+func (m *Manager) Suspend(ctx context.Context, id string) (json.RawMessage, error) {
+	return m.setSuspended(ctx, id, true)
+}
+
+// Resume stores a new spec version with suspended=false and returns the updated spec.
+func (m *Manager) Resume(ctx context.Context, id string) (json.RawMessage, error) {
+	return m.setSuspended(ctx, id, false)
+}
+
+func (m *Manager) setSuspended(ctx context.Context, id string, suspended bool) (json.RawMessage, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	e, err := m.get(id)
+	if err != nil {
+		return nil, err
+	}
+	if e.spec.Suspended == suspended {
+		if suspended {
+			return nil, badRequest("[%s] is already suspended", id)
+		}
+		return nil, badRequest("[%s] is already running", id)
+	}
+	if err := m.applySuspended(ctx, id, e, suspended); err != nil {
+		return nil, err
+	}
+	return e.spec.Echo(), nil
+}
+
+// applySuspended persists the flag and updates the entry. Callers hold mu.
+func (m *Manager) applySuspended(ctx context.Context, id string, e *entry, suspended bool) error {
+	next := *e.spec
+	next.Suspended = suspended
+	if err := m.persist(ctx, id, &next); err != nil {
+		return err
+	}
+	e.spec = &next
+	e.state = initialState(&next)
+	m.opts.Logger.Info("supervisor suspended flag changed", "supervisor", id, "suspended", suspended)
+	return nil
+}
+
+// SuspendAll suspends every running supervisor; already suspended ones are left alone.
+func (m *Manager) SuspendAll(ctx context.Context) error { return m.setAllSuspended(ctx, true) }
+
+// ResumeAll resumes every suspended supervisor.
+func (m *Manager) ResumeAll(ctx context.Context) error { return m.setAllSuspended(ctx, false) }
+
+func (m *Manager) setAllSuspended(ctx context.Context, suspended bool) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var errs []error
+	for _, id := range slices.Sorted(maps.Keys(m.supervisors)) {
+		e := m.supervisors[id]
+		if e.spec.Suspended == suspended {
+			continue
+		}
+		if err := m.applySuspended(ctx, id, e, suspended); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Reset deletes the supervisor's stored offsets (a hard reset): the next tasks start from the
+// earliest or latest Kafka offsets per useEarliestOffset.
+func (m *Manager) Reset(ctx context.Context, id string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, err := m.get(id); err != nil {
+		return err
+	}
+	if _, err := m.store.DeleteDataSourceMetadata(ctx, id); err != nil {
+		return fmt.Errorf("reset supervisor %s: %w", id, err)
+	}
+	m.opts.Logger.Warn("supervisor offsets reset", "supervisor", id)
+	return nil
+}
+
+// resetOffsetsBody is the DataSourceMetadata body of POST /supervisor/{id}/resetOffsets,
+// decoded loosely so each mistake gets its own message.
+type resetOffsetsBody struct {
+	Type       string `json:"type"`
+	Partitions *struct {
+		Type                       string           `json:"type"`
+		Stream                     string           `json:"stream"`
+		Topic                      string           `json:"topic"`
+		PartitionOffsetMap         map[string]int64 `json:"partitionOffsetMap"`
+		PartitionSequenceNumberMap map[string]int64 `json:"partitionSequenceNumberMap"`
+	} `json:"partitions"`
+}
+
+// ResetOffsets merges the given end offsets into the stored ones (stored PLUS given, other
+// partitions untouched), as Druid's resetOffsets does.
+func (m *Manager) ResetOffsets(ctx context.Context, id string, body []byte) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	e, err := m.get(id)
+	if err != nil {
+		return err
+	}
+	var b resetOffsetsBody
+	if err := json.Unmarshal(body, &b); err != nil {
+		return badRequest("reset offsets body is not valid DataSourceMetadata JSON: %v", err)
+	}
+	if b.Type != spec.SupervisorType {
+		return badRequest("reset offsets metadata type must be \"kafka\" to match supervisor [%s], got %q", id, b.Type)
+	}
+	p := b.Partitions
+	if p == nil {
+		return badRequest("reset offsets body is missing \"partitions\"")
+	}
+	if p.Type != "" && p.Type != "end" {
+		return badRequest("reset offsets partitions.type must be \"end\", got %q", p.Type)
+	}
+	stream := p.Stream
+	if stream == "" {
+		stream = p.Topic
+	}
+	if want := e.spec.IOConfig.StreamName(); stream != want {
+		return badRequest("reset offsets stream %q does not match the supervisor's stream %q", stream, want)
+	}
+	offsets := p.PartitionSequenceNumberMap
+	if offsets == nil {
+		offsets = p.PartitionOffsetMap
+	}
+	if len(offsets) == 0 {
+		return badRequest("reset offsets body has no partition offsets (partitions.partitionOffsetMap)")
+	}
+	md := metadata.DataSourceMetadata{Stream: stream, Offsets: map[int32]int64{}}
+	for k, v := range offsets {
+		part, err := strconv.ParseInt(k, 10, 32)
+		if err != nil || part < 0 {
+			return badRequest("reset offsets partition %q is not a partition number", k)
+		}
+		if v < 0 {
+			return badRequest("reset offsets offset %d for partition %s must be ≥ 0", v, k)
+		}
+		md.Offsets[int32(part)] = v
+	}
+	if err := m.store.ResetDataSourceMetadata(ctx, id, md); err != nil {
+		return fmt.Errorf("reset offsets of supervisor %s: %w", id, err)
+	}
+	m.opts.Logger.Warn("supervisor offsets reset to given values", "supervisor", id, "offsets", offsets)
+	return nil
+}
+
+// Terminate stops the supervisor and appends a tombstone version; its history and committed
+// offsets are kept, and it is not started again after a restart.
+func (m *Manager) Terminate(ctx context.Context, id string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	e, err := m.get(id)
+	if err != nil {
+		return err
+	}
+	return m.terminate(ctx, id, e)
+}
+
+func (m *Manager) terminate(ctx context.Context, id string, e *entry) error {
+	if _, err := m.store.InsertSupervisor(ctx, id, tombstone(e.spec.DataSchema.DataSource)); err != nil {
+		return fmt.Errorf("terminate supervisor %s: %w", id, err)
+	}
+	delete(m.supervisors, id)
+	m.opts.Logger.Info("supervisor terminated", "supervisor", id)
+	return nil
+}
+
+// TerminateAll terminates every supervisor.
+func (m *Manager) TerminateAll(ctx context.Context) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var errs []error
+	for _, id := range slices.Sorted(maps.Keys(m.supervisors)) {
+		if err := m.terminate(ctx, id, m.supervisors[id]); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// History returns every supervisor's spec versions, newest first, terminated ones included.
+func (m *Manager) History(ctx context.Context) (map[string][]HistoryEntry, error) {
+	all, err := m.store.AllSupervisorHistory(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read supervisor history: %w", err)
+	}
+	out := make(map[string][]HistoryEntry, len(all))
+	for id, rows := range all {
+		out[id] = historyEntries(rows)
+	}
+	return out, nil
+}
+
+// SupervisorHistory returns one supervisor's spec versions, newest first. An id with no
+// history is a 404 "No history for [id]."
+func (m *Manager) SupervisorHistory(ctx context.Context, id string) ([]HistoryEntry, error) {
+	rows, err := m.store.SupervisorHistory(ctx, id)
+	if errors.Is(err, metadata.ErrNotFound) || (err == nil && len(rows) == 0) {
+		return nil, &Error{Msg: fmt.Sprintf("No history for [%s].", id), Kind: ErrNotFound}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read history of supervisor %s: %w", id, err)
+	}
+	return historyEntries(rows), nil
+}
+
+func historyEntries(rows []metadata.SupervisorRow) []HistoryEntry {
+	out := make([]HistoryEntry, len(rows))
+	for i, r := range rows {
+		out[i] = HistoryEntry{Spec: json.RawMessage(r.Payload), Version: r.Version}
+	}
+	return out
+}
