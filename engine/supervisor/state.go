@@ -6,18 +6,18 @@ type State string
 
 // Detailed states. Basic returns the coarse state each maps to.
 const (
-	StatePending                  State = "PENDING"
-	StateConnectingToStream       State = "CONNECTING_TO_STREAM"
-	StateDiscoveringInitialTasks  State = "DISCOVERING_INITIAL_TASKS"
-	StateCreatingTasks            State = "CREATING_TASKS"
-	StateRunning                  State = "RUNNING"
-	StateSuspended                State = "SUSPENDED"
-	StateIdle                     State = "IDLE"
-	StateStopping                 State = "STOPPING"
-	StateUnableToConnectToStream  State = "UNABLE_TO_CONNECT_TO_STREAM"
-	StateLostContactWithStream    State = "LOST_CONTACT_WITH_STREAM"
-	StateUnhealthySupervisor      State = "UNHEALTHY_SUPERVISOR"
-	StateUnhealthyTasks           State = "UNHEALTHY_TASKS"
+	StatePending                 State = "PENDING"
+	StateConnectingToStream      State = "CONNECTING_TO_STREAM"
+	StateDiscoveringInitialTasks State = "DISCOVERING_INITIAL_TASKS"
+	StateCreatingTasks           State = "CREATING_TASKS"
+	StateRunning                 State = "RUNNING"
+	StateSuspended               State = "SUSPENDED"
+	StateIdle                    State = "IDLE"
+	StateStopping                State = "STOPPING"
+	StateUnableToConnectToStream State = "UNABLE_TO_CONNECT_TO_STREAM"
+	StateLostContactWithStream   State = "LOST_CONTACT_WITH_STREAM"
+	StateUnhealthySupervisor     State = "UNHEALTHY_SUPERVISOR"
+	StateUnhealthyTasks          State = "UNHEALTHY_TASKS"
 )
 
 type stateInfo struct {
