@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Runs the whole test suite the way CI does: unit tests, the PostgreSQL metadata-store tests against
+# a throwaway server on loopback, and the Terraform acceptance tests with the real terraform CLI.
+# Extra arguments go to `go test` (e.g. tools/test.sh -run TestSupervisor ./engine/api/).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v terraform >/dev/null 2>&1; then
+  echo "test: the terraform CLI is not on PATH; the provider's acceptance tests need it" >&2
+  exit 1
+fi
+if [ -z "${KAFKA_INDEXER_TEST_POSTGRES:-}" ]; then
+  KAFKA_INDEXER_TEST_POSTGRES=$(tools/start-test-postgres.sh)
+  export KAFKA_INDEXER_TEST_POSTGRES
+fi
+export TF_ACC=1
+# CI=true makes PostgreSQL-backed tests fail rather than skip if the server is unreachable.
+export CI=${CI:-true}
+
+# Without a package pattern among the arguments, test everything.
+pkgs=(./...)
+for a in "$@"; do
+  case "$a" in ./*) pkgs=() ;; esac
+done
+exec go test -count=1 -timeout 20m "$@" "${pkgs[@]}"
