@@ -1,0 +1,4 @@
+import {
+  to = kafka_supervisor_state.wikipedia
+  id = "wikipedia"
+}

@@ -1,0 +1,2 @@
+# Import by supervisor id.
+terraform import kafka_supervisor_state.wikipedia wikipedia

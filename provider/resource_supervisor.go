@@ -1,0 +1,478 @@
+package provider
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/client"
+	"github.com/kafka-indexer/terraform-provider-kafka/provider/internal/diagnostics"
+	"github.com/kafka-indexer/terraform-provider-kafka/provider/internal/planmodifiers"
+	"github.com/kafka-indexer/terraform-provider-kafka/provider/internal/specjson"
+	"github.com/kafka-indexer/terraform-provider-kafka/provider/internal/validators"
+)
+
+var (
+	_ resource.Resource                = (*supervisorResource)(nil)
+	_ resource.ResourceWithConfigure   = (*supervisorResource)(nil)
+	_ resource.ResourceWithImportState = (*supervisorResource)(nil)
+	_ resource.ResourceWithModifyPlan  = (*supervisorResource)(nil)
+)
+
+// privateKeyWriteOnlyKeys holds the names (never the values) of the
+// consumer properties set through consumer_secrets_wo, so Read can redact
+// them from effective_spec.
+const privateKeyWriteOnlyKeys = "consumer_secrets_wo_keys"
+
+// dryRunTimeout bounds the plan-time validation call, so an unreachable
+// endpoint delays a plan by seconds, not by the full retry budget.
+const dryRunTimeout = 10 * time.Second
+
+// NewSupervisorResource returns the kafka_supervisor resource.
+func NewSupervisorResource() resource.Resource { return &supervisorResource{} }
+
+type supervisorResource struct {
+	client *client.Client
+}
+
+func (r *supervisorResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_supervisor"
+}
+
+func (r *supervisorResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "A Kafka ingestion supervisor: its spec is POSTed to `/druid/indexer/v1/supervisor` " +
+			"and read back from `/druid/indexer/v1/supervisor/{id}`.\n\n" +
+			"`spec` is compared semantically with the server's echo: only keys the configuration declares are " +
+			"compared, defaults the server adds are ignored, and Druid's rewrites (durations, aliases, dimension " +
+			"shorthand, granularity case, the `spec` wrapper) are not differences. Whether the supervisor runs is " +
+			"owned by `kafka_supervisor_state`; updating the spec keeps the live `suspended` flag. Destroying " +
+			"the resource terminates the supervisor.",
+		Attributes: map[string]schema.Attribute{
+			"id": schema.StringAttribute{
+				Computed:            true,
+				MarkdownDescription: "Supervisor id: the spec's top-level `id` (Druid ≥ 34) or else `dataSchema.dataSource`.",
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"data_source": schema.StringAttribute{
+				Computed:            true,
+				MarkdownDescription: "The datasource the supervisor ingests into (`dataSchema.dataSource`).",
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"spec": schema.StringAttribute{
+				Required: true,
+				MarkdownDescription: "Supervisor spec as JSON (use `jsonencode()` or `file()`): Druid's " +
+					"`KafkaSupervisorSpec`, either `{\"type\":\"kafka\",\"spec\":{\"dataSchema\":…,\"ioConfig\":…,\"tuningConfig\":…}}` " +
+					"or with the three sections at the top level. Must not contain `suspended` (see `kafka_supervisor_state`). " +
+					"Changing the supervisor id (`id` or `dataSchema.dataSource`) replaces the resource.",
+				Validators:    []validator.String{validators.SupervisorSpec()},
+				PlanModifiers: []planmodifier.String{planmodifiers.SpecEquivalent()},
+			},
+			"effective_spec": schema.StringAttribute{
+				Computed: true,
+				MarkdownDescription: "The spec as the server echoes it (`GET /druid/indexer/v1/supervisor/{id}`), " +
+					"with every default, the live `suspended` flag and credentials removed from " +
+					"`ioConfig.consumerProperties`. Read-only; not used for diffs.",
+			},
+			"consumer_secrets": schema.MapAttribute{
+				Optional:    true,
+				Sensitive:   true,
+				ElementType: types.StringType,
+				MarkdownDescription: "Kafka consumer properties merged into `ioConfig.consumerProperties` when the spec " +
+					"is posted, e.g. `sasl.jaas.config`. Kept out of `spec` and `effective_spec`; stored in state as a " +
+					"sensitive value. A changed value on the server shows as drift.",
+			},
+			"consumer_secrets_wo": schema.MapAttribute{
+				Optional:    true,
+				WriteOnly:   true,
+				ElementType: types.StringType,
+				MarkdownDescription: "Write-only variant of `consumer_secrets` (Terraform ≥ 1.11): merged into " +
+					"`ioConfig.consumerProperties` on every create and update, never stored in state or plan. " +
+					"Change `consumer_secrets_wo_version` to push new values.",
+			},
+			"consumer_secrets_wo_version": schema.Int64Attribute{
+				Optional: true,
+				MarkdownDescription: "Any number; changing it re-posts the spec so new `consumer_secrets_wo` values " +
+					"reach `ioConfig.consumerProperties`.",
+			},
+		},
+	}
+}
+
+func (r *supervisorResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	r.client = configuredClient(req.ProviderData, &resp.Diagnostics)
+}
+
+// ModifyPlan derives id and data_source from the planned spec, replaces the
+// resource when the supervisor id changes, and asks kafka-indexer to dry-run
+// a new or changed spec so that `terraform plan` fails with the engine's
+// message. Real Druid would store a dry-run spec, so it is skipped there.
+func (r *supervisorResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if req.Plan.Raw.IsNull() {
+		return
+	}
+	var plan supervisorModelV0
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() || plan.Spec.IsUnknown() || plan.Spec.IsNull() {
+		return
+	}
+	d, err := specjson.Normalize(plan.Spec.ValueString())
+	if err != nil {
+		return // reported by the spec validator
+	}
+	var state *supervisorModelV0
+	if !req.State.Raw.IsNull() {
+		state = &supervisorModelV0{}
+		resp.Diagnostics.Append(req.State.Get(ctx, state)...)
+	}
+	id := specjson.ID(d)
+	if state != nil && state.ID.ValueString() != "" && state.ID.ValueString() != id {
+		resp.RequiresReplace = append(resp.RequiresReplace, path.Root("spec"))
+	}
+	if _, explicit := d["id"]; !explicit {
+		// Without an explicit id every Druid version uses the datasource,
+		// so the id is known at plan time.
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("id"), id)...)
+	}
+	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("data_source"), specjson.DataSource(d))...)
+	if state != nil && plan.Spec.Equal(state.Spec) && plan.ConsumerSecrets.Equal(state.ConsumerSecrets) &&
+		plan.ConsumerSecretsWOVersion.Equal(state.ConsumerSecretsWOVersion) {
+		// The framework marks computed attributes unknown whenever the raw
+		// config differs from state, even when SpecEquivalent planned the
+		// prior spec; nothing will be posted, so the echo stays as it is.
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("effective_spec"), state.EffectiveSpec)...)
+	}
+
+	if r.client == nil || state != nil && plan.Spec.Equal(state.Spec) {
+		return
+	}
+	var cfg supervisorModelV0
+	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
+	if resp.Diagnostics.HasError() || cfg.Spec.IsUnknown() {
+		return
+	}
+	secrets, _ := mergeSecrets(ctx, plan.ConsumerSecrets, cfg.ConsumerSecretsWO)
+	body, err := specjson.Prepare(cfg.Spec.ValueString(), secrets, false)
+	if err != nil {
+		return
+	}
+	vctx, cancel := context.WithTimeout(ctx, dryRunTimeout)
+	defer cancel()
+	_, err = r.client.ValidateSupervisor(vctx, body)
+	switch {
+	case err == nil:
+	case errors.Is(err, client.ErrBadRequest):
+		resp.Diagnostics.AddAttributeError(path.Root("spec"), "Invalid Supervisor Spec",
+			"The engine rejected the spec in a dry run (nothing was created). Fix the field it names and plan again."+
+				"\n\nEngine message: "+diagnostics.EngineMessage(err))
+	default:
+		// Real Druid, an unreachable endpoint, or no permission: the
+		// spec is validated at apply instead.
+		tflog.Info(ctx, "skipping plan-time supervisor spec validation", map[string]any{"reason": err.Error()})
+	}
+}
+
+func (r *supervisorResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	var plan, cfg supervisorModelV0
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	d, err := specjson.Normalize(cfg.Spec.ValueString())
+	if err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("spec"), "Create Supervisor Error", "The spec is not a JSON object: "+err.Error())
+		return
+	}
+	id := specjson.ID(d)
+	// Refuse to take over a supervisor that Terraform did not create: a
+	// POST would silently replace its spec.
+	_, err = r.client.GetSupervisor(ctx, id)
+	switch {
+	case err == nil:
+		resp.Diagnostics.AddError("Create Supervisor Error", fmt.Sprintf(
+			"A supervisor with id %q already exists. To manage it with Terraform, import it: "+
+				"terraform import <resource address> %s", id, id))
+		return
+	case !errors.Is(err, client.ErrNotFound):
+		resp.Diagnostics.Append(diagnostics.Engine("Create Supervisor Error",
+			fmt.Sprintf("Could not check whether supervisor %q exists. Check the endpoint and credentials, then apply again.", id), err))
+		return
+	}
+	secrets, woKeys := mergeSecrets(ctx, plan.ConsumerSecrets, cfg.ConsumerSecretsWO)
+	body, err := specjson.Prepare(cfg.Spec.ValueString(), secrets, false)
+	if err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("spec"), "Create Supervisor Error", err.Error())
+		return
+	}
+	gotID, err := r.client.CreateOrUpdateSupervisor(ctx, body)
+	if err != nil {
+		resp.Diagnostics.Append(diagnostics.Engine("Create Supervisor Error",
+			"The engine did not accept the supervisor spec. Fix the spec and apply again.", err))
+		return
+	}
+	plan.ID = types.StringValue(gotID)
+	resp.Diagnostics.Append(r.readEffective(ctx, &plan, woKeys)...)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	resp.Diagnostics.Append(setWriteOnlyKeys(ctx, resp.Private, woKeys)...)
+}
+
+func (r *supervisorResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	var state supervisorModelV0
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	raw, err := r.client.GetSupervisor(ctx, state.ID.ValueString())
+	if errors.Is(err, client.ErrNotFound) {
+		tflog.Warn(ctx, "supervisor no longer exists; removing it from state", map[string]any{"id": state.ID.ValueString()})
+		resp.State.RemoveResource(ctx)
+		return
+	}
+	if err != nil {
+		resp.Diagnostics.Append(diagnostics.Engine("Read Supervisor Error",
+			fmt.Sprintf("Could not read supervisor %q. Check the endpoint and credentials, then refresh again.", state.ID.ValueString()), err))
+		return
+	}
+	woKeys, diags := getWriteOnlyKeys(ctx, req.Private)
+	resp.Diagnostics.Append(diags...)
+	keys := secretKeys(ctx, state.ConsumerSecrets, woKeys)
+
+	server, err := specjson.Normalize(string(raw))
+	if err != nil {
+		resp.Diagnostics.AddError("Read Supervisor Error", "The engine returned a spec that is not a JSON object: "+err.Error())
+		return
+	}
+	redacted := specjson.Redact(clone(server), keys).(map[string]any)
+	effective, err := redactedJSON(raw, keys)
+	if err != nil {
+		resp.Diagnostics.AddError("Read Supervisor Error", "Could not encode the server's spec: "+err.Error())
+		return
+	}
+	state.EffectiveSpec = types.StringValue(effective)
+	state.DataSource = types.StringValue(specjson.DataSource(server))
+
+	shaped, diags := req.Private.GetKey(ctx, planmodifiers.PrivateKeyServerShaped)
+	resp.Diagnostics.Append(diags...)
+	prior := state.Spec.ValueString()
+	if state.Spec.IsNull() || prior == "" || string(shaped) == "true" {
+		// After import: no user spec to compare with, so state holds the
+		// server's view and the plan modifier compares declared keys only.
+		if p, err := specjson.Normalize(prior); err != nil || !specjson.Contains(p, redacted) {
+			s, _ := specjson.Marshal(redacted)
+			state.Spec = types.StringValue(s)
+		}
+		resp.Diagnostics.Append(resp.Private.SetKey(ctx, planmodifiers.PrivateKeyServerShaped, []byte("true"))...)
+	} else if p, err := specjson.Normalize(prior); err == nil && !specjson.Contains(p, server) {
+		// Drift: show the server's values through the user's keys.
+		s, _ := specjson.Marshal(specjson.Project(p, server))
+		state.Spec = types.StringValue(s)
+	}
+
+	if !state.ConsumerSecrets.IsNull() && !state.ConsumerSecrets.IsUnknown() {
+		var cur map[string]string
+		resp.Diagnostics.Append(state.ConsumerSecrets.ElementsAs(ctx, &cur, false)...)
+		live := specjson.ConsumerProperties(server)
+		next := map[string]string{}
+		for k := range cur {
+			if v, ok := live[k]; ok {
+				next[k] = v
+			}
+		}
+		m, diags := types.MapValueFrom(ctx, types.StringType, next)
+		resp.Diagnostics.Append(diags...)
+		state.ConsumerSecrets = m
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+}
+
+func (r *supervisorResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	var plan, cfg, state supervisorModelV0
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	id := state.ID.ValueString()
+	// Posting a spec without "suspended": true resumes a suspended
+	// supervisor, so carry over the live flag (owned by kafka_supervisor_state).
+	suspended := false
+	cur, err := r.client.GetSupervisor(ctx, id)
+	switch {
+	case err == nil:
+		suspended = specjson.Suspended(string(cur))
+	case !errors.Is(err, client.ErrNotFound):
+		resp.Diagnostics.Append(diagnostics.Engine("Update Supervisor Error",
+			fmt.Sprintf("Could not read the current state of supervisor %q. Check the endpoint and credentials, then apply again.", id), err))
+		return
+	}
+	secrets, woKeys := mergeSecrets(ctx, plan.ConsumerSecrets, cfg.ConsumerSecretsWO)
+	// Post what the configuration says; the plan may hold an equivalent
+	// prior value in another shape (e.g. the server's echo after import).
+	body, err := specjson.Prepare(cfg.Spec.ValueString(), secrets, suspended)
+	if err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("spec"), "Update Supervisor Error", err.Error())
+		return
+	}
+	gotID, err := r.client.CreateOrUpdateSupervisor(ctx, body)
+	if err != nil {
+		resp.Diagnostics.Append(diagnostics.Engine("Update Supervisor Error",
+			"The engine did not accept the supervisor spec; the running supervisor is unchanged. Fix the spec and apply again.", err))
+		return
+	}
+	plan.ID = types.StringValue(gotID)
+	resp.Diagnostics.Append(r.readEffective(ctx, &plan, woKeys)...)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	if plan.Spec.Equal(cfg.Spec) {
+		resp.Diagnostics.Append(resp.Private.SetKey(ctx, planmodifiers.PrivateKeyServerShaped, nil)...)
+	}
+	resp.Diagnostics.Append(setWriteOnlyKeys(ctx, resp.Private, woKeys)...)
+}
+
+func (r *supervisorResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	var state supervisorModelV0
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	err := r.client.Terminate(ctx, state.ID.ValueString())
+	if err != nil && !errors.Is(err, client.ErrNotFound) {
+		resp.Diagnostics.Append(diagnostics.Engine("Delete Supervisor Error",
+			fmt.Sprintf("Could not terminate supervisor %q. Check the endpoint and credentials, then destroy again.", state.ID.ValueString()), err))
+	}
+}
+
+// ImportState takes the supervisor id. The first Read stores the server's
+// spec; a configuration that declares a subset of it plans no change.
+func (r *supervisorResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	if req.ID == "" {
+		resp.Diagnostics.AddError("Import Supervisor Error",
+			"Expected the supervisor id (by default the datasource name), e.g. terraform import kafka_supervisor.example wikipedia")
+		return
+	}
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), req.ID)...)
+	resp.Diagnostics.Append(resp.Private.SetKey(ctx, planmodifiers.PrivateKeyServerShaped, []byte("true"))...)
+}
+
+// readEffective fills effective_spec and data_source from the server's echo
+// after a POST.
+func (r *supervisorResource) readEffective(ctx context.Context, m *supervisorModelV0, woKeys []string) diag.Diagnostics {
+	var diags diag.Diagnostics
+	raw, err := r.client.GetSupervisor(ctx, m.ID.ValueString())
+	if err != nil {
+		diags.Append(diagnostics.Engine("Read Supervisor Error",
+			fmt.Sprintf("The spec was accepted but supervisor %q could not be read back. Run terraform refresh.", m.ID.ValueString()), err))
+		m.EffectiveSpec = types.StringNull()
+		return diags
+	}
+	eff, err := redactedJSON(raw, secretKeys(ctx, m.ConsumerSecrets, woKeys))
+	if err != nil {
+		diags.AddError("Read Supervisor Error", "Could not encode the server's spec: "+err.Error())
+		return diags
+	}
+	m.EffectiveSpec = types.StringValue(eff)
+	if d, err := specjson.Normalize(string(raw)); err == nil {
+		m.DataSource = types.StringValue(specjson.DataSource(d))
+	}
+	return diags
+}
+
+// mergeSecrets merges the known entries of the sensitive and write-only maps
+// (write-only wins) and returns the write-only key names.
+func mergeSecrets(ctx context.Context, sensitive, writeOnly types.Map) (map[string]string, []string) {
+	out := map[string]string{}
+	if !sensitive.IsNull() && !sensitive.IsUnknown() {
+		_ = sensitive.ElementsAs(ctx, &out, false)
+	}
+	var woKeys []string
+	if !writeOnly.IsNull() && !writeOnly.IsUnknown() {
+		wo := map[string]string{}
+		_ = writeOnly.ElementsAs(ctx, &wo, false)
+		for k, v := range wo {
+			out[k] = v
+			woKeys = append(woKeys, k)
+		}
+	}
+	sort.Strings(woKeys)
+	return out, woKeys
+}
+
+func secretKeys(ctx context.Context, sensitive types.Map, woKeys []string) map[string]bool {
+	keys := map[string]bool{}
+	for _, k := range woKeys {
+		keys[k] = true
+	}
+	if !sensitive.IsNull() && !sensitive.IsUnknown() {
+		m := map[string]string{}
+		_ = sensitive.ElementsAs(ctx, &m, false)
+		for k := range m {
+			keys[k] = true
+		}
+	}
+	return keys
+}
+
+type privateGetter interface {
+	GetKey(ctx context.Context, key string) ([]byte, diag.Diagnostics)
+}
+
+type privateSetter interface {
+	SetKey(ctx context.Context, key string, value []byte) diag.Diagnostics
+}
+
+func getWriteOnlyKeys(ctx context.Context, p privateGetter) ([]string, diag.Diagnostics) {
+	b, diags := p.GetKey(ctx, privateKeyWriteOnlyKeys)
+	var keys []string
+	if len(b) > 0 {
+		_ = json.Unmarshal(b, &keys)
+	}
+	return keys, diags
+}
+
+func setWriteOnlyKeys(ctx context.Context, p privateSetter, keys []string) diag.Diagnostics {
+	if len(keys) == 0 {
+		return p.SetKey(ctx, privateKeyWriteOnlyKeys, nil)
+	}
+	b, _ := json.Marshal(keys)
+	return p.SetKey(ctx, privateKeyWriteOnlyKeys, b)
+}
+
+// redactedJSON re-encodes the server's echo with credentials removed from
+// ioConfig.consumerProperties (both copies).
+func redactedJSON(raw []byte, keys map[string]bool) (string, error) {
+	v, err := specjson.Parse(string(raw))
+	if err != nil {
+		return "", err
+	}
+	return specjson.Marshal(specjson.Redact(v, keys))
+}
+
+func clone(d map[string]any) any {
+	s, _ := specjson.Marshal(d)
+	v, _ := specjson.Parse(s)
+	return v
+}
+
+type supervisorModelV0 struct {
+	ID                       types.String `tfsdk:"id"`
+	DataSource               types.String `tfsdk:"data_source"`
+	Spec                     types.String `tfsdk:"spec"`
+	EffectiveSpec            types.String `tfsdk:"effective_spec"`
+	ConsumerSecrets          types.Map    `tfsdk:"consumer_secrets"`
+	ConsumerSecretsWO        types.Map    `tfsdk:"consumer_secrets_wo"`
+	ConsumerSecretsWOVersion types.Int64  `tfsdk:"consumer_secrets_wo_version"`
+}
