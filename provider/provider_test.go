@@ -16,6 +16,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/client"
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/enginetest"
 	"github.com/kafka-indexer/terraform-provider-kafka/provider/internal/fakedruid"
 	"github.com/kafka-indexer/terraform-provider-kafka/provider/internal/specjson"
 )
@@ -66,8 +67,16 @@ func testEndpoint(t *testing.T) string {
 	if e := os.Getenv(envAccEndpoint); e != "" {
 		return e
 	}
+	if os.Getenv(envAccTarget) == "engine" {
+		return enginetest.Start(t).URL
+	}
 	return testFake(t, fakedruid.Options{}).URL()
 }
+
+// envAccTarget selects what testEndpoint serves when no endpoint is given: "engine" runs the
+// real kafka-indexer engine in-process; anything else the fake Druid Overlord. make test runs
+// the acceptance tests against both.
+const envAccTarget = "KAFKA_INDEXER_ACC_TARGET"
 
 // testFake starts a fake Overlord for tests that need its specific
 // behaviour (e.g. the kafka-indexer dry run), whatever testEndpoint says.
