@@ -1,0 +1,100 @@
+package transform
+
+import (
+	"fmt"
+
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/expr"
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/input"
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/spec"
+)
+
+// Transformer is a compiled transformSpec. It holds no per-row state and is safe for
+// concurrent use.
+type Transformer struct {
+	transforms []compiledTransform
+	filter     Filter // nil: keep every row
+}
+
+type compiledTransform struct {
+	name string
+	expr *expr.Expr
+}
+
+// New compiles ts; a nil spec gives a Transformer that keeps rows unchanged.
+func New(ts *spec.TransformSpec) (*Transformer, error) {
+	t := &Transformer{}
+	if ts == nil {
+		return t, nil
+	}
+	seen := map[string]bool{}
+	for i, tr := range ts.Transforms {
+		if tr.Type != "" && tr.Type != "expression" {
+			return nil, &FieldError{Path: fmt.Sprintf("transforms[%d].type", i), Msg: fmt.Sprintf("unknown transform type %q (want expression)", tr.Type)}
+		}
+		if tr.Name == "" {
+			return nil, &FieldError{Path: fmt.Sprintf("transforms[%d].name", i), Msg: "required"}
+		}
+		if seen[tr.Name] {
+			return nil, &FieldError{Path: fmt.Sprintf("transforms[%d].name", i), Msg: fmt.Sprintf("duplicate transform %q", tr.Name)}
+		}
+		seen[tr.Name] = true
+		e, err := expr.Parse(tr.Expression)
+		if err != nil {
+			return nil, &FieldError{Path: fmt.Sprintf("transforms[%d].expression", i), Msg: err.Error()}
+		}
+		t.transforms = append(t.transforms, compiledTransform{name: tr.Name, expr: e})
+	}
+	if ts.Filter != nil {
+		f, err := compileFilter(ts.Filter, "filter")
+		if err != nil {
+			return nil, err
+		}
+		t.filter = f
+	}
+	return t, nil
+}
+
+// Apply runs the transforms on row, then the filter. keep is false when the filter rejects
+// the row (thrownAway). err is an unparseable *input.ParseError when a __time transform does
+// not yield a timestamp.
+func (t *Transformer) Apply(row *input.Row) (keep bool, err error) {
+	if n := len(t.transforms); n > 0 {
+		var buf [8]expr.Value
+		vals := buf[:0]
+		if n > len(buf) {
+			vals = make([]expr.Value, 0, n)
+		}
+		for _, tr := range t.transforms {
+			vals = append(vals, tr.expr.Eval(row))
+		}
+		for i, tr := range t.transforms {
+			if tr.name == input.TimeColumn {
+				ms, ok := vals[i].Scalar().AsLong()
+				if !ok {
+					return false, &input.ParseError{Input: string(row.Input()),
+						Details: []string{fmt.Sprintf("could not transform value for __time: expression %q gave %s", tr.expr, vals[i])}}
+				}
+				row.Time = ms
+				continue
+			}
+			row.Set(tr.name, vals[i])
+		}
+	}
+	if t.filter == nil {
+		return true, nil
+	}
+	return t.filter.Match(row), nil
+}
+
+// ValidateExpression reports whether s parses as a supported Druid expression.
+func ValidateExpression(s string) error {
+	_, err := expr.Parse(s)
+	return err
+}
+
+// ValidateFilter compiles f and reports the first problem, with a path relative to the filter
+// (for example "fields[1].pattern: ...").
+func ValidateFilter(f *spec.Filter) error {
+	_, err := CompileFilter(f)
+	return err
+}
