@@ -117,12 +117,3 @@ func propertyString(key string, v any, getenv func(string) (string, bool)) (stri
 	}
 	return "", fmt.Errorf("consumerProperties.%s: unsupported value %s", key, describe(v))
 }
-
-// validateExpression is replaced by the expression parser's check once it is wired in; until
-// then it only refuses empty expressions.
-var validateExpression = func(s string) error {
-	if s == "" {
-		return fmt.Errorf("missing expression")
-	}
-	return nil
-}

@@ -2,6 +2,8 @@ package spec
 
 import (
 	"fmt"
+
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/expr"
 	"regexp"
 	"slices"
 	"strconv"
@@ -638,5 +640,18 @@ func ValidateTimestampFormat(f string) error {
 	if !strings.ContainsAny(f, "yMdHhmsS") {
 		return fmt.Errorf("unknown timestamp format %q (expected auto, iso, millis, posix, micro, nano, ruby or a Joda pattern such as yyyy-MM-dd HH:mm:ss)", f)
 	}
+	if _, _, err := expr.JodaLayout(f); err != nil {
+		return fmt.Errorf("unsupported Joda pattern %q: %v", f, err)
+	}
 	return nil
+}
+
+// validateExpression parses a Druid expression, so unknown functions and syntax errors are
+// refused when the spec is submitted rather than when rows arrive.
+func validateExpression(s string) error {
+	if strings.TrimSpace(s) == "" {
+		return fmt.Errorf("missing expression")
+	}
+	_, err := expr.Parse(s)
+	return err
 }

@@ -271,6 +271,8 @@ func compileFilter(f *spec.Filter, path string) (Filter, error) {
 		}
 		g := *f
 		g.Ordering = ordering
+		// range calls exclusive bounds lowerOpen/upperOpen; bound calls them lowerStrict/upperStrict.
+		g.LowerStrict, g.UpperStrict = f.LowerOpen || f.LowerStrict, f.UpperOpen || f.UpperStrict
 		return compileBound(&g, c, path)
 	case "like":
 		d, ok := dim()
