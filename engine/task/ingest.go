@@ -1,0 +1,134 @@
+package task
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/input"
+)
+
+// ingest parses one Kafka record and adds its rows to the sequence its offset belongs to.
+// Parse errors are counted and saved, never dropped silently; too many of them fail the task.
+func (l *loop) ingest(rec *kgo.Record) error {
+	p, off := rec.Partition, rec.Offset
+	cur, ok := l.current[p]
+	if !ok {
+		return nil // not ours (cannot happen with explicit assignment)
+	}
+	if off < cur {
+		return fmt.Errorf("record offset %d of partition %d is smaller than the current offset %d", off, p, cur)
+	}
+	seq := l.sequenceFor(p, off)
+	if seq == nil {
+		return nil // beyond the task's end: not read
+	}
+	delete(l.stalled, p)
+	stats := l.t.stats
+	stats.add(func(c *RowCounters) { c.ProcessedBytes += int64(len(rec.Value)) })
+	var headers []input.Header
+	if len(rec.Headers) > 0 {
+		headers = make([]input.Header, len(rec.Headers))
+		for i, h := range rec.Headers {
+			headers[i] = input.Header{Key: h.Key, Value: h.Value}
+		}
+	}
+	in := input.Record{Key: rec.Key, Value: rec.Value, Timestamp: rec.Timestamp.UnixMilli(), Topic: rec.Topic, Headers: headers, Partition: p, Offset: off}
+	rows := 0
+	err := l.parser.Parse(in, func(row *input.Row) error {
+		rows++
+		return l.addRow(seq, p, row)
+	})
+	if perrs := input.AsParseErrors(err); perrs != nil {
+		for _, pe := range perrs {
+			if err := l.parseException(pe); err != nil {
+				return err
+			}
+		}
+	} else if err != nil {
+		return err
+	}
+	if rows == 0 && err == nil {
+		// A null or empty record, or one whose value holds no row: Druid counts it thrown away.
+		stats.add(func(c *RowCounters) { c.ThrownAway++ })
+	}
+	l.current[p] = off + 1
+	return nil
+}
+
+// sequenceFor finds the sequence whose offset range holds the record, nil past the end.
+func (l *loop) sequenceFor(p int32, off int64) *sequence {
+	for _, s := range l.seqs {
+		if !s.published && s.contains(p, off) {
+			return s
+		}
+	}
+	return nil
+}
+
+// addRow applies transforms, the filter and the message-time window, then adds the row.
+func (l *loop) addRow(seq *sequence, partition int32, row *input.Row) error {
+	stats := l.t.stats
+	keep, err := l.transform.Apply(row)
+	if err != nil {
+		return l.parseException(&input.ParseError{Input: string(row.Input()), Details: []string{err.Error()}})
+	}
+	if !keep {
+		stats.add(func(c *RowCounters) { c.ThrownAway++ })
+		return nil
+	}
+	if s := l.t.spec; (s.MinTime != nil && row.Time < s.MinTime.UnixMilli()) || (s.MaxTime != nil && row.Time > s.MaxTime.UnixMilli()) {
+		stats.add(func(c *RowCounters) { c.ThrownAway++ })
+		return nil
+	}
+	partial := l.parser.CheckTypes(row)
+	ixErr, err := l.builder.add(seq, row)
+	if err != nil {
+		return err
+	}
+	if partial == nil && ixErr != nil {
+		partial = &input.ParseError{Input: string(row.Input()), Details: []string{ixErr.Error()}}
+	}
+	seq.rows++
+	stats.addRows(partition, 1)
+	if partial != nil {
+		partial.Partial = true
+		return l.parseException(partial)
+	}
+	return nil
+}
+
+// parseException counts a parse problem as unparseable or processedWithError, saves and logs it
+// as configured, and fails the task once maxParseExceptions is exceeded.
+func (l *loop) parseException(pe *input.ParseError) error {
+	t := l.t
+	kind := "unparseable"
+	t.stats.add(func(c *RowCounters) {
+		if pe.Partial {
+			c.ProcessedWithError++
+			// The row itself was counted as processed; Druid counts it only as processedWithError.
+			c.Processed--
+			kind = "processedWithError"
+		} else {
+			c.Unparseable++
+		}
+	})
+	t.stats.saveParseException(ParseExceptionReport{Input: pe.Input, ErrorType: kind, Details: pe.Details, TimeOfExceptionMillis: t.opts.Now().UnixMilli()})
+	if t.spec.Tuning.LogParseExceptions {
+		t.log.Warn("parse exception", "type", kind, "details", strings.Join(pe.Details, "; "), "input", truncate(pe.Input, 512))
+	}
+	maxParse, _ := t.spec.Tuning.EffectiveParseExceptionLimits()
+	tot := t.stats.Totals()
+	if tot.Unparseable+tot.ProcessedWithError > maxParse {
+		return fmt.Errorf("Max parse exceptions[%d] exceeded", maxParse)
+	}
+	return nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}

@@ -1,0 +1,308 @@
+package task
+
+import (
+	"encoding/json"
+	"fmt"
+	"maps"
+	"math"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/spec"
+)
+
+// Type is the task type string of Kafka indexing tasks.
+const Type = "index_kafka"
+
+// EndOfPartition is the open-ended end offset (Long.MAX_VALUE): read until told to stop.
+const EndOfPartition = math.MaxInt64
+
+// Offsets maps partition to offset. On the wire it is a JSON object keyed by the partition
+// number as a string, as Druid writes it.
+type Offsets map[int32]int64
+
+// MarshalJSON writes {"0":123,...}.
+func (o Offsets) MarshalJSON() ([]byte, error) {
+	m := make(map[string]int64, len(o))
+	for p, off := range o {
+		m[strconv.Itoa(int(p))] = off
+	}
+	return json.Marshal(m)
+}
+
+// UnmarshalJSON reads {"0":123,...}.
+func (o *Offsets) UnmarshalJSON(b []byte) error {
+	var m map[string]int64
+	if err := json.Unmarshal(b, &m); err != nil {
+		return fmt.Errorf("must be an object of partition → offset: %v", err)
+	}
+	out := make(Offsets, len(m))
+	for k, v := range m {
+		p, err := strconv.ParseInt(k, 10, 32)
+		if err != nil || p < 0 {
+			return fmt.Errorf("partition %q is not a partition number", k)
+		}
+		out[int32(p)] = v
+	}
+	*o = out
+	return nil
+}
+
+// Clone copies the map.
+func (o Offsets) Clone() Offsets { return maps.Clone(o) }
+
+// Partitions returns the partitions in ascending order.
+func (o Offsets) Partitions() []int32 { return slices.Sorted(maps.Keys(o)) }
+
+// SequenceNumbers is Druid's SeekableStreamStartSequenceNumbers / EndSequenceNumbers JSON. The
+// legacy names (topic, partitionOffsetMap) are written alongside, as Druid does.
+type SequenceNumbers struct {
+	Type                string  `json:"type"`
+	Stream              string  `json:"stream"`
+	Topic               string  `json:"topic,omitempty"`
+	Offsets             Offsets `json:"partitionSequenceNumberMap"`
+	LegacyOffsets       Offsets `json:"partitionOffsetMap,omitempty"`
+	ExclusivePartitions []int32 `json:"exclusivePartitions,omitempty"`
+}
+
+func (s *SequenceNumbers) normalize(kind string) {
+	if s.Stream == "" {
+		s.Stream = s.Topic
+	}
+	if s.Offsets == nil {
+		s.Offsets = s.LegacyOffsets
+	}
+	s.Type = kind
+	s.Topic = s.Stream
+	s.LegacyOffsets = s.Offsets
+	if kind == "start" && s.ExclusivePartitions == nil {
+		s.ExclusivePartitions = []int32{}
+	}
+}
+
+// IOConfig is the task's ioConfig (KafkaIndexTaskIOConfig).
+type IOConfig struct {
+	Type                 string          `json:"type"`
+	TaskGroupID          *int            `json:"taskGroupId"`
+	BaseSequenceName     string          `json:"baseSequenceName"`
+	StartSequenceNumbers SequenceNumbers `json:"startSequenceNumbers"`
+	EndSequenceNumbers   SequenceNumbers `json:"endSequenceNumbers"`
+	ConsumerProperties   map[string]any  `json:"consumerProperties"`
+	PollTimeout          int64           `json:"pollTimeout"`
+	UseTransaction       bool            `json:"useTransaction"`
+	MinimumMessageTime   *string         `json:"minimumMessageTime"`
+	MaximumMessageTime   *string         `json:"maximumMessageTime"`
+	InputFormat          json.RawMessage `json:"inputFormat"`
+}
+
+// Payload is a Kafka indexing task as submitted to POST /druid/indexer/v1/task or created by a
+// supervisor (Druid's KafkaIndexTask JSON).
+type Payload struct {
+	Type         string          `json:"type"`
+	ID           string          `json:"id"`
+	GroupID      string          `json:"groupId"`
+	Resource     *Resource       `json:"resource,omitempty"`
+	DataSchema   json.RawMessage `json:"dataSchema"`
+	TuningConfig json.RawMessage `json:"tuningConfig"`
+	IOConfig     IOConfig        `json:"ioConfig"`
+	Context      map[string]any  `json:"context"`
+	// SupervisorID names the supervisor that created the task (the datasource metadata key);
+	// empty for directly submitted tasks, which key by dataSource.
+	SupervisorID string `json:"supervisorId,omitempty"`
+}
+
+// Resource is the task's resource block.
+type Resource struct {
+	AvailabilityGroup string `json:"availabilityGroup"`
+	RequiredCapacity  int    `json:"requiredCapacity"`
+}
+
+// Task is a decoded, validated task: its payload plus the canonical spec sections.
+type Spec struct {
+	Payload    Payload
+	DataSchema spec.DataSchema
+	Tuning     spec.TuningConfig
+	Input      *spec.InputFormat
+	Start      Offsets // inclusive start offsets
+	End        Offsets // exclusive end offsets; EndOfPartition when open-ended
+	MinTime    *time.Time
+	MaxTime    *time.Time
+	// Checkpoints are the start offsets of sequences 1..n given by the supervisor in context
+	// "checkpoints" (sequence 0 starts at Start), so a replacement replica rebuilds the same
+	// sequence boundaries.
+	Checkpoints map[int]Offsets
+}
+
+// MetadataKey is the datasource-metadata row the task's offsets commit to.
+func (s *Spec) MetadataKey() string {
+	if s.Payload.SupervisorID != "" {
+		return s.Payload.SupervisorID
+	}
+	return s.DataSchema.DataSource
+}
+
+// Stream is the topic the task reads.
+func (s *Spec) Stream() string { return s.Payload.IOConfig.StartSequenceNumbers.Stream }
+
+// Bounded reports whether every partition has a finite end offset.
+func (s *Spec) Bounded() bool {
+	for _, e := range s.End {
+		if e == EndOfPartition {
+			return false
+		}
+	}
+	return true
+}
+
+// DecodePayload reads and validates a task payload. The dataSchema, tuningConfig and inputFormat
+// go through the same decoder and rules as a supervisor spec, so errors name the same paths.
+func DecodePayload(raw []byte) (*Spec, error) {
+	var p Payload
+	if err := json.Unmarshal(raw, &p); err != nil {
+		return nil, &spec.FieldError{Msg: "malformed task JSON: " + err.Error()}
+	}
+	if p.Type != Type {
+		return nil, &spec.FieldError{Path: "type", Msg: fmt.Sprintf("unknown task type %q (expected %q)", p.Type, Type)}
+	}
+	io := &p.IOConfig
+	if io.Type != "" && io.Type != "kafka" {
+		return nil, &spec.FieldError{Path: "ioConfig.type", Msg: fmt.Sprintf("unknown type %q (expected \"kafka\")", io.Type)}
+	}
+	io.Type = "kafka"
+	io.StartSequenceNumbers.normalize("start")
+	io.EndSequenceNumbers.normalize("end")
+	stream := io.StartSequenceNumbers.Stream
+	if stream == "" {
+		return nil, &spec.FieldError{Path: "ioConfig.startSequenceNumbers.stream", Msg: "missing (the Kafka topic)"}
+	}
+	if len(io.StartSequenceNumbers.Offsets) == 0 {
+		return nil, &spec.FieldError{Path: "ioConfig.startSequenceNumbers.partitionSequenceNumberMap", Msg: "missing (start offset per partition)"}
+	}
+	if io.EndSequenceNumbers.Stream == "" {
+		io.EndSequenceNumbers.Stream, io.EndSequenceNumbers.Topic = stream, stream
+	}
+	if io.EndSequenceNumbers.Stream != stream {
+		return nil, &spec.FieldError{Path: "ioConfig.endSequenceNumbers.stream", Msg: fmt.Sprintf("%q differs from the start stream %q", io.EndSequenceNumbers.Stream, stream)}
+	}
+	end := Offsets{}
+	for part, start := range io.StartSequenceNumbers.Offsets {
+		if start < 0 {
+			return nil, &spec.FieldError{Path: "ioConfig.startSequenceNumbers.partitionSequenceNumberMap." + strconv.Itoa(int(part)), Msg: "must be ≥ 0"}
+		}
+		e, ok := io.EndSequenceNumbers.Offsets[part]
+		if !ok {
+			e = EndOfPartition
+		}
+		if e < start {
+			return nil, &spec.FieldError{Path: "ioConfig.endSequenceNumbers.partitionSequenceNumberMap." + strconv.Itoa(int(part)), Msg: fmt.Sprintf("end %d is before start %d", e, start)}
+		}
+		end[part] = e
+	}
+	for part := range io.EndSequenceNumbers.Offsets {
+		if _, ok := io.StartSequenceNumbers.Offsets[part]; !ok {
+			return nil, &spec.FieldError{Path: "ioConfig.endSequenceNumbers.partitionSequenceNumberMap." + strconv.Itoa(int(part)), Msg: "partition has no start offset"}
+		}
+	}
+	io.EndSequenceNumbers.Offsets, io.EndSequenceNumbers.LegacyOffsets = end, end
+	if io.PollTimeout == 0 {
+		io.PollTimeout = 100
+	}
+	io.UseTransaction = true
+
+	// Decode the shared sections through the supervisor decoder by wrapping them.
+	inputFormat := io.InputFormat
+	wrapper := map[string]any{
+		"type":       "kafka",
+		"dataSchema": p.DataSchema,
+		"ioConfig": map[string]any{
+			"topic": stream, "consumerProperties": io.ConsumerProperties, "pollTimeout": io.PollTimeout,
+			"inputFormat": inputFormat,
+		},
+	}
+	if len(p.TuningConfig) > 0 && string(p.TuningConfig) != "null" {
+		wrapper["tuningConfig"] = p.TuningConfig
+	}
+	if len(inputFormat) == 0 || string(inputFormat) == "null" {
+		delete(wrapper["ioConfig"].(map[string]any), "inputFormat")
+	}
+	b, err := json.Marshal(wrapper)
+	if err != nil {
+		return nil, &spec.FieldError{Msg: err.Error()}
+	}
+	sup, err := spec.Decode(b)
+	if err != nil {
+		return nil, err
+	}
+	s := &Spec{
+		Payload:    p,
+		DataSchema: sup.DataSchema,
+		Tuning:     sup.TuningConfig,
+		Input:      sup.IOConfig.InputFormat,
+		Start:      io.StartSequenceNumbers.Offsets.Clone(),
+		End:        end,
+	}
+	if p.ID == "" {
+		return nil, &spec.FieldError{Path: "id", Msg: "missing"}
+	}
+	if p.GroupID == "" {
+		s.Payload.GroupID = "index_kafka_" + s.DataSchema.DataSource
+	}
+	if io.BaseSequenceName == "" {
+		s.Payload.IOConfig.BaseSequenceName = p.ID
+	}
+	for _, f := range []struct {
+		path string
+		v    *string
+		dst  **time.Time
+	}{{"ioConfig.minimumMessageTime", io.MinimumMessageTime, &s.MinTime}, {"ioConfig.maximumMessageTime", io.MaximumMessageTime, &s.MaxTime}} {
+		if f.v == nil {
+			continue
+		}
+		t, err := spec.ParseDateTime(*f.v)
+		if err != nil {
+			return nil, &spec.FieldError{Path: f.path, Msg: err.Error()}
+		}
+		*f.dst = &t
+	}
+	if cp, ok := p.Context["checkpoints"]; ok {
+		if s.Checkpoints, err = decodeCheckpoints(cp); err != nil {
+			return nil, &spec.FieldError{Path: "context.checkpoints", Msg: err.Error()}
+		}
+	}
+	return s, nil
+}
+
+// decodeCheckpoints reads context.checkpoints: a JSON string (or object) of
+// {"<sequenceId>": {"<partition>": startOffset}}.
+func decodeCheckpoints(v any) (map[int]Offsets, error) {
+	var raw []byte
+	switch x := v.(type) {
+	case string:
+		raw = []byte(x)
+	default:
+		raw, _ = json.Marshal(x)
+	}
+	var m map[string]Offsets
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return nil, err
+	}
+	out := make(map[int]Offsets, len(m))
+	for k, offs := range m {
+		id, err := strconv.Atoi(k)
+		if err != nil || id < 0 {
+			return nil, fmt.Errorf("sequence id %q is not a number", k)
+		}
+		out[id] = offs
+	}
+	return out, nil
+}
+
+// Encode renders the payload as stored and served by GET /task/{id}.
+func (s *Spec) Encode() json.RawMessage {
+	b, err := json.Marshal(s.Payload)
+	if err != nil {
+		panic("task: encode payload: " + err.Error())
+	}
+	return b
+}

@@ -1,0 +1,214 @@
+package task
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata"
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/spec"
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/storage"
+)
+
+// publishReady publishes, oldest first, every sequence whose partitions are fully read.
+func (l *loop) publishReady(ctx context.Context) error {
+	for _, s := range l.seqs {
+		if s.published {
+			continue
+		}
+		if !s.fullyRead(l.current) {
+			return nil
+		}
+		if err := l.publish(ctx, s); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// DataSegment is a published segment's descriptor as Druid's Coordinator serves it.
+type DataSegment struct {
+	DataSource    string          `json:"dataSource"`
+	Interval      string          `json:"interval"`
+	Version       string          `json:"version"`
+	LoadSpec      storage.LoadSpec `json:"loadSpec"`
+	Dimensions    string          `json:"dimensions"`
+	Metrics       string          `json:"metrics"`
+	ShardSpec     ShardSpec       `json:"shardSpec"`
+	BinaryVersion int             `json:"binaryVersion"`
+	Size          int64           `json:"size"`
+	Identifier    string          `json:"identifier"`
+	NumRows       int64           `json:"numRows"`
+}
+
+// ShardSpec is the numbered shard spec streaming ingestion appends with.
+type ShardSpec struct {
+	Type         string `json:"type"`
+	PartitionNum int    `json:"partitionNum"`
+	Partitions   int    `json:"partitions"`
+}
+
+// publish builds the sequence's segments, pushes them to deep storage and commits them with the
+// sequence's offsets in one metadata transaction. A replica that finds its identical segments
+// and offsets already committed succeeds without writing; any other mismatch fails the task.
+func (l *loop) publish(ctx context.Context, s *sequence) error {
+	t := l.t
+	started := t.opts.Now()
+	built, err := l.builder.build(ctx, s)
+	if err != nil {
+		return fmt.Errorf("build segments of sequence %s: %w", s.name, err)
+	}
+	ds := t.spec.DataSchema.DataSource
+	var segs []metadata.Segment
+	var ids []string
+	for _, b := range built {
+		key := storage.SegmentKey{DataSource: ds, Start: b.id.Start, End: b.id.End, Version: b.id.Version, Partition: b.id.Partition}
+		ls, size, err := t.opts.Storage.Push(ctx, b.dir, key)
+		if err != nil {
+			return fmt.Errorf("push segment %s: %w", b.id, err)
+		}
+		desc := DataSegment{
+			DataSource: ds, Interval: spec.FormatTime(b.id.Start) + "/" + spec.FormatTime(b.id.End), Version: b.id.Version,
+			LoadSpec: ls, Dimensions: strings.Join(b.dims, ","), Metrics: strings.Join(b.metrics, ","),
+			ShardSpec: ShardSpec{Type: "numbered", PartitionNum: b.id.Partition}, BinaryVersion: 9,
+			Size: size, Identifier: b.id.String(), NumRows: b.rows,
+		}
+		payload, _ := json.Marshal(desc)
+		seg := b.id.Segment()
+		seg.Payload, seg.NumRows, seg.Size, seg.Used = payload, b.rows, size, true
+		segs = append(segs, seg)
+		ids = append(ids, seg.ID)
+	}
+	stream := t.spec.Stream()
+	start := metadata.DataSourceMetadata{Stream: stream, Offsets: toMeta(s.start)}
+	end := metadata.DataSourceMetadata{Stream: stream, Offsets: toMeta(s.end)}
+	if len(segs) == 0 && equalOffsets(s.start, s.end) {
+		l.markPublished(s, nil)
+		return nil // nothing read, nothing to record
+	}
+	req := metadata.PublishRequest{SupervisorID: t.spec.MetadataKey(), DataSource: ds, Segments: segs, Start: &start, End: &end}
+	for attempt := 0; ; attempt++ {
+		err = t.opts.Store.Publish(ctx, req)
+		if err == nil {
+			break
+		}
+		var mm *metadata.OffsetMismatchError
+		if errors.As(err, &mm) && !mm.Retryable {
+			if ok, cerr := l.publishedByReplica(ctx, s, ids); cerr != nil {
+				return cerr
+			} else if ok {
+				t.log.Info("sequence already published by a replica", "sequence", s.name, "segments", len(ids))
+				l.markPublished(s, ids)
+				return nil
+			}
+			return fmt.Errorf("publish sequence %s: %w", s.name, err)
+		}
+		if !metadata.IsRetryable(err) || attempt >= t.opts.PublishRetries {
+			return fmt.Errorf("publish sequence %s (attempt %d): %w", s.name, attempt+1, err)
+		}
+		wait := min(time.Duration(1<<attempt)*200*time.Millisecond, 5*time.Second)
+		t.log.Info("publish must wait for an earlier sequence; retrying", "sequence", s.name, "in", wait, "err", err)
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	var rows int64
+	for _, b := range built {
+		rows += b.rows
+	}
+	t.log.Info("published", "sequence", s.name, "segments", len(ids), "rows", rows, "start", s.start, "end", s.end, "took", t.opts.Now().Sub(started).Round(time.Millisecond))
+	l.markPublished(s, ids)
+	return nil
+}
+
+// publishedByReplica reports whether the stored offsets equal the sequence's end and all its
+// segments exist: another replica committed exactly this sequence.
+func (l *loop) publishedByReplica(ctx context.Context, s *sequence, ids []string) (bool, error) {
+	stored, err := l.t.opts.Store.GetDataSourceMetadata(ctx, l.t.spec.MetadataKey())
+	if err != nil {
+		return false, fmt.Errorf("read stored offsets after a failed publish: %w", err)
+	}
+	if !alreadyPublished(s, stored, l.t.spec.Stream()) {
+		return false, nil
+	}
+	if len(ids) == 0 {
+		return true, nil
+	}
+	return l.t.opts.Store.SegmentsExist(ctx, ids)
+}
+
+func (l *loop) markPublished(s *sequence, ids []string) {
+	s.published = true
+	s.segments = ids
+	l.published = append(l.published, ids...)
+	l.builder.drop(s)
+	if _, err := l.t.opts.Store.DeletePendingSegments(context.Background(), l.t.spec.DataSchema.DataSource, s.name); err != nil {
+		l.t.log.Warn("delete pending segments", "sequence", s.name, "err", err)
+	}
+	l.t.publishSnapshot(l.current, l.last().end, l.seqs)
+}
+
+func toMeta(o Offsets) map[int32]int64 {
+	m := make(map[int32]int64, len(o))
+	for p, v := range o {
+		m[p] = v
+	}
+	return m
+}
+
+// waitHandoff waits until the published segments are served, at most handoffConditionTimeout
+// (0 = no limit). A timeout is logged, not a failure, as in Druid.
+func (l *loop) waitHandoff(ctx context.Context) {
+	h := l.t.opts.Handoff
+	if h == nil || len(l.published) == 0 {
+		return
+	}
+	if ms := l.t.spec.Tuning.HandoffConditionTimeout; ms > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, time.Duration(ms)*time.Millisecond)
+		defer cancel()
+	}
+	start := l.t.opts.Now()
+	if err := h.WaitLoaded(ctx, l.t.spec.DataSchema.DataSource, l.published); err != nil {
+		l.t.log.Warn("segments not handed off in time", "segments", len(l.published), "err", err)
+		return
+	}
+	l.t.handoffWait = l.t.opts.Now().Sub(start)
+}
+
+// completionReport is the ingestionStatsAndErrors report of a finished task.
+func (t *Task) completionReport(res Result) map[string]any {
+	var errMsg any
+	if !res.Success {
+		errMsg = res.ErrorMsg
+	}
+	payload := map[string]any{
+		"ingestionState":                "COMPLETED",
+		"unparseableEvents":             map[string]any{"buildSegments": t.stats.ParseExceptions()},
+		"rowStats":                      map[string]any{"buildSegments": t.stats.Totals()},
+		"errorMsg":                      errMsg,
+		"segmentAvailabilityConfirmed":  t.handoffWait > 0,
+		"segmentAvailabilityWaitTimeMs": t.handoffWait.Milliseconds(),
+		"recordsProcessed":              t.stats.RecordsProcessed(),
+	}
+	return map[string]any{"ingestionStatsAndErrors": map[string]any{"taskId": t.id, "type": "ingestionStatsAndErrors", "payload": payload}}
+}
+
+// LiveReport is the report of a running task (chat API /liveReports).
+func (t *Task) LiveReport() map[string]any {
+	state := "BUILD_SEGMENTS"
+	if t.Status() == StatusNotStarted {
+		state = "NOT_STARTED"
+	}
+	payload := map[string]any{
+		"ingestionState":    state,
+		"unparseableEvents": map[string]any{"buildSegments": t.stats.ParseExceptions()},
+		"rowStats":          t.stats.RowStats(),
+	}
+	return map[string]any{"ingestionStatsAndErrors": map[string]any{"taskId": t.id, "type": "ingestionStatsAndErrors", "payload": payload}}
+}

@@ -1,0 +1,500 @@
+package task
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/input"
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata"
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/transform"
+)
+
+// loop is the state the run loop owns. Nothing else touches it.
+type loop struct {
+	t         *Task
+	seqs      []*sequence
+	current   Offsets
+	client    *kgo.Client
+	parser    *input.Parser
+	transform *transform.Transformer
+	builder   *builder
+
+	paused        bool
+	stop          bool
+	publishOnStop bool
+	checkpointing bool // asked the supervisor, waiting for its end offsets
+	lastPersist   time.Time
+	lastTick      time.Time
+	published     []string // segment ids published by this task, for handoff
+	stalled       map[int32]time.Time
+}
+
+// Run executes the task until it succeeds, fails, or ctx ends (the daemon stopping: the task
+// is left unfinished so a restart can resume it). It never panics on input.
+func (t *Task) Run(parent context.Context) (res Result) {
+	ctx, cancel := context.WithCancelCause(parent)
+	defer cancel(nil)
+	t.snapMu.Lock()
+	t.cancel = cancel
+	t.snapMu.Unlock()
+	defer func() {
+		if r := recover(); r != nil {
+			t.log.Error("task crashed", "panic", r)
+			res = Result{ErrorMsg: fmt.Sprintf("task crashed: %v", r)}
+		}
+		if res.Report == nil {
+			res.Report = t.completionReport(res)
+		}
+		t.snapMu.Lock()
+		t.result = &res
+		t.snapMu.Unlock()
+		close(t.done)
+	}()
+	t.setStatus(StatusStarting)
+	l, err := t.start(ctx)
+	if err != nil {
+		return t.fail(err)
+	}
+	defer l.close()
+	if err := l.run(ctx); err != nil {
+		if ctx.Err() != nil {
+			return Result{ErrorMsg: context.Cause(ctx).Error()}
+		}
+		return t.fail(err)
+	}
+	t.log.Info("task succeeded", "segments", len(l.published), "rows", t.stats.Totals().Processed)
+	if t.opts.WorkDir != "" {
+		_ = os.RemoveAll(t.opts.WorkDir)
+	}
+	return Result{Success: true}
+}
+
+func (t *Task) fail(err error) Result {
+	t.log.Error("task failed", "err", err)
+	return Result{ErrorMsg: err.Error()}
+}
+
+// start builds the sequences, skips those already published (a restarted task), and opens the
+// parser and the Kafka client at the first unpublished sequence's start offsets.
+func (t *Task) start(ctx context.Context) (*loop, error) {
+	s := t.spec
+	now := t.opts.Now()
+	seqs, err := buildSequences(s, now)
+	if err != nil {
+		return nil, err
+	}
+	stored, err := t.opts.Store.GetDataSourceMetadata(ctx, s.MetadataKey())
+	if err != nil && !errors.Is(err, metadata.ErrNotFound) {
+		return nil, fmt.Errorf("read stored offsets: %w", err)
+	}
+	first := 0
+	for first < len(seqs) && alreadyPublished(seqs[first], stored, s.Stream()) {
+		seqs[first].published = true
+		first++
+	}
+	l := &loop{t: t, seqs: seqs, lastPersist: now, lastTick: now, stalled: map[int32]time.Time{}}
+	if first == len(seqs) {
+		l.current = seqs[len(seqs)-1].end.Clone()
+		t.log.Info("every sequence of the task is already published")
+		return l, nil
+	}
+	if first > 0 {
+		t.log.Info("resuming after published sequences", "published", first, "sequence", seqs[first].name)
+	}
+	l.current = seqs[first].start.Clone()
+	for p := range s.Start {
+		if _, ok := l.current[p]; !ok {
+			l.current[p] = s.Start[p]
+		}
+	}
+	l.parser, err = input.NewParser(input.Config{Format: s.Input, Timestamp: s.DataSchema.TimestampSpec, Dimensions: s.DataSchema.DimensionsSpec, Metrics: s.DataSchema.MetricsSpec})
+	if err != nil {
+		return nil, fmt.Errorf("input format: %w", err)
+	}
+	if l.transform, err = transform.New(s.DataSchema.TransformSpec); err != nil {
+		return nil, fmt.Errorf("transformSpec: %w", err)
+	}
+	if l.builder, err = newBuilder(l); err != nil {
+		return nil, err
+	}
+	opts, err := ClientOptions(s.Payload.IOConfig.ConsumerProperties, t.opts.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	assign := map[int32]kgo.Offset{}
+	last := seqs[len(seqs)-1]
+	for p, off := range l.current {
+		if off < last.end[p] {
+			assign[p] = kgo.NewOffset().At(off)
+		}
+	}
+	opts = append(opts, kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{s.Stream(): assign}))
+	if l.client, err = kgo.NewClient(opts...); err != nil {
+		return nil, fmt.Errorf("create Kafka client: %w", err)
+	}
+	st := t.opts.Now()
+	t.snapMu.Lock()
+	t.startTime = &st
+	t.snapMu.Unlock()
+	t.publishSnapshot(l.current, last.end, seqs)
+	t.log.Info("task started", "stream", s.Stream(), "start", l.current, "end", last.end, "sequences", len(seqs)-first)
+	return l, nil
+}
+
+// alreadyPublished reports whether the stored offsets show that a closed sequence committed:
+// they equal its end on every partition.
+func alreadyPublished(seq *sequence, stored *metadata.DataSourceMetadata, stream string) bool {
+	if stored == nil || stored.Stream != stream || seq.isOpen() {
+		return false
+	}
+	for p, e := range seq.end {
+		if e == seq.start[p] {
+			continue
+		}
+		if got, ok := stored.Offsets[p]; !ok || got != e {
+			return false
+		}
+	}
+	return true
+}
+
+func (l *loop) close() {
+	if l.client != nil {
+		l.client.Close()
+	}
+	if l.builder != nil {
+		l.builder.close()
+	}
+}
+
+func (l *loop) last() *sequence { return l.seqs[len(l.seqs)-1] }
+
+// run is the READING loop followed by PUBLISHING.
+func (l *loop) run(ctx context.Context) error {
+	t := l.t
+	if l.client == nil {
+		return nil // nothing left to read or publish
+	}
+	t.setStatus(StatusReading)
+	pollTimeout := time.Duration(t.spec.Payload.IOConfig.PollTimeout) * time.Millisecond
+	for {
+		if err := l.serveRequests(ctx); err != nil {
+			return err
+		}
+		if l.stop {
+			if !l.publishOnStop {
+				t.log.Info("stopped without publishing")
+				return nil
+			}
+			l.closeAtCurrent()
+		}
+		if err := l.publishReady(ctx); err != nil {
+			return err
+		}
+		if l.allPublished() {
+			break
+		}
+		if l.last().fullyRead(l.current) {
+			break
+		}
+		if err := l.poll(ctx, pollTimeout); err != nil {
+			return err
+		}
+		if err := l.maintain(ctx); err != nil {
+			return err
+		}
+	}
+	t.setStatus(StatusPublishing)
+	t.publishSnapshot(l.current, l.last().end, l.seqs)
+	if err := l.publishReady(ctx); err != nil {
+		return err
+	}
+	l.waitHandoff(ctx)
+	return nil
+}
+
+// serveRequests answers chat requests; while paused it blocks until resumed or stopped.
+func (l *loop) serveRequests(ctx context.Context) error {
+	for {
+		var r request
+		if l.paused {
+			select {
+			case r = <-l.t.reqs:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		} else {
+			select {
+			case r = <-l.t.reqs:
+			default:
+				return nil
+			}
+		}
+		l.handle(r)
+		if !l.paused {
+			return nil
+		}
+	}
+}
+
+func (l *loop) handle(r request) {
+	t := l.t
+	switch r.kind {
+	case reqPause:
+		if !l.paused {
+			l.paused = true
+			t.setStatus(StatusPaused)
+		}
+		r.reply <- reply{offsets: l.current.Clone()}
+	case reqResume:
+		if l.paused {
+			l.paused = false
+			t.setStatus(StatusReading)
+		}
+		r.reply <- reply{}
+	case reqStop:
+		l.stop, l.publishOnStop = true, r.publish
+		if l.paused {
+			l.paused = false
+			t.setStatus(StatusReading)
+		}
+		r.reply <- reply{}
+	case reqSetEndOffsets:
+		offs, err := l.setEndOffsets(r.offsets, r.finish)
+		r.reply <- reply{offsets: offs, err: err}
+	}
+}
+
+// setEndOffsets applies POST /offsets/end (Druid's setEndOffsets): checkpoint or finish.
+func (l *loop) setEndOffsets(offsets Offsets, finish bool) (Offsets, error) {
+	last := l.last()
+	if !last.isOpen() && equalOffsets(last.end, offsets) {
+		return offsets, nil // a duplicate request: already applied
+	}
+	if !l.paused {
+		return nil, fmt.Errorf("%w: %w", ErrBadOffsets, ErrNotPaused)
+	}
+	if !last.isOpen() {
+		return nil, fmt.Errorf("%w: sequence %s already has end offsets", ErrBadOffsets, last.name)
+	}
+	for p, e := range offsets {
+		if _, ok := last.start[p]; !ok {
+			return nil, fmt.Errorf("%w: partition %d is not read by this task", ErrBadOffsets, p)
+		}
+		if e < l.current[p] {
+			return nil, fmt.Errorf("%w: end offset %d of partition %d is before the current offset %d", ErrBadOffsets, e, p, l.current[p])
+		}
+	}
+	end := last.end.Clone()
+	for p := range last.start {
+		e, ok := offsets[p]
+		if !ok {
+			e = l.current[p]
+		}
+		end[p] = e
+	}
+	taskEnd := l.t.spec.End
+	last.end = end
+	if !finish {
+		next := newSequence(l.t.spec.Payload.IOConfig.BaseSequenceName, last.id+1, end, taskEnd, l.t.opts.Now())
+		l.seqs = append(l.seqs, next)
+		l.t.log.Info("checkpoint", "closed", last.name, "end", end)
+	} else {
+		l.t.log.Info("end offsets set; task will publish", "sequence", last.name, "end", end)
+	}
+	l.checkpointing = false
+	l.paused = false
+	l.t.setStatus(StatusReading)
+	l.reassign()
+	l.t.publishSnapshot(l.current, l.last().end, l.seqs)
+	return offsets, nil
+}
+
+// closeAtCurrent ends the open sequence where reading stands (stop with publish).
+func (l *loop) closeAtCurrent() {
+	last := l.last()
+	if !last.isOpen() {
+		return
+	}
+	for p := range last.end {
+		last.end[p] = l.current[p]
+	}
+}
+
+// reassign stops fetching partitions that reached the last sequence's end.
+func (l *loop) reassign() {
+	last := l.last()
+	var done []int32
+	for p, e := range last.end {
+		if l.current[p] >= e {
+			done = append(done, p)
+		}
+	}
+	if len(done) > 0 {
+		l.client.PauseFetchPartitions(map[string][]int32{l.t.spec.Stream(): done})
+	}
+}
+
+func (l *loop) allPublished() bool {
+	for _, s := range l.seqs {
+		if !s.published {
+			return false
+		}
+	}
+	return true
+}
+
+// poll fetches one batch and ingests it.
+func (l *loop) poll(ctx context.Context, timeout time.Duration) error {
+	pctx, cancel := context.WithTimeout(ctx, timeout)
+	fetches := l.client.PollRecords(pctx, 20000)
+	cancel()
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	var fatal error
+	fetches.EachError(func(topic string, p int32, err error) {
+		if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) || fatal != nil {
+			return
+		}
+		if errors.Is(err, kerr.OffsetOutOfRange) {
+			fatal = l.outOfRange(ctx, p)
+			return
+		}
+		l.t.log.Warn("fetch error; will retry", "partition", p, "err", err)
+	})
+	if fatal != nil {
+		return fatal
+	}
+	var err error
+	fetches.EachRecord(func(rec *kgo.Record) {
+		if err == nil {
+			err = l.ingest(rec)
+		}
+	})
+	if err != nil {
+		return err
+	}
+	l.reassign()
+	l.t.publishSnapshot(l.current, l.last().end, l.seqs)
+	return nil
+}
+
+// outOfRange handles a partition whose next offset Kafka no longer (or not yet) has. Offsets
+// past the end mean the data is not written yet: keep waiting, as Druid does. Offsets before the
+// earliest available mean data was deleted: the task fails, naming the reset API, because
+// skipping ahead would silently lose rows.
+func (l *loop) outOfRange(ctx context.Context, p int32) error {
+	want := l.current[p]
+	adm := kadm.NewClient(l.client)
+	starts, err := adm.ListStartOffsets(ctx, l.t.spec.Stream())
+	if err != nil {
+		return fmt.Errorf("offset %d of partition %d is out of range and the earliest offset could not be read: %w", want, p, err)
+	}
+	if so, ok := starts.Lookup(l.t.spec.Stream(), p); ok && want < so.Offset {
+		return fmt.Errorf("offset %d of partition %d of topic %s is no longer available (earliest is %d): rows were deleted before they were ingested; "+
+			"reset the supervisor's offsets (POST /druid/indexer/v1/supervisor/{id}/reset or resetOffsets) or set tuningConfig.resetOffsetAutomatically",
+			want, p, l.t.spec.Stream(), so.Offset)
+	}
+	// Ahead of the log end: wait and consume from the same offset again.
+	l.client.SetOffsets(map[string]map[int32]kgo.EpochOffset{l.t.spec.Stream(): {p: {Epoch: -1, Offset: want}}})
+	if _, seen := l.stalled[p]; !seen {
+		l.t.log.Warn("offset is beyond the end of the partition; waiting for data", "partition", p, "offset", want)
+		l.stalled[p] = l.t.opts.Now()
+	}
+	return nil
+}
+
+// maintain runs the periodic work between polls: stats, persists, checkpoints.
+func (l *loop) maintain(ctx context.Context) error {
+	now := l.t.opts.Now()
+	if now.Sub(l.lastTick) >= time.Second {
+		l.t.stats.tick(now)
+		l.lastTick = now
+	}
+	tc := &l.t.spec.Tuning
+	persistEvery, _ := tc.IntermediatePersistPeriod.Duration()
+	if l.builder.full() || (persistEvery > 0 && now.Sub(l.lastPersist) >= persistEvery && l.builder.inMemoryRows() > 0) {
+		if err := l.builder.persistAll(); err != nil {
+			return err
+		}
+		l.lastPersist = now
+	}
+	if !l.checkpointing && l.needCheckpoint(now) {
+		return l.checkpoint(ctx)
+	}
+	return nil
+}
+
+// needCheckpoint reports whether the open sequence hit a segment limit: a segment with
+// maxRowsPerSegment rows, maxTotalRows across unpublished sequences, or intermediateHandoffPeriod.
+func (l *loop) needCheckpoint(now time.Time) bool {
+	last := l.last()
+	if !last.isOpen() || l.stop {
+		return false
+	}
+	tc := &l.t.spec.Tuning
+	var total int64
+	for _, s := range l.seqs {
+		if !s.published {
+			total += s.rows
+		}
+	}
+	if total >= tc.EffectiveMaxTotalRows() {
+		return true
+	}
+	for _, sk := range last.sinks {
+		if sk.rows() >= tc.MaxRowsPerSegment {
+			return true
+		}
+	}
+	handoff, _ := tc.IntermediateHandoffPeriod.Duration()
+	return last.rows > 0 && now.Sub(last.opened) >= handoff
+}
+
+// checkpoint closes the open sequence at the current offsets. Under a supervisor the task pauses
+// and asks it, so that every replica closes at the same (maximum) offsets; a standalone task
+// closes its own sequence.
+func (l *loop) checkpoint(ctx context.Context) error {
+	last := l.last()
+	cp := l.t.opts.Checkpointer
+	if cp == nil {
+		l.paused = true // setEndOffsets requires a paused task
+		_, err := l.setEndOffsets(l.current.Clone(), false)
+		return err
+	}
+	l.checkpointing = true
+	l.paused = true
+	l.t.setStatus(StatusPaused)
+	group := 0
+	if g := l.t.spec.Payload.IOConfig.TaskGroupID; g != nil {
+		group = *g
+	}
+	start := last.start.Clone()
+	go func() {
+		if err := cp.Checkpoint(ctx, l.t.id, group, start); err != nil {
+			l.t.log.Warn("checkpoint request failed; resuming", "err", err)
+			_ = l.t.Resume(ctx)
+		}
+	}()
+	return nil
+}
+
+func equalOffsets(a, b Offsets) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for p, v := range a {
+		if w, ok := b[p]; !ok || w != v {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,379 @@
+package task
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata"
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/spec"
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/storage"
+)
+
+// RunnerOptions configures the task runner.
+type RunnerOptions struct {
+	// Capacity is the number of worker slots (--worker-capacity). Zero means 1.
+	Capacity int
+	// WorkDir holds one scratch directory per task.
+	WorkDir string
+	// Store and Storage are passed to every task.
+	Store   metadata.Store
+	Storage *storage.Local
+	// Handoff waits until published segments are served; nil means no waiting.
+	Handoff Handoff
+	// Checkpointer is given to tasks created by supervisors (payload supervisorId set).
+	Checkpointer Checkpointer
+	// Logger receives runner and task logs; nil means slog.Default().
+	Logger *slog.Logger
+	// Getenv resolves consumer-property secrets; nil means os.LookupEnv.
+	Getenv func(string) (string, bool)
+}
+
+// Runner runs tasks in a fixed number of worker slots (Druid's TaskQueue and worker capacity):
+// tasks beyond capacity wait, in submission order, for a free slot. Task payloads and statuses
+// live in the metadata store, so a restarted daemon finds the tasks that were running and
+// starts them again (they resume after their last published sequence).
+type Runner struct {
+	opts RunnerOptions
+	log  *slog.Logger
+
+	mu      sync.Mutex
+	tasks   map[string]*entry // every task this runner knows, running or finished
+	waiting []*entry          // submission order
+	running int
+	closed  bool
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// entry is one known task.
+type entry struct {
+	task      *Task
+	created   time.Time
+	queued    time.Time
+	started   time.Time
+	finished  time.Time
+	runner    RunnerStatus
+	result    *Result
+	failedEarly string // set when the task could not even be decoded on restore
+}
+
+// RunnerStatus is where a task stands in the runner (Druid's RunnerTaskState).
+type RunnerStatus string
+
+// Runner statuses.
+const (
+	RunnerWaiting RunnerStatus = "WAITING"
+	RunnerPending RunnerStatus = "PENDING"
+	RunnerRunning RunnerStatus = "RUNNING"
+	RunnerNone    RunnerStatus = "NONE"
+)
+
+// NewRunner returns a runner. Call Restore to restart tasks from a previous run.
+func NewRunner(opts RunnerOptions) *Runner {
+	if opts.Capacity <= 0 {
+		opts.Capacity = 1
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Runner{opts: opts, log: opts.Logger, tasks: map[string]*entry{}, ctx: ctx, cancel: cancel}
+}
+
+// ErrDuplicate is returned when a task id is already known.
+var ErrDuplicate = errors.New("task already exists")
+
+// ErrUnknownTask is returned for task ids the runner does not know.
+var ErrUnknownTask = errors.New("task not found")
+
+// TaskStatus is the stored status of a task (Druid's TaskStatus).
+type TaskStatus struct {
+	ID       string `json:"id"`
+	Status   string `json:"status"` // RUNNING, SUCCESS, FAILED
+	Duration int64  `json:"duration"`
+	ErrorMsg string `json:"errorMsg,omitempty"`
+}
+
+// Submit validates, stores and queues a task.
+func (r *Runner) Submit(ctx context.Context, raw []byte) (string, error) {
+	s, err := DecodePayload(raw)
+	if err != nil {
+		return "", err
+	}
+	return s.Payload.ID, r.submit(ctx, s)
+}
+
+// SubmitSpec stores and queues an already decoded task (supervisors use this).
+func (r *Runner) SubmitSpec(ctx context.Context, s *Spec) error { return r.submit(ctx, s) }
+
+func (r *Runner) submit(ctx context.Context, s *Spec) error {
+	id := s.Payload.ID
+	r.mu.Lock()
+	if r.closed {
+		r.mu.Unlock()
+		return fmt.Errorf("task runner is shut down")
+	}
+	if _, ok := r.tasks[id]; ok {
+		r.mu.Unlock()
+		return fmt.Errorf("%w: %s", ErrDuplicate, id)
+	}
+	r.mu.Unlock()
+	status, _ := json.Marshal(TaskStatus{ID: id, Status: "RUNNING", Duration: -1})
+	err := r.opts.Store.InsertTask(ctx, metadata.Task{
+		ID: id, GroupID: s.Payload.GroupID, DataSource: s.DataSchema.DataSource, Type: Type,
+		Payload: s.Encode(), Status: status, Active: true,
+	})
+	if errors.Is(err, metadata.ErrConflict) {
+		return fmt.Errorf("%w: %s", ErrDuplicate, id)
+	}
+	if err != nil {
+		return fmt.Errorf("store task %s: %w", id, err)
+	}
+	r.enqueue(s)
+	return nil
+}
+
+func (r *Runner) enqueue(s *Spec) {
+	now := time.Now()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	opts := Options{
+		Store: r.opts.Store, Storage: r.opts.Storage, WorkDir: filepath.Join(r.opts.WorkDir, s.Payload.ID),
+		Handoff: r.opts.Handoff, Logger: r.log, Getenv: r.opts.Getenv,
+	}
+	if s.Payload.SupervisorID != "" {
+		opts.Checkpointer = r.opts.Checkpointer
+	}
+	e := &entry{task: New(s, opts), created: now, queued: now, runner: RunnerWaiting}
+	r.tasks[s.Payload.ID] = e
+	r.waiting = append(r.waiting, e)
+	r.log.Info("task queued", "task", s.Payload.ID, "waiting", len(r.waiting), "running", r.running, "capacity", r.opts.Capacity)
+	r.scheduleLocked()
+}
+
+// scheduleLocked starts waiting tasks while slots are free. Callers hold mu.
+func (r *Runner) scheduleLocked() {
+	for r.running < r.opts.Capacity && len(r.waiting) > 0 && !r.closed {
+		e := r.waiting[0]
+		r.waiting = r.waiting[1:]
+		r.running++
+		e.runner, e.started = RunnerRunning, time.Now()
+		r.wg.Add(1)
+		go r.run(e)
+	}
+}
+
+// run executes one task in a slot and records how it ended.
+func (r *Runner) run(e *entry) {
+	defer r.wg.Done()
+	res := e.task.Run(r.ctx)
+	interrupted := r.ctx.Err() != nil && !res.Success
+	r.mu.Lock()
+	r.running--
+	e.finished, e.runner = time.Now(), RunnerNone
+	if !interrupted {
+		e.result = &res
+	}
+	r.scheduleLocked()
+	r.mu.Unlock()
+	if interrupted {
+		// The daemon is stopping: leave the task active so the next start resumes it.
+		r.log.Info("task left for restart", "task", e.task.ID())
+		return
+	}
+	st := TaskStatus{ID: e.task.ID(), Status: "SUCCESS", Duration: e.finished.Sub(e.started).Milliseconds()}
+	if !res.Success {
+		st.Status, st.ErrorMsg = "FAILED", res.ErrorMsg
+	}
+	b, _ := json.Marshal(st)
+	if err := r.opts.Store.UpdateTaskStatus(context.Background(), e.task.ID(), b, false); err != nil {
+		r.log.Error("store task status", "task", e.task.ID(), "err", err)
+	}
+	if rep, err := json.Marshal(res.Report); err == nil {
+		_ = os.MkdirAll(r.reportDir(), 0o755)
+		_ = os.WriteFile(filepath.Join(r.reportDir(), e.task.ID()+".json"), rep, 0o644)
+	}
+}
+
+func (r *Runner) reportDir() string { return filepath.Join(r.opts.WorkDir, "_reports") }
+
+// Restore queues again every task the metadata store says was active when the daemon stopped.
+// Each resumes after its last published sequence, so nothing is read twice into a published
+// segment and nothing is skipped.
+func (r *Runner) Restore(ctx context.Context) error {
+	active := true
+	tasks, err := r.opts.Store.ListTasks(ctx, metadata.TaskFilter{Active: &active})
+	if err != nil {
+		return fmt.Errorf("list active tasks: %w", err)
+	}
+	for i := len(tasks) - 1; i >= 0; i-- { // oldest first
+		mt := tasks[i]
+		s, err := DecodePayload(mt.Payload)
+		if err != nil {
+			r.log.Error("stored task no longer decodes; marking it failed", "task", mt.ID, "err", err)
+			b, _ := json.Marshal(TaskStatus{ID: mt.ID, Status: "FAILED", ErrorMsg: "payload invalid after restart: " + err.Error()})
+			_ = r.opts.Store.UpdateTaskStatus(ctx, mt.ID, b, false)
+			continue
+		}
+		r.log.Info("restoring task", "task", mt.ID)
+		r.enqueue(s)
+	}
+	return nil
+}
+
+// Task returns a running or finished task.
+func (r *Runner) Task(id string) (*Task, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	e, ok := r.tasks[id]
+	if !ok {
+		return nil, false
+	}
+	return e.task, true
+}
+
+// Shutdown kills a task (POST /task/{id}/shutdown): a waiting task is dropped, a running one
+// stops without publishing. Either way it ends FAILED, as in Druid.
+func (r *Runner) Shutdown(ctx context.Context, id string) error {
+	r.mu.Lock()
+	e, ok := r.tasks[id]
+	if !ok || e.result != nil {
+		r.mu.Unlock()
+		return fmt.Errorf("%w: %s", ErrUnknownTask, id)
+	}
+	for i, w := range r.waiting {
+		if w == e {
+			r.waiting = append(r.waiting[:i], r.waiting[i+1:]...)
+			res := Result{ErrorMsg: "Shutdown request from user"}
+			e.result, e.runner, e.finished = &res, RunnerNone, time.Now()
+			r.mu.Unlock()
+			b, _ := json.Marshal(TaskStatus{ID: id, Status: "FAILED", ErrorMsg: res.ErrorMsg})
+			return r.opts.Store.UpdateTaskStatus(ctx, id, b, false)
+		}
+	}
+	r.mu.Unlock()
+	e.task.kill("Shutdown request from user")
+	return nil
+}
+
+// Close stops every running task without publishing and waits for them; their statuses stay
+// active so the next start restores them. Safe to call twice.
+func (r *Runner) Close() {
+	r.mu.Lock()
+	if r.closed {
+		r.mu.Unlock()
+		return
+	}
+	r.closed = true
+	r.mu.Unlock()
+	r.cancel()
+	r.wg.Wait()
+}
+
+// Info describes a task for the task API (Druid's TaskStatusPlus).
+type Info struct {
+	ID                 string       `json:"id"`
+	GroupID            string       `json:"groupId"`
+	Type               string       `json:"type"`
+	CreatedTime        string       `json:"createdTime"`
+	QueueInsertionTime string       `json:"queueInsertionTime"`
+	StatusCode         string       `json:"statusCode"`
+	Status             string       `json:"status"`
+	RunnerStatusCode   RunnerStatus `json:"runnerStatusCode"`
+	Duration           int64        `json:"duration"`
+	Location           Location     `json:"location"`
+	DataSource         string       `json:"dataSource"`
+	ErrorMsg           *string      `json:"errorMsg"`
+}
+
+// Location is where a task's chat API is served.
+type Location struct {
+	Host    *string `json:"host"`
+	Port    int     `json:"port"`
+	TLSPort int     `json:"tlsPort"`
+}
+
+// Infos lists tasks known to the store, newest first, with live runner state where the task is
+// in this runner.
+func (r *Runner) Infos(ctx context.Context, filter metadata.TaskFilter) ([]Info, error) {
+	tasks, err := r.opts.Store.ListTasks(ctx, filter)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Info, 0, len(tasks))
+	for _, mt := range tasks {
+		out = append(out, r.info(mt))
+	}
+	return out, nil
+}
+
+// Info describes one task; ErrUnknownTask when the store has no such task.
+func (r *Runner) Info(ctx context.Context, id string) (Info, []byte, error) {
+	mt, err := r.opts.Store.GetTask(ctx, id)
+	if errors.Is(err, metadata.ErrNotFound) {
+		return Info{}, nil, fmt.Errorf("%w: %s", ErrUnknownTask, id)
+	}
+	if err != nil {
+		return Info{}, nil, err
+	}
+	return r.info(mt), mt.Payload, nil
+}
+
+func (r *Runner) info(mt metadata.Task) Info {
+	var st TaskStatus
+	_ = json.Unmarshal(mt.Status, &st)
+	in := Info{
+		ID: mt.ID, GroupID: mt.GroupID, Type: mt.Type, CreatedTime: mt.CreatedDate, QueueInsertionTime: mt.CreatedDate,
+		StatusCode: st.Status, Status: st.Status, RunnerStatusCode: RunnerNone, Duration: st.Duration,
+		DataSource: mt.DataSource, Location: Location{Port: -1, TLSPort: -1},
+	}
+	if st.ErrorMsg != "" {
+		in.ErrorMsg = &st.ErrorMsg
+	}
+	r.mu.Lock()
+	if e, ok := r.tasks[mt.ID]; ok && e.result == nil {
+		in.RunnerStatusCode = e.runner
+		if e.runner == RunnerRunning {
+			in.RunnerStatusCode = RunnerRunning
+		}
+	}
+	r.mu.Unlock()
+	return in
+}
+
+// Report returns the live report of a running task or the completion report of a finished one.
+func (r *Runner) Report(id string) (map[string]any, error) {
+	if t, ok := r.Task(id); ok {
+		if res := t.Result(); res != nil {
+			return res.Report, nil
+		}
+		return t.LiveReport(), nil
+	}
+	b, err := os.ReadFile(filepath.Join(r.reportDir(), id+".json"))
+	if err != nil {
+		return nil, fmt.Errorf("%w: no report for %s", ErrUnknownTask, id)
+	}
+	var rep map[string]any
+	if err := json.Unmarshal(b, &rep); err != nil {
+		return nil, fmt.Errorf("read report of %s: %w", id, err)
+	}
+	return rep, nil
+}
+
+// Running counts tasks in slots and waiting ones.
+func (r *Runner) Running() (running, waiting int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.running, len(r.waiting)
+}
+
+var _ = spec.FormatTime

@@ -1,0 +1,112 @@
+package task
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+)
+
+// sequence is one publish unit: the rows of offsets [start, end) of each partition. Sequence n's
+// name (baseSequenceName_n) keys segment allocation, so replicas that build the same sequences
+// get the same segment ids.
+type sequence struct {
+	id        int
+	name      string
+	start     Offsets
+	end       Offsets // EndOfPartition while open
+	sinks     map[int64]*sink
+	published bool
+	opened    time.Time // for intermediateHandoffPeriod
+	rows      int64     // rows added (post-parse, pre-rollup), for maxTotalRows
+	segments  []string  // ids of the segments published by this sequence
+}
+
+func newSequence(base string, id int, start, end Offsets, now time.Time) *sequence {
+	return &sequence{id: id, name: base + "_" + strconv.Itoa(id), start: start.Clone(), end: end.Clone(), sinks: map[int64]*sink{}, opened: now}
+}
+
+// isOpen reports whether some partition has no end yet.
+func (s *sequence) isOpen() bool {
+	for _, e := range s.end {
+		if e == EndOfPartition {
+			return true
+		}
+	}
+	return false
+}
+
+// contains reports whether the offset of partition p belongs to this sequence.
+func (s *sequence) contains(p int32, offset int64) bool {
+	st, ok := s.start[p]
+	return ok && offset >= st && offset < s.end[p]
+}
+
+// fullyRead reports whether every partition's current offset has reached the sequence end.
+func (s *sequence) fullyRead(current Offsets) bool {
+	if s.isOpen() {
+		return false
+	}
+	for p, e := range s.end {
+		if current[p] < e {
+			return false
+		}
+	}
+	return true
+}
+
+// buildSequences lays out the sequences a task starts with: one per checkpoint (from the
+// supervisor's context, so a replacement replica rebuilds identical boundaries), each ending
+// where the next begins, the last one ending at the task's end offsets.
+func buildSequences(s *Spec, now time.Time) ([]*sequence, error) {
+	base := s.Payload.IOConfig.BaseSequenceName
+	starts := map[int]Offsets{0: s.Start}
+	for id, offs := range s.Checkpoints {
+		starts[id] = offs
+	}
+	ids := make([]int, 0, len(starts))
+	for id := range starts {
+		ids = append(ids, id)
+	}
+	sortInts(ids)
+	// A checkpoint map from the supervisor starts at the group's first sequence, which may be
+	// later than 0 when earlier sequences are already published; it replaces sequence 0 then.
+	if len(s.Checkpoints) > 0 {
+		if _, has0 := s.Checkpoints[0]; !has0 {
+			ids = ids[1:]
+		}
+	}
+	var out []*sequence
+	for i, id := range ids {
+		end := s.End
+		if i+1 < len(ids) {
+			end = starts[ids[i+1]]
+		}
+		for p, e := range end {
+			if st, ok := starts[id][p]; ok && e < st {
+				return nil, fmt.Errorf("checkpoint %d ends partition %d at %d, before its start %d", id, p, e, st)
+			}
+		}
+		out = append(out, newSequence(base, id, starts[id], end, now))
+	}
+	return out, nil
+}
+
+func sortInts(a []int) {
+	for i := 1; i < len(a); i++ {
+		for j := i; j > 0 && a[j] < a[j-1]; j-- {
+			a[j], a[j-1] = a[j-1], a[j]
+		}
+	}
+}
+
+func msTime(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
+
+func mapsKeys[V any](m map[int64]V) func(func(int64) bool) {
+	return func(yield func(int64) bool) {
+		for k := range m {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}

@@ -1,0 +1,246 @@
+package task
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/index"
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/input"
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata"
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/segment"
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/spec"
+)
+
+// sink holds the rows of one sequence for one segment interval (Druid's Sink): an incremental
+// index in memory plus the spills persisted from it.
+type sink struct {
+	id          metadata.SegmentID
+	idx         *index.Index
+	spills      []*index.Spill
+	spilledRows int64
+}
+
+// rows counts the sink's rows: persisted plus in memory (post-rollup within each part).
+func (sk *sink) rows() int64 { return sk.spilledRows + int64(sk.idx.Rows()) }
+
+func (sk *sink) interval() segment.Interval {
+	return segment.Interval{Start: sk.id.Start, End: sk.id.End}
+}
+
+// builder turns rows into segments for every sequence of a task: it allocates segment ids,
+// enforces the task-wide memory limits by persisting every sink, and merges spills into the
+// final segments when a sequence is published.
+type builder struct {
+	t           *Task
+	l           *loop // the run loop that owns the builder and its sequences
+	dir         string
+	finalSpec   segment.IndexSpec
+	persistSpec segment.IndexSpec
+	maxRows     int64
+	maxBytes    int64
+	spills      int
+}
+
+func toSegmentSpec(is *spec.IndexSpec) segment.IndexSpec {
+	return segment.IndexSpec{Bitmap: is.Bitmap.Type, DimensionCompression: is.DimensionCompression, MetricCompression: is.MetricCompression, LongEncoding: is.LongEncoding}
+}
+
+func newBuilder(l *loop) (*builder, error) {
+	t := l.t
+	dir := t.opts.WorkDir
+	if dir == "" {
+		return nil, fmt.Errorf("task %s has no work directory", t.id)
+	}
+	// Spills of an earlier run are not reused: the task re-reads from the start of its first
+	// unpublished sequence, which keeps restarts exactly-once without trusting half-written files.
+	if err := os.RemoveAll(dir); err != nil {
+		return nil, fmt.Errorf("clean work directory: %w", err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("create work directory: %w", err)
+	}
+	tc := &t.spec.Tuning
+	b := &builder{t: t, l: l, dir: dir, finalSpec: toSegmentSpec(tc.IndexSpec), persistSpec: toSegmentSpec(tc.IndexSpecForIntermediatePersists), maxRows: tc.MaxRowsInMemory}
+	if err := b.finalSpec.Validate(); err != nil {
+		return nil, fmt.Errorf("tuningConfig.indexSpec: %w", err)
+	}
+	if err := b.persistSpec.Validate(); err != nil {
+		return nil, fmt.Errorf("tuningConfig.indexSpecForIntermediatePersists: %w", err)
+	}
+	b.maxBytes = index.DefaultOptions().MaxBytesInMemory
+	if tc.MaxBytesInMemory != 0 {
+		b.maxBytes = tc.MaxBytesInMemory
+	}
+	return b, nil
+}
+
+// add puts a row into the sink of its sequence and interval, persisting first if the memory
+// limits are reached. It returns the index's parse problems for a row that was added anyway.
+func (b *builder) add(seq *sequence, row *input.Row) (*index.ParseError, error) {
+	t := b.t
+	start, end := t.spec.DataSchema.GranularitySpec.SegmentGranularity.Bucket(row.Time)
+	sk, ok := seq.sinks[start]
+	if !ok {
+		var err error
+		if sk, err = b.newSink(seq, start, end); err != nil {
+			return nil, err
+		}
+		seq.sinks[start] = sk
+	}
+	res, err := sk.idx.Add(row.Time, row)
+	if errors.Is(err, index.ErrFull) {
+		if err := b.persistAll(); err != nil {
+			return nil, err
+		}
+		res, err = sk.idx.Add(row.Time, row)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("add row to segment %s: %w", sk.id, err)
+	}
+	return res.ParseError, nil
+}
+
+// newSink allocates the segment id for (sequence, interval). The allocation is keyed by the
+// sequence name, so every replica of the task, and the task after a restart, gets the same id.
+func (b *builder) newSink(seq *sequence, start, end int64) (*sink, error) {
+	t := b.t
+	schema, err := index.NewSchema(&t.spec.DataSchema)
+	if err != nil {
+		return nil, fmt.Errorf("dataSchema: %w", err)
+	}
+	ctx := context.Background()
+	id, err := t.opts.Store.AllocateSegment(ctx, metadata.AllocateRequest{
+		DataSource: t.spec.DataSchema.DataSource, SequenceName: seq.name,
+		Start: msTime(start), End: msTime(end), Version: spec.FormatTime(t.opts.Now()),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("allocate segment for %s in [%s, %s): %w", seq.name, spec.FormatTime(msTime(start)), spec.FormatTime(msTime(end)), err)
+	}
+	idx := index.New(schema, index.Options{MaxRowsInMemory: int(b.maxRows), MaxBytesInMemory: -1})
+	return &sink{id: id, idx: idx}, nil
+}
+
+// inMemoryRows and inMemoryBytes sum over every sink not yet published.
+func (b *builder) inMemoryRows() int64 {
+	var n int64
+	b.each(func(_ *sequence, sk *sink) { n += int64(sk.idx.Rows()) })
+	return n
+}
+
+func (b *builder) inMemoryBytes() int64 {
+	var n int64
+	b.each(func(_ *sequence, sk *sink) { n += sk.idx.EstimatedBytes() })
+	return n
+}
+
+func (b *builder) each(fn func(*sequence, *sink)) {
+	for _, seq := range b.l.seqs {
+		if seq.published {
+			continue
+		}
+		for _, start := range slices.Sorted(mapsKeys(seq.sinks)) {
+			fn(seq, seq.sinks[start])
+		}
+	}
+}
+
+// full reports whether the task-wide memory limits are reached: maxRowsInMemory rows or
+// maxBytesInMemory estimated bytes across every in-memory index.
+func (b *builder) full() bool {
+	if b.inMemoryRows() >= b.maxRows {
+		return true
+	}
+	return b.maxBytes > 0 && b.inMemoryBytes() >= b.maxBytes
+}
+
+// persistAll spills every non-empty in-memory index to disk.
+func (b *builder) persistAll() error {
+	var err error
+	n := 0
+	b.each(func(seq *sequence, sk *sink) {
+		if err != nil || sk.idx.Rows() == 0 {
+			return
+		}
+		b.spills++
+		dir := filepath.Join(b.dir, "spill", strconv.Itoa(seq.id), strconv.FormatInt(sk.id.Start.UnixMilli(), 10), strconv.Itoa(b.spills))
+		meta := sk.idx.Metadata(sk.interval(), sk.id.Version, sk.id.Partition)
+		meta.DataSource = b.t.spec.DataSchema.DataSource
+		var sp *index.Spill
+		sp, err = sk.idx.Persist(dir, meta, b.persistSpec)
+		if err != nil {
+			err = fmt.Errorf("persist spill %d of task %s: %w", b.spills, b.t.id, err)
+			return
+		}
+		sk.spills = append(sk.spills, sp)
+		sk.spilledRows += int64(sp.Rows)
+		n++
+	})
+	if n > 0 {
+		b.t.log.Debug("persisted", "spills", n)
+	}
+	return err
+}
+
+// built is a finished segment directory ready to push.
+type built struct {
+	id      metadata.SegmentID
+	dir     string
+	rows    int64
+	dims    []string
+	metrics []string
+}
+
+// build merges each sink of the sequence into its final segment.
+func (b *builder) build(ctx context.Context, seq *sequence) ([]built, error) {
+	if err := b.persistAll(); err != nil {
+		return nil, err
+	}
+	var out []built
+	for _, start := range slices.Sorted(mapsKeys(seq.sinks)) {
+		sk := seq.sinks[start]
+		if len(sk.spills) == 0 {
+			continue
+		}
+		dst := filepath.Join(b.dir, "merged", sk.id.String())
+		_ = os.RemoveAll(dst)
+		meta := sk.spills[len(sk.spills)-1].Metadata
+		meta.DataSource = b.t.spec.DataSchema.DataSource
+		if err := index.Merge(dst, meta, b.finalSpec, sk.spills); err != nil {
+			return nil, fmt.Errorf("merge segment %s: %w", sk.id, err)
+		}
+		r, err := segment.Open(dst)
+		if err != nil {
+			return nil, fmt.Errorf("open merged segment %s: %w", sk.id, err)
+		}
+		m := r.Metadata()
+		r.Close()
+		bt := built{id: sk.id, dir: dst, rows: m.NumRows}
+		for _, d := range m.Dimensions {
+			bt.dims = append(bt.dims, d.Name)
+		}
+		for _, mt := range m.Metrics {
+			bt.metrics = append(bt.metrics, mt.Name)
+		}
+		out = append(out, bt)
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// drop forgets a published sequence's sinks and removes their files.
+func (b *builder) drop(seq *sequence) {
+	_ = os.RemoveAll(filepath.Join(b.dir, "spill", strconv.Itoa(seq.id)))
+	for _, sk := range seq.sinks {
+		_ = os.RemoveAll(filepath.Join(b.dir, "merged", sk.id.String()))
+	}
+	seq.sinks = map[int64]*sink{}
+}
+
+func (b *builder) close() {}

@@ -1,0 +1,293 @@
+package task
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"os"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata"
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/storage"
+)
+
+// Options are what a task needs from the daemon.
+type Options struct {
+	// Store is the metadata store: segment allocation and the transactional publish.
+	Store metadata.Store
+	// Storage is deep storage, where published segments are pushed.
+	Storage *storage.Local
+	// WorkDir is this task's scratch directory (spills, merged segments). It is removed after
+	// the task succeeds.
+	WorkDir string
+	// Checkpointer asks the supervisor to checkpoint the task's group. Nil means the task
+	// checkpoints itself (a directly submitted task has no replicas to agree with).
+	Checkpointer Checkpointer
+	// Handoff waits until published segments are loaded for serving. Nil means no waiting.
+	Handoff Handoff
+	// Logger receives task logs. Nil means slog.Default().
+	Logger *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Getenv resolves consumer-property secrets; nil means os.LookupEnv.
+	Getenv func(string) (string, bool)
+	// PublishRetries bounds retries of a publish whose start offsets are ahead of the stored
+	// ones (the previous sequence may still be committing). Zero means 10.
+	PublishRetries int
+}
+
+// Checkpointer is the supervisor side of incremental handoff (Druid's
+// CheckPointDataSourceMetadataAction): the task has paused itself at a segment limit and asks
+// the supervisor to set checkpoint end offsets on every replica.
+type Checkpointer interface {
+	Checkpoint(ctx context.Context, taskID string, taskGroupID int, sequenceStart Offsets) error
+}
+
+// Handoff waits until the given published segments are served.
+type Handoff interface {
+	WaitLoaded(ctx context.Context, dataSource string, segmentIDs []string) error
+}
+
+// Result is how a task ended.
+type Result struct {
+	Success  bool
+	ErrorMsg string
+	Report   map[string]any // completion report (ingestionStatsAndErrors)
+}
+
+// Task is one running Kafka indexing task. Its run loop owns all ingestion state; the chat API
+// reaches it through the methods below, which read published snapshots or send requests into
+// the loop over a channel (never sharing the loop's state under locks).
+type Task struct {
+	id   string
+	spec *Spec
+	opts Options
+	log  *slog.Logger
+
+	statusMu sync.Mutex
+	status   Status
+
+	stats *Stats
+	reqs  chan request
+	done  chan struct{}
+
+	// snapMu guards the snapshots the loop publishes for readers.
+	snapMu      sync.Mutex
+	current     Offsets
+	end         Offsets
+	checkpoints map[int]Offsets
+	startTime   *time.Time
+	result      *Result
+
+	handoffWait time.Duration // written by the loop before it finishes
+	cancel      context.CancelCauseFunc
+}
+
+// kill ends the task without publishing; Run returns a failure with msg.
+func (t *Task) kill(msg string) {
+	t.snapMu.Lock()
+	cancel := t.cancel
+	t.snapMu.Unlock()
+	if cancel != nil {
+		cancel(errors.New(msg))
+	}
+}
+
+// request is a chat-API call handed to the run loop.
+type request struct {
+	kind    requestKind
+	offsets Offsets
+	finish  bool
+	publish bool
+	reply   chan reply
+}
+
+type reply struct {
+	offsets Offsets
+	err     error
+}
+
+type requestKind int
+
+const (
+	reqPause requestKind = iota
+	reqResume
+	reqSetEndOffsets
+	reqStop
+)
+
+// ErrNotPaused is returned by SetEndOffsets when the task is not paused.
+var ErrNotPaused = errors.New("Task must be paused before changing the end offsets")
+
+// ErrBadState is wrapped by chat requests that do not apply in the task's state (pause while
+// publishing): Druid answers 409.
+var ErrBadState = errors.New("task state does not allow this request")
+
+// ErrBadOffsets is wrapped by SetEndOffsets errors caused by the request (Druid answers 400).
+var ErrBadOffsets = errors.New("bad end offsets")
+
+// New prepares a task; Run starts it.
+func New(s *Spec, opts Options) *Task {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.PublishRetries <= 0 {
+		opts.PublishRetries = 10
+	}
+	if opts.Getenv == nil {
+		opts.Getenv = os.LookupEnv
+	}
+	t := &Task{
+		id:      s.Payload.ID,
+		spec:    s,
+		opts:    opts,
+		log:     opts.Logger.With("task", s.Payload.ID, "datasource", s.DataSchema.DataSource),
+		status:  StatusNotStarted,
+		reqs:    make(chan request),
+		done:    make(chan struct{}),
+		current: s.Start.Clone(),
+		end:     s.End.Clone(),
+	}
+	maxParse, maxSaved := s.Tuning.EffectiveParseExceptionLimits()
+	_ = maxParse
+	t.stats = newStats(maxSaved, opts.Now())
+	return t
+}
+
+// ID is the task id.
+func (t *Task) ID() string { return t.id }
+
+// Spec is the task's decoded payload.
+func (t *Task) Spec() *Spec { return t.spec }
+
+// Stats are the task's row counters.
+func (t *Task) Stats() *Stats { return t.stats }
+
+// Done is closed when Run has returned.
+func (t *Task) Done() <-chan struct{} { return t.done }
+
+// CurrentOffsets is the next offset to read per partition (last read + 1).
+func (t *Task) CurrentOffsets() Offsets {
+	t.snapMu.Lock()
+	defer t.snapMu.Unlock()
+	return t.current.Clone()
+}
+
+// EndOffsets are the end offsets of the current sequence (EndOfPartition until set).
+func (t *Task) EndOffsets() Offsets {
+	t.snapMu.Lock()
+	defer t.snapMu.Unlock()
+	return t.end.Clone()
+}
+
+// Checkpoints are the start offsets of the sequences not yet published, by sequence id.
+func (t *Task) Checkpoints() map[int]Offsets {
+	t.snapMu.Lock()
+	defer t.snapMu.Unlock()
+	out := make(map[int]Offsets, len(t.checkpoints))
+	for id, o := range t.checkpoints {
+		out[id] = o.Clone()
+	}
+	return out
+}
+
+// StartTime is when the task started reading, nil before.
+func (t *Task) StartTime() *time.Time {
+	t.snapMu.Lock()
+	defer t.snapMu.Unlock()
+	return t.startTime
+}
+
+// Result is how the task ended, nil while it runs.
+func (t *Task) Result() *Result {
+	t.snapMu.Lock()
+	defer t.snapMu.Unlock()
+	return t.result
+}
+
+// call hands a request to the run loop and waits for the answer, the loop's end, or ctx.
+func (t *Task) call(ctx context.Context, r request) (Offsets, error) {
+	r.reply = make(chan reply, 1)
+	select {
+	case t.reqs <- r:
+	case <-t.done:
+		return nil, fmt.Errorf("%w: task %s is no longer running", ErrBadState, t.id)
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	select {
+	case rep := <-r.reply:
+		return rep.offsets, rep.err
+	case <-t.done:
+		return nil, fmt.Errorf("%w: task %s stopped", ErrBadState, t.id)
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// Pause asks the loop to pause and returns the current offsets once it has. If the loop has
+// not paused within wait, paused is false (the chat API answers 202 and the caller polls).
+func (t *Task) Pause(ctx context.Context, wait time.Duration) (offsets Offsets, paused bool, err error) {
+	st := t.Status()
+	if st != StatusReading && st != StatusPaused && st != StatusStarting {
+		return nil, false, fmt.Errorf("%w: Can't pause, task is not in a pausable state (state: [%s])", ErrBadState, st)
+	}
+	cctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	offs, err := t.call(cctx, request{kind: reqPause})
+	if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	return offs, true, nil
+}
+
+// Resume lets a paused task read again.
+func (t *Task) Resume(ctx context.Context) error {
+	_, err := t.call(ctx, request{kind: reqResume})
+	return err
+}
+
+// SetEndOffsets sets the end offsets of the current sequence on a paused task. With finish the
+// task reads up to them and publishes everything; without, they are a checkpoint: the sequence
+// is closed there and a new one opens at the same offsets. The task resumes afterwards.
+func (t *Task) SetEndOffsets(ctx context.Context, offsets Offsets, finish bool) (Offsets, error) {
+	return t.call(ctx, request{kind: reqSetEndOffsets, offsets: offsets.Clone(), finish: finish})
+}
+
+// Stop ends the task gracefully: with publish, it publishes what it has read (as if end
+// offsets were set to the current offsets); without, it exits without publishing and succeeds.
+func (t *Task) Stop(ctx context.Context, publish bool) error {
+	_, err := t.call(ctx, request{kind: reqStop, publish: publish})
+	if errors.Is(err, ErrBadState) {
+		return nil // already finished or finishing
+	}
+	return err
+}
+
+// publishSnapshot copies the loop's offsets for readers.
+func (t *Task) publishSnapshot(current, end Offsets, seqs []*sequence) {
+	cps := make(map[int]Offsets, len(seqs))
+	for _, s := range seqs {
+		if !s.published {
+			cps[s.id] = s.start.Clone()
+		}
+	}
+	t.snapMu.Lock()
+	t.current = current.Clone()
+	t.end = end.Clone()
+	t.checkpoints = cps
+	t.snapMu.Unlock()
+}
+
+// sortedPartitions returns the partitions of m in order.
+func sortedPartitions(m Offsets) []int32 { return slices.Sorted(maps.Keys(m)) }
