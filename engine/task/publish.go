@@ -31,17 +31,17 @@ func (l *loop) publishReady(ctx context.Context) error {
 
 // DataSegment is a published segment's descriptor as Druid's Coordinator serves it.
 type DataSegment struct {
-	DataSource    string          `json:"dataSource"`
-	Interval      string          `json:"interval"`
-	Version       string          `json:"version"`
+	DataSource    string           `json:"dataSource"`
+	Interval      string           `json:"interval"`
+	Version       string           `json:"version"`
 	LoadSpec      storage.LoadSpec `json:"loadSpec"`
-	Dimensions    string          `json:"dimensions"`
-	Metrics       string          `json:"metrics"`
-	ShardSpec     ShardSpec       `json:"shardSpec"`
-	BinaryVersion int             `json:"binaryVersion"`
-	Size          int64           `json:"size"`
-	Identifier    string          `json:"identifier"`
-	NumRows       int64           `json:"numRows"`
+	Dimensions    string           `json:"dimensions"`
+	Metrics       string           `json:"metrics"`
+	ShardSpec     ShardSpec        `json:"shardSpec"`
+	BinaryVersion int              `json:"binaryVersion"`
+	Size          int64            `json:"size"`
+	Identifier    string           `json:"identifier"`
+	NumRows       int64            `json:"numRows"`
 }
 
 // ShardSpec is the numbered shard spec streaming ingestion appends with.
