@@ -6,6 +6,7 @@ import (
 
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/spec"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/supervisor"
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/task"
 )
 
 // writeError maps a service error to Druid's status code and writes {"error": "..."}.
@@ -14,9 +15,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	code := http.StatusInternalServerError
 	var tooBig *http.MaxBytesError
 	switch {
-	case errors.Is(err, spec.ErrInvalid), errors.Is(err, supervisor.ErrBadRequest):
+	case errors.Is(err, spec.ErrInvalid), errors.Is(err, supervisor.ErrBadRequest), errors.Is(err, task.ErrDuplicate):
 		code = http.StatusBadRequest
-	case errors.Is(err, supervisor.ErrNotFound):
+	case errors.Is(err, supervisor.ErrNotFound), errors.Is(err, task.ErrUnknownTask):
 		code = http.StatusNotFound
 	case errors.As(err, &tooBig):
 		code = http.StatusRequestEntityTooLarge

@@ -8,7 +8,9 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/supervisor"
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/task"
 )
 
 // Options configures the HTTP API.
@@ -27,25 +29,37 @@ type Options struct {
 // DefaultMaxBodyBytes is the request body limit when Options.MaxBodyBytes is zero.
 const DefaultMaxBodyBytes = 10 << 20
 
-// Server routes the API to the supervisor manager.
+// Services are what the API serves.
+type Services struct {
+	Supervisors *supervisor.Manager
+	Tasks       *task.Runner
+	Store       metadata.Store
+}
+
+// Server routes the API to the engine's services.
 type Server struct {
 	opts    Options
 	sup     *supervisor.Manager
+	tasks   *task.Runner
+	store   metadata.Store
 	mux     *http.ServeMux
 	started time.Time
 }
 
 // New builds the API handler. It starts nothing.
-func New(sup *supervisor.Manager, opts Options) *Server {
+func New(svc Services, opts Options) *Server {
 	if opts.MaxBodyBytes <= 0 {
 		opts.MaxBodyBytes = DefaultMaxBodyBytes
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	s := &Server{opts: opts, sup: sup, mux: http.NewServeMux(), started: time.Now()}
+	s := &Server{opts: opts, sup: svc.Supervisors, tasks: svc.Tasks, store: svc.Store, mux: http.NewServeMux(), started: time.Now()}
 	s.routeStatus()
 	s.routeSupervisors()
+	s.routeTasks()
+	s.routeChat()
+	s.routeSegments()
 	return s
 }
 

@@ -16,18 +16,21 @@ import (
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata/embedded"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata/metadatatest"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata/postgres"
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/storage"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/supervisor"
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/task"
 )
 
 const base = "/druid/indexer/v1/supervisor"
 
 // harness is an API server over a real metadata store, restartable on the same store.
 type harness struct {
-	t     *testing.T
-	open  func() metadata.Store
-	store metadata.Store
-	srv   *httptest.Server
-	opts  Options
+	t      *testing.T
+	open   func() metadata.Store
+	store  metadata.Store
+	srv    *httptest.Server
+	runner *task.Runner
+	opts   Options
 }
 
 func newHarness(t *testing.T, open func() metadata.Store, opts Options) *harness {
@@ -45,12 +48,14 @@ func (h *harness) start() {
 	if err := mgr.Load(context.Background()); err != nil {
 		h.t.Fatal(err)
 	}
-	h.srv = httptest.NewServer(New(mgr, h.opts))
+	h.runner = task.NewRunner(task.RunnerOptions{WorkDir: h.t.TempDir(), Store: h.store, Storage: &storage.Local{Root: h.t.TempDir()}, Logger: opts.Logger})
+	h.srv = httptest.NewServer(New(Services{Supervisors: mgr, Tasks: h.runner, Store: h.store}, h.opts))
 }
 
 func (h *harness) stop() {
 	if h.srv != nil {
 		h.srv.Close()
+		h.runner.Close()
 		h.store.Close()
 		h.srv = nil
 	}

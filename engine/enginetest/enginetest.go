@@ -7,12 +7,15 @@ import (
 	"context"
 	"log/slog"
 	"net/http/httptest"
+	"path/filepath"
 	"testing"
 
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/api"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata/embedded"
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/storage"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/supervisor"
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/task"
 )
 
 // Engine is a running in-process engine.
@@ -20,6 +23,8 @@ type Engine struct {
 	URL     string
 	Store   metadata.Store
 	Manager *supervisor.Manager
+	Runner  *task.Runner
+	Storage *storage.Local
 }
 
 // Start runs an engine until the test ends.
@@ -35,10 +40,14 @@ func Start(t testing.TB) *Engine {
 	if err := mgr.Load(context.Background()); err != nil {
 		t.Fatalf("load supervisors: %v", err)
 	}
-	srv := httptest.NewServer(api.New(mgr, api.Options{Version: "test", Logger: opts.Logger}))
+	dir := t.TempDir()
+	deep := &storage.Local{Root: filepath.Join(dir, "deep-storage")}
+	runner := task.NewRunner(task.RunnerOptions{Capacity: 4, WorkDir: filepath.Join(dir, "tasks"), Store: store, Storage: deep, Logger: opts.Logger})
+	srv := httptest.NewServer(api.New(api.Services{Supervisors: mgr, Tasks: runner, Store: store}, api.Options{Version: "test", Logger: opts.Logger}))
 	t.Cleanup(func() {
 		srv.Close()
+		runner.Close()
 		store.Close()
 	})
-	return &Engine{URL: srv.URL, Store: store, Manager: mgr}
+	return &Engine{URL: srv.URL, Store: store, Manager: mgr, Runner: runner, Storage: deep}
 }

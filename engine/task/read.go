@@ -90,14 +90,31 @@ func (t *Task) start(ctx context.Context) (*loop, error) {
 	if err != nil {
 		return nil, err
 	}
+	if t.opts.WorkDir != "" {
+		saved, err := loadSequences(t.opts.WorkDir, s.Payload.IOConfig.BaseSequenceName, now)
+		if err != nil {
+			return nil, err
+		}
+		if saved != nil {
+			t.log.Info("restored sequence boundaries", "sequences", len(saved))
+			seqs = saved
+		}
+	}
 	stored, err := t.opts.Store.GetDataSourceMetadata(ctx, s.MetadataKey())
 	if err != nil && !errors.Is(err, metadata.ErrNotFound) {
 		return nil, fmt.Errorf("read stored offsets: %w", err)
 	}
+	// The stored offsets equal the end of the last sequence that committed; it and every
+	// sequence before it are published.
 	first := 0
-	for first < len(seqs) && alreadyPublished(seqs[first], stored, s.Stream()) {
-		seqs[first].published = true
-		first++
+	for i := len(seqs) - 1; i >= 0; i-- {
+		if alreadyPublished(seqs[i], stored, s.Stream()) {
+			first = i + 1
+			break
+		}
+	}
+	for i := 0; i < first; i++ {
+		seqs[i].published = true
 	}
 	l := &loop{t: t, seqs: seqs, lastPersist: now, lastTick: now, stalled: map[int32]time.Time{}}
 	if first == len(seqs) {
@@ -275,13 +292,13 @@ func (l *loop) handle(r request) {
 // setEndOffsets applies POST /offsets/end (Druid's setEndOffsets): checkpoint or finish.
 func (l *loop) setEndOffsets(offsets Offsets, finish bool) (Offsets, error) {
 	last := l.last()
-	if !last.isOpen() && equalOffsets(last.end, offsets) {
+	if last.endSet && equalOffsets(last.end, offsets) {
 		return offsets, nil // a duplicate request: already applied
 	}
 	if !l.paused {
 		return nil, fmt.Errorf("%w: %w", ErrBadOffsets, ErrNotPaused)
 	}
-	if !last.isOpen() {
+	if last.endSet {
 		return nil, fmt.Errorf("%w: sequence %s already has end offsets", ErrBadOffsets, last.name)
 	}
 	for p, e := range offsets {
@@ -290,6 +307,9 @@ func (l *loop) setEndOffsets(offsets Offsets, finish bool) (Offsets, error) {
 		}
 		if e < l.current[p] {
 			return nil, fmt.Errorf("%w: end offset %d of partition %d is before the current offset %d", ErrBadOffsets, e, p, l.current[p])
+		}
+		if e > l.t.spec.End[p] {
+			return nil, fmt.Errorf("%w: end offset %d of partition %d is past the task's end %d", ErrBadOffsets, e, p, l.t.spec.End[p])
 		}
 	}
 	end := last.end.Clone()
@@ -301,13 +321,16 @@ func (l *loop) setEndOffsets(offsets Offsets, finish bool) (Offsets, error) {
 		end[p] = e
 	}
 	taskEnd := l.t.spec.End
-	last.end = end
-	if !finish {
+	last.end, last.endSet = end, true
+	if !finish && !equalOffsets(end, taskEnd) {
 		next := newSequence(l.t.spec.Payload.IOConfig.BaseSequenceName, last.id+1, end, taskEnd, l.t.opts.Now())
 		l.seqs = append(l.seqs, next)
 		l.t.log.Info("checkpoint", "closed", last.name, "end", end)
 	} else {
 		l.t.log.Info("end offsets set; task will publish", "sequence", last.name, "end", end)
+	}
+	if err := saveSequences(l.t.opts.WorkDir, l.seqs); err != nil {
+		return nil, fmt.Errorf("save sequences: %w", err)
 	}
 	l.checkpointing = false
 	l.paused = false
@@ -320,11 +343,15 @@ func (l *loop) setEndOffsets(offsets Offsets, finish bool) (Offsets, error) {
 // closeAtCurrent ends the open sequence where reading stands (stop with publish).
 func (l *loop) closeAtCurrent() {
 	last := l.last()
-	if !last.isOpen() {
+	if last.endSet {
 		return
 	}
 	for p := range last.end {
 		last.end[p] = l.current[p]
+	}
+	last.endSet = true
+	if err := saveSequences(l.t.opts.WorkDir, l.seqs); err != nil {
+		l.t.log.Warn("save sequences", "err", err)
 	}
 }
 
@@ -437,7 +464,7 @@ func (l *loop) maintain(ctx context.Context) error {
 // maxRowsPerSegment rows, maxTotalRows across unpublished sequences, or intermediateHandoffPeriod.
 func (l *loop) needCheckpoint(now time.Time) bool {
 	last := l.last()
-	if !last.isOpen() || l.stop {
+	if last.endSet || l.stop {
 		return false
 	}
 	tc := &l.t.spec.Tuning

@@ -1,7 +1,12 @@
 package task
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"strconv"
 	"time"
 )
@@ -14,6 +19,10 @@ type sequence struct {
 	name      string
 	start     Offsets
 	end       Offsets // EndOfPartition while open
+	// endSet is Druid's "checkpointed": the end offsets were fixed by a checkpoint, by finish, or
+	// by a stop. Until then the sequence may still be split by a checkpoint, even when a bounded
+	// task gave it a finite end.
+	endSet    bool
 	sinks     map[int64]*sink
 	published bool
 	opened    time.Time // for intermediateHandoffPeriod
@@ -86,7 +95,9 @@ func buildSequences(s *Spec, now time.Time) ([]*sequence, error) {
 				return nil, fmt.Errorf("checkpoint %d ends partition %d at %d, before its start %d", id, p, e, st)
 			}
 		}
-		out = append(out, newSequence(base, id, starts[id], end, now))
+		seq := newSequence(base, id, starts[id], end, now)
+		seq.endSet = i+1 < len(ids)
+		out = append(out, seq)
 	}
 	return out, nil
 }
@@ -109,4 +120,69 @@ func mapsKeys[V any](m map[int64]V) func(func(int64) bool) {
 			}
 		}
 	}
+}
+
+// sequencesFile records the task's sequence boundaries in its work directory (Druid's
+// sequences.json), rewritten at every checkpoint, so a restarted task rebuilds the same
+// sequences, and with them the same segment ids, even for checkpoints it decided itself.
+const sequencesFile = "sequences.json"
+
+type savedSequence struct {
+	ID     int     `json:"id"`
+	Start  Offsets `json:"start"`
+	End    Offsets `json:"end"`
+	EndSet bool    `json:"endSet"`
+}
+
+func saveSequences(dir string, seqs []*sequence) error {
+	out := make([]savedSequence, len(seqs))
+	for i, s := range seqs {
+		out[i] = savedSequence{ID: s.id, Start: s.start, End: s.end, EndSet: s.endSet}
+	}
+	b, err := json.Marshal(out)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	tmp := filepath.Join(dir, sequencesFile+".tmp")
+	f, err := os.Create(tmp)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp, filepath.Join(dir, sequencesFile))
+}
+
+// loadSequences reads saved boundaries; (nil, nil) when there are none.
+func loadSequences(dir, base string, now time.Time) ([]*sequence, error) {
+	b, err := os.ReadFile(filepath.Join(dir, sequencesFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var saved []savedSequence
+	if err := json.Unmarshal(b, &saved); err != nil {
+		return nil, fmt.Errorf("read %s: %w", sequencesFile, err)
+	}
+	var out []*sequence
+	for _, s := range saved {
+		seq := newSequence(base, s.ID, s.Start, s.End, now)
+		seq.endSet = s.EndSet
+		out = append(out, seq)
+	}
+	return out, nil
 }

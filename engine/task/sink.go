@@ -57,9 +57,12 @@ func newBuilder(l *loop) (*builder, error) {
 		return nil, fmt.Errorf("task %s has no work directory", t.id)
 	}
 	// Spills of an earlier run are not reused: the task re-reads from the start of its first
-	// unpublished sequence, which keeps restarts exactly-once without trusting half-written files.
-	if err := os.RemoveAll(dir); err != nil {
-		return nil, fmt.Errorf("clean work directory: %w", err)
+	// unpublished sequence, which keeps restarts exactly-once without trusting half-written
+	// files. Only the sequence boundaries (sequences.json) are kept.
+	for _, sub := range []string{"spill", "merged"} {
+		if err := os.RemoveAll(filepath.Join(dir, sub)); err != nil {
+			return nil, fmt.Errorf("clean work directory: %w", err)
+		}
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create work directory: %w", err)

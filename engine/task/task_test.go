@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -38,7 +39,7 @@ func newEnv(t *testing.T) *env {
 }
 
 func (e *env) options(id string) Options {
-	return Options{Store: e.store, Storage: e.storage, WorkDir: filepath.Join(e.dir, "tasks", id), Logger: slog.New(slog.DiscardHandler)}
+	return Options{Store: e.store, Storage: e.storage, WorkDir: filepath.Join(e.dir, "tasks", id), Logger: testLogger()}
 }
 
 // payload builds an index_kafka task JSON.
@@ -169,4 +170,12 @@ func TestBoundedTaskPublishesRollup(t *testing.T) {
 	if len(ids) != 2 || !strings.HasPrefix(ids[0], "metrics_2024-03-05T10:00:00.000Z_2024-03-05T11:00:00.000Z_") {
 		t.Errorf("segments %v", ids)
 	}
+}
+
+// testLogger discards logs unless TASK_TEST_LOG is set.
+func testLogger() *slog.Logger {
+	if os.Getenv("TASK_TEST_LOG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(slog.DiscardHandler)
 }

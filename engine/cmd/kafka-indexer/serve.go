@@ -19,7 +19,9 @@ import (
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata/embedded"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata/postgres"
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/storage"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/supervisor"
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/task"
 )
 
 var errUsage = errors.New("usage")
@@ -154,10 +156,12 @@ func openStore(ctx context.Context, c *serveConfig) (metadata.Store, string, err
 	return s, "embedded " + filepath.Join(dir, embedded.FileName), nil
 }
 
-// daemon is a running engine: the store, the supervisor manager and the HTTP server.
+// daemon is a running engine: the store, the supervisor manager, the task runner and the HTTP
+// server.
 type daemon struct {
 	store    metadata.Store
 	manager  *supervisor.Manager
+	runner   *task.Runner
 	server   *http.Server
 	listener net.Listener
 	log      *slog.Logger
@@ -182,13 +186,26 @@ func startDaemon(ctx context.Context, c *serveConfig, logOut io.Writer) (d *daem
 	if err := mgr.Load(ctx); err != nil {
 		return nil, err
 	}
+	deep := &storage.Local{Root: filepath.Join(c.DataDir, "deep-storage")}
+	if err := deep.Sweep(ctx); err != nil {
+		log.Warn("sweep deep storage leftovers", "err", err)
+	}
+	runner := task.NewRunner(task.RunnerOptions{
+		Capacity: c.WorkerCapacity, WorkDir: filepath.Join(c.DataDir, "tasks"),
+		Store: store, Storage: deep, Logger: log,
+	})
 	ln, err := net.Listen("tcp", c.Listen)
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", c.Listen, err)
 	}
-	handler := api.New(mgr, api.Options{Version: version, Username: c.AuthUsername, Password: c.AuthPassword, MaxBodyBytes: c.MaxBodyBytes, Logger: log})
+	handler := api.New(api.Services{Supervisors: mgr, Tasks: runner, Store: store},
+		api.Options{Version: version, Username: c.AuthUsername, Password: c.AuthPassword, MaxBodyBytes: c.MaxBodyBytes, Logger: log})
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
-	d = &daemon{store: store, manager: mgr, server: srv, listener: ln, log: log, cfg: c}
+	d = &daemon{store: store, manager: mgr, runner: runner, server: srv, listener: ln, log: log, cfg: c}
+	if err := runner.Restore(ctx); err != nil {
+		ln.Close()
+		return nil, err
+	}
 	scheme := "http"
 	if c.TLSCert != "" {
 		scheme = "https"
@@ -221,11 +238,14 @@ func authDesc(c *serveConfig) string {
 // Addr is the address the API listens on.
 func (d *daemon) Addr() string { return d.listener.Addr().String() }
 
-// Close stops accepting requests, lets running ones finish (up to 10 s), then closes the store.
+// Close stops accepting requests and lets running ones finish (up to 10 s), then stops the
+// tasks (they stay active in the store and resume at the next start), then closes the store.
 func (d *daemon) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	errs := []error{d.server.Shutdown(ctx), d.store.Close()}
+	errs := []error{d.server.Shutdown(ctx)}
+	d.runner.Close()
+	errs = append(errs, d.store.Close())
 	d.log.Info("kafka-indexer stopped")
 	return errors.Join(errs...)
 }

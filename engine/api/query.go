@@ -1,0 +1,95 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/query"
+)
+
+// The native query API of a Druid Broker (QueryResource and
+// ClientInfoResource):
+//
+//	POST /druid/v2                     run a native query; ?pretty indents the result
+//	POST /druid/v2/                    the same
+//	GET  /druid/v2/datasources         names of the datasources with loaded segments
+//	GET  /druid/v2/datasources/{ds}    {"dimensions":[…],"metrics":[…]} of ds
+//
+// Failures are Druid's QueryException JSON,
+// {"error","errorMessage","errorClass","host"}: 400 for a bad query, 404 for
+// an unknown datasource, 504 for a query past its context.timeout, 500
+// otherwise.
+
+// QueryEngine runs native queries; *query.Engine implements it.
+type QueryEngine interface {
+	// Run decodes and runs one native query; errors are *query.Error.
+	Run(ctx context.Context, raw []byte) (any, error)
+	// DataSources lists the queryable datasources, sorted.
+	DataSources() []string
+	// DataSourceColumns returns a datasource's dimensions and metrics; ok
+	// is false when it is unknown.
+	DataSourceColumns(ds string) (dims, metrics []string, ok bool)
+}
+
+var _ QueryEngine = (*query.Engine)(nil)
+
+// RouteQueries serves the native query API from e. Call it once, before
+// serving.
+func (s *Server) RouteQueries(e QueryEngine) { registerQueryRoutes(s.mux, e) }
+
+// registerQueryRoutes is RouteQueries on any mux, so the handlers can be
+// tested without a supervisor manager.
+func registerQueryRoutes(mux *http.ServeMux, e QueryEngine) {
+	run := func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			var tooBig *http.MaxBytesError
+			if errors.As(err, &tooBig) {
+				writeJSON(w, http.StatusRequestEntityTooLarge, errorBody{Error: err.Error()})
+				return
+			}
+			writeQueryError(w, &query.Error{Status: http.StatusBadRequest, Code: query.CodeBadQuery,
+				Message: "read request body: " + err.Error(), Class: "java.io.IOException"})
+			return
+		}
+		res, err := e.Run(r.Context(), body)
+		if err != nil {
+			writeQueryError(w, err)
+			return
+		}
+		if _, pretty := r.URL.Query()["pretty"]; pretty {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusOK)
+			enc := json.NewEncoder(w)
+			enc.SetIndent("", "  ")
+			_ = enc.Encode(res)
+			return
+		}
+		writeJSON(w, http.StatusOK, res)
+	}
+	mux.HandleFunc("POST /druid/v2", run)
+	mux.HandleFunc("POST /druid/v2/{$}", run)
+	mux.HandleFunc("GET /druid/v2/datasources", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, e.DataSources())
+	})
+	mux.HandleFunc("GET /druid/v2/datasources/{ds}", func(w http.ResponseWriter, r *http.Request) {
+		ds := r.PathValue("ds")
+		dims, metrics, ok := e.DataSourceColumns(ds)
+		if !ok {
+			writeQueryError(w, &query.Error{Status: http.StatusNotFound, Code: query.CodeNotFound,
+				Message: "datasource [" + ds + "] does not exist", Class: "org.apache.druid.query.QueryUnsupportedException",
+			})
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string][]string{"dimensions": dims, "metrics": metrics})
+	})
+}
+
+// writeQueryError writes err as Druid's QueryException JSON with its status.
+func writeQueryError(w http.ResponseWriter, err error) {
+	qe := query.AsError(err)
+	writeJSON(w, qe.Status, qe)
+}
