@@ -15,10 +15,10 @@ import (
 // name (baseSequenceName_n) keys segment allocation, so replicas that build the same sequences
 // get the same segment ids.
 type sequence struct {
-	id        int
-	name      string
-	start     Offsets
-	end       Offsets // EndOfPartition while open
+	id    int
+	name  string
+	start Offsets
+	end   Offsets // EndOfPartition while open
 	// endSet is Druid's "checkpointed": the end offsets were fixed by a checkpoint, by finish, or
 	// by a stop. Until then the sequence may still be split by a checkpoint, even when a bounded
 	// task gave it a finite end.
