@@ -1,0 +1,250 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// binary is the daemon built once for the tests that run it as a separate process.
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "kafka-indexer-e2e-")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "kafka-indexer")
+	out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "build kafka-indexer: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func freePort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// proc is a daemon running as a child process.
+type proc struct {
+	cmd  *exec.Cmd
+	addr string
+	log  *bytes.Buffer
+}
+
+func startProc(t *testing.T, dataDir, addr string) *proc {
+	t.Helper()
+	p := &proc{addr: addr, log: &bytes.Buffer{}}
+	p.cmd = exec.Command(binary, "serve", "--listen", addr, "--data-dir", dataDir, "--log-level", "debug")
+	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		if resp, err := http.Get("http://" + addr + "/status/health"); err == nil {
+			resp.Body.Close()
+			return p
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	p.kill()
+	t.Fatalf("daemon did not start:\n%s", p.log)
+	return nil
+}
+
+// kill sends SIGKILL: no shutdown code runs, exactly like a crash.
+func (p *proc) kill() {
+	_ = p.cmd.Process.Signal(syscall.SIGKILL)
+	_ = p.cmd.Wait()
+}
+
+func (p *proc) call(t *testing.T, method, path string, body any, out any) int {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, "http://"+p.addr+path, rd)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if out != nil {
+		_ = json.Unmarshal(b, out)
+	}
+	return resp.StatusCode
+}
+
+// TestTaskSurvivesSIGKILL runs a task in a daemon process, kills the process with SIGKILL three
+// times while it ingests and publishes, restarts it on the same data directory each time, and
+// checks that every produced row was published exactly once.
+func TestTaskSurvivesSIGKILL(t *testing.T) {
+	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(2, "events"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cluster.Close()
+	broker := cluster.ListenAddrs()[0]
+	const perPartition = 20000
+	cl, err := kgo.NewClient(kgo.SeedBrokers(broker), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var valueSum float64
+	for i := 0; i < 2*perPartition; i++ {
+		v := float64(i % 1000)
+		valueSum += v
+		b, _ := json.Marshal(map[string]any{
+			"timestamp": time.Date(2024, 3, 5, 0, 0, 0, 0, time.UTC).Add(time.Duration(i) * time.Second).Format(time.RFC3339),
+			"id": i, "value": v,
+		})
+		cl.Produce(context.Background(), &kgo.Record{Topic: "events", Partition: int32(i % 2), Value: b}, nil)
+	}
+	if err := cl.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	cl.Close()
+
+	dataDir, addr := t.TempDir(), freePort(t)
+	p := startProc(t, dataDir, addr)
+	task := map[string]any{
+		"type": "index_kafka", "id": "crash-test",
+		"dataSchema": map[string]any{
+			"dataSource":      "events",
+			"timestampSpec":   map[string]any{"column": "timestamp", "format": "iso"},
+			"dimensionsSpec":  map[string]any{"dimensions": []any{map[string]any{"type": "long", "name": "id"}}},
+			"metricsSpec":     []any{map[string]any{"type": "count", "name": "count"}, map[string]any{"type": "doubleSum", "name": "value", "fieldName": "value"}},
+			"granularitySpec": map[string]any{"segmentGranularity": "hour", "queryGranularity": "none", "rollup": false},
+		},
+		"tuningConfig": map[string]any{"type": "kafka", "maxRowsInMemory": 1000, "maxRowsPerSegment": 2500, "maxTotalRows": 4000},
+		"ioConfig": map[string]any{
+			"startSequenceNumbers": map[string]any{"type": "start", "stream": "events", "partitionSequenceNumberMap": map[string]int64{"0": 0, "1": 0}},
+			"endSequenceNumbers":   map[string]any{"type": "end", "stream": "events", "partitionSequenceNumberMap": map[string]int64{"0": perPartition, "1": perPartition}},
+			"consumerProperties":   map[string]any{"bootstrap.servers": broker},
+			"inputFormat":          map[string]any{"type": "json"},
+			"pollTimeout":          50,
+		},
+	}
+	if code := p.call(t, "POST", "/druid/indexer/v1/task", task, nil); code != 200 {
+		t.Fatalf("submit: %d\n%s", code, p.log)
+	}
+	for kill := 1; kill <= 3; kill++ {
+		// Let it publish a little more, then crash it.
+		published := countSegments(t, p)
+		deadline := time.Now().Add(30 * time.Second)
+		for countSegments(t, p) <= published && time.Now().Before(deadline) && !taskDone(t, p) {
+			time.Sleep(10 * time.Millisecond)
+		}
+		if taskDone(t, p) {
+			t.Logf("task finished before kill %d", kill)
+			break
+		}
+		p.kill()
+		t.Logf("SIGKILL %d after %d segments", kill, countSegments(t, startProcTemp(t, dataDir, addr, &p)))
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for !taskDone(t, p) && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	var st struct {
+		Status struct {
+			Status   string  `json:"status"`
+			ErrorMsg *string `json:"errorMsg"`
+		} `json:"status"`
+	}
+	p.call(t, "GET", "/druid/indexer/v1/task/crash-test/status", nil, &st)
+	if st.Status.Status != "SUCCESS" {
+		t.Fatalf("task status %+v\n%s", st, p.log)
+	}
+	// Read every published segment back through the segment metadata API and dump-segment.
+	var segs []struct {
+		LoadSpec struct{ Path string } `json:"loadSpec"`
+		NumRows  int64                 `json:"numRows"`
+	}
+	p.call(t, "GET", "/druid/coordinator/v1/metadata/datasources/events/segments?full", nil, &segs)
+	seen := map[int64]int{}
+	var sum float64
+	for _, s := range segs {
+		var out, errOut bytes.Buffer
+		if code := run([]string{"dump-segment", "--directory", s.LoadSpec.Path, "--dump", "rows"}, &out, &errOut); code != 0 {
+			t.Fatalf("dump-segment %s: %s", s.LoadSpec.Path, errOut.String())
+		}
+		for _, line := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+			var row struct {
+				ID    int64   `json:"id"`
+				Value float64 `json:"value"`
+			}
+			if err := json.Unmarshal([]byte(line), &row); err != nil {
+				t.Fatalf("row %q: %v", line, err)
+			}
+			seen[row.ID]++
+			sum += row.Value
+		}
+	}
+	dups, missing := 0, 0
+	for i := int64(0); i < 2*perPartition; i++ {
+		switch seen[i] {
+		case 0:
+			missing++
+		case 1:
+		default:
+			dups++
+		}
+	}
+	if dups > 0 || missing > 0 || sum != valueSum {
+		t.Fatalf("%d rows duplicated, %d missing, value sum %v want %v (%d segments)", dups, missing, sum, valueSum, len(segs))
+	}
+	t.Logf("%d rows exactly once in %d segments", 2*perPartition, len(segs))
+	p.kill()
+}
+
+// startProcTemp restarts the daemon after a kill and stores it in *p.
+func startProcTemp(t *testing.T, dataDir, addr string, p **proc) *proc {
+	*p = startProc(t, dataDir, addr)
+	return *p
+}
+
+func countSegments(t *testing.T, p *proc) int {
+	var ids []string
+	p.call(t, "GET", "/druid/coordinator/v1/metadata/datasources/events/segments", nil, &ids)
+	return len(ids)
+}
+
+func taskDone(t *testing.T, p *proc) bool {
+	var st struct {
+		Status struct {
+			Status string `json:"status"`
+		} `json:"status"`
+	}
+	p.call(t, "GET", "/druid/indexer/v1/task/crash-test/status", nil, &st)
+	return st.Status.Status == "SUCCESS" || st.Status.Status == "FAILED"
+}

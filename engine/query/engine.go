@@ -1,0 +1,272 @@
+package query
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"runtime"
+	"slices"
+	"sort"
+	"sync"
+
+	"github.com/RoaringBitmap/roaring/v2"
+	"github.com/google/uuid"
+)
+
+// Engine runs native queries over the segments of its Sources (Druid's
+// Broker merging the per-segment QueryRunners of its servers).
+type Engine struct {
+	sourcesMu sync.RWMutex
+	sources   []Source
+}
+
+// New returns an engine reading from sources. It starts nothing.
+func New(sources ...Source) *Engine {
+	return &Engine{sources: slices.Clone(sources)}
+}
+
+// AddSource registers another Source, e.g. the realtime rows of running
+// tasks. Queries started afterwards read it too.
+func (e *Engine) AddSource(s Source) {
+	e.sourcesMu.Lock()
+	defer e.sourcesMu.Unlock()
+	e.sources = append(e.sources, s)
+}
+
+func (e *Engine) snapshotSources() []Source {
+	e.sourcesMu.RLock()
+	defer e.sourcesMu.RUnlock()
+	return slices.Clone(e.sources)
+}
+
+// DataSources lists the datasources some source has data for, sorted
+// (GET /druid/v2/datasources).
+func (e *Engine) DataSources() []string {
+	seen := map[string]bool{}
+	for _, s := range e.snapshotSources() {
+		for _, ds := range s.DataSources() {
+			seen[ds] = true
+		}
+	}
+	out := make([]string, 0, len(seen))
+	for ds := range seen {
+		out = append(out, ds)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// DataSourceColumns returns the dimensions and metrics of a datasource's
+// visible segments, each in first-seen order (GET
+// /druid/v2/datasources/{ds}); ok is false for an unknown datasource.
+func (e *Engine) DataSourceColumns(dataSource string) (dims, metrics []string, ok bool) {
+	refs, known := e.segments(dataSource, []Interval{Eternity})
+	if !known {
+		return nil, nil, false
+	}
+	seenD, seenM := map[string]bool{}, map[string]bool{}
+	dims, metrics = []string{}, []string{}
+	for _, r := range refs {
+		m := r.Segment.Columns().Metadata()
+		for _, d := range m.Dimensions {
+			if !seenD[d.Name] {
+				seenD[d.Name] = true
+				dims = append(dims, d.Name)
+			}
+		}
+		for _, mt := range m.Metrics {
+			if !seenM[mt.Name] {
+				seenM[mt.Name] = true
+				metrics = append(metrics, mt.Name)
+			}
+		}
+	}
+	return dims, metrics, true
+}
+
+// segments collects the visible segments of dataSource in intervals from
+// every source; known is false when no source has the datasource.
+func (e *Engine) segments(dataSource string, intervals []Interval) (refs []SegmentRef, known bool) {
+	for _, s := range e.snapshotSources() {
+		if slices.Contains(s.DataSources(), dataSource) {
+			known = true
+			refs = append(refs, s.Segments(dataSource, intervals)...)
+		}
+	}
+	sort.SliceStable(refs, func(i, j int) bool {
+		return refs[i].Segment.Interval().Start < refs[j].Segment.Interval().Start
+	})
+	return refs, known
+}
+
+// Run decodes and runs one native query, returning its result in Druid's
+// wire shape (marshal it with encoding/json). Errors are *Error.
+func (e *Engine) Run(ctx context.Context, raw []byte) (any, error) {
+	var q rawQuery
+	if err := json.Unmarshal(raw, &q); err != nil {
+		return nil, badQuery("", "query is not a JSON object: %v", err)
+	}
+	var qt string
+	if err := q.decode("queryType", &qt); err != nil {
+		return nil, err
+	}
+	run, ok := queryTypes[qt]
+	if !ok {
+		if qt == "" {
+			return nil, badQuery("queryType", "missing (expected one of %s)", queryTypeNames())
+		}
+		return nil, badQuery("queryType", "unknown query type %q (expected one of %s)", qt, queryTypeNames())
+	}
+	qc, err := parseContext(q)
+	if err != nil {
+		return nil, err
+	}
+	if qc.queryID == "" {
+		qc.queryID = uuid.NewString()
+	}
+	var cancel context.CancelFunc
+	if qc.timeout > 0 {
+		ctx, cancel = context.WithTimeoutCause(ctx, qc.timeout, ErrTimeout)
+	} else {
+		ctx, cancel = context.WithCancel(ctx)
+	}
+	defer cancel()
+	res, err := run(ctx, e, q)
+	if err == nil {
+		err = ctx.Err() // a loop that saw the deadline may have stopped early
+	}
+	if err != nil {
+		var qe *Error
+		switch {
+		case errors.Is(context.Cause(ctx), ErrTimeout):
+			return nil, timeoutError(qc.queryID)
+		case errors.As(err, &qe):
+			return nil, qe
+		case ctx.Err() != nil:
+			return nil, cancelledError(qc.queryID, err)
+		}
+		return nil, internalError(err)
+	}
+	return res, nil
+}
+
+type runFunc func(ctx context.Context, e *Engine, q rawQuery) (any, error)
+
+var queryTypes map[string]runFunc
+
+func init() {
+	queryTypes = map[string]runFunc{
+		"timeseries":         runTimeseries,
+		"topN":               runTopN,
+		"groupBy":            runGroupBy,
+		"scan":               runScan,
+		"timeBoundary":       runTimeBoundary,
+		"segmentMetadata":    runSegmentMetadata,
+		"dataSourceMetadata": runDataSourceMetadata,
+	}
+}
+
+func queryTypeNames() string {
+	return "timeseries, topN, groupBy, scan, timeBoundary, segmentMetadata, dataSourceMetadata"
+}
+
+// lookup returns the query's segments, or the 404 for an unknown
+// datasource.
+func (e *Engine) lookup(c *common) ([]SegmentRef, error) {
+	refs, known := e.segments(c.dataSource, c.intervals)
+	if !known {
+		return nil, unknownDataSource(c.dataSource)
+	}
+	return refs, nil
+}
+
+// segCtx is one segment as a query sees it.
+type segCtx struct {
+	ctx   context.Context
+	ref   SegmentRef
+	cols  *Columns
+	times []int64
+	scope *roaring.Bitmap // rows inside the clipped intervals
+	fc    *filterCache
+}
+
+func newSegCtx(ctx context.Context, ref SegmentRef, fc *filterCache) (*segCtx, error) {
+	cols := ref.Segment.Columns()
+	times, err := cols.Times()
+	if err != nil {
+		return nil, fmt.Errorf("segment %s: %w", ref.Segment.ID(), err)
+	}
+	scope := roaring.New()
+	for _, iv := range ref.Intervals {
+		lo := sort.Search(len(times), func(i int) bool { return times[i] >= iv.Start })
+		hi := sort.Search(len(times), func(i int) bool { return times[i] >= iv.End })
+		if lo < hi {
+			scope.AddRange(uint64(lo), uint64(hi))
+		}
+	}
+	return &segCtx{ctx: ctx, ref: ref, cols: cols, times: times, scope: scope, fc: fc}, nil
+}
+
+// forEachSegment runs fn on every segment with up to GOMAXPROCS workers and
+// returns the first error. fn must be safe for concurrent use.
+func forEachSegment(ctx context.Context, refs []SegmentRef, fc *filterCache, fn func(i int, sc *segCtx) error) error {
+	workers := min(runtime.GOMAXPROCS(0), len(refs))
+	next := make(chan int)
+	errs := make(chan error, workers)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				sc, err := newSegCtx(ctx, refs[i], fc)
+				if err == nil {
+					err = fn(i, sc)
+				}
+				if err != nil {
+					errs <- err
+					cancel()
+					for range next { // drain
+					}
+					return
+				}
+			}
+		}()
+	}
+feed:
+	for i := range refs {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		return err
+	}
+	return ctx.Err()
+}
+
+// forRows calls fn for each row of rows, checking ctx every few thousand.
+func forRows(ctx context.Context, rows *roaring.Bitmap, fn func(row int)) error {
+	it := rows.ManyIterator()
+	buf := make([]uint32, 4096)
+	for {
+		n := it.NextMany(buf)
+		if n == 0 {
+			return nil
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		for _, r := range buf[:n] {
+			fn(int(r))
+		}
+	}
+}
