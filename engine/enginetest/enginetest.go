@@ -8,11 +8,13 @@ import (
 	"log/slog"
 	"net/http/httptest"
 	"path/filepath"
+	"time"
 	"testing"
 
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/api"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata/embedded"
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/query"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/storage"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/supervisor"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/task"
@@ -25,6 +27,7 @@ type Engine struct {
 	Manager *supervisor.Manager
 	Runner  *task.Runner
 	Storage *storage.Local
+	Loader  *query.Loader
 }
 
 // Start runs an engine until the test ends.
@@ -42,12 +45,17 @@ func Start(t testing.TB) *Engine {
 	}
 	dir := t.TempDir()
 	deep := &storage.Local{Root: filepath.Join(dir, "deep-storage")}
-	runner := task.NewRunner(task.RunnerOptions{Capacity: 4, WorkDir: filepath.Join(dir, "tasks"), Store: store, Storage: deep, Logger: opts.Logger})
-	srv := httptest.NewServer(api.New(api.Services{Supervisors: mgr, Tasks: runner, Store: store}, api.Options{Version: "test", Logger: opts.Logger}))
+	loader := query.NewLoader(store, deep, filepath.Join(dir, "segment-cache"), query.LoaderOptions{Poll: 100 * time.Millisecond, Logger: opts.Logger})
+	go loader.Run(context.Background())
+	runner := task.NewRunner(task.RunnerOptions{Capacity: 4, WorkDir: filepath.Join(dir, "tasks"), Store: store, Storage: deep, Handoff: loader, Logger: opts.Logger})
+	handler := api.New(api.Services{Supervisors: mgr, Tasks: runner, Store: store}, api.Options{Version: "test", Logger: opts.Logger})
+	handler.RouteQueries(query.New(loader))
+	srv := httptest.NewServer(handler)
 	t.Cleanup(func() {
 		srv.Close()
 		runner.Close()
+		loader.Close()
 		store.Close()
 	})
-	return &Engine{URL: srv.URL, Store: store, Manager: mgr, Runner: runner, Storage: deep}
+	return &Engine{URL: srv.URL, Store: store, Manager: mgr, Runner: runner, Storage: deep, Loader: loader}
 }

@@ -125,7 +125,7 @@ func TestTaskSurvivesSIGKILL(t *testing.T) {
 		valueSum += v
 		b, _ := json.Marshal(map[string]any{
 			"timestamp": time.Date(2024, 3, 5, 0, 0, 0, 0, time.UTC).Add(time.Duration(i) * time.Second).Format(time.RFC3339),
-			"id": i, "value": v,
+			"id":        i, "value": v,
 		})
 		cl.Produce(context.Background(), &kgo.Record{Topic: "events", Partition: int32(i % 2), Value: b}, nil)
 	}
@@ -224,6 +224,20 @@ func TestTaskSurvivesSIGKILL(t *testing.T) {
 		t.Fatalf("%d rows duplicated, %d missing, value sum %v want %v (%d segments)", dups, missing, sum, valueSum, len(segs))
 	}
 	t.Logf("%d rows exactly once in %d segments", 2*perPartition, len(segs))
+
+	// The same data through Druid's native query API, served by the segment loader.
+	var ts []struct {
+		Result struct {
+			Rows  int64   `json:"rows"`
+			Value float64 `json:"value"`
+		} `json:"result"`
+	}
+	q := map[string]any{"queryType": "timeseries", "dataSource": "events", "granularity": "all",
+		"intervals":    []string{"2024-01-01/2025-01-01"},
+		"aggregations": []any{map[string]any{"type": "longSum", "name": "rows", "fieldName": "count"}, map[string]any{"type": "doubleSum", "name": "value", "fieldName": "value"}}}
+	if code := p.call(t, "POST", "/druid/v2", q, &ts); code != 200 || len(ts) != 1 || ts[0].Result.Rows != 2*perPartition || ts[0].Result.Value != valueSum {
+		t.Errorf("timeseries: status %d, result %+v", code, ts)
+	}
 	p.kill()
 }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata/embedded"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata/postgres"
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/query"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/storage"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/supervisor"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/task"
@@ -162,6 +163,7 @@ type daemon struct {
 	store    metadata.Store
 	manager  *supervisor.Manager
 	runner   *task.Runner
+	loader   *query.Loader
 	server   *http.Server
 	listener net.Listener
 	log      *slog.Logger
@@ -190,9 +192,12 @@ func startDaemon(ctx context.Context, c *serveConfig, logOut io.Writer) (d *daem
 	if err := deep.Sweep(ctx); err != nil {
 		log.Warn("sweep deep storage leftovers", "err", err)
 	}
+	// The loader serves published segments; waiting for it is how a task knows its segments
+	// were handed off.
+	loader := query.NewLoader(store, deep, filepath.Join(c.DataDir, "segment-cache"), query.LoaderOptions{Logger: log})
 	runner := task.NewRunner(task.RunnerOptions{
 		Capacity: c.WorkerCapacity, WorkDir: filepath.Join(c.DataDir, "tasks"),
-		Store: store, Storage: deep, Logger: log,
+		Store: store, Storage: deep, Handoff: loader, Logger: log,
 	})
 	ln, err := net.Listen("tcp", c.Listen)
 	if err != nil {
@@ -200,8 +205,14 @@ func startDaemon(ctx context.Context, c *serveConfig, logOut io.Writer) (d *daem
 	}
 	handler := api.New(api.Services{Supervisors: mgr, Tasks: runner, Store: store},
 		api.Options{Version: version, Username: c.AuthUsername, Password: c.AuthPassword, MaxBodyBytes: c.MaxBodyBytes, Logger: log})
+	handler.RouteQueries(query.New(loader))
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
-	d = &daemon{store: store, manager: mgr, runner: runner, server: srv, listener: ln, log: log, cfg: c}
+	d = &daemon{store: store, manager: mgr, runner: runner, loader: loader, server: srv, listener: ln, log: log, cfg: c}
+	go func() {
+		if err := loader.Run(context.Background()); err != nil {
+			log.Error("segment loader stopped", "err", err)
+		}
+	}()
 	if err := runner.Restore(ctx); err != nil {
 		ln.Close()
 		return nil, err
@@ -245,6 +256,7 @@ func (d *daemon) Close() error {
 	defer cancel()
 	errs := []error{d.server.Shutdown(ctx)}
 	d.runner.Close()
+	errs = append(errs, d.loader.Close())
 	errs = append(errs, d.store.Close())
 	d.log.Info("kafka-indexer stopped")
 	return errors.Join(errs...)
@@ -263,3 +275,6 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	d.log.Info("shutting down", "reason", context.Cause(ctx))
 	return d.Close()
 }
+
+// The segment loader is what tasks wait on for handoff.
+var _ task.Handoff = (*query.Loader)(nil)
