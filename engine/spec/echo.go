@@ -259,3 +259,18 @@ func (s *Supervisor) echoTuning() map[string]any {
 		"chatAsync":                           t.ChatAsync,
 	}
 }
+
+// TaskSections renders what a supervisor hands to its tasks: the dataSchema, the tuningConfig
+// and the inputFormat, each as Druid echoes them (a spec using the legacy parser gives a null
+// inputFormat; the parser travels inside the dataSchema). Keys are sorted, so the bytes are
+// stable and can be hashed into a task group's base sequence name.
+func (s *Supervisor) TaskSections() (dataSchema, tuning, inputFormat json.RawMessage) {
+	ds, _ := json.Marshal(s.echoDataSchema())
+	tc, _ := json.Marshal(s.echoTuning())
+	var f any
+	if s.DataSchema.Parser == nil {
+		f = echoInputFormat(s.IOConfig.InputFormat)
+	}
+	in, _ := json.Marshal(f)
+	return ds, tc, in
+}

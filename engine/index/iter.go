@@ -1,0 +1,138 @@
+package index
+
+import (
+	"cmp"
+	"slices"
+
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/segment"
+)
+
+// Iterator walks an Index's rows in sorted order (see the package doc),
+// the order segment.Merge expects of its inputs. Rows with equal keys
+// (rollup off) keep insertion order.
+type Iterator struct {
+	ix   *Index
+	perm []int32
+	pos  int
+	row  segment.Row
+	strs [][]string // per dimension, the reused multi-value buffer
+}
+
+// Iter returns an iterator over the current rows. Adding to the index
+// while iterating is not allowed.
+func (ix *Index) Iter() *Iterator {
+	for _, d := range ix.dims {
+		d.buildRank()
+	}
+	perm := make([]int32, len(ix.times))
+	for i := range perm {
+		perm[i] = int32(i)
+	}
+	slices.SortStableFunc(perm, ix.compareRows)
+	return &Iterator{ix: ix, perm: perm, pos: -1, strs: make([][]string, len(ix.dims)),
+		row: segment.Row{Dims: make([]segment.DimValue, len(ix.dims)), Metrics: make([]segment.MetricValue, len(ix.aggs))}}
+}
+
+// Next advances to the next row.
+func (it *Iterator) Next() bool {
+	if it.pos+1 >= len(it.perm) {
+		return false
+	}
+	it.pos++
+	ix, r := it.ix, it.perm[it.pos]
+	it.row.Time = ix.times[r]
+	key := ix.rowKey(r)
+	for i, d := range ix.dims {
+		id := int32(0)
+		if i < len(key) {
+			id = key[i]
+		}
+		v := &it.row.Dims[i]
+		*v = segment.DimValue{Null: id == 0}
+		switch {
+		case id == 0:
+		case d.typ == segment.TypeLong:
+			v.Long = d.longs[id]
+		case d.typ != segment.TypeString:
+			v.Double = d.dbls[id]
+		case !d.multi:
+			v.Str = d.strs[id]
+		default:
+			var one [1]int32
+			s := it.strs[i][:0]
+			for _, e := range d.elemsOf(id, &one) {
+				s = append(s, d.strs[e])
+			}
+			it.strs[i], v.Strs = s, s
+		}
+	}
+	for i, a := range ix.aggs {
+		a.value(r, &it.row.Metrics[i])
+	}
+	return true
+}
+
+// Row returns the current row. It and the slices in it are reused by Next.
+func (it *Iterator) Row() *segment.Row { return &it.row }
+
+// Len returns the number of rows the iterator walks.
+func (it *Iterator) Len() int { return len(it.perm) }
+
+// compareRows orders rows a and b by time, then dimensions.
+func (ix *Index) compareRows(a, b int32) int {
+	if c := cmp.Compare(ix.times[a], ix.times[b]); c != 0 {
+		return c
+	}
+	ka, kb := ix.rowKey(a), ix.rowKey(b)
+	n := max(len(ka), len(kb))
+	for i := 0; i < n; i++ {
+		var x, y int32
+		if i < len(ka) {
+			x = ka[i]
+		}
+		if i < len(kb) {
+			y = kb[i]
+		}
+		if x == y {
+			continue
+		}
+		if c := ix.dims[i].compareIDs(x, y); c != 0 {
+			return c
+		}
+	}
+	return 0
+}
+
+// buildRank computes each id's position in value order (null first).
+func (d *dim) buildRank() {
+	n := d.size()
+	order := make([]int32, n-1)
+	for i := range order {
+		order[i] = int32(i + 1)
+	}
+	switch d.typ {
+	case segment.TypeString:
+		slices.SortFunc(order, func(a, b int32) int { return cmp.Compare(d.strs[a], d.strs[b]) })
+	case segment.TypeLong:
+		slices.SortFunc(order, func(a, b int32) int { return cmp.Compare(d.longs[a], d.longs[b]) })
+	default:
+		slices.SortFunc(order, func(a, b int32) int { return cmp.Compare(d.dbls[a], d.dbls[b]) })
+	}
+	d.rank = slices.Grow(d.rank[:0], n)[:n]
+	d.rank[0] = 0
+	for i, id := range order {
+		d.rank[id] = int32(i + 1)
+	}
+}
+
+// compareIDs orders two key slots of d; multi-values compare element by
+// element, a prefix first (as segment.CompareDims).
+func (d *dim) compareIDs(x, y int32) int {
+	if x >= 0 && y >= 0 {
+		return cmp.Compare(d.rank[x], d.rank[y])
+	}
+	var o1, o2 [1]int32
+	return slices.CompareFunc(d.elemsOf(x, &o1), d.elemsOf(y, &o2), func(a, b int32) int {
+		return cmp.Compare(d.rank[a], d.rank[b])
+	})
+}
