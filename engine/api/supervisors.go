@@ -136,7 +136,7 @@ func (s *Server) getHealth(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) getStats(w http.ResponseWriter, r *http.Request) {
-	st, err := s.sup.Stats(r.PathValue("id"))
+	st, err := s.sup.Stats(r.Context(), r.PathValue("id"))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -145,7 +145,7 @@ func (s *Server) getStats(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) getParseErrors(w http.ResponseWriter, r *http.Request) {
-	pe, err := s.sup.ParseErrors(r.PathValue("id"))
+	pe, err := s.sup.ParseErrors(r.Context(), r.PathValue("id"))
 	if err != nil {
 		s.writeError(w, r, err)
 		return

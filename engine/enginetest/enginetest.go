@@ -47,11 +47,13 @@ func Start(t testing.TB) *Engine {
 	deep := &storage.Local{Root: filepath.Join(dir, "deep-storage")}
 	loader := query.NewLoader(store, deep, filepath.Join(dir, "segment-cache"), query.LoaderOptions{Poll: 100 * time.Millisecond, Logger: opts.Logger})
 	go loader.Run(context.Background())
-	runner := task.NewRunner(task.RunnerOptions{Capacity: 4, WorkDir: filepath.Join(dir, "tasks"), Store: store, Storage: deep, Handoff: loader, Logger: opts.Logger})
+	runner := task.NewRunner(task.RunnerOptions{Capacity: 4, WorkDir: filepath.Join(dir, "tasks"), Store: store, Storage: deep, Handoff: loader, Checkpointer: mgr, Logger: opts.Logger})
 	handler := api.New(api.Services{Supervisors: mgr, Tasks: runner, Store: store}, api.Options{Version: "test", Logger: opts.Logger})
 	handler.RouteQueries(query.New(loader))
 	srv := httptest.NewServer(handler)
+	mgr.Start(context.Background(), supervisor.Deps{Runner: runner, Tasks: supervisor.NewChatClient(func() string { return srv.URL }, "", ""), MinOffsetFetchPeriod: time.Second})
 	t.Cleanup(func() {
+		mgr.Close()
 		srv.Close()
 		runner.Close()
 		loader.Close()

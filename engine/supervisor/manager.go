@@ -14,6 +14,7 @@ import (
 
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/spec"
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/task"
 )
 
 // Options configures a Manager.
@@ -53,6 +54,8 @@ type Manager struct {
 
 	mu          sync.Mutex
 	supervisors map[string]*entry
+	deps        *Deps           // set by Start; nil means specs are managed but not run
+	ctx         context.Context // the daemon's lifetime, for run loops
 }
 
 // entry is one live (non-terminated) supervisor.
@@ -60,6 +63,8 @@ type entry struct {
 	spec         *spec.Supervisor
 	state        State
 	recentErrors []ErrorEvent
+	rt           *runtime // the run loop; nil until Start, or for an invalid stored spec
+	cancel       context.CancelFunc
 }
 
 // AuditInfo is who changed a spec and why (Druid's X-Druid-Author / X-Druid-Comment headers).
@@ -121,6 +126,97 @@ func (m *Manager) Load(ctx context.Context) error {
 	return nil
 }
 
+// Start runs a loop for every supervisor, now and for every spec stored later. ctx is the
+// daemon's lifetime: when it ends, loops stop without touching their tasks (a restart adopts
+// them). Close waits for them.
+func (m *Manager) Start(ctx context.Context, deps Deps) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if deps.MinOffsetFetchPeriod <= 0 {
+		deps.MinOffsetFetchPeriod = 5 * time.Second
+	}
+	m.deps, m.ctx = &deps, ctx
+	for _, id := range slices.Sorted(maps.Keys(m.supervisors)) {
+		if e := m.supervisors[id]; e.state != StateUnhealthySupervisor || e.recentErrors == nil {
+			m.startRuntime(id, e)
+		}
+	}
+}
+
+// startRuntime launches the entry's run loop. Callers hold mu.
+func (m *Manager) startRuntime(id string, e *entry) {
+	if m.deps == nil {
+		return
+	}
+	ctx, cancel := context.WithCancel(m.ctx)
+	e.rt = newRuntime(id, e.spec, m.store, *m.deps, m.opts.Logger, m.opts.Now, m.opts.MaxStoredExceptionEvents)
+	e.cancel = cancel
+	go e.rt.run(ctx)
+}
+
+// stopRuntime stops the entry's run loop gracefully: reading groups are told to publish (the
+// next loop, if any, adopts them as publishing), waiting at most shutdownTimeout. Callers hold mu.
+func (m *Manager) stopRuntime(e *entry) {
+	if e.rt == nil {
+		return
+	}
+	d, _ := e.spec.TuningConfig.ShutdownTimeout.Duration()
+	ctx, cancel := context.WithTimeout(m.ctx, d)
+	defer cancel()
+	if err := e.rt.send(ctx, notice{kind: noticeStop, graceful: true}); err != nil {
+		m.opts.Logger.Warn("graceful supervisor stop", "supervisor", e.rt.id, "err", err)
+	}
+	e.cancel()
+	<-e.rt.done
+	e.rt, e.cancel = nil, nil
+}
+
+// Close stops every run loop without touching tasks. Safe to call twice.
+func (m *Manager) Close() {
+	m.mu.Lock()
+	var loops []*runtime
+	for _, e := range m.supervisors {
+		if e.rt != nil {
+			e.cancel()
+			loops = append(loops, e.rt)
+			e.rt, e.cancel = nil, nil
+		}
+	}
+	m.mu.Unlock()
+	for _, rt := range loops {
+		<-rt.done
+	}
+}
+
+// Checkpoint routes a task's incremental-handoff request to its supervisor's loop (task.Checkpointer).
+func (m *Manager) Checkpoint(ctx context.Context, taskID string, taskGroupID int, sequenceStart task.Offsets) error {
+	m.mu.Lock()
+	deps := m.deps
+	m.mu.Unlock()
+	if deps == nil {
+		return fmt.Errorf("supervisors are not running")
+	}
+	_, raw, err := deps.Runner.Info(ctx, taskID)
+	if err != nil {
+		return err
+	}
+	ts, err := task.DecodePayload(raw)
+	if err != nil {
+		return err
+	}
+	m.mu.Lock()
+	e, ok := m.supervisors[ts.Payload.SupervisorID]
+	var rt *runtime
+	if ok {
+		rt = e.rt
+	}
+	m.mu.Unlock()
+	if rt == nil {
+		return fmt.Errorf("supervisor %s of task %s is not running", ts.Payload.SupervisorID, taskID)
+	}
+	return rt.send(ctx, notice{kind: noticeCheckpoint, group: taskGroupID, start: sequenceStart})
+}
+
 // initialState is the state a supervisor reports before its run loop has run: SUSPENDED when
 // its spec says so, otherwise PENDING (Druid's initial state).
 func initialState(s *spec.Supervisor) State {
@@ -161,8 +257,13 @@ func (m *Manager) Submit(ctx context.Context, raw []byte, audit AuditInfo) (stri
 		// The spec is stored; a missing audit row must not make the caller retry the submit.
 		m.opts.Logger.Warn("write audit entry", "supervisor", id, "err", err)
 	}
-	_, existed := m.supervisors[id]
-	m.supervisors[id] = &entry{spec: s, state: initialState(s)}
+	old, existed := m.supervisors[id]
+	if existed {
+		m.stopRuntime(old)
+	}
+	e := &entry{spec: s, state: initialState(s)}
+	m.supervisors[id] = e
+	m.startRuntime(id, e)
 	m.opts.Logger.Info("supervisor spec stored", "supervisor", id, "replaced", existed, "suspended", s.Suspended)
 	return id, nil
 }
@@ -211,7 +312,8 @@ func (m *Manager) Statuses(view StatusView) []Status {
 	out := make([]Status, 0, len(m.supervisors))
 	for _, id := range slices.Sorted(maps.Keys(m.supervisors)) {
 		e := m.supervisors[id]
-		st := Status{ID: id, State: e.state.Basic(), DetailedState: e.state, Healthy: e.state.Healthy(), Suspended: e.spec.Suspended}
+		state := e.currentState()
+		st := Status{ID: id, State: state.Basic(), DetailedState: state, Healthy: state.Healthy(), Suspended: e.spec.Suspended}
 		switch view {
 		case ViewFull:
 			st.Spec = e.spec.Echo()
@@ -236,8 +338,9 @@ func (m *Manager) Spec(id string) (json.RawMessage, error) {
 	return e.spec.Echo(), nil
 }
 
-// Report builds the status report. Until the run loop reports tasks and offsets, the task lists
-// are empty and the lag fields are omitted, as Druid does before its first offset fetch.
+// Report builds the status report from the run loop's latest snapshot. Before the loop has
+// run, the task lists are empty and the lag fields are omitted, as Druid does before its first
+// offset fetch.
 func (m *Manager) Report(id string) (*Report, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -246,27 +349,42 @@ func (m *Manager) Report(id string) (*Report, error) {
 		return nil, err
 	}
 	d, _ := e.spec.IOConfig.TaskDuration.Duration()
-	errs := e.recentErrors
-	if errs == nil {
-		errs = []ErrorEvent{}
+	p := ReportPayload{
+		DataSource:      e.spec.DataSchema.DataSource,
+		Stream:          e.spec.IOConfig.StreamName(),
+		Replicas:        e.spec.IOConfig.Replicas,
+		DurationSeconds: int64(d / time.Second),
+		ActiveTasks:     []TaskReport{},
+		PublishingTasks: []TaskReport{},
+		Suspended:       e.spec.Suspended,
+		RecentErrors:    e.recentErrors,
 	}
-	return &Report{
-		ID:             id,
-		GenerationTime: spec.FormatTime(m.opts.Now()),
-		Payload: ReportPayload{
-			DataSource:      e.spec.DataSchema.DataSource,
-			Stream:          e.spec.IOConfig.StreamName(),
-			Replicas:        e.spec.IOConfig.Replicas,
-			DurationSeconds: int64(d / time.Second),
-			ActiveTasks:     []TaskReport{},
-			PublishingTasks: []TaskReport{},
-			Suspended:       e.spec.Suspended,
-			Healthy:         e.state.Healthy(),
-			State:           e.state.Basic(),
-			DetailedState:   e.state,
-			RecentErrors:    errs,
-		},
-	}, nil
+	state := e.currentState()
+	if e.rt != nil {
+		snap := e.rt.snapshot()
+		p.Partitions = snap.partitions
+		if snap.active != nil {
+			p.ActiveTasks = snap.active
+		}
+		if snap.publishing != nil {
+			p.PublishingTasks = snap.publishing
+		}
+		p.LatestOffsets, p.MinimumLag, p.AggregateLag, p.OffsetsLastUpdated = snap.latest, snap.minimumLag, snap.aggregateLag, snap.offsetsAt
+		p.RecentErrors = snap.recentErrors
+	}
+	if p.RecentErrors == nil {
+		p.RecentErrors = []ErrorEvent{}
+	}
+	p.Healthy, p.State, p.DetailedState = state.Healthy(), state.Basic(), state
+	return &Report{ID: id, GenerationTime: spec.FormatTime(m.opts.Now()), Payload: p}, nil
+}
+
+// currentState is the run loop's state, or the manager's own before the loop exists.
+func (e *entry) currentState() State {
+	if e.rt != nil {
+		return e.rt.snapshot().state
+	}
+	return e.state
 }
 
 // Health reports whether the supervisor is healthy.
@@ -277,28 +395,79 @@ func (m *Manager) Health(id string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	return e.state.Healthy(), nil
+	return e.currentState().Healthy(), nil
 }
 
-// Stats returns row stats per task group and task: {"<group>": {"<taskId>": rowStats}}. With no
-// tasks running it is an empty object.
-func (m *Manager) Stats(id string) (map[string]map[string]json.RawMessage, error) {
+// Stats returns row stats per task group and task: {"<group>": {"<taskId>": rowStats}}, from
+// reading and publishing tasks; tasks that do not answer are left out, as in Druid.
+func (m *Manager) Stats(ctx context.Context, id string) (map[string]map[string]json.RawMessage, error) {
 	m.mu.Lock()
-	defer m.mu.Unlock()
-	if _, err := m.get(id); err != nil {
+	e, err := m.get(id)
+	var rt *runtime
+	if err == nil {
+		rt = e.rt
+	}
+	m.mu.Unlock()
+	if err != nil {
 		return nil, err
 	}
-	return map[string]map[string]json.RawMessage{}, nil
+	if rt == nil {
+		return map[string]map[string]json.RawMessage{}, nil
+	}
+	return rt.stats(ctx), nil
 }
 
-// ParseErrors returns the saved parse exceptions of the supervisor's tasks, newest first.
-func (m *Manager) ParseErrors(id string) ([]json.RawMessage, error) {
+// ParseErrors returns the saved parse exceptions of the supervisor's tasks, newest first, at
+// most maxSavedParseExceptions per task.
+func (m *Manager) ParseErrors(ctx context.Context, id string) ([]json.RawMessage, error) {
 	m.mu.Lock()
-	defer m.mu.Unlock()
-	if _, err := m.get(id); err != nil {
+	e, err := m.get(id)
+	var rt *runtime
+	if err == nil {
+		rt = e.rt
+	}
+	m.mu.Unlock()
+	if err != nil {
 		return nil, err
 	}
-	return []json.RawMessage{}, nil
+	out := []json.RawMessage{}
+	if rt == nil {
+		return out, nil
+	}
+	maxParse, _ := e.spec.TuningConfig.EffectiveParseExceptionLimits()
+	if maxParse <= 0 {
+		return out, nil
+	}
+	type report struct {
+		raw json.RawMessage
+		at  int64
+	}
+	var all []report
+	seen := map[string]bool{}
+	for _, ids := range rt.snapshot().taskGroups {
+		for _, tid := range ids {
+			evs, err := rt.deps.Tasks.UnparseableEvents(ctx, tid)
+			if err != nil {
+				continue
+			}
+			for _, ev := range evs {
+				if seen[string(ev)] {
+					continue
+				}
+				seen[string(ev)] = true
+				var t struct {
+					At int64 `json:"timeOfExceptionMillis"`
+				}
+				_ = json.Unmarshal(ev, &t)
+				all = append(all, report{ev, t.At})
+			}
+		}
+	}
+	slices.SortStableFunc(all, func(a, b report) int { return int(b.at - a.at) })
+	for _, r := range all {
+		out = append(out, r.raw)
+	}
+	return out, nil
 }
 
 // Suspend stores a new spec version with suspended=true and returns the updated spec.
@@ -338,8 +507,10 @@ func (m *Manager) applySuspended(ctx context.Context, id string, e *entry, suspe
 	if err := m.persist(ctx, id, &next); err != nil {
 		return err
 	}
+	m.stopRuntime(e)
 	e.spec = &next
 	e.state = initialState(&next)
+	m.startRuntime(id, e)
 	m.opts.Logger.Info("supervisor suspended flag changed", "supervisor", id, "suspended", suspended)
 	return nil
 }
@@ -376,6 +547,11 @@ func (m *Manager) Reset(ctx context.Context, id string) error {
 	}
 	if _, err := m.store.DeleteDataSourceMetadata(ctx, id); err != nil {
 		return fmt.Errorf("reset supervisor %s: %w", id, err)
+	}
+	if e := m.supervisors[id]; e.rt != nil {
+		if err := e.rt.send(ctx, notice{kind: noticeReset}); err != nil {
+			return fmt.Errorf("reset supervisor %s: %w", id, err)
+		}
 	}
 	m.opts.Logger.Warn("supervisor offsets reset", "supervisor", id)
 	return nil
@@ -445,6 +621,11 @@ func (m *Manager) ResetOffsets(ctx context.Context, id string, body []byte) erro
 	if err := m.store.ResetDataSourceMetadata(ctx, id, md); err != nil {
 		return fmt.Errorf("reset offsets of supervisor %s: %w", id, err)
 	}
+	if e.rt != nil {
+		if err := e.rt.send(ctx, notice{kind: noticeResetPartitions, start: task.Offsets(md.Offsets)}); err != nil {
+			return fmt.Errorf("reset offsets of supervisor %s: %w", id, err)
+		}
+	}
 	m.opts.Logger.Warn("supervisor offsets reset to given values", "supervisor", id, "offsets", offsets)
 	return nil
 }
@@ -462,6 +643,7 @@ func (m *Manager) Terminate(ctx context.Context, id string) error {
 }
 
 func (m *Manager) terminate(ctx context.Context, id string, e *entry) error {
+	m.stopRuntime(e)
 	if _, err := m.store.InsertSupervisor(ctx, id, tombstone(e.spec.DataSchema.DataSource)); err != nil {
 		return fmt.Errorf("terminate supervisor %s: %w", id, err)
 	}

@@ -197,7 +197,7 @@ func startDaemon(ctx context.Context, c *serveConfig, logOut io.Writer) (d *daem
 	loader := query.NewLoader(store, deep, filepath.Join(c.DataDir, "segment-cache"), query.LoaderOptions{Logger: log})
 	runner := task.NewRunner(task.RunnerOptions{
 		Capacity: c.WorkerCapacity, WorkDir: filepath.Join(c.DataDir, "tasks"),
-		Store: store, Storage: deep, Handoff: loader, Logger: log,
+		Store: store, Storage: deep, Handoff: loader, Checkpointer: mgr, Logger: log,
 	})
 	ln, err := net.Listen("tcp", c.Listen)
 	if err != nil {
@@ -217,12 +217,11 @@ func startDaemon(ctx context.Context, c *serveConfig, logOut io.Writer) (d *daem
 		ln.Close()
 		return nil, err
 	}
-	scheme := "http"
-	if c.TLSCert != "" {
-		scheme = "https"
-	}
+	// Supervisors reach their tasks through the chat API of this very listener.
+	base := scheme(c) + "://" + ln.Addr().String()
+	mgr.Start(context.Background(), supervisor.Deps{Runner: runner, Tasks: supervisor.NewChatClient(func() string { return base }, c.AuthUsername, c.AuthPassword)})
 	log.Info("kafka-indexer starting",
-		"version", version, "listen", scheme+"://"+ln.Addr().String(), "data_dir", c.DataDir, "metadata", desc,
+		"version", version, "listen", scheme(c)+"://"+ln.Addr().String(), "data_dir", c.DataDir, "metadata", desc,
 		"worker_capacity", c.WorkerCapacity, "auth", authDesc(c), "max_body_bytes", c.MaxBodyBytes,
 		"supervisors", len(mgr.IDs()))
 	go func() {
@@ -237,6 +236,13 @@ func startDaemon(ctx context.Context, c *serveConfig, logOut io.Writer) (d *daem
 		}
 	}()
 	return d, nil
+}
+
+func scheme(c *serveConfig) string {
+	if c.TLSCert != "" {
+		return "https"
+	}
+	return "http"
 }
 
 func authDesc(c *serveConfig) string {
@@ -254,6 +260,9 @@ func (d *daemon) Addr() string { return d.listener.Addr().String() }
 func (d *daemon) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	// Supervisor loops stop first (their tasks keep running until the runner stops them), then
+	// the API, then the tasks (left active for the next start), the loader and the store.
+	d.manager.Close()
 	errs := []error{d.server.Shutdown(ctx)}
 	d.runner.Close()
 	errs = append(errs, d.loader.Close())

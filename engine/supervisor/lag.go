@@ -1,0 +1,176 @@
+package supervisor
+
+import (
+	"context"
+	"maps"
+	"math"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/spec"
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/task"
+)
+
+// unknownLag is Druid's per-partition lag when the latest or current offset is unknown.
+const unknownLag = math.MinInt32
+
+func parseTime(s string) (time.Time, error) { return spec.ParseDateTime(s) }
+
+// latestOffsets reads the log end per partition: the last stable offset under read_committed
+// (the default), the high watermark under read_uncommitted.
+func (r *runtime) latestOffsets(ctx context.Context) (kadm.ListedOffsets, error) {
+	var (
+		offs kadm.ListedOffsets
+		err  error
+	)
+	if v, _ := r.spec.IOConfig.ConsumerProperties["isolation.level"].(string); v == "read_uncommitted" {
+		offs, err = r.admin.ListEndOffsets(ctx, r.stream())
+	} else {
+		offs, err = r.admin.ListCommittedOffsets(ctx, r.stream())
+	}
+	if err == nil {
+		err = offs.Error()
+	}
+	if err != nil {
+		return nil, &streamError{err}
+	}
+	return offs, nil
+}
+
+// refreshLag fetches the latest Kafka offsets and every task's current offsets (every
+// offsetFetchPeriod), then republishes the report snapshot.
+func (r *runtime) refreshLag(ctx context.Context) {
+	if r.stopping || !r.discoveredOnce || r.admin == nil {
+		return
+	}
+	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	offs, err := r.latestOffsets(cctx)
+	if err != nil {
+		r.log.Debug("fetch latest offsets", "err", err)
+		return
+	}
+	latest := task.Offsets{}
+	offs.Each(func(o kadm.ListedOffset) { latest[o.Partition] = o.Offset })
+	r.latest, r.latestAt = latest, r.now()
+	for _, g := range r.allGroups() {
+		for id, ts := range g.tasks {
+			if cur, err := r.deps.Tasks.CurrentOffsets(cctx, id); err == nil {
+				ts.current = cur
+			}
+		}
+	}
+	r.publishSnapshot()
+}
+
+func (r *runtime) allGroups() []*taskGroup {
+	var out []*taskGroup
+	for _, gid := range slices.Sorted(maps.Keys(r.active)) {
+		out = append(out, r.active[gid])
+	}
+	for _, gid := range slices.Sorted(maps.Keys(r.pending)) {
+		out = append(out, r.pending[gid]...)
+	}
+	return out
+}
+
+// publishSnapshot copies the loop's state into the report snapshot.
+func (r *runtime) publishSnapshot() {
+	now := r.now()
+	dur, _ := r.spec.IOConfig.TaskDuration.Duration()
+	snap := snapshot{state: r.sm.state, recentErrors: slices.Clone(r.sm.recentErrors), partitions: len(r.partitions), taskGroups: map[string][]string{}}
+	if r.spec.Suspended && r.sm.state == StatePending {
+		snap.state = StateSuspended
+	}
+	highest := task.Offsets{}
+	report := func(g *taskGroup, publishing bool) []TaskReport {
+		var out []TaskReport
+		for _, id := range g.taskIDs() {
+			ts := g.tasks[id]
+			tr := TaskReport{ID: id, StartingOffsets: strOffsets(g.start), Type: "ACTIVE"}
+			if ts.startTime != nil {
+				s := spec.FormatTime(*ts.startTime)
+				tr.StartTime = &s
+			}
+			if publishing {
+				tr.Type = "PUBLISHING"
+				rem := max(int64(g.completionDeadline.Sub(now)/time.Second), 0)
+				tr.RemainingSeconds = &rem
+			} else if ts.startTime != nil {
+				rem := max(int64((dur-now.Sub(*ts.startTime))/time.Second), 0)
+				tr.RemainingSeconds = &rem
+			}
+			if ts.current != nil {
+				tr.CurrentOffsets = strOffsets(ts.current)
+				for p, o := range ts.current {
+					if o > highest[p] {
+						highest[p] = o
+					}
+				}
+				if !publishing && r.latest != nil {
+					tr.Lag = map[string]int64{}
+					for p, o := range ts.current {
+						if l, ok := r.latest[p]; ok {
+							tr.Lag[strconv.Itoa(int(p))] = l - o
+						}
+					}
+				}
+			}
+			out = append(out, tr)
+			snap.taskGroups[strconv.Itoa(g.id)] = append(snap.taskGroups[strconv.Itoa(g.id)], id)
+		}
+		return out
+	}
+	for _, gid := range slices.Sorted(maps.Keys(r.active)) {
+		snap.active = append(snap.active, report(r.active[gid], false)...)
+	}
+	for _, gid := range slices.Sorted(maps.Keys(r.pending)) {
+		for _, g := range r.pending[gid] {
+			snap.publishing = append(snap.publishing, report(g, true)...)
+		}
+	}
+	if r.latest != nil {
+		snap.latest = strOffsets(r.latest)
+		// Partitions no task reports use the stored offsets.
+		if md, err := r.store.GetDataSourceMetadata(context.Background(), r.id); err == nil && md.Stream == r.stream() {
+			for p, o := range md.Offsets {
+				if _, ok := highest[p]; !ok || r.spec.Suspended {
+					highest[p] = o
+				}
+			}
+		}
+		snap.minimumLag = map[string]int64{}
+		var agg int64
+		for p, l := range r.latest {
+			lag := int64(unknownLag)
+			if h, ok := highest[p]; ok {
+				lag = l - h
+				agg += max(lag, 0)
+			}
+			snap.minimumLag[strconv.Itoa(int(p))] = lag
+		}
+		snap.aggregateLag = &agg
+		at := spec.FormatTime(r.latestAt)
+		snap.offsetsAt = &at
+	}
+	r.snapMu.Lock()
+	r.snap = snap
+	r.snapMu.Unlock()
+}
+
+func strOffsets(o task.Offsets) map[string]int64 {
+	m := make(map[string]int64, len(o))
+	for p, v := range o {
+		m[strconv.Itoa(int(p))] = v
+	}
+	return m
+}
+
+func (r *runtime) snapshot() snapshot {
+	r.snapMu.Lock()
+	defer r.snapMu.Unlock()
+	return r.snap
+}

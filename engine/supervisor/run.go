@@ -1,0 +1,668 @@
+package supervisor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata"
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/task"
+)
+
+// runOnce is one pass of the run loop (Druid's runInternal, reference §2.4).
+func (r *runtime) runOnce(ctx context.Context) {
+	if r.stopping {
+		return
+	}
+	r.lastRun = r.now()
+	defer func() {
+		r.sm.runFinished()
+		r.publishSnapshot()
+	}()
+	r.sm.propose(StateConnectingToStream)
+	if err := r.updatePartitions(ctx); err != nil {
+		r.fail(err)
+		return
+	}
+	r.sm.propose(StateDiscoveringInitialTasks)
+	steps := []func(context.Context) error{r.discoverTasks, r.updateTaskStatus, r.checkTaskDuration, r.checkPendingCompletion, r.checkCurrentTasks}
+	for _, step := range steps {
+		if err := step(ctx); err != nil {
+			r.fail(err)
+			return
+		}
+	}
+	if r.spec.Suspended {
+		r.gracefulShutdown(ctx)
+		return
+	}
+	r.sm.propose(StateCreatingTasks)
+	if err := r.createNewTasks(ctx); err != nil {
+		r.fail(err)
+	}
+}
+
+func (r *runtime) stream() string { return r.spec.IOConfig.StreamName() }
+
+// updatePartitions lists the topic's partitions. Partitions that appear after the first
+// discovery start from the earliest offset and trigger an early hand-off of every reading group
+// after repartitionTransitionDuration, so new groups pick up the new allocation.
+func (r *runtime) updatePartitions(ctx context.Context) error {
+	if err := r.connect(); err != nil {
+		return &streamError{fmt.Errorf("connect to Kafka: %w", err)}
+	}
+	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	md, err := r.admin.Metadata(cctx, r.stream())
+	if err != nil {
+		return &streamError{fmt.Errorf("list partitions of topic %s: %w", r.stream(), err)}
+	}
+	t, ok := md.Topics[r.stream()]
+	if !ok || t.Err != nil {
+		if ok && t.Err != nil {
+			return &streamError{fmt.Errorf("topic %s: %w", r.stream(), t.Err)}
+		}
+		return &streamError{fmt.Errorf("topic %s does not exist", r.stream())}
+	}
+	parts := make([]int32, 0, len(t.Partitions))
+	for p := range t.Partitions {
+		parts = append(parts, p)
+	}
+	slices.Sort(parts)
+	if r.discoveredOnce && len(parts) > len(r.partitions) {
+		for _, p := range parts {
+			if !slices.Contains(r.partitions, p) {
+				r.log.Info("new partition discovered; it starts from the earliest offset", "partition", p)
+				r.partitionOffset[p] = r.earliestMarker()
+			}
+		}
+		d, _ := r.spec.TuningConfig.RepartitionTransitionDuration.Duration()
+		r.earlyStop = r.now().Add(d)
+	}
+	r.partitions = parts
+	r.discoveredOnce = true
+	return nil
+}
+
+// earliestMarker is stored in partitionOffset for partitions that must start from the earliest
+// offset whatever useEarliestOffset says (new partitions).
+func (r *runtime) earliestMarker() int64 { return -2 }
+
+// groupOf maps a partition to its task group (partition % taskCount).
+func (r *runtime) groupOf(p int32) int { return int(p) % r.spec.IOConfig.TaskCount }
+
+// groups returns group id → partitions for the current allocation.
+func (r *runtime) groups() map[int][]int32 {
+	out := map[int][]int32{}
+	for _, p := range r.partitions {
+		g := r.groupOf(p)
+		out[g] = append(out[g], p)
+	}
+	return out
+}
+
+// discoverTasks adopts running tasks of this supervisor that it does not track yet (after a
+// restart or a spec update), keeps publishing ones as pending completion, and stops tasks that
+// no longer match the spec or the allocation.
+func (r *runtime) discoverTasks(ctx context.Context) error {
+	active := true
+	infos, err := r.deps.Runner.Infos(ctx, metadata.TaskFilter{Active: &active, DataSource: r.spec.DataSchema.DataSource})
+	if err != nil {
+		return fmt.Errorf("list tasks: %w", err)
+	}
+	for _, in := range infos {
+		if r.tracked(in.ID) {
+			continue
+		}
+		_, raw, err := r.deps.Runner.Info(ctx, in.ID)
+		if err != nil {
+			continue
+		}
+		ts, err := task.DecodePayload(raw)
+		if err != nil || ts.Payload.SupervisorID != r.id || ts.Stream() != r.stream() {
+			continue
+		}
+		status, err := r.deps.Tasks.Status(ctx, in.ID)
+		if err != nil {
+			if errors.Is(err, ErrTaskNotRunning) && in.RunnerStatusCode == task.RunnerWaiting {
+				// Waiting for a worker slot: adopt it as it is.
+				status = task.StatusNotStarted
+			} else {
+				r.log.Warn("cannot reach task; killing it", "task", in.ID, "err", err)
+				r.kill(ctx, in.ID)
+				continue
+			}
+		}
+		parts := ts.Start.Partitions()
+		if len(parts) == 0 {
+			continue
+		}
+		gid := r.groupOf(parts[0])
+		if status == task.StatusPublishing {
+			end, err := r.deps.Tasks.EndOffsets(ctx, in.ID)
+			if err != nil {
+				r.kill(ctx, in.ID)
+				continue
+			}
+			r.adoptPublishing(in.ID, ts, gid, end)
+			continue
+		}
+		sameGroup := true
+		for _, p := range parts {
+			if r.groupOf(p) != gid {
+				sameGroup = false
+			}
+		}
+		if !sameGroup || !r.isCurrent(ts) {
+			r.log.Info("stopping task that no longer matches the spec", "task", in.ID)
+			r.kill(ctx, in.ID)
+			continue
+		}
+		g, ok := r.active[gid]
+		if !ok {
+			g = newTaskGroup(gid, ts.Start, ts.MinTime, ts.MaxTime, ts.Payload.IOConfig.BaseSequenceName)
+			for id, o := range ts.Checkpoints {
+				g.checkpoints[id] = o
+			}
+			r.active[gid] = g
+		} else if g.baseSequence != ts.Payload.IOConfig.BaseSequenceName {
+			r.kill(ctx, in.ID)
+			continue
+		}
+		g.tasks[in.ID] = &taskState{status: "RUNNING"}
+		r.taskSpecs[in.ID] = ts
+		r.log.Info("adopted running task", "task", in.ID, "group", gid)
+		// Follow the group's checkpoints as the task reports them.
+		if cps, err := r.deps.Tasks.Checkpoints(ctx, in.ID); err == nil {
+			for id, o := range cps {
+				g.checkpoints[id] = o
+			}
+		}
+	}
+	return nil
+}
+
+func (r *runtime) adoptPublishing(id string, ts *task.Spec, gid int, end task.Offsets) {
+	var g *taskGroup
+	for _, pg := range r.pending[gid] {
+		if equalOffsets(pg.start, ts.Start) {
+			g = pg
+		}
+	}
+	if g == nil {
+		g = newTaskGroup(gid, ts.Start, ts.MinTime, ts.MaxTime, ts.Payload.IOConfig.BaseSequenceName)
+		ct, _ := r.spec.IOConfig.CompletionTimeout.Duration()
+		g.completionDeadline = r.now().Add(ct)
+		r.pending[gid] = append(r.pending[gid], g)
+	}
+	g.tasks[id] = &taskState{status: "RUNNING"}
+	r.taskSpecs[id] = ts
+	for p, e := range end {
+		if e == task.EndOfPartition {
+			r.partitionOffset[p] = notSet
+		} else if cur, ok := r.partitionOffset[p]; !ok || e > cur {
+			r.partitionOffset[p] = e
+		}
+	}
+	r.log.Info("adopted publishing task", "task", id, "group", gid)
+}
+
+func (r *runtime) tracked(id string) bool {
+	for _, g := range r.active {
+		if _, ok := g.tasks[id]; ok {
+			return true
+		}
+	}
+	for _, gs := range r.pending {
+		for _, g := range gs {
+			if _, ok := g.tasks[id]; ok {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// updateTaskStatus refreshes each tracked task's runner status and start time.
+func (r *runtime) updateTaskStatus(ctx context.Context) error {
+	each := func(g *taskGroup) {
+		for id, ts := range g.tasks {
+			in, _, err := r.deps.Runner.Info(ctx, id)
+			if err != nil {
+				ts.status = "FAILED"
+				continue
+			}
+			ts.status = in.StatusCode
+			if ts.startTime == nil && ts.status == "RUNNING" && in.RunnerStatusCode == task.RunnerRunning {
+				if st, err := r.deps.Tasks.StartTime(ctx, id); err == nil && st != nil {
+					ts.startTime = st
+				}
+			}
+		}
+	}
+	for _, g := range r.active {
+		each(g)
+	}
+	for _, gs := range r.pending {
+		for _, g := range gs {
+			each(g)
+		}
+	}
+	return nil
+}
+
+// checkTaskDuration finalizes reading groups whose taskDuration elapsed (or that must stop
+// early): pause every replica, take the highest offsets, set them as end offsets with finish,
+// and start the next generation exactly there.
+func (r *runtime) checkTaskDuration(ctx context.Context) error {
+	dur, _ := r.spec.IOConfig.TaskDuration.Duration()
+	now := r.now()
+	early := !r.earlyStop.IsZero() && !now.Before(r.earlyStop)
+	for _, gid := range slices.Sorted(maps.Keys(r.active)) {
+		g := r.active[gid]
+		st := g.earliestStart()
+		if !early && (st == nil || now.Before(st.Add(dur))) {
+			continue
+		}
+		if st == nil && !early {
+			continue
+		}
+		r.finalize(ctx, gid, g)
+	}
+	if early {
+		r.earlyStop = time.Time{}
+	}
+	return nil
+}
+
+// finalize moves a reading group to pending completion (Druid's checkpointTaskGroup with
+// finalize=true).
+func (r *runtime) finalize(ctx context.Context, gid int, g *taskGroup) {
+	for id, ts := range g.tasks {
+		if ts.status == "SUCCESS" {
+			r.stopGroup(ctx, g, id)
+			delete(r.active, gid)
+			return
+		}
+	}
+	end := task.Offsets{}
+	var ok []string
+	for _, id := range g.taskIDs() {
+		if g.tasks[id].startTime == nil {
+			// Never started (no slot yet): nothing read, nothing to publish.
+			r.kill(ctx, id)
+			delete(g.tasks, id)
+			continue
+		}
+		cur, err := r.deps.Tasks.Pause(ctx, id)
+		if err != nil || len(cur) == 0 {
+			r.log.Warn("pause failed; killing task", "task", id, "err", err)
+			r.kill(ctx, id)
+			delete(g.tasks, id)
+			continue
+		}
+		for p, o := range cur {
+			if o > end[p] {
+				end[p] = o
+			}
+		}
+		ok = append(ok, id)
+	}
+	var accepted int
+	for _, id := range ok {
+		if err := r.deps.Tasks.SetEndOffsets(ctx, id, end, true); err != nil {
+			r.log.Warn("set end offsets failed; killing task", "task", id, "err", err)
+			r.kill(ctx, id)
+			delete(g.tasks, id)
+			continue
+		}
+		accepted++
+	}
+	delete(r.active, gid)
+	if accepted == 0 {
+		for _, p := range g.start.Partitions() {
+			r.partitionOffset[p] = notSet
+		}
+		return
+	}
+	ct, _ := r.spec.IOConfig.CompletionTimeout.Duration()
+	g.completionDeadline = r.now().Add(ct)
+	r.pending[gid] = append(r.pending[gid], g)
+	for p, o := range end {
+		r.partitionOffset[p] = o
+	}
+	r.log.Info("task group finished reading; publishing", "group", gid, "end", end, "tasks", accepted)
+}
+
+// gracefulShutdown tells every reading group to publish now (suspend, update, terminate).
+func (r *runtime) gracefulShutdown(ctx context.Context) {
+	for _, gid := range slices.Sorted(maps.Keys(r.active)) {
+		r.finalize(ctx, gid, r.active[gid])
+	}
+}
+
+// checkPendingCompletion follows publishing generations: one successful replica completes the
+// generation; a generation that fails entirely or times out is killed together with every newer
+// generation and the reading group of the same id, which then restart from stored offsets.
+func (r *runtime) checkPendingCompletion(ctx context.Context) error {
+	now := r.now()
+	for gid, gens := range r.pending {
+		var keep []*taskGroup
+		for i, g := range gens {
+			succeeded := false
+			for id, ts := range g.tasks {
+				switch ts.status {
+				case "SUCCESS":
+					succeeded = true
+					r.sm.taskCompleted(true)
+				case "FAILED":
+					r.sm.taskCompleted(false)
+					delete(g.tasks, id)
+					delete(r.taskSpecs, id)
+				}
+			}
+			if succeeded {
+				r.stopGroup(ctx, g, "")
+				continue
+			}
+			if len(g.tasks) > 0 && now.Before(g.completionDeadline) {
+				keep = append(keep, g)
+				continue
+			}
+			reason := "all its tasks failed"
+			if len(g.tasks) > 0 {
+				reason = "completionTimeout elapsed"
+			}
+			r.log.Error("publishing task group failed; its partitions restart from the stored offsets", "group", gid, "reason", reason)
+			r.sm.recordError(now, "TaskGroupFailed", fmt.Sprintf("task group %d did not publish: %s", gid, reason), false)
+			for _, later := range gens[i:] {
+				r.killGroup(ctx, later)
+			}
+			if a, ok := r.active[gid]; ok {
+				r.killGroup(ctx, a)
+				delete(r.active, gid)
+			}
+			for _, p := range g.start.Partitions() {
+				r.partitionOffset[p] = notSet
+			}
+			keep = nil
+			break
+		}
+		if len(keep) == 0 {
+			delete(r.pending, gid)
+		} else {
+			r.pending[gid] = keep
+		}
+	}
+	return nil
+}
+
+// checkCurrentTasks drops failed reading tasks and retires groups in which a task succeeded.
+func (r *runtime) checkCurrentTasks(ctx context.Context) error {
+	for gid, g := range r.active {
+		for id, ts := range g.tasks {
+			switch ts.status {
+			case "FAILED":
+				r.log.Warn("reading task failed", "task", id, "group", gid)
+				r.sm.taskCompleted(false)
+				delete(g.tasks, id)
+				delete(r.taskSpecs, id)
+			case "SUCCESS":
+				r.sm.taskCompleted(true)
+				r.stopGroup(ctx, g, id)
+				delete(r.active, gid)
+			}
+		}
+	}
+	return nil
+}
+
+// createNewTasks makes sure every group of the allocation has a reading group with `replicas`
+// tasks, starting where the previous generation ends, else at the stored offsets, else at the
+// earliest or latest Kafka offsets.
+func (r *runtime) createNewTasks(ctx context.Context) error {
+	io := &r.spec.IOConfig
+	for gid, parts := range r.groups() {
+		g, ok := r.active[gid]
+		if !ok {
+			start, err := r.startOffsets(ctx, parts)
+			if err != nil {
+				return err
+			}
+			var minT, maxT *time.Time
+			now := r.now()
+			if io.LateMessageRejectionStartDateTime != nil {
+				t, _ := parseTime(*io.LateMessageRejectionStartDateTime)
+				minT = &t
+			} else if p := io.LateMessageRejectionPeriod; p != nil {
+				d, _ := p.Duration()
+				t := now.Add(-d).UTC()
+				minT = &t
+			}
+			if p := io.EarlyMessageRejectionPeriod; p != nil {
+				d, _ := p.Duration()
+				td, _ := io.TaskDuration.Duration()
+				t := now.Add(td + d).UTC()
+				maxT = &t
+			}
+			ds, tuning, _ := r.spec.TaskSections()
+			g = newTaskGroup(gid, start, minT, maxT, baseSequenceName(r.spec.DataSchema.DataSource, ds, tuning, start, minT, maxT))
+			r.active[gid] = g
+			r.log.Info("new task group", "group", gid, "start", start)
+		}
+		for n := len(g.tasks); n < io.Replicas; n++ {
+			id := taskID(g.baseSequence)
+			raw, err := r.taskPayload(g, id)
+			if err != nil {
+				return err
+			}
+			ts, err := task.DecodePayload(raw)
+			if err != nil {
+				return fmt.Errorf("build task for group %d: %w", gid, err)
+			}
+			if err := r.deps.Runner.SubmitSpec(ctx, ts); err != nil {
+				return fmt.Errorf("submit task for group %d: %w", gid, err)
+			}
+			g.tasks[id] = &taskState{status: "RUNNING"}
+			r.taskSpecs[id] = ts
+			r.log.Info("task created", "task", id, "group", gid)
+		}
+	}
+	return nil
+}
+
+// startOffsets picks a new group's start offset per partition (reference §2.5).
+func (r *runtime) startOffsets(ctx context.Context, parts []int32) (task.Offsets, error) {
+	stored, err := r.store.GetDataSourceMetadata(ctx, r.id)
+	if errors.Is(err, metadata.ErrNotFound) || (err == nil && stored.Stream != r.stream()) {
+		stored = nil
+	} else if err != nil {
+		return nil, fmt.Errorf("read stored offsets: %w", err)
+	}
+	out := task.Offsets{}
+	var needEarliest, needLatest []int32
+	for _, p := range parts {
+		if o, ok := r.partitionOffset[p]; ok && o >= 0 {
+			out[p] = o
+			continue
+		}
+		if o, ok := r.partitionOffset[p]; ok && o == r.earliestMarker() {
+			needEarliest = append(needEarliest, p)
+			continue
+		}
+		if stored != nil {
+			if o, ok := stored.Offsets[p]; ok {
+				out[p] = o
+				continue
+			}
+		}
+		if r.spec.IOConfig.UseEarliestOffset {
+			needEarliest = append(needEarliest, p)
+		} else {
+			needLatest = append(needLatest, p)
+		}
+	}
+	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	starts, err := r.admin.ListStartOffsets(cctx, r.stream())
+	if err != nil {
+		return nil, &streamError{fmt.Errorf("list earliest offsets: %w", err)}
+	}
+	// Stored offsets must still be available in Kafka.
+	var lost []int32
+	for p, o := range out {
+		if so, ok := starts.Lookup(r.stream(), p); ok && o < so.Offset && !r.spec.TuningConfig.SkipSequenceNumberAvailabilityCheck {
+			if _, fromPrev := r.partitionOffset[p]; fromPrev && r.partitionOffset[p] >= 0 {
+				continue // handed over by the previous generation, which read it
+			}
+			lost = append(lost, p)
+		}
+	}
+	if len(lost) > 0 {
+		slices.Sort(lost)
+		if r.spec.TuningConfig.ResetOffsetAutomatically {
+			md := metadata.DataSourceMetadata{Stream: r.stream(), Offsets: map[int32]int64{}}
+			for _, p := range lost {
+				md.Offsets[p] = out[p]
+			}
+			if err := r.store.RemovePartitions(ctx, r.id, md); err != nil && !errors.Is(err, metadata.ErrNotFound) {
+				return nil, err
+			}
+			r.log.Warn("stored offsets no longer available; reset automatically (rows may be lost)", "partitions", lost)
+			return nil, &streamError{fmt.Errorf("stored offsets of partitions %v are no longer available in Kafka; they were reset (resetOffsetAutomatically)", lost)}
+		}
+		return nil, &streamError{fmt.Errorf("stored offsets of partitions %v of topic %s are no longer available in Kafka (data was deleted before it was ingested); "+
+			"reset the supervisor (POST /druid/indexer/v1/supervisor/%s/reset or resetOffsets) or set tuningConfig.resetOffsetAutomatically", lost, r.stream(), r.id)}
+	}
+	for _, p := range needEarliest {
+		if so, ok := starts.Lookup(r.stream(), p); ok {
+			out[p] = so.Offset
+		}
+	}
+	if len(needLatest) > 0 {
+		ends, err := r.latestOffsets(cctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range needLatest {
+			if eo, ok := ends.Lookup(r.stream(), p); ok {
+				out[p] = eo.Offset
+			}
+		}
+	}
+	for _, p := range parts {
+		if _, ok := out[p]; !ok {
+			return nil, &streamError{fmt.Errorf("no offsets for partition %d of topic %s", p, r.stream())}
+		}
+	}
+	return out, nil
+}
+
+// checkpoint handles a task's request for incremental handoff (Druid's CheckpointNotice): if
+// the given start is the group's latest checkpoint, pause every replica, take the highest
+// offsets and set them as the end of the current sequence on all of them.
+func (r *runtime) checkpoint(ctx context.Context, gid int, start task.Offsets) error {
+	g, ok := r.active[gid]
+	if !ok {
+		return nil // the group is publishing or gone; the request is moot
+	}
+	latestID, latest := g.latestCheckpoint()
+	if !equalOffsets(latest, start) {
+		for _, o := range g.checkpoints {
+			if equalOffsets(o, start) {
+				return nil // an older one: another replica already triggered it
+			}
+		}
+		return fmt.Errorf("checkpoint for group %d starts at %v, which is not one of its sequences", gid, start)
+	}
+	end := task.Offsets{}
+	var ids []string
+	for _, id := range g.taskIDs() {
+		if g.tasks[id].startTime == nil {
+			continue
+		}
+		cur, err := r.deps.Tasks.Pause(ctx, id)
+		if err != nil {
+			r.kill(ctx, id)
+			delete(g.tasks, id)
+			continue
+		}
+		for p, o := range cur {
+			if o > end[p] {
+				end[p] = o
+			}
+		}
+		ids = append(ids, id)
+	}
+	for _, id := range ids {
+		if err := r.deps.Tasks.SetEndOffsets(ctx, id, end, false); err != nil {
+			r.kill(ctx, id)
+			delete(g.tasks, id)
+		}
+	}
+	g.checkpoints[latestID+1] = end
+	r.log.Info("checkpoint", "group", gid, "sequence", latestID+1, "start", end)
+	return nil
+}
+
+// resetAll forgets every allocation and kills reading tasks (POST /reset).
+func (r *runtime) resetAll(ctx context.Context) {
+	for gid, g := range r.active {
+		r.killGroup(ctx, g)
+		delete(r.active, gid)
+	}
+	r.partitionOffset = map[int32]int64{}
+}
+
+// resetPartitions kills the groups owning the given partitions so they restart from the new
+// stored offsets (POST /resetOffsets).
+func (r *runtime) resetPartitions(ctx context.Context, offsets task.Offsets) {
+	for p := range offsets {
+		gid := r.groupOf(p)
+		if g, ok := r.active[gid]; ok {
+			r.killGroup(ctx, g)
+			delete(r.active, gid)
+		}
+		for _, q := range r.groups()[gid] {
+			r.partitionOffset[q] = notSet
+		}
+	}
+}
+
+func (r *runtime) kill(ctx context.Context, id string) {
+	if err := r.deps.Runner.Shutdown(ctx, id); err != nil && !errors.Is(err, task.ErrUnknownTask) {
+		r.log.Warn("kill task", "task", id, "err", err)
+	}
+	delete(r.taskSpecs, id)
+}
+
+func (r *runtime) killGroup(ctx context.Context, g *taskGroup) {
+	for id := range g.tasks {
+		r.kill(ctx, id)
+	}
+}
+
+// stopGroup stops every task of a group except keep (a replica finished first).
+func (r *runtime) stopGroup(ctx context.Context, g *taskGroup, keep string) {
+	for id, ts := range g.tasks {
+		if id != keep && ts.status == "RUNNING" {
+			r.kill(ctx, id)
+		}
+		delete(r.taskSpecs, id)
+	}
+}
+
+func equalOffsets(a, b task.Offsets) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for p, v := range a {
+		if w, ok := b[p]; !ok || w != v {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,173 @@
+package supervisor
+
+import (
+	"crypto/rand"
+	"crypto/sha1"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/spec"
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/task"
+)
+
+// notSet marks a partition whose next start offset must come from the stored metadata or Kafka.
+const notSet = -1
+
+// taskGroup is one set of replica tasks reading the same partitions from the same offsets
+// (Druid's TaskGroup).
+type taskGroup struct {
+	id           int
+	start        task.Offsets // immutable starting offsets
+	minTime      *time.Time
+	maxTime      *time.Time
+	baseSequence string
+	// checkpoints are the start offsets of each sequence, by sequence id; 0 is start.
+	checkpoints map[int]task.Offsets
+	tasks       map[string]*taskState
+	// completionDeadline is set when the group moves to pending completion.
+	completionDeadline time.Time
+}
+
+// taskState is what the supervisor knows about one task of a group.
+type taskState struct {
+	startTime *time.Time
+	current   task.Offsets
+	status    string // RUNNING, SUCCESS, FAILED from the runner
+}
+
+func newTaskGroup(id int, start task.Offsets, minT, maxT *time.Time, base string) *taskGroup {
+	return &taskGroup{id: id, start: start.Clone(), minTime: minT, maxTime: maxT, baseSequence: base,
+		checkpoints: map[int]task.Offsets{0: start.Clone()}, tasks: map[string]*taskState{}}
+}
+
+// earliestStart is the earliest start time of the group's tasks, nil if none has started.
+func (g *taskGroup) earliestStart() *time.Time {
+	var out *time.Time
+	for _, t := range g.tasks {
+		if t.startTime != nil && (out == nil || t.startTime.Before(*out)) {
+			out = t.startTime
+		}
+	}
+	return out
+}
+
+func (g *taskGroup) taskIDs() []string { return slices.Sorted(maps.Keys(g.tasks)) }
+
+func (g *taskGroup) latestCheckpoint() (int, task.Offsets) {
+	id := slices.Max(slices.Collect(maps.Keys(g.checkpoints)))
+	return id, g.checkpoints[id]
+}
+
+// offsetsString renders offsets as Druid does inside the base sequence hash: p(o)+p(o)….
+func offsetsString(o task.Offsets) string {
+	var b strings.Builder
+	for i, p := range o.Partitions() {
+		if i > 0 {
+			b.WriteByte('+')
+		}
+		fmt.Fprintf(&b, "%d(%d)", p, o[p])
+	}
+	return b.String()
+}
+
+func millisOrEmpty(t *time.Time) string {
+	if t == nil {
+		return ""
+	}
+	return strconv.FormatInt(t.UnixMilli(), 10)
+}
+
+// baseSequenceName is index_kafka_<dataSource>_<15 hex chars of a SHA-1> over the dataSchema and
+// tuningConfig JSON (sorted keys), the start offsets and the message-time bounds (Druid's
+// generateSequenceName). Replicas share it; a change of dataSchema or tuningConfig changes it,
+// which is how running tasks are found no longer current.
+func baseSequenceName(dataSource string, dataSchema, tuning json.RawMessage, start task.Offsets, minT, maxT *time.Time) string {
+	h := sha1.New()
+	h.Write(dataSchema)
+	h.Write(tuning)
+	h.Write([]byte(offsetsString(start)))
+	h.Write([]byte(millisOrEmpty(minT)))
+	h.Write([]byte(millisOrEmpty(maxT)))
+	return "index_kafka_" + dataSource + "_" + hex.EncodeToString(h.Sum(nil))[:15]
+}
+
+// taskID appends 8 random letters a–p to the base sequence name, like Druid.
+func taskID(base string) string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	for i := range b {
+		b[i] = 'a' + b[i]%16
+	}
+	return base + "_" + string(b[:])
+}
+
+// taskPayload builds the index_kafka task a group runs (Druid's createTasksForGroup).
+func (r *runtime) taskPayload(g *taskGroup, id string) ([]byte, error) {
+	s := r.spec
+	ds, tuning, inputFormat := s.TaskSections()
+	offs := func(o task.Offsets) map[string]int64 {
+		m := make(map[string]int64, len(o))
+		for p, v := range o {
+			m[strconv.Itoa(int(p))] = v
+		}
+		return m
+	}
+	end := task.Offsets{}
+	for p := range g.start {
+		end[p] = task.EndOfPartition
+	}
+	cps := map[string]map[string]int64{}
+	for seq, o := range g.checkpoints {
+		cps[strconv.Itoa(seq)] = offs(o)
+	}
+	cpJSON, _ := json.Marshal(cps)
+	ctxMap := map[string]any{}
+	for k, v := range s.Context {
+		ctxMap[k] = v
+	}
+	ctxMap["checkpoints"] = string(cpJSON)
+	ctxMap["IS_INCREMENTAL_HANDOFF_SUPPORTED"] = true
+	var minT, maxT any
+	if g.minTime != nil {
+		minT = spec.FormatTime(*g.minTime)
+	}
+	if g.maxTime != nil {
+		maxT = spec.FormatTime(*g.maxTime)
+	}
+	stream := s.IOConfig.StreamName()
+	p := map[string]any{
+		"type": task.Type, "id": id, "groupId": "index_kafka_" + s.DataSchema.DataSource,
+		"resource":     map[string]any{"availabilityGroup": g.baseSequence, "requiredCapacity": 1},
+		"dataSchema":   ds,
+		"tuningConfig": tuning,
+		"ioConfig": map[string]any{
+			"type": "kafka", "taskGroupId": g.id, "baseSequenceName": g.baseSequence,
+			"startSequenceNumbers": map[string]any{"type": "start", "stream": stream, "partitionSequenceNumberMap": offs(g.start), "exclusivePartitions": []int{}},
+			"endSequenceNumbers":   map[string]any{"type": "end", "stream": stream, "partitionSequenceNumberMap": offs(end)},
+			"consumerProperties":   s.IOConfig.ConsumerProperties,
+			"pollTimeout":          s.IOConfig.PollTimeout,
+			"useTransaction":       true,
+			"minimumMessageTime":   minT,
+			"maximumMessageTime":   maxT,
+			"inputFormat":          inputFormat,
+		},
+		"context":      ctxMap,
+		"supervisorId": r.id,
+	}
+	return json.Marshal(p)
+}
+
+// isCurrent reports whether a task was created from the supervisor's current dataSchema and
+// tuningConfig (Druid's isTaskCurrent): its base sequence name recomputed from its own start
+// offsets and message-time bounds with the supervisor's sections must equal its own.
+func (r *runtime) isCurrent(ts *task.Spec) bool {
+	ds, tuning, _ := r.spec.TaskSections()
+	want := baseSequenceName(r.spec.DataSchema.DataSource, ds, tuning, ts.Start, ts.MinTime, ts.MaxTime)
+	return want == ts.Payload.IOConfig.BaseSequenceName
+}
