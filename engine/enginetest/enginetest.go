@@ -8,8 +8,8 @@ import (
 	"log/slog"
 	"net/http/httptest"
 	"path/filepath"
-	"time"
 	"testing"
+	"time"
 
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/api"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata"
