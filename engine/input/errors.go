@@ -42,6 +42,9 @@ func (e ParseErrors) Error() string {
 // AsParseErrors returns the parse errors carried by err (nil if it carries none), so a caller
 // can count each failed row.
 func AsParseErrors(err error) []*ParseError {
+	if err == nil {
+		return nil // the per-record common case: errors.As would heap-allocate both targets
+	}
 	var many ParseErrors
 	if errors.As(err, &many) {
 		return many

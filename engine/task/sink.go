@@ -44,6 +44,10 @@ type builder struct {
 	maxRows     int64
 	maxBytes    int64
 	spills      int
+
+	// bucketStart and bucketEnd cache the segment-granularity bucket of the last row: rows
+	// mostly arrive in time order, and Bucket costs ~90 ns (a calendar truncation) per row.
+	bucketStart, bucketEnd int64
 }
 
 func toSegmentSpec(is *spec.IndexSpec) segment.IndexSpec {
@@ -86,7 +90,10 @@ func newBuilder(l *loop) (*builder, error) {
 // limits are reached. It returns the index's parse problems for a row that was added anyway.
 func (b *builder) add(seq *sequence, row *input.Row) (*index.ParseError, error) {
 	t := b.t
-	start, end := t.spec.DataSchema.GranularitySpec.SegmentGranularity.Bucket(row.Time)
+	if row.Time < b.bucketStart || row.Time >= b.bucketEnd {
+		b.bucketStart, b.bucketEnd = t.spec.DataSchema.GranularitySpec.SegmentGranularity.Bucket(row.Time)
+	}
+	start, end := b.bucketStart, b.bucketEnd
 	sk, ok := seq.sinks[start]
 	if !ok {
 		var err error
