@@ -52,25 +52,29 @@ func (pw *partWriter) endPart(dst []byte, kind partKind, numValues, numBlocks in
 
 // addBlock compresses pw.raw (encoded with enc) into pw.blocks and records
 // the block in the index.
-func (pw *partWriter) addBlock(values int, enc encoding) {
+func (pw *partWriter) addBlock(values int, enc encoding) { pw.addRawBlock(pw.raw, values, enc) }
+
+// addRawBlock compresses raw (encoded with enc) into pw.blocks and records
+// the block in the index.
+func (pw *partWriter) addRawBlock(raw []byte, values int, enc encoding) {
 	start := len(pw.blocks)
 	stored := false
-	if pw.comp == compLZ4 && len(pw.raw) > 0 {
-		bound := lz4.CompressBlockBound(len(pw.raw))
+	if pw.comp == compLZ4 && len(raw) > 0 {
+		bound := lz4.CompressBlockBound(len(raw))
 		if cap(pw.zbuf) < bound {
 			pw.zbuf = make([]byte, bound)
 		}
-		n, err := pw.lz.CompressBlock(pw.raw, pw.zbuf[:bound])
-		if err == nil && n > 0 && (n+uvarintLen(uint64(len(pw.raw))))*minSavingsDen < len(pw.raw)*minSavingsNum {
+		n, err := pw.lz.CompressBlock(raw, pw.zbuf[:bound])
+		if err == nil && n > 0 && (n+uvarintLen(uint64(len(raw))))*minSavingsDen < len(raw)*minSavingsNum {
 			pw.blocks = append(pw.blocks, byte(compLZ4), byte(enc))
-			pw.blocks = appendUvarint(pw.blocks, uint64(len(pw.raw)))
+			pw.blocks = appendUvarint(pw.blocks, uint64(len(raw)))
 			pw.blocks = append(pw.blocks, pw.zbuf[:n]...)
 			stored = true
 		}
 	}
 	if !stored {
 		pw.blocks = append(pw.blocks, byte(compNone), byte(enc))
-		pw.blocks = append(pw.blocks, pw.raw...)
+		pw.blocks = append(pw.blocks, raw...)
 	}
 	pw.index = appendUvarint(pw.index, uint64(values))
 	pw.index = appendUvarint(pw.index, uint64(len(pw.blocks)-start))
@@ -223,43 +227,53 @@ type blockRef struct {
 // readPart parses a part header and index from d, checking that the block
 // value counts add up and match the kind's block size.
 func readPart(d *decbuf, want partKind) part {
+	p, lens := readPartIndex(d, want)
+	if d.err != nil {
+		return p
+	}
+	for i := range p.blocks {
+		p.blocks[i].data = d.bytes(lens[i], "block")
+	}
+	return p
+}
+
+// readPartIndex parses a part header and index from d, leaving the blocks
+// unread; it returns the stored length of each block.
+func readPartIndex(d *decbuf, want partKind) (part, []int) {
 	var p part
 	p.kind = partKind(d.byte1("part kind"))
 	if d.err != nil {
-		return p
+		return p, nil
 	}
 	if want == partInts1 {
 		if p.kind < partInts1 || p.kind > partInts4 {
 			d.err = corruptf("part kind %v, want ids", p.kind)
-			return p
+			return p, nil
 		}
 	} else if p.kind != want {
 		d.err = corruptf("part kind %v, want %v", p.kind, want)
-		return p
+		return p, nil
 	}
 	p.numValues = d.count("part values", math.MaxInt32)
 	nb := d.count("part blocks", d.Len()/2)
 	if d.err != nil {
-		return p
+		return p, nil
 	}
 	p.blocks = make([]blockRef, nb)
 	lens := make([]int, nb)
 	total := 0
 	for i := range p.blocks {
 		p.blocks[i].values = d.count("block values", p.numValues)
-		lens[i] = d.count("block length", d.Len())
+		lens[i] = d.count("block length", math.MaxInt32)
 		total += p.blocks[i].values
 	}
-	for i := range p.blocks {
-		p.blocks[i].data = d.bytes(lens[i], "block")
-	}
 	if d.err != nil {
-		return p
+		return p, nil
 	}
 	if total != p.numValues {
 		d.err = corruptf("part blocks hold %d values, header says %d", total, p.numValues)
 	}
-	return p
+	return p, lens
 }
 
 // blockBody decompresses a block into scratch if needed and returns its

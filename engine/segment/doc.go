@@ -38,6 +38,18 @@
 //	it := r.Rows()
 //	for it.Next() { _ = it.Row() }
 //
+// Memory: neither side grows with the row count. The Writer encodes each
+// column block by block as rows arrive and spools the blocks (and the
+// provisional ids of string columns) to temporary files in the
+// .tmp-for-creation directory; Finish sorts each dictionary, remaps the
+// spooled ids in a streaming pass, builds the bitmaps in bounded passes and
+// copies the sections into index.seg, computing CRCs as it copies. What stays
+// in memory is the dictionaries, the null bitmaps and one block per column.
+// Open verifies every CRC by streaming the data file and keeps it open;
+// accessors read the sections they need, and Rows reads one block per column
+// at a time (large dictionaries are read value by value), so Merge over many
+// spills holds none of them decoded.
+//
 // Order: the writer keeps rows in the order they were added (it only refuses
 // decreasing timestamps), and the reader returns them in that stored order.
 // Merge produces rows sorted by (time, dimensions in schema order).

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"hash/crc32"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -13,25 +15,33 @@ import (
 	"github.com/RoaringBitmap/roaring/v2"
 )
 
-// Reader gives read access to one segment. Open reads the data file into
-// memory and verifies every checksum, so later accessors fail only on
-// structural faults inside a section. A Reader is safe for concurrent use.
+// Reader gives read access to one segment. Open verifies every checksum of
+// the data file, streaming it, and keeps the file open; accessors then read
+// the sections they need (re-checking their CRC), and Rows reads one block
+// per column at a time, so a Reader's memory does not grow with the segment.
+// Later accessors fail only on structural faults inside a section (or if the
+// file changed under the reader). A Reader is safe for concurrent use.
 type Reader struct {
 	dir     string
 	version FormatVersion
 	meta    Metadata
 	spec    IndexSpec
 	size    int64 // bytes of all files in the directory
+	f       *os.File
+	dataLen int64
 	cols    map[string]*column
 	order   []string // column names in TOC order, __time first
 }
 
-// column is one column section, decoded lazily.
+// column is one column section of the data file, read on demand.
 type column struct {
-	name    string
-	typ     ColumnType
-	multi   bool
-	payload []byte
+	name  string
+	typ   ColumnType
+	flags byte
+	multi bool
+	off   int64 // payload offset in the data file
+	n     int64 // payload length
+	crc   uint32
 }
 
 // ColumnInfo describes a stored column.
@@ -42,9 +52,10 @@ type ColumnInfo struct {
 	Size       int64 // bytes of the column's section, framing included
 }
 
-// Open reads and verifies the segment in dir. Any inconsistency of magic,
-// version, checksums, lengths or meta.json wraps ErrCorrupt.
-func Open(dir string) (*Reader, error) {
+// Open verifies the segment in dir and keeps its data file open until
+// Close. Any inconsistency of magic, version, checksums, lengths or
+// meta.json wraps ErrCorrupt.
+func Open(dir string) (_ *Reader, err error) {
 	r := &Reader{dir: dir, cols: map[string]*column{}}
 	vb, err := os.ReadFile(filepath.Join(dir, VersionFile))
 	if err != nil {
@@ -64,21 +75,31 @@ func Open(dir string) (*Reader, error) {
 	if mf.Version != metaJSONVersion {
 		return nil, fmt.Errorf("segment: open %s: %s: %w", dir, MetaFile, corruptf("version %d, want %d", mf.Version, metaJSONVersion))
 	}
-	data, err := os.ReadFile(filepath.Join(dir, DataFile))
+	f, err := os.Open(filepath.Join(dir, DataFile))
 	if err != nil {
 		return nil, fmt.Errorf("segment: open %s: %w", dir, err)
 	}
-	if err := r.parse(data); err != nil {
+	defer func() {
+		if err != nil {
+			f.Close()
+		}
+	}()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("segment: open %s: %w", dir, err)
+	}
+	r.f, r.dataLen = f, st.Size()
+	if err := r.parse(); err != nil {
 		return nil, fmt.Errorf("segment: open %s: %s: %w", dir, DataFile, err)
 	}
 	m := &r.meta
-	if mf.FormatVersion != r.version || mf.DataFileSize != int64(len(data)) || mf.NumRows != m.NumRows ||
+	if mf.FormatVersion != r.version || mf.DataFileSize != r.dataLen || mf.NumRows != m.NumRows ||
 		mf.DataSource != m.DataSource || !mf.Interval.Start.Equal(m.Interval.Start) || !mf.Interval.End.Equal(m.Interval.End) ||
 		mf.SegmentVersion != m.Version || mf.Partition != m.Partition {
 		return nil, fmt.Errorf("segment: open %s: %w", dir, corruptf("%s (format %v, %d bytes, %d rows) disagrees with data file (format %v, %d bytes, %d rows)",
-			MetaFile, mf.FormatVersion, mf.DataFileSize, mf.NumRows, r.version, len(data), r.meta.NumRows))
+			MetaFile, mf.FormatVersion, mf.DataFileSize, mf.NumRows, r.version, r.dataLen, r.meta.NumRows))
 	}
-	r.size = int64(len(vb) + len(mj) + len(data))
+	r.size = int64(len(vb)+len(mj)) + r.dataLen
 	return r, nil
 }
 
@@ -99,19 +120,38 @@ func parseHeader(b []byte, exact bool) (FormatVersion, error) {
 
 const footerLen = 16 // <8b TOC offset> <4b CRC32C> <4b magic>
 
+// readAt reads len(b) bytes of the data file at off.
+func (r *Reader) readAt(b []byte, off int64) error {
+	if _, err := r.f.ReadAt(b, off); err != nil {
+		if errors.Is(err, io.EOF) {
+			return corruptf("data file shrank under the reader")
+		}
+		return fmt.Errorf("segment: read %s: %w", r.dir, err)
+	}
+	return nil
+}
+
 // parse verifies the data file and indexes its sections.
-func (r *Reader) parse(data []byte) error {
-	v, err := parseHeader(data, false)
+func (r *Reader) parse() error {
+	size := r.dataLen
+	hdr := make([]byte, min(size, 5))
+	if err := r.readAt(hdr, 0); err != nil {
+		return err
+	}
+	v, err := parseHeader(hdr, false)
 	if err != nil {
 		return err
 	}
 	if v != r.version {
 		return corruptf("format %v, %s says %v", v, VersionFile, r.version)
 	}
-	if len(data) < 5+footerLen {
-		return corruptf("file of %d bytes", len(data))
+	if size < 5+footerLen {
+		return corruptf("file of %d bytes", size)
 	}
-	ft := data[len(data)-footerLen:]
+	ft := make([]byte, footerLen)
+	if err := r.readAt(ft, size-footerLen); err != nil {
+		return err
+	}
 	if binary.BigEndian.Uint32(ft[12:]) != MagicSegment {
 		return corruptf("bad footer magic")
 	}
@@ -119,11 +159,11 @@ func (r *Reader) parse(data []byte) error {
 		return corruptf("footer checksum mismatch")
 	}
 	tocOff := binary.BigEndian.Uint64(ft)
-	end := uint64(len(data) - footerLen)
+	end := uint64(size - footerLen)
 	if tocOff < 5 || tocOff > end {
 		return corruptf("toc offset %d outside file", tocOff)
 	}
-	toc, next, err := readSection(data, tocOff, "toc")
+	toc, _, next, err := r.readSection(tocOff, "toc", true, nil)
 	if err != nil {
 		return err
 	}
@@ -133,6 +173,7 @@ func (r *Reader) parse(data []byte) error {
 	d := decbuf{b: toc}
 	n := d.count("toc entries", len(toc))
 	pos := uint64(5)
+	buf := make([]byte, 64<<10)
 	for i := 0; i < n && d.err == nil; i++ {
 		kind := sectionKind(d.byte1("toc kind"))
 		name := string(d.uvarintBytes("toc name"))
@@ -143,7 +184,7 @@ func (r *Reader) parse(data []byte) error {
 		if off != pos {
 			return corruptf("toc entry %d at offset %d, want %d", i, off, pos)
 		}
-		payload, nxt, err := readSection(data, off, name)
+		payload, crc, nxt, err := r.readSection(off, name, i == 0, buf)
 		if err != nil {
 			return err
 		}
@@ -156,10 +197,16 @@ func (r *Reader) parse(data []byte) error {
 			}
 			r.meta, r.spec = ms.Metadata, ms.IndexSpec
 		case i > 0 && kind == sectionColumn:
-			if len(payload) < 2 || r.cols[name] != nil {
+			plen := int64(nxt-off) - 8
+			if plen < 2 || r.cols[name] != nil {
 				return corruptf("column %q: short or duplicate", name)
 			}
-			c := &column{name: name, typ: ColumnType(payload[0]), multi: payload[1]&flagMultiValue != 0, payload: payload}
+			var tf [2]byte
+			if err := r.readAt(tf[:], int64(off)+4); err != nil {
+				return err
+			}
+			c := &column{name: name, typ: ColumnType(tf[0]), flags: tf[1], multi: tf[1]&flagMultiValue != 0,
+				off: int64(off) + 4, n: plen, crc: crc}
 			r.cols[name] = c
 			r.order = append(r.order, name)
 		default:
@@ -175,20 +222,58 @@ func (r *Reader) parse(data []byte) error {
 	return r.checkSchema()
 }
 
-// readSection reads the <4b len> payload <4b CRC32C> frame at off.
-func readSection(data []byte, off uint64, name string) (payload []byte, next uint64, err error) {
-	if off+4 > uint64(len(data)) {
-		return nil, 0, corruptf("section %q: length outside file", name)
+// readSection checks the <4b len> payload <4b CRC32C> frame at off. With
+// load it returns the payload; otherwise it streams the payload through the
+// CRC using buf.
+func (r *Reader) readSection(off uint64, name string, load bool, buf []byte) (payload []byte, crc uint32, next uint64, err error) {
+	size := uint64(r.dataLen)
+	if off+4 > size {
+		return nil, 0, 0, corruptf("section %q: length outside file", name)
 	}
-	n := uint64(binary.BigEndian.Uint32(data[off:]))
-	if off+8+n > uint64(len(data)) {
-		return nil, 0, corruptf("section %q: %d bytes overrun file", name, n)
+	var b [4]byte
+	if err := r.readAt(b[:], int64(off)); err != nil {
+		return nil, 0, 0, err
 	}
-	payload = data[off+4 : off+4+n : off+4+n]
-	if crc32.Checksum(payload, castagnoli) != binary.BigEndian.Uint32(data[off+4+n:]) {
-		return nil, 0, corruptf("section %q: checksum mismatch", name)
+	n := uint64(binary.BigEndian.Uint32(b[:]))
+	if off+8+n > size {
+		return nil, 0, 0, corruptf("section %q: %d bytes overrun file", name, n)
 	}
-	return payload, off + 8 + n, nil
+	if load {
+		payload = make([]byte, n)
+		if err := r.readAt(payload, int64(off)+4); err != nil {
+			return nil, 0, 0, err
+		}
+		crc = crc32.Checksum(payload, castagnoli)
+	} else {
+		h := crc32.New(castagnoli)
+		if _, err := io.CopyBuffer(h, io.NewSectionReader(r.f, int64(off)+4, int64(n)), buf); err != nil {
+			return nil, 0, 0, fmt.Errorf("segment: read %s: %w", r.dir, err)
+		}
+		crc = h.Sum32()
+	}
+	if err := r.readAt(b[:], int64(off+4+n)); err != nil {
+		return nil, 0, 0, err
+	}
+	if crc != binary.BigEndian.Uint32(b[:]) {
+		return nil, 0, 0, corruptf("section %q: checksum mismatch", name)
+	}
+	return payload, crc, off + 8 + n, nil
+}
+
+// payload reads a column's payload, checking it against the CRC seen at
+// Open.
+func (r *Reader) payload(c *column) ([]byte, error) {
+	if r.f == nil {
+		return nil, fmt.Errorf("segment: %s: reader closed", r.dir)
+	}
+	b := make([]byte, c.n)
+	if err := r.readAt(b, c.off); err != nil {
+		return nil, fmt.Errorf("segment: column %q: %w", c.name, err)
+	}
+	if crc32.Checksum(b, castagnoli) != c.crc {
+		return nil, fmt.Errorf("segment: column %q: %w", c.name, corruptf("section %q: checksum mismatch", c.name))
+	}
+	return b, nil
 }
 
 // checkSchema verifies that the stored columns are exactly the schema's.
@@ -215,10 +300,16 @@ func (r *Reader) checkSchema() error {
 	return nil
 }
 
-// Close releases the reader. The segment's memory is dropped.
+// Close releases the reader and closes its data file. Slices returned by
+// accessors stay valid.
 func (r *Reader) Close() error {
 	r.cols = nil
-	return nil
+	if r.f == nil {
+		return nil
+	}
+	err := r.f.Close()
+	r.f = nil
+	return err
 }
 
 // Dir returns the segment directory.
@@ -245,7 +336,7 @@ func (r *Reader) Columns() []ColumnInfo {
 	out := make([]ColumnInfo, 0, len(r.order))
 	for _, n := range r.order {
 		c := r.cols[n]
-		out = append(out, ColumnInfo{Name: n, Type: c.typ, MultiValue: c.multi, Size: int64(len(c.payload)) + 8})
+		out = append(out, ColumnInfo{Name: n, Type: c.typ, MultiValue: c.multi, Size: c.n + 8})
 	}
 	return out
 }
@@ -263,7 +354,11 @@ func (r *Reader) col(name string, types ...ColumnType) (*column, decbuf, error) 
 	if !ok {
 		return nil, decbuf{}, fmt.Errorf("segment: column %q is %v, want %v: %w", name, c.typ, types, ErrNoColumn)
 	}
-	d := decbuf{b: c.payload[2:]}
+	payload, err := r.payload(c)
+	if err != nil {
+		return nil, decbuf{}, err
+	}
+	d := decbuf{b: payload[2:]}
 	if n := d.count("rows", int(r.meta.NumRows)); d.err == nil && n != int(r.meta.NumRows) {
 		return nil, d, fmt.Errorf("segment: column %q: %w", name, corruptf("%d rows, segment has %d", n, r.meta.NumRows))
 	}
@@ -280,7 +375,7 @@ func (r *Reader) numeric(name string, want ColumnType) (part, *roaring.Bitmap, e
 		return part{}, nil, err
 	}
 	nulls := roaring.New()
-	if c.payload[1]&flagNulls != 0 {
+	if c.flags&flagNulls != 0 {
 		if err := readBitmap(&d, nulls); err != nil {
 			return part{}, nil, fmt.Errorf("segment: column %q nulls: %w", name, err)
 		}

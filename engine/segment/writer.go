@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -47,8 +48,11 @@ func (s stage) String() string {
 	return fmt.Sprintf("stage(%d)", uint8(s))
 }
 
-// Writer builds one segment directory. Rows are buffered column by column in
-// memory and encoded on Close; it is not safe for concurrent use.
+// Writer builds one segment directory. Rows are encoded block by block as
+// they are added and spooled to temporary files next to the data file (see
+// spool.go), so its memory is bounded by the dictionaries, bitmaps and one
+// block per column, not by the row count; Finish assembles the data file.
+// It is not safe for concurrent use.
 type Writer struct {
 	dir, tmp string
 	meta     Metadata
@@ -57,9 +61,11 @@ type Writer struct {
 
 	numRows  int
 	lastTime int64
-	times    []int64
+	times    *numStream
 	dims     []dimCol
 	metrics  []metricCol
+	spools   []*spool
+	spoolSeq int
 
 	// Encoding state, used from stageTime on.
 	f       *os.File
@@ -67,8 +73,8 @@ type Writer struct {
 	off     uint64
 	toc     []byte
 	tocN    int
-	payload []byte
 	bmBuf   bytes.Buffer
+	copyBuf []byte
 	dimPW   partWriter
 	metPW   partWriter
 }
@@ -76,37 +82,21 @@ type Writer struct {
 type dimCol struct {
 	schema DimensionSchema
 	// string columns
-	dict   map[string]int32 // value → provisional id; "" (null) is 0
-	vals   []string         // provisional id → value
-	ids    []int32          // one per value (single-value: one per row)
-	counts []int32          // multi-value: values per row
+	dict     map[string]int32 // value → provisional id; "" (null) is 0
+	vals     []string         // provisional id → value
+	ids      *spool           // provisional ids, one per value (single-value: one per row)
+	counts   *spool           // multi-value: values per row
+	numIDs   int
+	maxCount int32
 	// numeric columns
-	num   numCol
+	num   *numStream
 	nulls *roaring.Bitmap
 }
 
 type metricCol struct {
 	schema MetricSchema
-	num    numCol
-	blobs  []byte
-	offs   []int
-}
-
-type numCol struct {
-	longs   []int64
-	floats  []float32
-	doubles []float64
-}
-
-func (c *numCol) add(t ColumnType, l int64, d float64) {
-	switch t {
-	case TypeLong:
-		c.longs = append(c.longs, l)
-	case TypeFloat:
-		c.floats = append(c.floats, float32(d))
-	case TypeDouble:
-		c.doubles = append(c.doubles, d)
-	}
+	num    *numStream
+	blobs  *blobStream
 }
 
 // NewWriter starts a segment that Close will publish at dir. It builds into
@@ -134,28 +124,61 @@ func NewWriter(dir string, meta Metadata, spec IndexSpec) (*Writer, error) {
 	}
 	w.meta.Dimensions = slices.Clone(meta.Dimensions)
 	w.meta.Metrics = slices.Clone(meta.Metrics)
-	w.dims = make([]dimCol, len(meta.Dimensions))
-	for i, d := range meta.Dimensions {
-		w.dims[i].schema = d
-		if d.Type == TypeString {
-			w.dims[i].dict = map[string]int32{"": 0}
-			w.dims[i].vals = []string{""}
-		} else {
-			w.dims[i].nulls = roaring.New()
-		}
-	}
-	w.metrics = make([]metricCol, len(meta.Metrics))
-	for i, m := range meta.Metrics {
-		w.metrics[i].schema = m
-		if m.Type == TypeComplex {
-			w.metrics[i].offs = []int{0}
-		}
-	}
 	dc, _ := parseCompression(spec.DimensionCompression)
 	mc, _ := parseCompression(spec.MetricCompression)
 	w.dimPW = partWriter{comp: dc, auto: spec.LongEncoding == "auto"}
 	w.metPW = partWriter{comp: mc, auto: spec.LongEncoding == "auto"}
+	if err := w.initColumns(); err != nil {
+		return nil, errors.Join(err, w.Abort())
+	}
 	return w, nil
+}
+
+// initColumns creates the column encoders and their spools.
+func (w *Writer) initColumns() error {
+	var err error
+	if w.times, err = w.newNumStream(TypeLong, &w.metPW); err != nil {
+		return err
+	}
+	w.dims = make([]dimCol, len(w.meta.Dimensions))
+	for i, d := range w.meta.Dimensions {
+		c := &w.dims[i]
+		c.schema = d
+		if d.Type != TypeString {
+			c.nulls = roaring.New()
+			if c.num, err = w.newNumStream(d.Type, &w.dimPW); err != nil {
+				return err
+			}
+			continue
+		}
+		c.dict = map[string]int32{"": 0}
+		c.vals = []string{""}
+		if c.ids, err = w.newSpool(); err != nil {
+			return err
+		}
+		if d.MultiValue {
+			if c.counts, err = w.newSpool(); err != nil {
+				return err
+			}
+		}
+	}
+	w.metrics = make([]metricCol, len(w.meta.Metrics))
+	for i, m := range w.meta.Metrics {
+		c := &w.metrics[i]
+		c.schema = m
+		if m.Type != TypeComplex {
+			if c.num, err = w.newNumStream(m.Type, &w.metPW); err != nil {
+				return err
+			}
+			continue
+		}
+		sp, err := w.newSpool()
+		if err != nil {
+			return err
+		}
+		c.blobs = &blobStream{pw: &w.metPW, part: streamPart{kind: partBlobs, data: sp}}
+	}
+	return nil
 }
 
 // ensureStage moves the writer to stage s, refusing to go back or to act
@@ -189,45 +212,64 @@ func (w *Writer) Add(r *Row) error {
 	if w.numRows == math.MaxInt32 {
 		return fmt.Errorf("segment: add row: segment full at %d rows", w.numRows)
 	}
+	if err := w.addRow(r); err != nil {
+		return fmt.Errorf("segment: add row %d: %w", w.numRows, err)
+	}
+	w.lastTime = r.Time
+	w.numRows++
+	return nil
+}
+
+func (w *Writer) addRow(r *Row) error {
 	for i := range w.dims {
 		c, v := &w.dims[i], &r.Dims[i]
+		var err error
 		switch {
 		case c.schema.Type != TypeString:
 			if v.Null {
 				c.nulls.Add(uint32(w.numRows))
-				c.num.add(c.schema.Type, 0, 0)
+				err = c.num.add(0, 0)
 			} else {
-				c.num.add(c.schema.Type, v.Long, v.Double)
+				err = c.num.add(v.Long, v.Double)
 			}
 		case !c.schema.MultiValue:
-			if v.Null {
-				c.ids = append(c.ids, 0)
-			} else {
-				c.ids = append(c.ids, c.id(v.Str))
+			id := int32(0)
+			if !v.Null {
+				id = c.id(v.Str)
 			}
+			err = c.ids.u32(uint32(id))
+			c.numIDs++
 		case v.Null || len(v.Strs) == 0:
-			c.ids = append(c.ids, 0)
-			c.counts = append(c.counts, 1)
+			err = errors.Join(c.ids.u32(0), c.counts.u32(1))
+			c.numIDs++
+			c.maxCount = max(c.maxCount, 1)
 		default:
 			for _, s := range v.Strs {
-				c.ids = append(c.ids, c.id(s))
+				if err = c.ids.u32(uint32(c.id(s))); err != nil {
+					return err
+				}
 			}
-			c.counts = append(c.counts, int32(len(v.Strs)))
+			c.numIDs += len(v.Strs)
+			err = c.counts.u32(uint32(len(v.Strs)))
+			c.maxCount = max(c.maxCount, int32(len(v.Strs)))
+		}
+		if err != nil {
+			return err
 		}
 	}
 	for i := range w.metrics {
 		c, v := &w.metrics[i], &r.Metrics[i]
-		if c.schema.Type == TypeComplex {
-			c.blobs = append(c.blobs, v.Bytes...)
-			c.offs = append(c.offs, len(c.blobs))
+		var err error
+		if c.blobs != nil {
+			err = c.blobs.add(v.Bytes)
 		} else {
-			c.num.add(c.schema.Type, v.Long, v.Double)
+			err = c.num.add(v.Long, v.Double)
+		}
+		if err != nil {
+			return err
 		}
 	}
-	w.times = append(w.times, r.Time)
-	w.lastTime = r.Time
-	w.numRows++
-	return nil
+	return w.times.add(r.Time, 0)
 }
 
 // id returns the provisional dictionary id of s, adding it if new.
@@ -299,6 +341,7 @@ func (w *Writer) Abort() error {
 		_ = w.f.Close()
 		w.f = nil
 	}
+	w.closeSpools()
 	w.times, w.dims, w.metrics = nil, nil, nil
 	if err := os.RemoveAll(w.tmp); err != nil {
 		return fmt.Errorf("segment: abort %s: %w", w.tmp, err)
@@ -330,17 +373,61 @@ func (w *Writer) writeHeader() error {
 	return w.writeSection(sectionMetadata, "", js)
 }
 
+// piece is part of a section payload: bytes in memory or a spool's content.
+type piece struct {
+	b  []byte
+	sp *spool
+}
+
 // writeSection frames payload as <4b len> payload <4b CRC32C> and records it
 // in the TOC.
 func (w *Writer) writeSection(kind sectionKind, name string, payload []byte) error {
-	if len(payload) > math.MaxUint32 {
-		return fmt.Errorf("segment: %v section %q: %d bytes exceed 4 GiB", kind, name, len(payload))
+	return w.writeSectionPieces(kind, name, piece{b: payload})
+}
+
+// writeSectionPieces writes a section whose payload is the concatenation of
+// pieces, copying spools and computing the CRC as it goes.
+func (w *Writer) writeSectionPieces(kind sectionKind, name string, pieces ...piece) error {
+	var n int64
+	for _, p := range pieces {
+		if p.sp != nil {
+			n += p.sp.n
+		} else {
+			n += int64(len(p.b))
+		}
+	}
+	if n > math.MaxUint32 {
+		return fmt.Errorf("segment: %v section %q: %d bytes exceed 4 GiB", kind, name, n)
 	}
 	w.toc = append(w.toc, byte(kind))
 	w.toc = appendString(w.toc, name)
 	w.toc = appendU64(w.toc, w.off)
 	w.tocN++
-	return w.writeFramed(kind, name, payload)
+	var b [4]byte
+	w.bw.Write(appendU32(b[:0], uint32(n)))
+	crc := crc32.New(castagnoli)
+	mw := io.MultiWriter(w.bw, crc)
+	if w.copyBuf == nil {
+		w.copyBuf = make([]byte, spoolBufSize)
+	}
+	for _, p := range pieces {
+		if p.sp == nil {
+			mw.Write(p.b)
+			continue
+		}
+		sr, err := p.sp.section()
+		if err != nil {
+			return err
+		}
+		if _, err := io.CopyBuffer(mw, sr, w.copyBuf); err != nil {
+			return fmt.Errorf("segment: write %v section %q: %w", kind, name, err)
+		}
+	}
+	if _, err := w.bw.Write(appendU32(b[:0], crc.Sum32())); err != nil {
+		return fmt.Errorf("segment: write %v section %q: %w", kind, name, err)
+	}
+	w.off += uint64(n) + 8
+	return nil
 }
 
 // writeFramed writes <4b len> payload <4b CRC32C>.
@@ -356,11 +443,18 @@ func (w *Writer) writeFramed(kind sectionKind, name string, payload []byte) erro
 	return nil
 }
 
+// closeSpools closes and deletes every spool still open.
+func (w *Writer) closeSpools() error {
+	var err error
+	for _, s := range w.spools {
+		err = errors.Join(err, s.close())
+	}
+	w.spools = nil
+	return err
+}
+
 func (w *Writer) writeColumns() error {
-	p := append(w.payload[:0], byte(TypeLong), 0)
-	p = appendUvarint(p, uint64(w.numRows))
-	p = w.metPW.appendLongsPart(p, w.times)
-	if err := w.writeSection(sectionColumn, TimeColumn, p); err != nil {
+	if err := w.writeNumericColumn(TimeColumn, w.times, nil); err != nil {
 		return err
 	}
 	w.times = nil
@@ -371,14 +465,11 @@ func (w *Writer) writeColumns() error {
 		c := &w.dims[i]
 		var err error
 		if c.schema.Type == TypeString {
-			p, err = w.appendStringColumn(p[:0], c)
+			err = w.writeStringColumn(c)
 		} else {
-			p, err = w.appendNumericColumn(p[:0], &w.dimPW, c.schema.Type, &c.num, c.nulls)
+			err = w.writeNumericColumn(c.schema.Name, c.num, c.nulls)
 		}
 		if err != nil {
-			return err
-		}
-		if err := w.writeSection(sectionColumn, c.schema.Name, p); err != nil {
 			return err
 		}
 		w.dims[i] = dimCol{}
@@ -389,24 +480,17 @@ func (w *Writer) writeColumns() error {
 	for i := range w.metrics {
 		c := &w.metrics[i]
 		var err error
-		if c.schema.Type == TypeComplex {
-			p = append(p[:0], byte(TypeComplex), 0)
-			p = appendUvarint(p, uint64(w.numRows))
-			p = appendString(p, c.schema.ComplexType)
-			p = w.metPW.appendBlobsPart(p, c.blobs, c.offs)
+		if c.blobs != nil {
+			err = w.writeComplexColumn(c)
 		} else {
-			p, err = w.appendNumericColumn(p[:0], &w.metPW, c.schema.Type, &c.num, nil)
+			err = w.writeNumericColumn(c.schema.Name, c.num, nil)
 		}
 		if err != nil {
 			return err
 		}
-		if err := w.writeSection(sectionColumn, c.schema.Name, p); err != nil {
-			return err
-		}
 		w.metrics[i] = metricCol{}
 	}
-	w.payload = p
-	return nil
+	return w.closeSpools()
 }
 
 func (w *Writer) appendBitmap(dst []byte, bm *roaring.Bitmap) ([]byte, error) {
@@ -419,33 +503,48 @@ func (w *Writer) appendBitmap(dst []byte, bm *roaring.Bitmap) ([]byte, error) {
 	return append(dst, w.bmBuf.Bytes()...), nil
 }
 
-func (w *Writer) appendNumericColumn(dst []byte, pw *partWriter, t ColumnType, c *numCol, nulls *roaring.Bitmap) ([]byte, error) {
+func (w *Writer) writeNumericColumn(name string, c *numStream, nulls *roaring.Bitmap) error {
+	if err := c.flush(); err != nil {
+		return err
+	}
 	var flags byte
 	if nulls != nil {
 		flags |= flagNulls
 	}
-	dst = append(dst, byte(t), flags)
-	dst = appendUvarint(dst, uint64(w.numRows))
+	hdr := []byte{byte(c.typ), flags}
+	hdr = appendUvarint(hdr, uint64(w.numRows))
 	if nulls != nil {
 		var err error
-		if dst, err = w.appendBitmap(dst, nulls); err != nil {
-			return dst, err
+		if hdr, err = w.appendBitmap(hdr, nulls); err != nil {
+			return err
 		}
 	}
-	switch t {
-	case TypeLong:
-		dst = pw.appendLongsPart(dst, c.longs)
-	case TypeFloat:
-		dst = pw.appendFloatsPart(dst, c.floats)
-	case TypeDouble:
-		dst = pw.appendDoublesPart(dst, c.doubles)
+	hdr = c.part.header(hdr)
+	if err := w.writeSectionPieces(sectionColumn, name, piece{b: hdr}, piece{sp: c.part.data}); err != nil {
+		return err
 	}
-	return dst, nil
+	return c.part.data.close()
 }
 
-// appendStringColumn sorts the dictionary, rewrites ids to sorted order and
-// appends dictionary, ids and one bitmap per id.
-func (w *Writer) appendStringColumn(dst []byte, c *dimCol) ([]byte, error) {
+func (w *Writer) writeComplexColumn(c *metricCol) error {
+	if err := c.blobs.flush(); err != nil {
+		return err
+	}
+	hdr := []byte{byte(TypeComplex), 0}
+	hdr = appendUvarint(hdr, uint64(w.numRows))
+	hdr = appendString(hdr, c.schema.ComplexType)
+	hdr = c.blobs.part.header(hdr)
+	if err := w.writeSectionPieces(sectionColumn, c.schema.Name, piece{b: hdr}, piece{sp: c.blobs.part.data}); err != nil {
+		return err
+	}
+	return c.blobs.part.data.close()
+}
+
+// writeStringColumn sorts the dictionary, then streams the spooled
+// provisional ids through the old → sorted id table to encode the ids part
+// and build the bitmaps, and writes dictionary, [counts,] ids and one bitmap
+// per id.
+func (w *Writer) writeStringColumn(c *dimCol) error {
 	// Sorted ids: null stays 0, the rest sort by UTF-8 bytes.
 	order := make([]int32, len(c.vals)-1)
 	for i := range order {
@@ -461,60 +560,233 @@ func (w *Writer) appendStringColumn(dst []byte, c *dimCol) ([]byte, error) {
 	for newID, old := range order {
 		remap[old] = int32(newID + 1)
 	}
-	for i, id := range c.ids {
-		c.ids[i] = remap[id]
-	}
+	c.dict = nil
 
 	var flags byte
 	if c.schema.MultiValue {
 		flags |= flagMultiValue
 	}
-	dst = append(dst, byte(TypeString), flags)
-	dst = appendUvarint(dst, uint64(w.numRows))
-	dst = append(dst, bitmapRoaring)
-	dst = appendUvarint(dst, uint64(len(order)))
+	hdr := []byte{byte(TypeString), flags}
+	hdr = appendUvarint(hdr, uint64(w.numRows))
+	hdr = append(hdr, bitmapRoaring)
+	hdr = appendUvarint(hdr, uint64(len(order)))
+	dict, err := w.newSpool()
+	if err != nil {
+		return err
+	}
+	var sb []byte
 	for _, old := range order {
-		dst = appendString(dst, c.vals[old])
+		sb = appendString(sb[:0], c.vals[old])
+		if err := dict.write(sb); err != nil {
+			return err
+		}
 	}
-	if c.schema.MultiValue {
-		dst = w.dimPW.appendIntsPart(dst, c.counts)
-	}
-	dst = w.dimPW.appendIntsPart(dst, c.ids)
+	c.vals, order = nil, nil
+	pieces := []piece{{b: hdr}, {sp: dict}}
+	br := bufio.NewReaderSize(nil, spoolBufSize)
 
-	// Bitmaps: counting sort of row numbers by id, then one AddMany per id.
-	start := make([]int, len(c.vals)+1)
-	for _, id := range c.ids {
-		start[id+1]++
+	if c.schema.MultiValue {
+		counts := streamPart{kind: intsKind(c.maxCount)}
+		if counts.data, err = w.newSpool(); err != nil {
+			return err
+		}
+		rd, err := c.counts.u32Reader(br)
+		if err != nil {
+			return err
+		}
+		if err := w.encodeInts(&counts, rd, w.numRows, nil); err != nil {
+			return err
+		}
+		pieces = append(pieces, piece{b: counts.header(nil)}, piece{sp: counts.data})
 	}
-	for i := 1; i < len(start); i++ {
-		start[i] += start[i-1]
+
+	ids := streamPart{kind: intsKind(int32(len(remap) - 1))}
+	if ids.data, err = w.newSpool(); err != nil {
+		return err
 	}
-	rows := make([]uint32, len(c.ids))
-	pos := slices.Clone(start[:len(c.vals)])
-	row, left := -1, int32(0)
-	for i, id := range c.ids {
-		if c.schema.MultiValue {
-			if left == 0 {
-				row++
-				left = c.counts[row]
+	rd, err := c.ids.u32Reader(br)
+	if err != nil {
+		return err
+	}
+	if err := w.encodeInts(&ids, rd, c.numIDs, remap); err != nil {
+		return err
+	}
+	pieces = append(pieces, piece{b: ids.header(nil)}, piece{sp: ids.data})
+
+	bms, err := w.newSpool()
+	if err != nil {
+		return err
+	}
+	if err := w.writeBitmaps(c, remap, bms, br); err != nil {
+		return err
+	}
+	pieces = append(pieces, piece{sp: bms})
+	if err := w.writeSectionPieces(sectionColumn, c.schema.Name, pieces...); err != nil {
+		return err
+	}
+	return errors.Join(dict.close(), ids.data.close(), bms.close(), c.ids.close(), c.counts.close())
+}
+
+// encodeInts reads n values from rd, maps them through remap if not nil and
+// encodes them into sp block by block.
+func (w *Writer) encodeInts(sp *streamPart, rd *u32Reader, n int, remap []int32) error {
+	blk := make([]int32, sp.kind.valuesPerBlock())
+	for left := n; left > 0; {
+		b := blk[:min(left, len(blk))]
+		if err := rd.read(b); err != nil {
+			return err
+		}
+		if remap != nil {
+			for i, id := range b {
+				b[i] = remap[id]
 			}
-			left--
-		} else {
-			row = i
 		}
-		rows[pos[id]] = uint32(row)
-		pos[id]++
-	}
-	var err error
-	bm := roaring.New()
-	for id := range c.vals {
-		bm.Clear()
-		bm.AddMany(rows[start[id]:start[id+1]])
-		if dst, err = w.appendBitmap(dst, bm); err != nil {
-			return dst, err
+		if err := w.dimPW.emitInts(sp, b); err != nil {
+			return err
 		}
+		left -= len(b)
 	}
-	return dst, nil
+	return nil
+}
+
+// Bitmap building is bounded: ids are processed in ranges, each range in
+// one pass over the spooled ids. A value with fewer than bigBitmap rows is
+// collected by counting sort into a row buffer (4 bytes per row); a larger
+// one is built directly as a roaring bitmap (at most 2 bytes per row). A
+// range holds at most bitmapPassBudget units (≈ 4 bytes each).
+const bigBitmap = 4096
+
+var bitmapPassBudget = 1 << 21 // a variable for tests
+
+func bitmapCost(n int32) int {
+	if n >= bigBitmap {
+		return 2 + int(n)/2
+	}
+	return 2 + int(n)
+}
+
+// writeBitmaps appends one serialized bitmap per sorted id to out.
+func (w *Writer) writeBitmaps(c *dimCol, remap []int32, out *spool, br *bufio.Reader) error {
+	// Rows per sorted id.
+	card := make([]int32, len(remap))
+	rd, err := c.ids.u32Reader(br)
+	if err != nil {
+		return err
+	}
+	blk := make([]int32, 16384)
+	for left := c.numIDs; left > 0; {
+		b := blk[:min(left, len(blk))]
+		if err := rd.read(b); err != nil {
+			return err
+		}
+		for _, id := range b {
+			card[remap[id]]++
+		}
+		left -= len(b)
+	}
+	var (
+		start []int32 // per id of the range: first slot in rows (small ids)
+		rows  []uint32
+		big   = map[int32]*roaring.Bitmap{}
+		cnts  []int32
+		bm    = roaring.New()
+		ob    []byte
+		cbr   *bufio.Reader
+	)
+	if c.schema.MultiValue {
+		cbr = bufio.NewReaderSize(nil, spoolBufSize)
+		cnts = make([]int32, len(blk))
+	}
+	for lo := 0; lo < len(card); {
+		hi, cost := lo, 0
+		for hi < len(card) && (hi == lo || cost+bitmapCost(card[hi]) <= bitmapPassBudget) {
+			cost += bitmapCost(card[hi])
+			hi++
+		}
+		start = start[:0]
+		total := int32(0)
+		for id := lo; id < hi; id++ {
+			start = append(start, total)
+			if card[id] >= bigBitmap {
+				big[int32(id)] = roaring.New()
+			} else {
+				total += card[id]
+			}
+		}
+		start = append(start, total)
+		if cap(rows) < int(total) {
+			rows = make([]uint32, total)
+		}
+		rows = rows[:total]
+		pos := slices.Clone(start) // next free slot per small id
+		// One pass over the ids, tracking row numbers.
+		rd, err := c.ids.u32Reader(br)
+		if err != nil {
+			return err
+		}
+		var crd *u32Reader
+		if cbr != nil {
+			if crd, err = c.counts.u32Reader(cbr); err != nil {
+				return err
+			}
+		}
+		row, left, ci, cn := -1, int32(0), 0, 0
+		for i := 0; i < c.numIDs; {
+			b := blk[:min(c.numIDs-i, len(blk))]
+			if err := rd.read(b); err != nil {
+				return err
+			}
+			for _, old := range b {
+				if crd == nil {
+					row = i
+				} else {
+					if left == 0 {
+						if ci == cn {
+							cn = min(w.numRows-row-1, len(cnts))
+							if err := crd.read(cnts[:cn]); err != nil {
+								return err
+							}
+							ci = 0
+						}
+						left = cnts[ci]
+						ci++
+						row++
+					}
+					left--
+				}
+				i++
+				id := remap[old]
+				if int(id) < lo || int(id) >= hi {
+					continue
+				}
+				if card[id] >= bigBitmap {
+					big[id].Add(uint32(row))
+				} else {
+					k := int(id) - lo
+					rows[pos[k]] = uint32(row)
+					pos[k]++
+				}
+			}
+		}
+		for id := lo; id < hi; id++ {
+			b := big[int32(id)]
+			if b == nil {
+				k := id - lo
+				bm.Clear()
+				bm.AddMany(rows[start[k]:start[k+1]])
+				b = bm
+			}
+			if ob, err = w.appendBitmap(ob[:0], b); err != nil {
+				return err
+			}
+			if err := out.write(ob); err != nil {
+				return err
+			}
+			delete(big, int32(id))
+		}
+		lo = hi
+	}
+	return nil
 }
 
 func (w *Writer) writeFooter() (int64, error) {

@@ -1,0 +1,275 @@
+package segment
+
+import (
+	"bufio"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+)
+
+// The Writer keeps its memory independent of the row count by spooling:
+// every column's encoded blocks (and, for string columns, the provisional
+// dictionary ids) go to temporary files in the .tmp-for-creation directory
+// as they fill, and Finish assembles the data file by copying them in file
+// order. Only block indexes, dictionaries, bitmaps and one block of values
+// per column stay in memory.
+
+// spoolBufSize is the write buffer of a spool and the read buffer used to
+// read one back.
+const spoolBufSize = 64 << 10
+
+// spool is a temporary file written sequentially and read back later.
+type spool struct {
+	f   *os.File
+	buf []byte
+	n   int64 // bytes written, buffered included
+}
+
+// newSpool creates a spool file in the writer's temporary directory.
+func (w *Writer) newSpool() (*spool, error) {
+	w.spoolSeq++
+	f, err := os.Create(filepath.Join(w.tmp, fmt.Sprintf("spool-%d.tmp", w.spoolSeq)))
+	if err != nil {
+		return nil, fmt.Errorf("segment: create spool: %w", err)
+	}
+	s := &spool{f: f, buf: make([]byte, 0, spoolBufSize)}
+	w.spools = append(w.spools, s)
+	return s, nil
+}
+
+func (s *spool) write(b []byte) error {
+	s.n += int64(len(b))
+	if len(s.buf)+len(b) <= cap(s.buf) {
+		s.buf = append(s.buf, b...)
+		return nil
+	}
+	if err := s.flush(); err != nil {
+		return err
+	}
+	if len(b) >= cap(s.buf) {
+		if _, err := s.f.Write(b); err != nil {
+			return fmt.Errorf("segment: write spool: %w", err)
+		}
+		return nil
+	}
+	s.buf = append(s.buf, b...)
+	return nil
+}
+
+// u32 appends v as 4 little-endian bytes.
+func (s *spool) u32(v uint32) error {
+	if len(s.buf)+4 > cap(s.buf) {
+		if err := s.flush(); err != nil {
+			return err
+		}
+	}
+	s.buf = binary.LittleEndian.AppendUint32(s.buf, v)
+	s.n += 4
+	return nil
+}
+
+func (s *spool) flush() error {
+	if len(s.buf) == 0 {
+		return nil
+	}
+	_, err := s.f.Write(s.buf)
+	s.buf = s.buf[:0]
+	if err != nil {
+		return fmt.Errorf("segment: write spool: %w", err)
+	}
+	return nil
+}
+
+// section returns a reader over everything written so far.
+func (s *spool) section() (*io.SectionReader, error) {
+	if err := s.flush(); err != nil {
+		return nil, err
+	}
+	return io.NewSectionReader(s.f, 0, s.n), nil
+}
+
+// u32Reader reads back a spool of u32 values.
+type u32Reader struct {
+	br  *bufio.Reader
+	buf []byte
+}
+
+func (s *spool) u32Reader(br *bufio.Reader) (*u32Reader, error) {
+	sr, err := s.section()
+	if err != nil {
+		return nil, err
+	}
+	if br == nil {
+		br = bufio.NewReaderSize(sr, spoolBufSize)
+	} else {
+		br.Reset(sr)
+	}
+	return &u32Reader{br: br}, nil
+}
+
+// read fills dst with the next len(dst) values.
+func (r *u32Reader) read(dst []int32) error {
+	if cap(r.buf) < 4*len(dst) {
+		r.buf = make([]byte, 4*len(dst))
+	}
+	b := r.buf[:4*len(dst)]
+	if _, err := io.ReadFull(r.br, b); err != nil {
+		return fmt.Errorf("segment: read spool: %w", err)
+	}
+	for i := range dst {
+		dst[i] = int32(binary.LittleEndian.Uint32(b[4*i:]))
+	}
+	return nil
+}
+
+// close closes and deletes the spool file.
+func (s *spool) close() error {
+	if s == nil || s.f == nil {
+		return nil
+	}
+	name := s.f.Name()
+	err := s.f.Close()
+	s.f, s.buf = nil, nil
+	if rerr := os.Remove(name); err == nil && rerr != nil {
+		err = rerr
+	}
+	if err != nil {
+		return fmt.Errorf("segment: remove spool: %w", err)
+	}
+	return nil
+}
+
+// streamPart is a blocked part whose blocks are spooled as they are encoded;
+// only its block index stays in memory.
+type streamPart struct {
+	kind   partKind
+	values int
+	blocks int
+	index  []byte
+	data   *spool
+}
+
+// header returns the part's kind, counts and block index; the blocks follow
+// in data.
+func (sp *streamPart) header(dst []byte) []byte {
+	dst = append(dst, byte(sp.kind))
+	dst = appendUvarint(dst, uint64(sp.values))
+	dst = appendUvarint(dst, uint64(sp.blocks))
+	return append(dst, sp.index...)
+}
+
+// size returns the bytes of the part's blocks.
+func (sp *streamPart) size() int64 { return sp.data.n }
+
+// emit compresses one encoded block and spools it.
+func (pw *partWriter) emit(sp *streamPart, raw []byte, values int, enc encoding) error {
+	pw.index, pw.blocks = pw.index[:0], pw.blocks[:0]
+	pw.addRawBlock(raw, values, enc)
+	sp.index = append(sp.index, pw.index...)
+	sp.values += values
+	sp.blocks++
+	return sp.data.write(pw.blocks)
+}
+
+func (pw *partWriter) emitLongs(sp *streamPart, blk []int64) error {
+	enc := encRaw
+	pw.raw = pw.raw[:0]
+	if pw.auto {
+		enc, pw.raw = pw.appendAutoLongs(pw.raw, blk)
+	} else {
+		pw.raw = appendLongs(pw.raw, blk)
+	}
+	return pw.emit(sp, pw.raw, len(blk), enc)
+}
+
+func (pw *partWriter) emitInts(sp *streamPart, blk []int32) error {
+	pw.raw = appendInts(pw.raw[:0], blk, sp.kind.width())
+	return pw.emit(sp, pw.raw, len(blk), encRaw)
+}
+
+// numStream encodes a long, float or double column block by block.
+type numStream struct {
+	typ     ColumnType
+	pw      *partWriter
+	part    streamPart
+	longs   []int64
+	floats  []float32
+	doubles []float64
+}
+
+func (w *Writer) newNumStream(t ColumnType, pw *partWriter) (*numStream, error) {
+	sp, err := w.newSpool()
+	if err != nil {
+		return nil, err
+	}
+	kind := map[ColumnType]partKind{TypeLong: partLongs, TypeFloat: partFloats, TypeDouble: partDoubles}[t]
+	return &numStream{typ: t, pw: pw, part: streamPart{kind: kind, data: sp}}, nil
+}
+
+func (c *numStream) add(l int64, d float64) error {
+	per := c.part.kind.valuesPerBlock()
+	switch c.typ {
+	case TypeLong:
+		if c.longs = append(c.longs, l); len(c.longs) == per {
+			return c.flush()
+		}
+	case TypeFloat:
+		if c.floats = append(c.floats, float32(d)); len(c.floats) == per {
+			return c.flush()
+		}
+	case TypeDouble:
+		if c.doubles = append(c.doubles, d); len(c.doubles) == per {
+			return c.flush()
+		}
+	}
+	return nil
+}
+
+// flush encodes the buffered values, if any, as one block.
+func (c *numStream) flush() error {
+	pw := c.pw
+	var err error
+	switch {
+	case len(c.longs) > 0:
+		err = pw.emitLongs(&c.part, c.longs)
+		c.longs = c.longs[:0]
+	case len(c.floats) > 0:
+		pw.raw = appendFloats(pw.raw[:0], c.floats)
+		err = pw.emit(&c.part, pw.raw, len(c.floats), encRaw)
+		c.floats = c.floats[:0]
+	case len(c.doubles) > 0:
+		pw.raw = appendDoubles(pw.raw[:0], c.doubles)
+		err = pw.emit(&c.part, pw.raw, len(c.doubles), encRaw)
+		c.doubles = c.doubles[:0]
+	}
+	return err
+}
+
+// blobStream encodes a complex column block by block.
+type blobStream struct {
+	pw   *partWriter
+	part streamPart
+	raw  []byte
+	n    int // blobs in raw
+}
+
+func (c *blobStream) add(b []byte) error {
+	c.raw = appendUvarint(c.raw, uint64(len(b)))
+	c.raw = append(c.raw, b...)
+	c.n++
+	if len(c.raw) >= blobBlockBytes {
+		return c.flush()
+	}
+	return nil
+}
+
+func (c *blobStream) flush() error {
+	if c.n == 0 {
+		return nil
+	}
+	err := c.pw.emit(&c.part, c.raw, c.n, encRaw)
+	c.raw, c.n = c.raw[:0], 0
+	return err
+}
