@@ -1,9 +1,12 @@
 package provider
 
 import (
+	"sync"
+
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/twmb/franz-go/pkg/kfake"
 	"os"
 	"os/exec"
 	"strings"
@@ -73,6 +76,28 @@ func testEndpoint(t *testing.T) string {
 	return testFake(t, fakedruid.Options{}).URL()
 }
 
+// testBroker is the bootstrap address test specs name: a real in-process Kafka-protocol broker
+// (kfake, topics created on first use) when the tests run against the real engine, so its
+// supervisors connect for real; a placeholder for the fake Overlord, which never connects.
+func testBroker() string {
+	if os.Getenv(envAccTarget) != "engine" {
+		return "localhost:9092"
+	}
+	brokerOnce.Do(func() {
+		c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.AllowAutoTopicCreation(), kfake.DefaultNumPartitions(1))
+		if err != nil {
+			panic("start kfake: " + err.Error())
+		}
+		brokerAddr = c.ListenAddrs()[0]
+	})
+	return brokerAddr
+}
+
+var (
+	brokerOnce sync.Once
+	brokerAddr string
+)
+
 // envAccTarget selects what testEndpoint serves when no endpoint is given: "engine" runs the
 // real kafka-indexer engine in-process; anything else the fake Druid Overlord. make test runs
 // the acceptance tests against both.
@@ -117,14 +142,14 @@ func specHCL(id string, taskCount int) string {
       ioConfig = {
         topic              = %[1]q
         inputFormat        = { type = "json" }
-        consumerProperties = { "bootstrap.servers" = "localhost:9092" }
+        consumerProperties = { "bootstrap.servers" = "%[3]s" }
         taskCount          = %[2]d
         taskDuration       = "PT1H"
         useEarliestOffset  = true
       }
       tuningConfig = { type = "kafka", intermediatePersistPeriod = "PT10M" }
     }
-  })`, id, taskCount)
+  })`, id, taskCount, testBroker())
 }
 
 // specJSON is specHCL as the JSON a user would POST with curl.
@@ -133,9 +158,9 @@ func specJSON(id string, taskCount int) json.RawMessage {
   "dataSchema":{"dataSource":%[1]q,"timestampSpec":{"column":"ts","format":"iso"},
     "dimensionsSpec":{"dimensions":["user",{"type":"long","name":"likes"}]},
     "granularitySpec":{"segmentGranularity":"hour","queryGranularity":"none","rollup":false}},
-  "ioConfig":{"topic":%[1]q,"inputFormat":{"type":"json"},"consumerProperties":{"bootstrap.servers":"localhost:9092"},
+  "ioConfig":{"topic":%[1]q,"inputFormat":{"type":"json"},"consumerProperties":{"bootstrap.servers":%[3]q},
     "taskCount":%[2]d,"taskDuration":"PT1H","useEarliestOffset":true},
-  "tuningConfig":{"type":"kafka","intermediatePersistPeriod":"PT10M"}}}`, id, taskCount))
+  "tuningConfig":{"type":"kafka","intermediatePersistPeriod":"PT10M"}}}`, id, taskCount, testBroker()))
 }
 
 // emptyPlan is the PlanOnly step that follows every apply: the same

@@ -120,7 +120,7 @@ resource "kafka_supervisor" "test" {
     ioConfig = {
       stream                    = %[1]q
       inputFormat               = { type = "json" }
-      consumerProperties        = { "bootstrap.servers" = "localhost:9092" }
+      consumerProperties        = { "bootstrap.servers" = "%[2]s" }
       taskCount                 = 1
       taskDuration              = "PT60M"
       useEarliestSequenceNumber = true
@@ -128,7 +128,7 @@ resource "kafka_supervisor" "test" {
     tuningConfig = { type = "kafka", intermediatePersistPeriod = "PT600S" }
   })
 }
-`, id)
+`, id, testBroker())
 	resource.Test(t, resource.TestCase{
 		PreCheck:                 func() { testAccPreCheck(t) },
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
@@ -300,7 +300,7 @@ resource "kafka_supervisor" "test" {
 `, specHCL(id, 1), secret, woSecret)
 	sent := checkLive(c, id, func(io map[string]any, _ bool) error {
 		cp, _ := io["consumerProperties"].(map[string]any)
-		if cp["sasl.jaas.config"] != secret || cp["ssl.key.password"] != woSecret || cp["bootstrap.servers"] != "localhost:9092" {
+		if cp["sasl.jaas.config"] != secret || cp["ssl.key.password"] != woSecret || cp["bootstrap.servers"] != testBroker() {
 			return fmt.Errorf("server consumerProperties = %v", cp)
 		}
 		return nil

@@ -28,8 +28,5 @@ go test -count=1 -timeout 20m "$@" "${pkgs[@]}"
 # run them again against the real engine, in-process.
 if [ ${#pkgs[@]} -gt 0 ]; then
   echo "== provider acceptance tests against the real engine"
-  # Until the supervisor run loop reports RUNNING and lag, the two status data-source tests can
-  # only pass against the fake; they are excluded here by name, nowhere else.
-  KAFKA_INDEXER_ACC_TARGET=engine go test -count=1 -timeout 20m \
-    -skip 'TestAccSupervisorsDataSource_Basic|TestAccSupervisorStatusDataSource_Basic' ./provider/
+  KAFKA_INDEXER_ACC_TARGET=engine go test -count=1 -timeout 20m ./provider/
 fi

@@ -149,7 +149,7 @@ func (m *Manager) startRuntime(id string, e *entry) {
 		return
 	}
 	ctx, cancel := context.WithCancel(m.ctx)
-	e.rt = newRuntime(id, e.spec, m.store, *m.deps, m.opts.Logger, m.opts.Now, m.opts.MaxStoredExceptionEvents)
+	e.rt = newRuntime(id, e.currentSpec(), m.store, *m.deps, m.opts.Logger, m.opts.Now, m.opts.MaxStoredExceptionEvents)
 	e.cancel = cancel
 	go e.rt.run(ctx)
 }
@@ -160,7 +160,7 @@ func (m *Manager) stopRuntime(e *entry) {
 	if e.rt == nil {
 		return
 	}
-	d, _ := e.spec.TuningConfig.ShutdownTimeout.Duration()
+	d, _ := e.currentSpec().TuningConfig.ShutdownTimeout.Duration()
 	ctx, cancel := context.WithTimeout(m.ctx, d)
 	defer cancel()
 	if err := e.rt.send(ctx, notice{kind: noticeStop, graceful: true}); err != nil {
@@ -313,14 +313,14 @@ func (m *Manager) Statuses(view StatusView) []Status {
 	for _, id := range slices.Sorted(maps.Keys(m.supervisors)) {
 		e := m.supervisors[id]
 		state := e.currentState()
-		st := Status{ID: id, State: state.Basic(), DetailedState: state, Healthy: state.Healthy(), Suspended: e.spec.Suspended}
+		st := Status{ID: id, State: state.Basic(), DetailedState: state, Healthy: state.Healthy(), Suspended: e.currentSpec().Suspended}
 		switch view {
 		case ViewFull:
-			st.Spec = e.spec.Echo()
+			st.Spec = e.currentSpec().Echo()
 		case ViewSystem:
-			st.SpecString = string(e.spec.Echo())
+			st.SpecString = string(e.currentSpec().Echo())
 			st.Type = spec.SupervisorType
-			st.Source = e.spec.IOConfig.StreamName()
+			st.Source = e.currentSpec().IOConfig.StreamName()
 		}
 		out = append(out, st)
 	}
@@ -335,7 +335,7 @@ func (m *Manager) Spec(id string) (json.RawMessage, error) {
 	if err != nil {
 		return nil, err
 	}
-	return e.spec.Echo(), nil
+	return e.currentSpec().Echo(), nil
 }
 
 // Report builds the status report from the run loop's latest snapshot. Before the loop has
@@ -348,15 +348,15 @@ func (m *Manager) Report(id string) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	d, _ := e.spec.IOConfig.TaskDuration.Duration()
+	d, _ := e.currentSpec().IOConfig.TaskDuration.Duration()
 	p := ReportPayload{
-		DataSource:      e.spec.DataSchema.DataSource,
-		Stream:          e.spec.IOConfig.StreamName(),
-		Replicas:        e.spec.IOConfig.Replicas,
+		DataSource:      e.currentSpec().DataSchema.DataSource,
+		Stream:          e.currentSpec().IOConfig.StreamName(),
+		Replicas:        e.currentSpec().IOConfig.Replicas,
 		DurationSeconds: int64(d / time.Second),
 		ActiveTasks:     []TaskReport{},
 		PublishingTasks: []TaskReport{},
-		Suspended:       e.spec.Suspended,
+		Suspended:       e.currentSpec().Suspended,
 		RecentErrors:    e.recentErrors,
 	}
 	state := e.currentState()
@@ -377,6 +377,15 @@ func (m *Manager) Report(id string) (*Report, error) {
 	}
 	p.Healthy, p.State, p.DetailedState = state.Healthy(), state.Basic(), state
 	return &Report{ID: id, GenerationTime: spec.FormatTime(m.opts.Now()), Payload: p}, nil
+}
+
+// currentSpec is the spec the run loop runs (the autoscaler may have changed taskCount), or the
+// stored one before the loop exists.
+func (e *entry) currentSpec() *spec.Supervisor {
+	if e.rt != nil {
+		return e.rt.currentSpec()
+	}
+	return e.spec
 }
 
 // currentState is the run loop's state, or the manager's own before the loop exists.
@@ -434,7 +443,7 @@ func (m *Manager) ParseErrors(ctx context.Context, id string) ([]json.RawMessage
 	if rt == nil {
 		return out, nil
 	}
-	maxParse, _ := e.spec.TuningConfig.EffectiveParseExceptionLimits()
+	maxParse, _ := e.currentSpec().TuningConfig.EffectiveParseExceptionLimits()
 	if maxParse <= 0 {
 		return out, nil
 	}
@@ -488,7 +497,7 @@ func (m *Manager) setSuspended(ctx context.Context, id string, suspended bool) (
 	if err != nil {
 		return nil, err
 	}
-	if e.spec.Suspended == suspended {
+	if e.currentSpec().Suspended == suspended {
 		if suspended {
 			return nil, badRequest("[%s] is already suspended", id)
 		}
@@ -497,12 +506,12 @@ func (m *Manager) setSuspended(ctx context.Context, id string, suspended bool) (
 	if err := m.applySuspended(ctx, id, e, suspended); err != nil {
 		return nil, err
 	}
-	return e.spec.Echo(), nil
+	return e.currentSpec().Echo(), nil
 }
 
 // applySuspended persists the flag and updates the entry. Callers hold mu.
 func (m *Manager) applySuspended(ctx context.Context, id string, e *entry, suspended bool) error {
-	next := *e.spec
+	next := *e.currentSpec()
 	next.Suspended = suspended
 	if err := m.persist(ctx, id, &next); err != nil {
 		return err
@@ -527,7 +536,7 @@ func (m *Manager) setAllSuspended(ctx context.Context, suspended bool) error {
 	var errs []error
 	for _, id := range slices.Sorted(maps.Keys(m.supervisors)) {
 		e := m.supervisors[id]
-		if e.spec.Suspended == suspended {
+		if e.currentSpec().Suspended == suspended {
 			continue
 		}
 		if err := m.applySuspended(ctx, id, e, suspended); err != nil {
@@ -597,7 +606,7 @@ func (m *Manager) ResetOffsets(ctx context.Context, id string, body []byte) erro
 	if stream == "" {
 		stream = p.Topic
 	}
-	if want := e.spec.IOConfig.StreamName(); stream != want {
+	if want := e.currentSpec().IOConfig.StreamName(); stream != want {
 		return badRequest("reset offsets stream %q does not match the supervisor's stream %q", stream, want)
 	}
 	offsets := p.PartitionSequenceNumberMap
@@ -644,7 +653,7 @@ func (m *Manager) Terminate(ctx context.Context, id string) error {
 
 func (m *Manager) terminate(ctx context.Context, id string, e *entry) error {
 	m.stopRuntime(e)
-	if _, err := m.store.InsertSupervisor(ctx, id, tombstone(e.spec.DataSchema.DataSource)); err != nil {
+	if _, err := m.store.InsertSupervisor(ctx, id, tombstone(e.currentSpec().DataSchema.DataSource)); err != nil {
 		return fmt.Errorf("terminate supervisor %s: %w", id, err)
 	}
 	delete(m.supervisors, id)

@@ -22,6 +22,17 @@ func (r *runtime) runOnce(ctx context.Context) {
 		r.sm.runFinished()
 		r.publishSnapshot()
 	}()
+	if r.spec.Suspended && len(r.active) == 0 && len(r.pending) == 0 {
+		// A suspended supervisor with no tasks to follow has no reason to reach Kafka; unlike
+		// Druid, it stays SUSPENDED and healthy while the stream is unreachable.
+		if err := r.discoverTasks(ctx); err != nil {
+			r.fail(err)
+			return
+		}
+		if len(r.active) == 0 && len(r.pending) == 0 {
+			return
+		}
+	}
 	r.sm.propose(StateConnectingToStream)
 	if err := r.updatePartitions(ctx); err != nil {
 		r.fail(err)
@@ -39,6 +50,14 @@ func (r *runtime) runOnce(ctx context.Context) {
 		r.gracefulShutdown(ctx)
 		return
 	}
+	if err := r.autoscale(ctx); err != nil {
+		r.fail(err)
+		return
+	}
+	r.checkIdle()
+	if r.sm.state == StateIdle {
+		return // no new tasks while idle; running ones finish their duration
+	}
 	r.sm.propose(StateCreatingTasks)
 	if err := r.createNewTasks(ctx); err != nil {
 		r.fail(err)
@@ -54,7 +73,7 @@ func (r *runtime) updatePartitions(ctx context.Context) error {
 	if err := r.connect(); err != nil {
 		return &streamError{fmt.Errorf("connect to Kafka: %w", err)}
 	}
-	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	cctx, cancel := context.WithTimeout(ctx, kafkaTimeout)
 	defer cancel()
 	md, err := r.admin.Metadata(cctx, r.stream())
 	if err != nil {
@@ -86,6 +105,10 @@ func (r *runtime) updatePartitions(ctx context.Context) error {
 	r.discoveredOnce = true
 	return nil
 }
+
+// kafkaTimeout bounds each Kafka metadata call of a run, so an unreachable broker delays spec
+// changes (which wait for the current run) by at most this much.
+const kafkaTimeout = 5 * time.Second
 
 // earliestMarker is stored in partitionOffset for partitions that must start from the earliest
 // offset whatever useEarliestOffset says (new partitions).
@@ -505,7 +528,7 @@ func (r *runtime) startOffsets(ctx context.Context, parts []int32) (task.Offsets
 			needLatest = append(needLatest, p)
 		}
 	}
-	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	cctx, cancel := context.WithTimeout(ctx, kafkaTimeout)
 	defer cancel()
 	starts, err := r.admin.ListStartOffsets(cctx, r.stream())
 	if err != nil {

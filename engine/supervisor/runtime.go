@@ -66,6 +66,12 @@ type runtime struct {
 	latest          task.Offsets
 	latestAt        time.Time
 	stopping        bool
+	scaler          *autoscaler
+	idleLatest      task.Offsets
+	inactiveSince   time.Time
+
+	specMu  sync.Mutex // guards specPub, the spec as the Manager should report it
+	specPub *spec.Supervisor
 
 	snapMu sync.Mutex
 	snap   snapshot
@@ -110,8 +116,25 @@ func newRuntime(id string, s *spec.Supervisor, store metadata.Store, deps Deps, 
 		notices: make(chan notice, 64), done: make(chan struct{}),
 		partitionOffset: map[int32]int64{}, active: map[int]*taskGroup{}, pending: map[int][]*taskGroup{},
 		sm: newStateManager(deps.Thresholds, maxEvents, s.Suspended), taskSpecs: map[string]*task.Spec{},
-		snap: snapshot{state: StatePending},
+		snap:    snapshot{state: initialState(s)},
+		specPub: s,
+		scaler:  newAutoscaler(s.IOConfig.AutoScalerConfig, now()),
 	}
+}
+
+// setSpec replaces the running spec (the autoscaler's new taskCount).
+func (r *runtime) setSpec(s *spec.Supervisor) {
+	r.spec = s
+	r.specMu.Lock()
+	r.specPub = s
+	r.specMu.Unlock()
+}
+
+// currentSpec is the spec the loop runs, for the Manager's reports and spec changes.
+func (r *runtime) currentSpec() *spec.Supervisor {
+	r.specMu.Lock()
+	defer r.specMu.Unlock()
+	return r.specPub
 }
 
 // send hands a notice to the loop and waits for its reply (if it wants one).

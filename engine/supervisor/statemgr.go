@@ -54,7 +54,11 @@ type stateManager struct {
 
 func newStateManager(th Thresholds, maxEvents int, suspended bool) *stateManager {
 	th.validate()
-	return &stateManager{th: th, maxEvents: maxEvents, suspended: suspended, state: StatePending}
+	st := StatePending
+	if suspended {
+		st = StateSuspended
+	}
+	return &stateManager{th: th, maxEvents: maxEvents, suspended: suspended, state: st}
 }
 
 func (m *stateManager) steady() State {
@@ -94,6 +98,9 @@ func (m *stateManager) propose(s State) {
 	}
 	if s == m.steady() && !m.atLeastOneSuccessfulRun {
 		return
+	}
+	if m.state == StateIdle && s == m.steady() {
+		return // IDLE lasts until the run loop sees activity
 	}
 	if !s.FirstRunOnly() || !m.atLeastOneSuccessfulRun {
 		m.state = s
