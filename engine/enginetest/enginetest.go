@@ -30,13 +30,20 @@ type Engine struct {
 	Loader  *query.Loader
 }
 
-// Start runs an engine until the test ends.
+// Start runs an engine on the embedded metadata store until the test ends.
 func Start(t testing.TB) *Engine {
 	t.Helper()
 	store, err := embedded.Open(t.TempDir())
 	if err != nil {
 		t.Fatalf("open embedded store: %v", err)
 	}
+	return StartWithStore(t, store)
+}
+
+// StartWithStore runs an engine on the given metadata store (PostgreSQL in tests that need
+// it); the store is closed when the test ends.
+func StartWithStore(t testing.TB, store metadata.Store) *Engine {
+	t.Helper()
 	opts := supervisor.DefaultOptions()
 	opts.Logger = slog.New(slog.DiscardHandler)
 	mgr := supervisor.NewManager(store, opts)

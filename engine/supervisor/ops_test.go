@@ -189,3 +189,42 @@ func TestBrokerOutage(t *testing.T) {
 	waitCaughtUp(t, h.e, h.broker, "events", 60*time.Second)
 	checkExactlyOnce(t, h.e, produced)
 }
+
+// TestAutoscalerScalesOut enables the lag-based autoscaler with a threshold every sample meets:
+// it scales from taskCountMin to the partition count, the new taskCount shows as a new spec
+// version in history, and no event is lost or doubled across the change.
+func TestAutoscalerScalesOut(t *testing.T) {
+	h := newHarness(t, 2)
+	ctx := context.Background()
+	p := startProducer(t, h.broker, "events", 500)
+	var sp map[string]any
+	_ = json.Unmarshal(supervisorSpec(h.broker, "events", 1, 1, nil), &sp)
+	io := sp["spec"].(map[string]any)["ioConfig"].(map[string]any)
+	io["autoScalerConfig"] = map[string]any{
+		"enableTaskAutoScaler": true, "taskCountMin": 1, "taskCountMax": 4,
+		"lagCollectionIntervalMillis": 100, "lagCollectionRangeMillis": 500, "scaleActionStartDelayMillis": 0,
+		"scaleActionPeriodMillis": 200, "minTriggerScaleActionFrequencyMillis": 1000,
+		"scaleOutThreshold": 0, "triggerScaleOutFractionThreshold": 0.3, "scaleInThreshold": 0, "scaleOutStep": 2,
+	}
+	raw, _ := json.Marshal(sp)
+	if _, err := h.c.CreateOrUpdateSupervisor(ctx, raw); err != nil {
+		t.Fatal(err)
+	}
+	h.waitFor("scaled out to 2 groups", 60*time.Second, func(r *client.SupervisorReport) bool { return activeTasks(r) == 2 })
+	hist, err := h.c.SupervisorHistory(ctx, "events")
+	if err != nil || len(hist) < 2 {
+		t.Fatalf("history: %d versions, %v", len(hist), err)
+	}
+	var latest struct {
+		IOConfig struct {
+			TaskCount int `json:"taskCount"`
+		} `json:"ioConfig"`
+	}
+	_ = json.Unmarshal(hist[0].Spec, &latest)
+	if latest.IOConfig.TaskCount != 2 {
+		t.Errorf("latest spec version has taskCount %d, want 2", latest.IOConfig.TaskCount)
+	}
+	produced := p.close(t)
+	waitCaughtUp(t, h.e, h.broker, "events", 60*time.Second)
+	checkExactlyOnce(t, h.e, produced)
+}

@@ -18,6 +18,8 @@ import (
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/client"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/enginetest"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata"
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata/metadatatest"
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata/postgres"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/segment"
 )
 
@@ -181,13 +183,23 @@ func checkExactlyOnce(t *testing.T, e *enginetest.Engine, produced int64) {
 // and replicas 2 through several taskDuration rollovers and incremental handoffs while events
 // stream in, and checks every event was published exactly once.
 func TestSupervisorExactlyOnceAcrossRollovers(t *testing.T) {
+	t.Run("embedded", func(t *testing.T) { testRollovers(t, enginetest.Start(t)) })
+	t.Run("postgres", func(t *testing.T) {
+		store, err := postgres.Open(context.Background(), metadatatest.FreshPostgresSchema(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		testRollovers(t, enginetest.StartWithStore(t, store))
+	})
+}
+
+func testRollovers(t *testing.T, e *enginetest.Engine) {
 	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(4, "events"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer cluster.Close()
 	broker := cluster.ListenAddrs()[0]
-	e := enginetest.Start(t)
 	c, err := client.New(e.URL)
 	if err != nil {
 		t.Fatal(err)
