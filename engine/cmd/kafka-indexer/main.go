@@ -1,6 +1,7 @@
 // Command kafka-indexer is the engine daemon: a Druid-compatible Overlord for Kafka ingestion.
 //
 //	kafka-indexer serve         run the daemon (supervisor API on 127.0.0.1:8090)
+//	kafka-indexer quickstart    run the daemon with an embedded broker and sample data
 //	kafka-indexer dump-segment  print a segment's rows, metadata or bitmaps
 //	kafka-indexer version       print the version
 package main
@@ -32,6 +33,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "serve":
 		err = serve(ctx, args[1:], stdout, stderr)
+	case "quickstart":
+		err = quickstart(ctx, args[1:], stdout, stderr)
 	case "dump-segment":
 		err = dumpSegment(args[1:], stdout, stderr)
 	case "version", "--version", "-version":
@@ -58,6 +61,7 @@ func usage(w io.Writer) {
 
 Usage:
   kafka-indexer serve [flags]         run the daemon (see 'kafka-indexer serve -h')
+  kafka-indexer quickstart [flags]    run the daemon, an embedded Kafka broker and sample data (see -h)
   kafka-indexer dump-segment [flags]  print a segment (see 'kafka-indexer dump-segment -h')
   kafka-indexer version               print the version
 `)

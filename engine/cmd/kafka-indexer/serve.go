@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/api"
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/embedkafka"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata/embedded"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata/postgres"
@@ -41,6 +42,7 @@ type serveConfig struct {
 	MaxBodyBytes   int64
 	LogFormat      string
 	LogLevel       string
+	EmbeddedKafka  string
 }
 
 func parseServeFlags(args []string, stderr io.Writer) (*serveConfig, error) {
@@ -58,6 +60,7 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveConfig, error) {
 	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", envInt64("MAX_BODY_BYTES", api.DefaultMaxBodyBytes), "largest accepted request body in bytes")
 	fs.StringVar(&c.LogFormat, "log-format", env("LOG_FORMAT", "text"), "log format: text or json")
 	fs.StringVar(&c.LogLevel, "log-level", env("LOG_LEVEL", "info"), "log level: debug, info, warn or error")
+	fs.StringVar(&c.EmbeddedKafka, "embedded-kafka", env("EMBEDDED_KAFKA", ""), "also run an embedded Kafka-protocol broker on this host:port (log under --data-dir/kafka)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil, errUsage
@@ -275,6 +278,14 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	c, err := parseServeFlags(args, stderr)
 	if err != nil {
 		return err
+	}
+	if c.EmbeddedKafka != "" {
+		b, err := embedkafka.Start(c.EmbeddedKafka, filepath.Join(c.DataDir, "kafka"), nil)
+		if err != nil {
+			return err
+		}
+		defer b.Close()
+		fmt.Fprintf(stderr, "embedded kafka broker listening on %s\n", b.Addr())
 	}
 	d, err := startDaemon(ctx, c, stderr)
 	if err != nil {
