@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"maps"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -227,4 +229,67 @@ func TestAutoscalerScalesOut(t *testing.T) {
 	produced := p.close(t)
 	waitCaughtUp(t, h.e, h.broker, "events", 60*time.Second)
 	checkExactlyOnce(t, h.e, produced)
+}
+
+// TestReportShapes checks the status, stats and health JSON field by field against Druid's
+// shapes (reference §1.4, §1.6).
+func TestReportShapes(t *testing.T) {
+	h := newHarness(t, 2)
+	ctx := context.Background()
+	p := startProducer(t, h.broker, "events", 300)
+	defer p.close(t)
+	raw := supervisorSpec(h.broker, "events", 1, 1, nil)
+	var sp map[string]any
+	_ = json.Unmarshal(raw, &sp)
+	sp["spec"].(map[string]any)["tuningConfig"].(map[string]any)["offsetFetchPeriod"] = "PT5S"
+	raw, _ = json.Marshal(sp)
+	if _, err := h.c.CreateOrUpdateSupervisor(ctx, raw); err != nil {
+		t.Fatal(err)
+	}
+	h.waitFor("lag known", 30*time.Second, func(r *client.SupervisorReport) bool {
+		return r.Payload.AggregateLag != nil && activeTasks(r) == 1 && r.Payload.ActiveTasks[0].CurrentOffsets != nil
+	})
+	var status map[string]any
+	if err := h.c.Do(ctx, "GET", "/druid/indexer/v1/supervisor/events/status", nil, &status); err != nil {
+		t.Fatal(err)
+	}
+	keys := func(m map[string]any) []string { return slices.Sorted(maps.Keys(m)) }
+	if got := keys(status); !slices.Equal(got, []string{"generationTime", "id", "payload"}) {
+		t.Errorf("status keys %v", got)
+	}
+	payload := status["payload"].(map[string]any)
+	wantPayload := []string{"activeTasks", "aggregateLag", "dataSource", "detailedState", "durationSeconds", "healthy", "latestOffsets",
+		"minimumLag", "offsetsLastUpdated", "partitions", "publishingTasks", "recentErrors", "replicas", "state", "stream", "suspended"}
+	if got := keys(payload); !slices.Equal(got, wantPayload) {
+		t.Errorf("payload keys %v\nwant %v", got, wantPayload)
+	}
+	tr := payload["activeTasks"].([]any)[0].(map[string]any)
+	if got := keys(tr); !slices.Equal(got, []string{"currentOffsets", "id", "lag", "remainingSeconds", "startTime", "startingOffsets", "type"}) {
+		t.Errorf("task report keys %v", got)
+	}
+	if payload["partitions"].(float64) != 2 || payload["durationSeconds"].(float64) != 4 || tr["type"] != "ACTIVE" {
+		t.Errorf("payload values %v", payload)
+	}
+	var stats map[string]map[string]map[string]any
+	if err := h.c.Do(ctx, "GET", "/druid/indexer/v1/supervisor/events/stats", nil, &stats); err != nil {
+		t.Fatal(err)
+	}
+	group, ok := stats["0"]
+	if !ok || len(group) != 1 {
+		t.Fatalf("stats %v", stats)
+	}
+	for _, rs := range group {
+		avg := rs["movingAverages"].(map[string]any)["buildSegments"].(map[string]any)
+		if got := keys(avg); !slices.Equal(got, []string{"15m", "1m", "5m"}) {
+			t.Errorf("moving averages %v", got)
+		}
+		tot := rs["totals"].(map[string]any)["buildSegments"].(map[string]any)
+		if got := keys(tot); !slices.Equal(got, []string{"processed", "processedBytes", "processedWithError", "thrownAway", "unparseable"}) {
+			t.Errorf("totals %v", got)
+		}
+	}
+	var health map[string]any
+	if err := h.c.Do(ctx, "GET", "/druid/indexer/v1/supervisor/events/health", nil, &health); err != nil || health["healthy"] != true {
+		t.Errorf("health %v, %v", health, err)
+	}
 }
