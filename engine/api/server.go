@@ -128,3 +128,9 @@ func (s *Server) routeStatus() {
 		writeJSON(w, http.StatusOK, true)
 	})
 }
+
+// RouteMetrics serves the Prometheus metrics at GET /metrics (behind basic auth when enabled;
+// Prometheus scrape configs support basic_auth).
+func (s *Server) RouteMetrics(h http.Handler) {
+	s.mux.Handle("GET /metrics", h)
+}

@@ -56,7 +56,11 @@ func StartWithStore(t testing.TB, store metadata.Store) *Engine {
 	go loader.Run(context.Background())
 	runner := task.NewRunner(task.RunnerOptions{Capacity: 4, WorkDir: filepath.Join(dir, "tasks"), Store: store, Storage: deep, Handoff: loader, Checkpointer: mgr, Logger: opts.Logger})
 	handler := api.New(api.Services{Supervisors: mgr, Tasks: runner, Store: store}, api.Options{Version: "test", Logger: opts.Logger})
-	handler.RouteQueries(query.New(loader))
+	// Queries read published segments (the loader, first: it wins over a realtime copy of the
+	// same segment) and the rows still inside running tasks.
+	queries := query.New(loader)
+	queries.AddSource(query.NewRealtime(realtimeTasks(runner), loader, query.RealtimeOptions{Logger: opts.Logger}))
+	handler.RouteQueries(queries)
 	srv := httptest.NewServer(handler)
 	mgr.Start(context.Background(), supervisor.Deps{Runner: runner, Tasks: supervisor.NewChatClient(func() string { return srv.URL }, "", ""), MinOffsetFetchPeriod: time.Second})
 	t.Cleanup(func() {
@@ -67,4 +71,20 @@ func StartWithStore(t testing.TB, store metadata.Store) *Engine {
 		store.Close()
 	})
 	return &Engine{URL: srv.URL, Store: store, Manager: mgr, Runner: runner, Storage: deep, Loader: loader}
+}
+
+// realtimeTasks adapts the task runner to the realtime query source.
+func realtimeTasks(r *task.Runner) query.RealtimeTasks {
+	return query.RealtimeFunc(func(ctx context.Context) ([]query.RealtimeSegment, error) {
+		segs, err := r.QuerySegments(ctx)
+		out := make([]query.RealtimeSegment, 0, len(segs))
+		for _, s := range segs {
+			parts := make([]query.ColumnReader, len(s.Readers))
+			for i, rd := range s.Readers {
+				parts[i] = rd
+			}
+			out = append(out, query.RealtimeSegment{ID: s.ID, DataSource: s.DataSource, Interval: query.Interval{Start: s.Start, End: s.End}, Parts: parts})
+		}
+		return out, err
+	})
 }

@@ -86,12 +86,30 @@ func (e *Engine) DataSourceColumns(dataSource string) (dims, metrics []string, o
 }
 
 // segments collects the visible segments of dataSource in intervals from
-// every source; known is false when no source has the datasource.
+// every source; known is false when no source has the datasource. A segment
+// id returned by an earlier source is skipped in later ones: the Loader
+// (added first) wins over a realtime copy of the same segment during handoff.
+// Sources are asked last to first: a task stops serving a segment only after
+// the Loader has loaded it, so asking the task first never misses the
+// segment in both.
 func (e *Engine) segments(dataSource string, intervals []Interval) (refs []SegmentRef, known bool) {
-	for _, s := range e.snapshotSources() {
-		if slices.Contains(s.DataSources(), dataSource) {
+	srcs := e.snapshotSources()
+	per := make([][]SegmentRef, len(srcs))
+	for i := len(srcs) - 1; i >= 0; i-- {
+		if slices.Contains(srcs[i].DataSources(), dataSource) {
 			known = true
-			refs = append(refs, s.Segments(dataSource, intervals)...)
+			per[i] = srcs[i].Segments(dataSource, intervals)
+		}
+	}
+	seen := map[string]bool{}
+	for _, got := range per {
+		for _, r := range got {
+			if !seen[r.Segment.ID()] {
+				refs = append(refs, r)
+			}
+		}
+		for _, r := range got { // a source may return several parts of one id
+			seen[r.Segment.ID()] = true
 		}
 	}
 	sort.SliceStable(refs, func(i, j int) bool {

@@ -56,11 +56,10 @@ type SegmentRef struct {
 // running indexing tasks, Druid's Peon-served segments) implements the same
 // two methods, wrapping each task's persisted spills and a snapshot of its
 // in-memory index in Queryables (NewColumns accepts anything with the
-// segment.Reader accessors), and is registered with Engine.AddSource. When
-// the same interval is served by a Source's published segment and by a
-// realtime Source, the realtime Source must stop serving it once handoff
-// completes (Loader.WaitLoaded), as Druid's tasks do; the Engine does not
-// deduplicate across Sources.
+// segment.Reader accessors), and is registered with Engine.AddSource (see
+// Realtime). The Engine deduplicates across Sources by segment id: an id
+// returned by an earlier Source is skipped in later ones, so a published
+// segment the Loader serves hides the realtime copy with the same id.
 type Source interface {
 	// DataSources lists the datasources this source has data for.
 	DataSources() []string

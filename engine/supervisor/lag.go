@@ -2,6 +2,7 @@ package supervisor
 
 import (
 	"context"
+	"encoding/json"
 	"maps"
 	"math"
 	"slices"
@@ -56,13 +57,27 @@ func (r *runtime) refreshLag(ctx context.Context) {
 	latest := task.Offsets{}
 	offs.Each(func(o kadm.ListedOffset) { latest[o.Partition] = o.Offset })
 	r.latest, r.latestAt = latest, r.now()
+	var rate float64
 	for _, g := range r.allGroups() {
 		for id, ts := range g.tasks {
 			if cur, err := r.deps.Tasks.CurrentOffsets(cctx, id); err == nil {
 				ts.current = cur
 			}
+			if raw, err := r.deps.Tasks.RowStats(cctx, id); err == nil {
+				var rs struct {
+					MovingAverages struct {
+						BuildSegments map[string]struct {
+							Processed float64 `json:"processed"`
+						} `json:"buildSegments"`
+					} `json:"movingAverages"`
+				}
+				if json.Unmarshal(raw, &rs) == nil {
+					rate += rs.MovingAverages.BuildSegments["1m"].Processed
+				}
+			}
 		}
 	}
+	r.ingestRate = rate
 	r.publishSnapshot()
 }
 
@@ -81,7 +96,7 @@ func (r *runtime) allGroups() []*taskGroup {
 func (r *runtime) publishSnapshot() {
 	now := r.now()
 	dur, _ := r.spec.IOConfig.TaskDuration.Duration()
-	snap := snapshot{state: r.sm.state, recentErrors: slices.Clone(r.sm.recentErrors), partitions: len(r.partitions), taskGroups: map[string][]string{}}
+	snap := snapshot{state: r.sm.state, recentErrors: slices.Clone(r.sm.recentErrors), partitions: len(r.partitions), taskGroups: map[string][]string{}, ingestRate: r.ingestRate}
 	if r.spec.Suspended && r.sm.state == StatePending {
 		snap.state = StateSuspended
 	}

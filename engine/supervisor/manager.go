@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata"
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/metrics"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/spec"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/task"
 )
@@ -704,6 +705,33 @@ func historyEntries(rows []metadata.SupervisorRow) []HistoryEntry {
 	out := make([]HistoryEntry, len(rows))
 	for i, r := range rows {
 		out[i] = HistoryEntry{Spec: json.RawMessage(r.Payload), Version: r.Version}
+	}
+	return out
+}
+
+// MetricsSamples reports every supervisor's state and lag for /metrics.
+func (m *Manager) MetricsSamples() []metrics.SupervisorSample {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([]metrics.SupervisorSample, 0, len(m.supervisors))
+	for _, id := range slices.Sorted(maps.Keys(m.supervisors)) {
+		e := m.supervisors[id]
+		sp := e.currentSpec()
+		state := e.currentState()
+		s := metrics.SupervisorSample{ID: id, DataSource: sp.DataSchema.DataSource, Stream: sp.IOConfig.StreamName(), State: string(state), Healthy: state.Healthy()}
+		if e.rt != nil {
+			snap := e.rt.snapshot()
+			s.AggregateLag, s.IngestRate = snap.aggregateLag, snap.ingestRate
+			if snap.minimumLag != nil {
+				s.Lag = map[int32]int64{}
+				for p, l := range snap.minimumLag {
+					if n, err := strconv.Atoi(p); err == nil {
+						s.Lag[int32(n)] = l
+					}
+				}
+			}
+		}
+		out = append(out, s)
 	}
 	return out
 }

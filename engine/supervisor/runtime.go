@@ -67,6 +67,7 @@ type runtime struct {
 	latestAt        time.Time
 	stopping        bool
 	scaler          *autoscaler
+	ingestRate      float64
 	idleLatest      task.Offsets
 	inactiveSince   time.Time
 
@@ -89,6 +90,7 @@ type snapshot struct {
 	aggregateLag *int64
 	offsetsAt    *string
 	taskGroups   map[string][]string // group → task ids, for stats
+	ingestRate   float64             // rows/s over the last minute, summed over tasks
 }
 
 // notice is work handed to the loop.

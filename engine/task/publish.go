@@ -121,6 +121,9 @@ func (l *loop) publish(ctx context.Context, s *sequence) error {
 	for _, b := range built {
 		rows += b.rows
 	}
+	if m := t.opts.Metrics; m != nil {
+		m.ObservePublish(ds, t.opts.Now().Sub(started).Seconds(), len(ids))
+	}
 	t.log.Info("published", "sequence", s.name, "segments", len(ids), "rows", rows, "start", s.start, "end", s.end, "took", t.opts.Now().Sub(started).Round(time.Millisecond))
 	l.markPublished(s, ids)
 	return nil

@@ -32,7 +32,8 @@ type loop struct {
 	checkpointing bool // asked the supervisor, waiting for its end offsets
 	lastPersist   time.Time
 	lastTick      time.Time
-	published     []string // segment ids published by this task, for handoff
+	published     []string    // segment ids published by this task, for handoff
+	exported      RowCounters // row counters already handed to the metrics
 	stalled       map[int32]time.Time
 }
 
@@ -63,6 +64,7 @@ func (t *Task) Run(parent context.Context) (res Result) {
 		return t.fail(err)
 	}
 	defer l.close()
+	defer l.exportRows()
 	if err := l.run(ctx); err != nil {
 		if ctx.Err() != nil {
 			return Result{ErrorMsg: context.Cause(ctx).Error()}
@@ -286,6 +288,8 @@ func (l *loop) handle(r request) {
 	case reqSetEndOffsets:
 		offs, err := l.setEndOffsets(r.offsets, r.finish)
 		r.reply <- reply{offsets: offs, err: err}
+	case reqSnapshot:
+		r.reply <- reply{snap: l.realtimeSnapshot()}
 	}
 }
 
@@ -445,6 +449,7 @@ func (l *loop) maintain(ctx context.Context) error {
 	if now.Sub(l.lastTick) >= time.Second {
 		l.t.stats.tick(now)
 		l.lastTick = now
+		l.exportRows()
 	}
 	tc := &l.t.spec.Tuning
 	persistEvery, _ := tc.IntermediatePersistPeriod.Duration()
@@ -458,6 +463,19 @@ func (l *loop) maintain(ctx context.Context) error {
 		return l.checkpoint(ctx)
 	}
 	return nil
+}
+
+// exportRows hands the row counters' growth since the last export to the metrics.
+func (l *loop) exportRows() {
+	m := l.t.opts.Metrics
+	if m == nil {
+		return
+	}
+	cur := l.t.stats.Totals()
+	d := l.exported
+	m.AddRows(l.t.spec.DataSchema.DataSource, cur.Processed-d.Processed, cur.ProcessedBytes-d.ProcessedBytes,
+		cur.ProcessedWithError-d.ProcessedWithError, cur.Unparseable-d.Unparseable, cur.ThrownAway-d.ThrownAway)
+	l.exported = cur
 }
 
 // needCheckpoint reports whether the open sequence hit a segment limit: a segment with

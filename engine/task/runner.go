@@ -33,6 +33,8 @@ type RunnerOptions struct {
 	Logger *slog.Logger
 	// Getenv resolves consumer-property secrets; nil means os.LookupEnv.
 	Getenv func(string) (string, bool)
+	// Metrics is handed to every task; nil means none.
+	Metrics Metrics
 }
 
 // Runner runs tasks in a fixed number of worker slots (Druid's TaskQueue and worker capacity):
@@ -148,7 +150,7 @@ func (r *Runner) enqueue(s *Spec) {
 	defer r.mu.Unlock()
 	opts := Options{
 		Store: r.opts.Store, Storage: r.opts.Storage, WorkDir: filepath.Join(r.opts.WorkDir, s.Payload.ID),
-		Handoff: r.opts.Handoff, Logger: r.log, Getenv: r.opts.Getenv,
+		Handoff: r.opts.Handoff, Logger: r.log, Getenv: r.opts.Getenv, Metrics: r.opts.Metrics,
 	}
 	if s.Payload.SupervisorID != "" {
 		opts.Checkpointer = r.opts.Checkpointer
@@ -367,6 +369,26 @@ func (r *Runner) Report(id string) (map[string]any, error) {
 		return nil, fmt.Errorf("read report of %s: %w", id, err)
 	}
 	return rep, nil
+}
+
+// Counts returns, per datasource, how many tasks run in a slot and how many wait for one.
+func (r *Runner) Counts() (running, waiting map[string]int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	running, waiting = map[string]int{}, map[string]int{}
+	for _, e := range r.tasks {
+		if e.result != nil {
+			continue
+		}
+		ds := e.task.spec.DataSchema.DataSource
+		switch e.runner {
+		case RunnerRunning:
+			running[ds]++
+		case RunnerWaiting:
+			waiting[ds]++
+		}
+	}
+	return running, waiting
 }
 
 // Running counts tasks in slots and waiting ones.

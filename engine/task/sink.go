@@ -181,7 +181,11 @@ func (b *builder) persistAll() error {
 		meta := sk.idx.Metadata(sk.interval(), sk.id.Version, sk.id.Partition)
 		meta.DataSource = b.t.spec.DataSchema.DataSource
 		var sp *index.Spill
+		start := b.t.opts.Now()
 		sp, err = sk.idx.Persist(dir, meta, b.persistSpec)
+		if m := b.t.opts.Metrics; m != nil && err == nil {
+			m.ObservePersist(meta.DataSource, b.t.opts.Now().Sub(start).Seconds())
+		}
 		if err != nil {
 			err = fmt.Errorf("persist spill %d of task %s: %w", b.spills, b.t.id, err)
 			return

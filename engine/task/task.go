@@ -35,6 +35,8 @@ type Options struct {
 	Now func() time.Time
 	// Getenv resolves consumer-property secrets; nil means os.LookupEnv.
 	Getenv func(string) (string, bool)
+	// Metrics receives row counts and persist/publish latencies; nil means none.
+	Metrics Metrics
 	// PublishRetries bounds retries of a publish whose start offsets are ahead of the stored
 	// ones (the previous sequence may still be committing). Zero means 10.
 	PublishRetries int
@@ -45,6 +47,13 @@ type Options struct {
 // the supervisor to set checkpoint end offsets on every replica.
 type Checkpointer interface {
 	Checkpoint(ctx context.Context, taskID string, taskGroupID int, sequenceStart Offsets) error
+}
+
+// Metrics is where a task reports for /metrics (implemented by engine/metrics).
+type Metrics interface {
+	AddRows(dataSource string, processed, processedBytes, withError, unparseable, thrownAway int64)
+	ObservePersist(dataSource string, seconds float64)
+	ObservePublish(dataSource string, seconds float64, segments int)
 }
 
 // Handoff waits until the given published segments are served.
@@ -85,6 +94,8 @@ type Task struct {
 
 	handoffWait time.Duration // written by the loop before it finishes
 	cancel      context.CancelCauseFunc
+
+	rt realtime // realtime query state (realtime.go)
 }
 
 // kill ends the task without publishing; Run returns a failure with msg.
@@ -109,6 +120,7 @@ type request struct {
 type reply struct {
 	offsets Offsets
 	err     error
+	snap    []rtSink // reqSnapshot
 }
 
 type requestKind int
@@ -118,6 +130,7 @@ const (
 	reqResume
 	reqSetEndOffsets
 	reqStop
+	reqSnapshot // realtime query snapshot (realtime.go)
 )
 
 // ErrNotPaused is returned by SetEndOffsets when the task is not paused.
