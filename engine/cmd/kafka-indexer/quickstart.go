@@ -33,7 +33,8 @@ const (
 
 // quickstartSpec is the supervisor the quickstart submits: the seeds' sample spec (the
 // inputFormat form) tuned for a demo. useEarliestOffset reads the topic from its start;
-// startDelay/period make the supervisor act within a second and look again every 5 s; and
+// startDelay/period make the supervisor act within a second and look again every 5 s;
+// offsetFetchPeriod refreshes the lag the progress line shows every 5 s; and
 // intermediateHandoffPeriod publishes a segment every 20 s of data, so the first segment appears
 // about 25 s after start instead of at the end of a one-hour task. A production spec keeps
 // Druid's defaults (and far fewer, larger segments). examples/quickstart/supervisor.json is the
@@ -68,6 +69,7 @@ func quickstartSpec(bootstrap string) map[string]any {
 			"type":                      "kafka",
 			"maxRowsPerSegment":         5000000,
 			"intermediateHandoffPeriod": "PT20S",
+			"offsetFetchPeriod":         "PT5S",
 		},
 	}
 }
@@ -193,9 +195,12 @@ func runQuickstart(ctx context.Context, c *quickstartConfig, stdout io.Writer, u
 	tty := isTerminal(stdout)
 	tick := time.NewTicker(2 * time.Second)
 	defer tick.Stop()
+	type sample struct {
+		at   time.Time
+		rows int64
+	}
 	var (
-		prevRows  int64 = -1
-		prevAt    time.Time
+		window    []sample // the last ~10 s of readings, for rows/s
 		shownHint bool
 	)
 	for done := false; !done; {
@@ -208,10 +213,16 @@ func runQuickstart(ctx context.Context, c *quickstartConfig, stdout io.Writer, u
 		p := readProgress(ctx, cl, last)
 		p.Produced = sum(broker.HighWatermarks(quickstartTopic))
 		now := time.Now()
-		if prevRows >= 0 && p.Rows >= prevRows {
-			p.Rate = float64(p.Rows-prevRows) / now.Sub(prevAt).Seconds()
+		if p.Rows == 0 {
+			window = nil // not read yet: no rate rather than a jump from 0 on a rerun
 		}
-		prevRows, prevAt = p.Rows, now
+		window = append(window, sample{now, p.Rows})
+		for len(window) > 2 && now.Sub(window[0].at) > 10*time.Second {
+			window = window[1:]
+		}
+		if w0 := window[0]; now.After(w0.at) {
+			p.Rate = float64(p.Rows-w0.rows) / now.Sub(w0.at).Seconds()
+		}
 		last = p
 		line := fmt.Sprintf("rows ingested %s (%s rows/s) · lag %s · segments published %d · supervisor %s",
 			thousands(p.Rows), thousands(int64(math.Round(p.Rate))), thousands(p.Lag), p.Segments, p.State)
@@ -226,7 +237,7 @@ func runQuickstart(ctx context.Context, c *quickstartConfig, stdout io.Writer, u
 				if tty {
 					fmt.Fprintln(stdout)
 				}
-				fmt.Fprintf(stdout, "first segment published; read it with:\n  kafka-indexer dump-segment --directory %s --dump rows --time-iso8601\n", path)
+				fmt.Fprintf(stdout, "segments published; read one with:\n  kafka-indexer dump-segment --directory %s --dump rows --time-iso8601\n", path)
 			}
 		}
 		if until != nil && until(p) {
@@ -276,15 +287,24 @@ func readProgress(ctx context.Context, cl *client.Client, prev qsProgress) qsPro
 			p.State = "SUSPENDED"
 		}
 		if r.Payload.AggregateLag != nil {
-			p.Lag = *r.Payload.AggregateLag
+			p.Lag = max(*r.Payload.AggregateLag, 0)
 		}
-		if len(r.Payload.LatestOffsets) > 0 && r.Payload.AggregateLag != nil {
-			var latest int64
-			for _, o := range r.Payload.LatestOffsets {
-				latest += o
+		// The topic is read from offset 0 and every event is a row, so the highest offset any
+		// task has reached, summed over partitions, is the rows ingested (across all runs).
+		highest := map[string]int64{}
+		for _, t := range append(r.Payload.ActiveTasks, r.Payload.PublishingTasks...) {
+			for part, o := range t.StartingOffsets {
+				highest[part] = max(highest[part], o)
 			}
-			p.Rows = max(p.Rows, latest-*r.Payload.AggregateLag)
+			for part, o := range t.CurrentOffsets {
+				highest[part] = max(highest[part], o)
+			}
 		}
+		var rows int64
+		for _, o := range highest {
+			rows += o
+		}
+		p.Rows = max(p.Rows, rows)
 	}
 	var ids []string
 	if err := cl.Do(ctx, http.MethodGet, "/druid/coordinator/v1/metadata/datasources/"+quickstartDataSource+"/segments", nil, &ids); err == nil {

@@ -20,6 +20,7 @@ import (
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata/embedded"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata/postgres"
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/metrics"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/query"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/storage"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/supervisor"
@@ -74,6 +75,18 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveConfig, error) {
 }
 
 func (c *serveConfig) validate() error {
+	// A mistyped environment value must not silently fall back to the default.
+	for _, name := range []string{"WORKER_CAPACITY", "MAX_BODY_BYTES"} {
+		if v, ok := os.LookupEnv("KAFKA_INDEXER_" + name); ok {
+			if _, err := strconv.ParseInt(v, 10, 64); err != nil {
+				return fmt.Errorf("KAFKA_INDEXER_%s=%q is not a whole number", name, v)
+			}
+		}
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.LogLevel)); err != nil {
+		return fmt.Errorf("--log-level must be debug, info, warn or error, got %q", c.LogLevel)
+	}
 	if c.WorkerCapacity < 1 {
 		return fmt.Errorf("--worker-capacity must be ≥ 1, got %d", c.WorkerCapacity)
 	}
@@ -198,9 +211,22 @@ func startDaemon(ctx context.Context, c *serveConfig, logOut io.Writer) (d *daem
 	// The loader serves published segments; waiting for it is how a task knows its segments
 	// were handed off.
 	loader := query.NewLoader(store, deep, filepath.Join(c.DataDir, "segment-cache"), query.LoaderOptions{Logger: log})
+	met := metrics.New()
 	runner := task.NewRunner(task.RunnerOptions{
 		Capacity: c.WorkerCapacity, WorkDir: filepath.Join(c.DataDir, "tasks"),
-		Store: store, Storage: deep, Handoff: loader, Checkpointer: mgr, Logger: log,
+		Store: store, Storage: deep, Handoff: loader, Checkpointer: mgr, Logger: log, Metrics: met,
+	})
+	met.RegisterSupervisors(mgr.MetricsSamples)
+	met.RegisterTasks(func() []metrics.TaskSample {
+		running, waiting := runner.Counts()
+		var out []metrics.TaskSample
+		for ds, n := range running {
+			out = append(out, metrics.TaskSample{DataSource: ds, State: "running", Count: n})
+		}
+		for ds, n := range waiting {
+			out = append(out, metrics.TaskSample{DataSource: ds, State: "waiting", Count: n})
+		}
+		return out
 	})
 	ln, err := net.Listen("tcp", c.Listen)
 	if err != nil {
@@ -208,7 +234,12 @@ func startDaemon(ctx context.Context, c *serveConfig, logOut io.Writer) (d *daem
 	}
 	handler := api.New(api.Services{Supervisors: mgr, Tasks: runner, Store: store},
 		api.Options{Version: version, Username: c.AuthUsername, Password: c.AuthPassword, MaxBodyBytes: c.MaxBodyBytes, Logger: log})
-	handler.RouteQueries(query.New(loader))
+	// Queries read published segments (the loader, first: it wins over a realtime copy of the
+	// same segment) and the rows still inside running tasks.
+	queries := query.New(loader)
+	queries.AddSource(query.NewRealtime(realtimeTasks(runner), loader, query.RealtimeOptions{Logger: log}))
+	handler.RouteQueries(queries)
+	handler.RouteMetrics(met.Handler())
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	d = &daemon{store: store, manager: mgr, runner: runner, loader: loader, server: srv, listener: ln, log: log, cfg: c}
 	go func() {
@@ -298,3 +329,19 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 // The segment loader is what tasks wait on for handoff.
 var _ task.Handoff = (*query.Loader)(nil)
+
+// realtimeTasks adapts the task runner to the realtime query source.
+func realtimeTasks(r *task.Runner) query.RealtimeTasks {
+	return query.RealtimeFunc(func(ctx context.Context) ([]query.RealtimeSegment, error) {
+		segs, err := r.QuerySegments(ctx)
+		out := make([]query.RealtimeSegment, 0, len(segs))
+		for _, s := range segs {
+			parts := make([]query.ColumnReader, len(s.Readers))
+			for i, rd := range s.Readers {
+				parts[i] = rd
+			}
+			out = append(out, query.RealtimeSegment{ID: s.ID, DataSource: s.DataSource, Interval: query.Interval{Start: s.Start, End: s.End}, Parts: parts})
+		}
+		return out, err
+	})
+}

@@ -1,0 +1,316 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// storedOffsets is the sum of the offsets the metadata store holds for the quickstart's
+// supervisor (what a restart resumes from), read with the daemon stopped.
+func storedOffsets(t *testing.T, dataDir string) int64 {
+	t.Helper()
+	ctx := context.Background()
+	store, _, err := openStore(ctx, &serveConfig{DataDir: dataDir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	md, err := store.GetDataSourceMetadata(ctx, quickstartDataSource)
+	if err != nil {
+		t.Fatalf("stored offsets: %v", err)
+	}
+	if md == nil {
+		return 0
+	}
+	var n int64
+	for _, o := range md.Offsets {
+		n += o
+	}
+	return n
+}
+
+// syncBuffer is a bytes.Buffer safe to read while the quickstart writes to it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestQuickstart runs the quickstart until its first segment is published with the supervisor
+// RUNNING (as CI does, bounded), then again on the same data directory: the second run finds
+// the supervisor, resumes from the stored offsets and publishes more.
+func TestQuickstart(t *testing.T) {
+	dataDir := t.TempDir()
+	cfg := &quickstartConfig{Listen: freePort(t), Kafka: freePort(t), DataDir: dataDir, Rate: 300, Partitions: 2, Duration: 50 * time.Second}
+
+	// Run 1: through the CLI's flag parsing, stopped once a segment is out.
+	args := []string{"--listen", cfg.Listen, "--kafka", cfg.Kafka, "--data-dir", dataDir, "--rate", "300", "--duration", "50s", "--partitions", "2"}
+	parsed, err := parseQuickstartFlags(args, os.Stderr)
+	if err != nil || !reflect.DeepEqual(parsed, cfg) {
+		t.Fatalf("flags parsed to %+v, %v; want %+v", parsed, err, cfg)
+	}
+	var out1 syncBuffer
+	start := time.Now()
+	sawRunning := false
+	p1, err := runQuickstart(context.Background(), parsed, &out1, func(p qsProgress) bool {
+		sawRunning = sawRunning || p.State == "RUNNING"
+		return p.Segments >= 1 && p.State == "RUNNING"
+	})
+	t.Logf("run 1 (%s):\n%s", time.Since(start).Round(time.Second), out1.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p1.Segments < 1 || !sawRunning || p1.State != "RUNNING" {
+		t.Fatalf("run 1 ended with %+v: no segment published with the supervisor RUNNING", p1)
+	}
+	for _, want := range []string{
+		"supervisor  metrics-kafka: submitted",
+		"segments published 1 · supervisor RUNNING",
+		"kafka-indexer dump-segment --directory ",
+		"/druid/v2 -d '{\"queryType\":\"timeseries\"",
+		"examples/quickstart",
+		"stopped: ",
+	} {
+		if !strings.Contains(out1.String(), want) {
+			t.Errorf("run 1 output lacks %q", want)
+		}
+	}
+	if strings.Contains(out1.String(), "\r") {
+		t.Error("\\r line rewriting on a non-terminal")
+	}
+	stored1 := storedOffsets(t, dataDir)
+	if stored1 <= 0 {
+		t.Fatalf("no offsets stored after run 1")
+	}
+
+	// Run 2 on the same data directory (the ports too: the stored spec names the broker).
+	var out2 syncBuffer
+	start = time.Now()
+	p2, err := runQuickstart(context.Background(), cfg, &out2, func(p qsProgress) bool {
+		return p.Segments > p1.Segments && p.State == "RUNNING"
+	})
+	t.Logf("run 2 (%s):\n%s", time.Since(start).Round(time.Second), out2.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out2.String(), "already there; resuming from its stored offsets") {
+		t.Error("run 2 did not find the supervisor")
+	}
+	if p2.Segments <= p1.Segments || p2.State != "RUNNING" {
+		t.Fatalf("run 2 ended with %+v after run 1's %+v: nothing more published", p2, p1)
+	}
+	if stored2 := storedOffsets(t, dataDir); stored2 <= stored1 {
+		t.Fatalf("stored offsets %d after run 2, %d after run 1: did not grow", stored2, stored1)
+	}
+	if p2.Rows < p1.Rows {
+		t.Errorf("rows ingested went back from %d to %d: run 2 did not resume", p1.Rows, p2.Rows)
+	}
+}
+
+func TestQuickstartFlags(t *testing.T) {
+	c, err := parseQuickstartFlags(nil, os.Stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &quickstartConfig{Listen: "127.0.0.1:8090", Kafka: "127.0.0.1:9092", DataDir: "./var/quickstart", Rate: 200, Partitions: 2}
+	if !reflect.DeepEqual(c, want) {
+		t.Errorf("defaults %+v, want %+v", c, want)
+	}
+	for _, bad := range [][]string{{"--rate", "0"}, {"--partitions", "0"}, {"--duration", "-1s"}, {"extra"}} {
+		if _, err := parseQuickstartFlags(bad, &bytes.Buffer{}); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+	var out, errOut bytes.Buffer
+	if code := run([]string{"quickstart", "-h"}, &out, &errOut); code != 2 || !strings.Contains(errOut.String(), "--data-dir") && !strings.Contains(errOut.String(), "-data-dir") {
+		t.Errorf("quickstart -h: exit %d, %s", code, errOut.String())
+	}
+	if code := run([]string{"help"}, &out, &errOut); code != 0 || !strings.Contains(out.String(), "quickstart") {
+		t.Errorf("usage does not mention quickstart: %s", out.String())
+	}
+}
+
+// TestQuickstartExampleInSync checks that examples/quickstart/supervisor.json, which the
+// Terraform example applies, is the spec the quickstart submits: adopting it is a no-op.
+func TestQuickstartExampleInSync(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "..", "examples", "quickstart", "supervisor.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var example, ours any
+	if err := json.Unmarshal(b, &example); err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := json.Marshal(quickstartSpec("127.0.0.1:9092"))
+	_ = json.Unmarshal(raw, &ours)
+	if !reflect.DeepEqual(example, ours) {
+		t.Errorf("examples/quickstart/supervisor.json differs from quickstartSpec:\nexample %s\nours    %s", b, raw)
+	}
+}
+
+func TestQuickstartThousands(t *testing.T) {
+	for n, want := range map[int64]string{0: "0", 999: "999", 1000: "1,000", 12345: "12,345", 1234567: "1,234,567", -4500: "-4,500"} {
+		if got := thousands(n); got != want {
+			t.Errorf("thousands(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
+
+// TestQuickstartEmbeddedKafkaWithKcat runs `serve --embedded-kafka` as a process and round-trips records
+// through it with the kcat CLI, as a user bringing their own producer would.
+func TestQuickstartEmbeddedKafkaWithKcat(t *testing.T) {
+	kcat, err := exec.LookPath("kcat")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("kcat is not installed (apt-get install -y kcat)")
+		}
+		t.Skip("kcat is not installed")
+	}
+	dataDir, addr, kafka := t.TempDir(), freePort(t), freePort(t)
+	var log syncBuffer
+	cmd := exec.Command(binary, "serve", "--listen", addr, "--data-dir", dataDir, "--embedded-kafka", kafka)
+	cmd.Stdout, cmd.Stderr = &log, &log
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("serve exited with %v:\n%s", err, log.String())
+			}
+		case <-time.After(15 * time.Second):
+			_ = cmd.Process.Kill()
+			t.Errorf("serve did not stop on SIGINT:\n%s", log.String())
+		}
+	}()
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(log.String(), "kafka-indexer starting") {
+		if time.Now().After(deadline) {
+			t.Fatalf("serve did not start:\n%s", log.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !strings.Contains(log.String(), "embedded kafka broker listening on "+kafka) {
+		t.Errorf("serve did not report the broker:\n%s", log.String())
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	lines := []string{`{"timestamp":"2024-03-05T00:00:00Z","host":"a","value":1}`, `{"timestamp":"2024-03-05T00:00:01Z","host":"b","value":2}`, "third"}
+	prod := exec.CommandContext(ctx, kcat, "-b", kafka, "-t", "t", "-P")
+	prod.Stdin = strings.NewReader(strings.Join(lines, "\n") + "\n")
+	if out, err := prod.CombinedOutput(); err != nil {
+		t.Fatalf("kcat -P: %v\n%s", err, out)
+	}
+	cons := exec.CommandContext(ctx, kcat, "-b", kafka, "-t", "t", "-C", "-e", "-o", "beginning", "-q")
+	out, err := cons.Output()
+	if err != nil {
+		t.Fatalf("kcat -C: %v\n%s", err, out)
+	}
+	if got := strings.Split(strings.TrimSpace(string(out)), "\n"); !reflect.DeepEqual(got, lines) {
+		t.Errorf("kcat read back %q, want %q", got, lines)
+	}
+}
+
+// TestQuickstartTerraformExample (acceptance, TF_ACC=1) applies examples/quickstart/ with the
+// provider built from this tree against a running quickstart: the apply only imports the
+// supervisor and its state, and a second plan with -detailed-exitcode finds no drift.
+func TestQuickstartTerraformExample(t *testing.T) {
+	if os.Getenv("TF_ACC") == "" {
+		t.Skip("acceptance test: set TF_ACC=1")
+	}
+	tf, err := exec.LookPath("terraform")
+	if err != nil {
+		t.Fatal("TF_ACC is set but terraform is not installed")
+	}
+	tmp := t.TempDir()
+	bin := filepath.Join(tmp, "bin")
+	if out, err := exec.Command("go", "build", "-o", filepath.Join(bin, "terraform-provider-kafka"), "../../..").CombinedOutput(); err != nil {
+		t.Fatalf("build the provider: %v\n%s", err, out)
+	}
+	rc := filepath.Join(tmp, "terraformrc")
+	if err := os.WriteFile(rc, []byte(`provider_installation {
+  dev_overrides {
+    "kafka-indexer/kafka" = "`+bin+`"
+  }
+  direct {}
+}
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	work := filepath.Join(tmp, "quickstart")
+	if err := os.CopyFS(work, os.DirFS(filepath.Join("..", "..", "..", "examples", "quickstart"))); err != nil {
+		t.Fatal(err)
+	}
+
+	cfg := &quickstartConfig{Listen: freePort(t), Kafka: freePort(t), DataDir: filepath.Join(tmp, "data"), Rate: 100, Partitions: 2, Duration: 2 * time.Minute}
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan struct{})
+	var once sync.Once
+	done := make(chan error, 1)
+	var out syncBuffer
+	go func() {
+		_, err := runQuickstart(ctx, cfg, &out, func(p qsProgress) bool {
+			if p.State == "RUNNING" {
+				once.Do(func() { close(ready) })
+			}
+			return false
+		})
+		done <- err
+	}()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("quickstart: %v", err)
+		}
+	}()
+	select {
+	case <-ready:
+	case err := <-done:
+		t.Fatalf("quickstart stopped: %v\n%s", err, out.String())
+	case <-time.After(30 * time.Second):
+		t.Fatalf("supervisor not RUNNING:\n%s", out.String())
+	}
+	terraform := func(args ...string) (string, int) {
+		cmd := exec.Command(tf, append(args, "-no-color", "-var", "endpoint=http://"+cfg.Listen, "-var", "kafka_bootstrap="+cfg.Kafka)...)
+		cmd.Dir = work
+		cmd.Env = append(os.Environ(), "TF_CLI_CONFIG_FILE="+rc, "TF_IN_AUTOMATION=1")
+		b, err := cmd.CombinedOutput()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		return string(b), code
+	}
+	if o, code := terraform("apply", "-auto-approve"); code != 0 || !strings.Contains(o, "2 imported, 0 added, 0 changed, 0 destroyed") {
+		t.Fatalf("terraform apply: exit %d\n%s", code, o)
+	}
+	if o, code := terraform("plan", "-detailed-exitcode"); code != 0 {
+		t.Fatalf("terraform plan after apply: exit %d (2 = drift)\n%s", code, o)
+	}
+}
