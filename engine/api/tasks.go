@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -113,8 +114,12 @@ func (s *Server) getTask(w http.ResponseWriter, r *http.Request) {
 func (s *Server) getTaskStatus(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	info, _, err := s.tasks.Info(r.Context(), id)
-	if err != nil {
+	if errors.Is(err, task.ErrUnknownTask) {
 		writeJSON(w, http.StatusNotFound, map[string]any{"task": id, "status": nil})
+		return
+	}
+	if err != nil {
+		s.writeError(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"task": id, "status": info})

@@ -147,9 +147,9 @@ func (s *Supervisor) validateIOConfig() error {
 		return fieldErr("ioConfig.topicPattern", "cannot be combined with topic; use one of them")
 	}
 	if io.TopicPattern != "" {
-		if _, err := regexp.Compile(io.TopicPattern); err != nil {
-			return fieldErr("ioConfig.topicPattern", "not a valid regular expression: "+err.Error())
-		}
+		// Multi-topic ingestion (Druid ≥ 28) needs topic:partition keys throughout the offsets
+		// model; refuse it clearly rather than run a supervisor that cannot work.
+		return fieldErr("ioConfig.topicPattern", "multi-topic ingestion is not supported yet; name a single topic in ioConfig.topic")
 	}
 	if err := validateConsumerProperties(io.ConsumerProperties); err != nil {
 		return err

@@ -315,7 +315,13 @@ func (r *runtime) finalize(ctx context.Context, gid int, g *taskGroup) {
 	var ok []string
 	for _, id := range g.taskIDs() {
 		if g.tasks[id].startTime == nil {
-			// Never started (no slot yet): nothing read, nothing to publish.
+			// The loop may not have seen the start yet; ask the task itself.
+			if st, err := r.deps.Tasks.StartTime(ctx, id); err == nil && st != nil {
+				g.tasks[id].startTime = st
+			}
+		}
+		if g.tasks[id].startTime == nil {
+			// Never started (waiting for a worker slot): nothing read, nothing to publish.
 			r.kill(ctx, id)
 			delete(g.tasks, id)
 			continue

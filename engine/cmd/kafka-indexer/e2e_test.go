@@ -364,6 +364,26 @@ func TestSupervisorSurvivesSIGKILL(t *testing.T) {
 		t.Fatalf("%d of %d events not published exactly once", dups, total)
 	}
 	t.Logf("%d events exactly once in %d segments across 3 SIGKILLs", total, segs)
+
+	// Prometheus metrics: rows, publishes, lag, supervisor state and task counts.
+	resp, err := http.Get("http://" + p.addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{
+		`kafka_indexer_rows_total{datasource="stream",outcome="processed"}`,
+		`kafka_indexer_segments_published_total{datasource="stream"}`,
+		`kafka_indexer_publish_duration_seconds_count{datasource="stream"}`,
+		`kafka_indexer_supervisor_state{datasource="stream",state="RUNNING",supervisor="stream"} 1`,
+		`kafka_indexer_tasks{datasource="stream",state="running"}`,
+		`kafka_indexer_supervisor_healthy{datasource="stream",supervisor="stream"} 1`,
+	} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
 	p.kill()
 }
 
