@@ -29,4 +29,6 @@ go test -count=1 -timeout 20m "$@" "${pkgs[@]}"
 if [ ${#pkgs[@]} -gt 0 ]; then
   echo "== provider acceptance tests against the real engine"
   KAFKA_INDEXER_ACC_TARGET=engine go test -count=1 -timeout 20m ./provider/
+  echo "== generated provider docs"
+  tools/check-docs.sh
 fi
