@@ -13,27 +13,12 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/daemon"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata/embedded"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/query"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/storage"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/task"
 )
-
-// realtimeTasks adapts a task runner to query.RealtimeTasks (as the daemon does).
-func realtimeTasks(r *task.Runner) query.RealtimeTasks {
-	return query.RealtimeFunc(func(ctx context.Context) ([]query.RealtimeSegment, error) {
-		segs, err := r.QuerySegments(ctx)
-		out := make([]query.RealtimeSegment, 0, len(segs))
-		for _, s := range segs {
-			parts := make([]query.ColumnReader, len(s.Readers))
-			for i, rd := range s.Readers {
-				parts[i] = rd
-			}
-			out = append(out, query.RealtimeSegment{ID: s.ID, DataSource: s.DataSource, Interval: query.Interval{Start: s.Start, End: s.End}, Parts: parts})
-		}
-		return out, err
-	})
-}
 
 func rtPayload(id, broker string, end int64) []byte {
 	p := map[string]any{
@@ -128,7 +113,7 @@ func TestRealtimeCountsOnceAroundHandoff(t *testing.T) {
 	runner := task.NewRunner(task.RunnerOptions{Capacity: 2, WorkDir: filepath.Join(dir, "tasks"), Store: store, Storage: deep, Handoff: loader, Logger: log})
 	defer runner.Close()
 	eng := query.New(loader)
-	eng.AddSource(query.NewRealtime(realtimeTasks(runner), loader, query.RealtimeOptions{MaxAge: -1, Logger: log}))
+	eng.AddSource(query.NewRealtime(daemon.RealtimeTasks(runner), loader, query.RealtimeOptions{MaxAge: -1, Logger: log}))
 
 	ctx := context.Background()
 	for _, id := range []string{"replica-0", "replica-1"} {

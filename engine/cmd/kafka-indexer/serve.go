@@ -16,15 +16,11 @@ import (
 	"time"
 
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/api"
+	kidaemon "github.com/kafka-indexer/terraform-provider-kafka/engine/daemon"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/embedkafka"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata/embedded"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata/postgres"
-	"github.com/kafka-indexer/terraform-provider-kafka/engine/metrics"
-	"github.com/kafka-indexer/terraform-provider-kafka/engine/query"
-	"github.com/kafka-indexer/terraform-provider-kafka/engine/storage"
-	"github.com/kafka-indexer/terraform-provider-kafka/engine/supervisor"
-	"github.com/kafka-indexer/terraform-provider-kafka/engine/task"
 )
 
 var errUsage = errors.New("usage")
@@ -173,91 +169,43 @@ func openStore(ctx context.Context, c *serveConfig) (metadata.Store, string, err
 	return s, "embedded " + filepath.Join(dir, embedded.FileName), nil
 }
 
-// daemon is a running engine: the store, the supervisor manager, the task runner and the HTTP
-// server.
+// daemon is a running engine (engine/daemon) behind this process's HTTP listener.
 type daemon struct {
-	store    metadata.Store
-	manager  *supervisor.Manager
-	runner   *task.Runner
-	loader   *query.Loader
+	engine   *kidaemon.Engine
 	server   *http.Server
 	listener net.Listener
 	log      *slog.Logger
-	cfg      *serveConfig
 }
 
-// startDaemon opens the store, restores supervisors and starts serving. Close stops it.
+// startDaemon opens the store, assembles the engine (restoring supervisors and tasks) and
+// starts serving. Close stops it.
 func startDaemon(ctx context.Context, c *serveConfig, logOut io.Writer) (d *daemon, err error) {
 	log := newLogger(c, logOut)
 	store, desc, err := openStore(ctx, c)
 	if err != nil {
 		return nil, err
 	}
-	defer func() {
-		if err != nil {
-			store.Close()
-		}
-	}()
-	opts := supervisor.DefaultOptions()
-	opts.Logger = log
-	mgr := supervisor.NewManager(store, opts)
-	if err := mgr.Load(ctx); err != nil {
-		return nil, err
-	}
-	deep := &storage.Local{Root: filepath.Join(c.DataDir, "deep-storage")}
-	if err := deep.Sweep(ctx); err != nil {
-		log.Warn("sweep deep storage leftovers", "err", err)
-	}
-	// The loader serves published segments; waiting for it is how a task knows its segments
-	// were handed off.
-	loader := query.NewLoader(store, deep, filepath.Join(c.DataDir, "segment-cache"), query.LoaderOptions{Logger: log})
-	met := metrics.New()
-	runner := task.NewRunner(task.RunnerOptions{
-		Capacity: c.WorkerCapacity, WorkDir: filepath.Join(c.DataDir, "tasks"),
-		Store: store, Storage: deep, Handoff: loader, Checkpointer: mgr, Logger: log, Metrics: met,
-	})
-	met.RegisterSupervisors(mgr.MetricsSamples)
-	met.RegisterTasks(func() []metrics.TaskSample {
-		running, waiting := runner.Counts()
-		var out []metrics.TaskSample
-		for ds, n := range running {
-			out = append(out, metrics.TaskSample{DataSource: ds, State: "running", Count: n})
-		}
-		for ds, n := range waiting {
-			out = append(out, metrics.TaskSample{DataSource: ds, State: "waiting", Count: n})
-		}
-		return out
-	})
 	ln, err := net.Listen("tcp", c.Listen)
 	if err != nil {
+		store.Close()
 		return nil, fmt.Errorf("listen on %s: %w", c.Listen, err)
 	}
-	handler := api.New(api.Services{Supervisors: mgr, Tasks: runner, Store: store},
-		api.Options{Version: version, Username: c.AuthUsername, Password: c.AuthPassword, MaxBodyBytes: c.MaxBodyBytes, Logger: log})
-	// Queries read published segments (the loader, first: it wins over a realtime copy of the
-	// same segment) and the rows still inside running tasks.
-	queries := query.New(loader)
-	queries.AddSource(query.NewRealtime(realtimeTasks(runner), loader, query.RealtimeOptions{Logger: log}))
-	handler.RouteQueries(queries)
-	handler.RouteMetrics(met.Handler())
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
-	d = &daemon{store: store, manager: mgr, runner: runner, loader: loader, server: srv, listener: ln, log: log, cfg: c}
-	go func() {
-		if err := loader.Run(context.Background()); err != nil {
-			log.Error("segment loader stopped", "err", err)
-		}
-	}()
-	if err := runner.Restore(ctx); err != nil {
+	eng, err := kidaemon.New(ctx, store, kidaemon.Options{
+		DataDir: c.DataDir, WorkerCapacity: c.WorkerCapacity, Version: version,
+		Username: c.AuthUsername, Password: c.AuthPassword, MaxBodyBytes: c.MaxBodyBytes, Logger: log,
+	})
+	if err != nil {
 		ln.Close()
 		return nil, err
 	}
+	srv := &http.Server{Handler: eng.Handler, ReadHeaderTimeout: 10 * time.Second}
+	d = &daemon{engine: eng, server: srv, listener: ln, log: log}
 	// Supervisors reach their tasks through the chat API of this very listener.
-	base := scheme(c) + "://" + ln.Addr().String()
-	mgr.Start(context.Background(), supervisor.Deps{Runner: runner, Tasks: supervisor.NewChatClient(func() string { return base }, c.AuthUsername, c.AuthPassword)})
+	eng.Start(scheme(c) + "://" + ln.Addr().String())
 	log.Info("kafka-indexer starting",
 		"version", version, "listen", scheme(c)+"://"+ln.Addr().String(), "data_dir", c.DataDir, "metadata", desc,
 		"worker_capacity", c.WorkerCapacity, "auth", authDesc(c), "max_body_bytes", c.MaxBodyBytes,
-		"supervisors", len(mgr.IDs()))
+		"supervisors", len(eng.Manager.IDs()))
 	go func() {
 		var err error
 		if c.TLSCert != "" {
@@ -289,18 +237,14 @@ func authDesc(c *serveConfig) string {
 // Addr is the address the API listens on.
 func (d *daemon) Addr() string { return d.listener.Addr().String() }
 
-// Close stops accepting requests and lets running ones finish (up to 10 s), then stops the
-// tasks (they stay active in the store and resume at the next start), then closes the store.
+// Close stops the supervisor loops (their tasks keep running), stops accepting requests and
+// lets running ones finish (up to 10 s), then stops the tasks (left active in the store, so the
+// next start resumes them), the loader and the store.
 func (d *daemon) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	// Supervisor loops stop first (their tasks keep running until the runner stops them), then
-	// the API, then the tasks (left active for the next start), the loader and the store.
-	d.manager.Close()
-	errs := []error{d.server.Shutdown(ctx)}
-	d.runner.Close()
-	errs = append(errs, d.loader.Close())
-	errs = append(errs, d.store.Close())
+	d.engine.StopSupervisors()
+	errs := []error{d.server.Shutdown(ctx), d.engine.Close()}
 	d.log.Info("kafka-indexer stopped")
 	return errors.Join(errs...)
 }
@@ -325,23 +269,4 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	<-ctx.Done()
 	d.log.Info("shutting down", "reason", context.Cause(ctx))
 	return d.Close()
-}
-
-// The segment loader is what tasks wait on for handoff.
-var _ task.Handoff = (*query.Loader)(nil)
-
-// realtimeTasks adapts the task runner to the realtime query source.
-func realtimeTasks(r *task.Runner) query.RealtimeTasks {
-	return query.RealtimeFunc(func(ctx context.Context) ([]query.RealtimeSegment, error) {
-		segs, err := r.QuerySegments(ctx)
-		out := make([]query.RealtimeSegment, 0, len(segs))
-		for _, s := range segs {
-			parts := make([]query.ColumnReader, len(s.Readers))
-			for i, rd := range s.Readers {
-				parts[i] = rd
-			}
-			out = append(out, query.RealtimeSegment{ID: s.ID, DataSource: s.DataSource, Interval: query.Interval{Start: s.Start, End: s.End}, Parts: parts})
-		}
-		return out, err
-	})
 }

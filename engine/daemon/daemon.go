@@ -1,0 +1,166 @@
+// Package daemon assembles a running engine from its parts — the metadata store, the supervisor
+// manager, the task runner, the segment loader, the query engine, the metrics and the HTTP API —
+// so that `kafka-indexer serve`, the quickstart and the in-process test engine are wired the same
+// way (what Druid splits over the Overlord, MiddleManager and Historical processes).
+package daemon
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"path/filepath"
+	"time"
+
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/api"
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata"
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/metrics"
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/query"
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/storage"
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/supervisor"
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/task"
+)
+
+// Options configures an Engine.
+type Options struct {
+	// DataDir holds deep storage, task work directories and the segment cache.
+	DataDir string
+	// WorkerCapacity is the number of task slots; zero means 1.
+	WorkerCapacity int
+	// Version is reported by /status.
+	Version string
+	// Username and Password enable HTTP basic auth (and are used by supervisors to reach the
+	// chat API of this engine).
+	Username, Password string
+	// MaxBodyBytes limits request bodies; zero means api.DefaultMaxBodyBytes.
+	MaxBodyBytes int64
+	// LoaderPoll is how often the segment loader polls the store; zero means 1 s.
+	LoaderPoll time.Duration
+	// MinOffsetFetchPeriod bounds how often supervisors refresh lag; zero means 5 s (Druid's
+	// minimum). Tests lower it.
+	MinOffsetFetchPeriod time.Duration
+	// Logger receives every component's logs; nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// Engine is an assembled engine. New builds it and restores state; Start runs supervisors;
+// StopSupervisors and Close take it down.
+type Engine struct {
+	Store    metadata.Store
+	Storage  *storage.Local
+	Manager  *supervisor.Manager
+	Runner   *task.Runner
+	Loader   *query.Loader
+	Queries  *query.Engine
+	Metrics  *metrics.Metrics
+	Handler  *api.Server
+	opts     Options
+	log      *slog.Logger
+	loaderCh chan struct{}
+}
+
+// New assembles an engine over store (which Close closes): it loads supervisor specs, restores
+// the tasks that were running when the engine last stopped, and starts the segment loader.
+// Supervisors start with Start, once the HTTP API is reachable.
+func New(ctx context.Context, store metadata.Store, opts Options) (*Engine, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	log := opts.Logger
+	mopts := supervisor.DefaultOptions()
+	mopts.Logger = log
+	mgr := supervisor.NewManager(store, mopts)
+	if err := mgr.Load(ctx); err != nil {
+		return nil, err
+	}
+	deep := &storage.Local{Root: filepath.Join(opts.DataDir, "deep-storage")}
+	if err := deep.Sweep(ctx); err != nil {
+		log.Warn("sweep deep storage leftovers", "err", err)
+	}
+	// The loader serves published segments; waiting for it is how a task knows its segments
+	// were handed off.
+	loader := query.NewLoader(store, deep, filepath.Join(opts.DataDir, "segment-cache"), query.LoaderOptions{Poll: opts.LoaderPoll, Logger: log})
+	met := metrics.New()
+	runner := task.NewRunner(task.RunnerOptions{
+		Capacity: opts.WorkerCapacity, WorkDir: filepath.Join(opts.DataDir, "tasks"),
+		Store: store, Storage: deep, Handoff: loader, Checkpointer: mgr, Logger: log, Metrics: met,
+	})
+	met.RegisterSupervisors(mgr.MetricsSamples)
+	met.RegisterTasks(func() []metrics.TaskSample { return taskSamples(runner) })
+	handler := api.New(api.Services{Supervisors: mgr, Tasks: runner, Store: store},
+		api.Options{Version: opts.Version, Username: opts.Username, Password: opts.Password, MaxBodyBytes: opts.MaxBodyBytes, Logger: log})
+	// Queries read published segments (the loader, first: it wins over a realtime copy of the
+	// same segment) and the rows still inside running tasks.
+	queries := query.New(loader)
+	queries.AddSource(query.NewRealtime(RealtimeTasks(runner), loader, query.RealtimeOptions{Logger: log}))
+	handler.RouteQueries(queries)
+	handler.RouteMetrics(met.Handler())
+	e := &Engine{Store: store, Storage: deep, Manager: mgr, Runner: runner, Loader: loader, Queries: queries, Metrics: met,
+		Handler: handler, opts: opts, log: log, loaderCh: make(chan struct{})}
+	go func() {
+		defer close(e.loaderCh)
+		if err := loader.Run(context.Background()); err != nil {
+			log.Error("segment loader stopped", "err", err)
+		}
+	}()
+	if err := runner.Restore(ctx); err != nil {
+		e.Close()
+		return nil, err
+	}
+	return e, nil
+}
+
+// Start runs every supervisor. baseURL is where this engine's HTTP API is served: supervisors
+// reach their tasks only through its chat API.
+func (e *Engine) Start(baseURL string) {
+	e.Manager.Start(context.Background(), supervisor.Deps{
+		Runner:               e.Runner,
+		Tasks:                supervisor.NewChatClient(func() string { return baseURL }, e.opts.Username, e.opts.Password),
+		MinOffsetFetchPeriod: e.opts.MinOffsetFetchPeriod,
+	})
+}
+
+// StopSupervisors stops every supervisor loop without touching tasks. Call it before shutting
+// the HTTP server down, since loops talk to tasks through it.
+func (e *Engine) StopSupervisors() { e.Manager.Close() }
+
+// Close stops the tasks (left active in the store, so the next start resumes them), the
+// loader, and closes the store. Call StopSupervisors and stop serving HTTP first.
+func (e *Engine) Close() error {
+	e.Manager.Close()
+	e.Runner.Close()
+	err := e.Loader.Close()
+	<-e.loaderCh
+	return errors.Join(err, e.Store.Close())
+}
+
+// RealtimeTasks adapts the task runner to the realtime query source (the two packages do not
+// import each other).
+func RealtimeTasks(r *task.Runner) query.RealtimeTasks {
+	return query.RealtimeFunc(func(ctx context.Context) ([]query.RealtimeSegment, error) {
+		segs, err := r.QuerySegments(ctx)
+		out := make([]query.RealtimeSegment, 0, len(segs))
+		for _, s := range segs {
+			parts := make([]query.ColumnReader, len(s.Readers))
+			for i, rd := range s.Readers {
+				parts[i] = rd
+			}
+			out = append(out, query.RealtimeSegment{ID: s.ID, DataSource: s.DataSource, Interval: query.Interval{Start: s.Start, End: s.End}, Parts: parts})
+		}
+		return out, err
+	})
+}
+
+func taskSamples(r *task.Runner) []metrics.TaskSample {
+	running, waiting := r.Counts()
+	var out []metrics.TaskSample
+	for ds, n := range running {
+		out = append(out, metrics.TaskSample{DataSource: ds, State: "running", Count: n})
+	}
+	for ds, n := range waiting {
+		out = append(out, metrics.TaskSample{DataSource: ds, State: "waiting", Count: n})
+	}
+	return out
+}
+
+// The segment loader is what tasks wait on for handoff.
+var _ task.Handoff = (*query.Loader)(nil)
