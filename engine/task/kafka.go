@@ -41,8 +41,10 @@ func ClientOptions(props map[string]any, getenv func(string) (string, bool)) ([]
 		// Never silently jump to another offset: an out-of-range offset must surface so the
 		// task can fail or reset as resetOffsetAutomatically says.
 		kgo.ConsumeResetOffset(kgo.NoResetOffset()),
-		kgo.FetchMaxBytes(50 << 20),
-		kgo.FetchMaxPartitionBytes(10 << 20),
+		// Modest fetch buffers: 2 MiB is ~10,000 rows of a partition per fetch, plenty to keep a
+		// task busy, while franz-go's defaults would hold ~10× more memory per task.
+		kgo.FetchMaxBytes(16 << 20),
+		kgo.FetchMaxPartitionBytes(2 << 20),
 	}
 	if v := p["isolation.level"]; v == "read_uncommitted" {
 		opts = append(opts, kgo.FetchIsolationLevel(kgo.ReadUncommitted()))
