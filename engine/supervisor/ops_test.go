@@ -200,7 +200,8 @@ func TestAutoscalerScalesOut(t *testing.T) {
 	ctx := context.Background()
 	p := startProducer(t, h.broker, "events", 500)
 	var sp map[string]any
-	_ = json.Unmarshal(supervisorSpec(h.broker, "events", 1, 1, nil), &sp)
+	// Lag is refreshed every offsetFetchPeriod; its minimum keeps the test short.
+	_ = json.Unmarshal(supervisorSpec(h.broker, "events", 1, 1, map[string]any{"offsetFetchPeriod": "PT5S"}), &sp)
 	io := sp["spec"].(map[string]any)["ioConfig"].(map[string]any)
 	io["autoScalerConfig"] = map[string]any{
 		"enableTaskAutoScaler": true, "taskCountMin": 1, "taskCountMax": 4,
@@ -292,4 +293,46 @@ func TestReportShapes(t *testing.T) {
 	if err := h.c.Do(ctx, "GET", "/druid/indexer/v1/supervisor/events/health", nil, &health); err != nil || health["healthy"] != true {
 		t.Errorf("health %v, %v", health, err)
 	}
+}
+
+// TestAutoscalerScalesIn starts at taskCountStart 2 with every lag sample under
+// scaleInThreshold: the supervisor scales in to taskCountMin, with nothing lost or doubled.
+func TestAutoscalerScalesIn(t *testing.T) {
+	h := newHarness(t, 2)
+	ctx := context.Background()
+	p := startProducer(t, h.broker, "events", 300)
+	var sp map[string]any
+	// Lag is refreshed every offsetFetchPeriod; its minimum keeps the test short.
+	_ = json.Unmarshal(supervisorSpec(h.broker, "events", 1, 1, map[string]any{"offsetFetchPeriod": "PT5S"}), &sp)
+	io := sp["spec"].(map[string]any)["ioConfig"].(map[string]any)
+	io["autoScalerConfig"] = map[string]any{
+		"enableTaskAutoScaler": true, "taskCountMin": 1, "taskCountMax": 2, "taskCountStart": 2,
+		"lagCollectionIntervalMillis": 100, "lagCollectionRangeMillis": 500, "scaleActionStartDelayMillis": 0,
+		"scaleActionPeriodMillis": 200, "minTriggerScaleActionFrequencyMillis": 1000,
+		"scaleOutThreshold": 1000000000000, "scaleInThreshold": 1000000000000, "triggerScaleInFractionThreshold": 0.9, "scaleInStep": 1,
+	}
+	raw, _ := json.Marshal(sp)
+	if _, err := h.c.CreateOrUpdateSupervisor(ctx, raw); err != nil {
+		t.Fatal(err)
+	}
+	h.waitFor("two groups at start", 30*time.Second, func(r *client.SupervisorReport) bool { return activeTasks(r) == 2 })
+	h.waitFor("scaled in to one group", 60*time.Second, func(r *client.SupervisorReport) bool {
+		return activeTasks(r) == 1 && len(r.Payload.PublishingTasks) == 0
+	})
+	hist, err := h.c.SupervisorHistory(ctx, "events")
+	if err != nil || len(hist) < 2 {
+		t.Fatalf("history: %d versions, %v", len(hist), err)
+	}
+	var latest struct {
+		IOConfig struct {
+			TaskCount int `json:"taskCount"`
+		} `json:"ioConfig"`
+	}
+	_ = json.Unmarshal(hist[0].Spec, &latest)
+	if latest.IOConfig.TaskCount != 1 {
+		t.Errorf("latest spec version has taskCount %d, want 1", latest.IOConfig.TaskCount)
+	}
+	produced := p.close(t)
+	waitCaughtUp(t, h.e, h.broker, "events", 60*time.Second)
+	checkExactlyOnce(t, h.e, produced)
 }
