@@ -406,8 +406,8 @@ func compileBound(f *spec.Filter, name, path string) (Filter, error) {
 		cmpLo = func(v expr.Value) (int, bool) { s, _ := v.AsString(); return strings.Compare(lo, s), true }
 		cmpHi = func(v expr.Value) (int, bool) { s, _ := v.AsString(); return strings.Compare(s, hi), true }
 	case "alphanumeric":
-		cmpLo = func(v expr.Value) (int, bool) { s, _ := v.AsString(); return alphaNumCompare(lo, s), true }
-		cmpHi = func(v expr.Value) (int, bool) { s, _ := v.AsString(); return alphaNumCompare(s, hi), true }
+		cmpLo = func(v expr.Value) (int, bool) { s, _ := v.AsString(); return expr.AlphaNumCompare(lo, s), true }
+		cmpHi = func(v expr.Value) (int, bool) { s, _ := v.AsString(); return expr.AlphaNumCompare(s, hi), true }
 	case "numeric", "strlen":
 		var ld, hd float64
 		if hasLo {
@@ -462,41 +462,6 @@ func cmpFloat(a, b float64) int {
 	}
 	return 0
 }
-
-// alphaNumCompare orders strings with embedded numbers naturally ("a2" < "a10"), like Druid's
-// StringComparators.ALPHANUMERIC.
-func alphaNumCompare(a, b string) int {
-	i, j := 0, 0
-	for i < len(a) && j < len(b) {
-		ca, cb := a[i], b[j]
-		if isDigit(ca) && isDigit(cb) {
-			si, sj := i, j
-			for i < len(a) && isDigit(a[i]) {
-				i++
-			}
-			for j < len(b) && isDigit(b[j]) {
-				j++
-			}
-			na := strings.TrimLeft(a[si:i], "0")
-			nb := strings.TrimLeft(b[sj:j], "0")
-			if len(na) != len(nb) {
-				return cmpInt(len(na), len(nb))
-			}
-			if c := strings.Compare(na, nb); c != 0 {
-				return c
-			}
-			continue
-		}
-		if ca != cb {
-			return cmpInt(int(ca), int(cb))
-		}
-		i++
-		j++
-	}
-	return cmpInt(len(a)-i, len(b)-j)
-}
-
-func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
 func cmpInt(a, b int) int {
 	switch {
