@@ -199,17 +199,12 @@ func TestAutoscalerScalesOut(t *testing.T) {
 	h := newHarness(t, 2)
 	ctx := context.Background()
 	p := startProducer(t, h.broker, "events", 500)
-	var sp map[string]any
-	// Lag is refreshed every offsetFetchPeriod; its minimum keeps the test short.
-	_ = json.Unmarshal(supervisorSpec(h.broker, "events", 1, 1, map[string]any{"offsetFetchPeriod": "PT5S"}), &sp)
-	io := sp["spec"].(map[string]any)["ioConfig"].(map[string]any)
-	io["autoScalerConfig"] = map[string]any{
+	raw := autoscalerSpec(h.broker, map[string]any{
 		"enableTaskAutoScaler": true, "taskCountMin": 1, "taskCountMax": 4,
 		"lagCollectionIntervalMillis": 100, "lagCollectionRangeMillis": 500, "scaleActionStartDelayMillis": 0,
 		"scaleActionPeriodMillis": 200, "minTriggerScaleActionFrequencyMillis": 1000,
 		"scaleOutThreshold": 0, "triggerScaleOutFractionThreshold": 0.3, "scaleInThreshold": 0, "scaleOutStep": 2,
-	}
-	raw, _ := json.Marshal(sp)
+	})
 	if _, err := h.c.CreateOrUpdateSupervisor(ctx, raw); err != nil {
 		t.Fatal(err)
 	}
@@ -301,17 +296,12 @@ func TestAutoscalerScalesIn(t *testing.T) {
 	h := newHarness(t, 2)
 	ctx := context.Background()
 	p := startProducer(t, h.broker, "events", 300)
-	var sp map[string]any
-	// Lag is refreshed every offsetFetchPeriod; its minimum keeps the test short.
-	_ = json.Unmarshal(supervisorSpec(h.broker, "events", 1, 1, map[string]any{"offsetFetchPeriod": "PT5S"}), &sp)
-	io := sp["spec"].(map[string]any)["ioConfig"].(map[string]any)
-	io["autoScalerConfig"] = map[string]any{
+	raw := autoscalerSpec(h.broker, map[string]any{
 		"enableTaskAutoScaler": true, "taskCountMin": 1, "taskCountMax": 2, "taskCountStart": 2,
 		"lagCollectionIntervalMillis": 100, "lagCollectionRangeMillis": 500, "scaleActionStartDelayMillis": 0,
 		"scaleActionPeriodMillis": 200, "minTriggerScaleActionFrequencyMillis": 1000,
 		"scaleOutThreshold": 1000000000000, "scaleInThreshold": 1000000000000, "triggerScaleInFractionThreshold": 0.9, "scaleInStep": 1,
-	}
-	raw, _ := json.Marshal(sp)
+	})
 	if _, err := h.c.CreateOrUpdateSupervisor(ctx, raw); err != nil {
 		t.Fatal(err)
 	}
@@ -335,4 +325,14 @@ func TestAutoscalerScalesIn(t *testing.T) {
 	produced := p.close(t)
 	waitCaughtUp(t, h.e, h.broker, "events", 60*time.Second)
 	checkExactlyOnce(t, h.e, produced)
+}
+
+// autoscalerSpec is the test supervisor with the given autoScalerConfig. Lag is refreshed every
+// offsetFetchPeriod; its minimum (PT5S) keeps the tests short.
+func autoscalerSpec(broker string, cfg map[string]any) []byte {
+	var sp map[string]any
+	_ = json.Unmarshal(supervisorSpec(broker, "events", 1, 1, map[string]any{"offsetFetchPeriod": "PT5S"}), &sp)
+	sp["spec"].(map[string]any)["ioConfig"].(map[string]any)["autoScalerConfig"] = cfg
+	raw, _ := json.Marshal(sp)
+	return raw
 }

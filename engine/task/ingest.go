@@ -35,11 +35,11 @@ func (l *loop) ingest(rec *kgo.Record) error {
 		}
 	}
 	in := input.Record{Key: rec.Key, Value: rec.Value, Timestamp: rec.Timestamp.UnixMilli(), Topic: rec.Topic, Headers: headers, Partition: p, Offset: off}
-	rows := 0
-	err := l.parser.Parse(in, func(row *input.Row) error {
-		rows++
-		return l.addRow(seq, p, row)
-	})
+	// The emit callback is created once per task (l.emit): a closure per record would be a
+	// heap allocation per record, since the parser keeps it while parsing.
+	l.emitSeq, l.emitPart, l.emitRows = seq, p, 0
+	err := l.parser.Parse(in, l.emit)
+	rows := l.emitRows
 	if perrs := input.AsParseErrors(err); perrs != nil {
 		for _, pe := range perrs {
 			if err := l.parseException(pe); err != nil {
@@ -55,6 +55,12 @@ func (l *loop) ingest(rec *kgo.Record) error {
 	}
 	l.current[p] = off + 1
 	return nil
+}
+
+// emitRow receives each row the parser yields for the record being ingested.
+func (l *loop) emitRow(row *input.Row) error {
+	l.emitRows++
+	return l.addRow(l.emitSeq, l.emitPart, row)
 }
 
 // sequenceFor finds the sequence whose offset range holds the record, nil past the end.

@@ -35,6 +35,13 @@ type loop struct {
 	published     []string    // segment ids published by this task, for handoff
 	exported      RowCounters // row counters already handed to the metrics
 	stalled       map[int32]time.Time
+
+	// emit is emitRow bound once; emitSeq, emitPart and emitRows describe the record being
+	// parsed (see ingest).
+	emit     func(*input.Row) error
+	emitSeq  *sequence
+	emitPart int32
+	emitRows int
 }
 
 // Run executes the task until it succeeds, fails, or ctx ends (the daemon stopping: the task
@@ -119,6 +126,7 @@ func (t *Task) start(ctx context.Context) (*loop, error) {
 		seqs[i].published = true
 	}
 	l := &loop{t: t, seqs: seqs, lastPersist: now, lastTick: now, stalled: map[int32]time.Time{}}
+	l.emit = l.emitRow
 	if first == len(seqs) {
 		l.current = seqs[len(seqs)-1].end.Clone()
 		t.log.Info("every sequence of the task is already published")
