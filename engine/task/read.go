@@ -60,6 +60,11 @@ func (t *Task) Run(parent context.Context) (res Result) {
 		if res.Report == nil {
 			res.Report = t.completionReport(res)
 		}
+		if !res.Success && parent.Err() == nil && t.opts.WorkDir != "" {
+			// A failed or killed task is final (a supervisor replaces it with a new task id);
+			// only a task interrupted by the daemon stopping keeps its directory to resume.
+			_ = os.RemoveAll(t.opts.WorkDir)
+		}
 		t.snapMu.Lock()
 		t.result = &res
 		t.snapMu.Unlock()
