@@ -209,19 +209,7 @@ func TestAutoscalerScalesOut(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.waitFor("scaled out to 2 groups", 60*time.Second, func(r *client.SupervisorReport) bool { return activeTasks(r) == 2 })
-	hist, err := h.c.SupervisorHistory(ctx, "events")
-	if err != nil || len(hist) < 2 {
-		t.Fatalf("history: %d versions, %v", len(hist), err)
-	}
-	var latest struct {
-		IOConfig struct {
-			TaskCount int `json:"taskCount"`
-		} `json:"ioConfig"`
-	}
-	_ = json.Unmarshal(hist[0].Spec, &latest)
-	if latest.IOConfig.TaskCount != 2 {
-		t.Errorf("latest spec version has taskCount %d, want 2", latest.IOConfig.TaskCount)
-	}
+	h.checkScaledSpec(2)
 	produced := p.close(t)
 	waitCaughtUp(t, h.e, h.broker, "events", 60*time.Second)
 	checkExactlyOnce(t, h.e, produced)
@@ -309,19 +297,7 @@ func TestAutoscalerScalesIn(t *testing.T) {
 	h.waitFor("scaled in to one group", 60*time.Second, func(r *client.SupervisorReport) bool {
 		return activeTasks(r) == 1 && len(r.Payload.PublishingTasks) == 0
 	})
-	hist, err := h.c.SupervisorHistory(ctx, "events")
-	if err != nil || len(hist) < 2 {
-		t.Fatalf("history: %d versions, %v", len(hist), err)
-	}
-	var latest struct {
-		IOConfig struct {
-			TaskCount int `json:"taskCount"`
-		} `json:"ioConfig"`
-	}
-	_ = json.Unmarshal(hist[0].Spec, &latest)
-	if latest.IOConfig.TaskCount != 1 {
-		t.Errorf("latest spec version has taskCount %d, want 1", latest.IOConfig.TaskCount)
-	}
+	h.checkScaledSpec(1)
 	produced := p.close(t)
 	waitCaughtUp(t, h.e, h.broker, "events", 60*time.Second)
 	checkExactlyOnce(t, h.e, produced)
@@ -335,4 +311,23 @@ func autoscalerSpec(broker string, cfg map[string]any) []byte {
 	sp["spec"].(map[string]any)["ioConfig"].(map[string]any)["autoScalerConfig"] = cfg
 	raw, _ := json.Marshal(sp)
 	return raw
+}
+
+// checkScaledSpec checks that the autoscaler stored its decision as a new spec version: the
+// newest history entry has the given taskCount.
+func (h *harness) checkScaledSpec(want int) {
+	h.t.Helper()
+	hist, err := h.c.SupervisorHistory(context.Background(), "events")
+	if err != nil || len(hist) < 2 {
+		h.t.Fatalf("history: %d versions, %v", len(hist), err)
+	}
+	var latest struct {
+		IOConfig struct {
+			TaskCount int `json:"taskCount"`
+		} `json:"ioConfig"`
+	}
+	_ = json.Unmarshal(hist[0].Spec, &latest)
+	if latest.IOConfig.TaskCount != want {
+		h.t.Errorf("latest spec version has taskCount %d, want %d", latest.IOConfig.TaskCount, want)
+	}
 }
