@@ -3,7 +3,6 @@ package spec
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"reflect"
 	"strconv"
 	"strings"
@@ -200,5 +199,3 @@ func describe(v any) string {
 	}
 	return s
 }
-
-var _ = fmt.Sprintf

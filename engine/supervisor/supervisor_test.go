@@ -17,7 +17,6 @@ import (
 
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/client"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/enginetest"
-	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata/metadatatest"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata/postgres"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/segment"
@@ -222,5 +221,4 @@ func testRollovers(t *testing.T, e *enginetest.Engine) {
 	checkExactlyOnce(t, e, produced)
 	segs, _ := e.Store.Segments(ctx, "events", true)
 	t.Logf("%d events exactly once in %d segments", produced, len(segs))
-	_ = metadata.ErrNotFound
 }

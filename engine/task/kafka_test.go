@@ -3,7 +3,6 @@ package task
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"testing"
 	"time"
 
@@ -59,5 +58,3 @@ func jsonRecord(t testing.TB, partition int32, e event) *kgo.Record {
 func at(min int) string {
 	return time.Date(2024, 3, 5, 10, 0, 0, 0, time.UTC).Add(time.Duration(min) * time.Minute).Format(time.RFC3339)
 }
-
-var _ = fmt.Sprint

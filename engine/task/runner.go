@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata"
-	"github.com/kafka-indexer/terraform-provider-kafka/engine/spec"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/storage"
 )
 
@@ -397,5 +396,3 @@ func (r *Runner) Running() (running, waiting int) {
 	defer r.mu.Unlock()
 	return r.running, len(r.waiting)
 }
-
-var _ = spec.FormatTime
