@@ -53,11 +53,21 @@ func ParsePeriod(s string) (Period, error) {
 				if err != nil {
 					return p, fmt.Errorf("%q is not an ISO-8601 period", s)
 				}
+				if f > math.MaxInt32 {
+					// Joda keeps each field in an int; converting a larger float to int64
+					// would wrap instead of failing.
+					return p, fmt.Errorf("%q is not an ISO-8601 period: %s seconds is more than %d", s, num, math.MaxInt32)
+				}
 				p.Millis = int64(f*1000 + 0.5)
 			} else {
 				n, err := strconv.Atoi(num)
 				if err != nil {
 					return p, fmt.Errorf("%q is not an ISO-8601 period", s)
+				}
+				if n > math.MaxInt32 {
+					// Joda's Period fields are ints, so Druid refuses these too; refusing here
+					// keeps every later sum of fields free of overflow.
+					return p, fmt.Errorf("%q is not an ISO-8601 period: %s%c is more than %d", s, num, c, math.MaxInt32)
 				}
 				switch {
 				case c == 'Y' && !inTime:
@@ -111,19 +121,23 @@ func (p Period) Duration() (time.Duration, error) {
 	return p.fixed(), nil
 }
 
-// fixed is the standard length of the period's fixed fields. It saturates rather than overflows,
-// because Druid's "never" is P2147483647D, which is longer than a time.Duration can hold.
+// fixed is the standard length of the period's fixed fields. It saturates at MaxDuration rather
+// than overflows, because Druid's "never" is P2147483647D, which is longer than a time.Duration
+// can hold, and because a wrapped sum (PT2562048H is one hour past time.Duration's ~292 years)
+// would turn a very long period into a negative or tiny one.
 func (p Period) fixed() time.Duration {
-	days := int64(p.Weeks)*7 + int64(p.Days)
-	if days > maxDurationDays {
-		return time.Duration(math.MaxInt64)
+	// ParsePeriod keeps every field ≤ MaxInt32, so the total in milliseconds fits an int64
+	// (at most ~2^31 weeks ≈ 1.3e18 ms); only the conversion to nanoseconds can overflow.
+	ms := ((int64(p.Weeks)*7+int64(p.Days))*24+int64(p.Hours))*60*60*1000 + int64(p.Minutes)*60*1000 + p.Millis
+	if ms > int64(MaxDuration/time.Millisecond) {
+		return MaxDuration
 	}
-	return time.Duration(days)*24*time.Hour + time.Duration(p.Hours)*time.Hour +
-		time.Duration(p.Minutes)*time.Minute + time.Duration(p.Millis)*time.Millisecond
+	return time.Duration(ms) * time.Millisecond
 }
 
-// maxDurationDays keeps fixed() inside time.Duration's ~292 years.
-const maxDurationDays = 100 * 365
+// MaxDuration is what Duration returns for a period longer than a time.Duration can hold
+// (~292 years); callers treat it as "never".
+const MaxDuration = time.Duration(math.MaxInt64)
 
 // AddTo adds the period to t on t's calendar.
 func (p Period) AddTo(t time.Time, n int) time.Time {

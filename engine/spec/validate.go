@@ -129,6 +129,9 @@ func (s *Supervisor) Validate() error {
 			return fieldErr(p.path, "must be longer than zero")
 		}
 	}
+	if err := s.validateBounds(); err != nil {
+		return err
+	}
 	if err := s.validateIOConfig(); err != nil {
 		return err
 	}
