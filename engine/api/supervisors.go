@@ -2,9 +2,11 @@ package api
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"mime"
+	"net"
 	"net/http"
 	"strconv"
 
@@ -54,8 +56,19 @@ func (s *Server) readJSONBody(w http.ResponseWriter, r *http.Request) ([]byte, b
 		}
 	}
 	body, err := io.ReadAll(r.Body)
-	if err != nil {
+	var tooBig *http.MaxBytesError
+	var ne net.Error
+	switch {
+	case err == nil:
+	case errors.As(err, &tooBig):
 		s.writeError(w, r, fmt.Errorf("read request body: %w", err))
+		return nil, false
+	case errors.As(err, &ne) && ne.Timeout():
+		// The server's read timeout ran out: a slow or stalled client, not a server fault.
+		writeJSON(w, http.StatusRequestTimeout, errorBody{Error: "request body not received within the server's read timeout"})
+		return nil, false
+	default:
+		writeJSON(w, http.StatusBadRequest, errorBody{Error: fmt.Sprintf("read request body: %v", err)})
 		return nil, false
 	}
 	return body, true

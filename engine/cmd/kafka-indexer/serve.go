@@ -40,7 +40,25 @@ type serveConfig struct {
 	LogFormat      string
 	LogLevel       string
 	EmbeddedKafka  string
+	// HTTP server limits: zero durations and a zero connection cap mean the defaults below
+	// (the quickstart builds a serveConfig without flags).
+	HTTPReadTimeout         time.Duration
+	HTTPWriteTimeout        time.Duration
+	HTTPIdleTimeout         time.Duration
+	MaxConnectionsPerClient int
 }
+
+// HTTP server defaults. The write timeout must cover the longest response this daemon gives:
+// a native query may run for its context timeout (druid.server.http.defaultQueryTimeout, 300 s),
+// so it is that plus a margin. The read timeout bounds how long a client may take to send one
+// request, body included (10 MiB at 1.5 Mbit/s takes under a minute), so a client dribbling a
+// body cannot hold a connection forever.
+const (
+	defaultHTTPReadTimeout   = 60 * time.Second
+	defaultHTTPWriteTimeout  = 330 * time.Second
+	defaultHTTPIdleTimeout   = 120 * time.Second
+	defaultReadHeaderTimeout = 10 * time.Second
+)
 
 func parseServeFlags(args []string, stderr io.Writer) (*serveConfig, error) {
 	c := &serveConfig{}
@@ -57,6 +75,10 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveConfig, error) {
 	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", envInt64("MAX_BODY_BYTES", api.DefaultMaxBodyBytes), "largest accepted request body in bytes")
 	fs.StringVar(&c.LogFormat, "log-format", env("LOG_FORMAT", "text"), "log format: text or json")
 	fs.StringVar(&c.LogLevel, "log-level", env("LOG_LEVEL", "info"), "log level: debug, info, warn or error")
+	fs.DurationVar(&c.HTTPReadTimeout, "http-read-timeout", envDuration("HTTP_READ_TIMEOUT", defaultHTTPReadTimeout), "longest time a client may take to send one request, body included")
+	fs.DurationVar(&c.HTTPWriteTimeout, "http-write-timeout", envDuration("HTTP_WRITE_TIMEOUT", defaultHTTPWriteTimeout), "longest time to answer one request; must exceed the query timeout (300 s by default)")
+	fs.DurationVar(&c.HTTPIdleTimeout, "http-idle-timeout", envDuration("HTTP_IDLE_TIMEOUT", defaultHTTPIdleTimeout), "how long an idle keep-alive connection stays open")
+	fs.IntVar(&c.MaxConnectionsPerClient, "max-connections-per-client", envInt("MAX_CONNECTIONS_PER_CLIENT", api.DefaultMaxConnsPerClient), "open connections allowed per client IP; more are answered 503 (negative: no limit)")
 	fs.StringVar(&c.EmbeddedKafka, "embedded-kafka", env("EMBEDDED_KAFKA", ""), "also run an embedded Kafka-protocol broker on this host:port (log under --data-dir/kafka)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -72,11 +94,26 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveConfig, error) {
 
 func (c *serveConfig) validate() error {
 	// A mistyped environment value must not silently fall back to the default.
-	for _, name := range []string{"WORKER_CAPACITY", "MAX_BODY_BYTES"} {
+	for _, name := range []string{"WORKER_CAPACITY", "MAX_BODY_BYTES", "MAX_CONNECTIONS_PER_CLIENT"} {
 		if v, ok := os.LookupEnv("KAFKA_INDEXER_" + name); ok {
 			if _, err := strconv.ParseInt(v, 10, 64); err != nil {
 				return fmt.Errorf("KAFKA_INDEXER_%s=%q is not a whole number", name, v)
 			}
+		}
+	}
+	for _, name := range []string{"HTTP_READ_TIMEOUT", "HTTP_WRITE_TIMEOUT", "HTTP_IDLE_TIMEOUT"} {
+		if v, ok := os.LookupEnv("KAFKA_INDEXER_" + name); ok {
+			if _, err := time.ParseDuration(v); err != nil {
+				return fmt.Errorf("KAFKA_INDEXER_%s=%q is not a duration such as 60s or 5m", name, v)
+			}
+		}
+	}
+	for _, d := range []struct {
+		flag string
+		v    time.Duration
+	}{{"--http-read-timeout", c.HTTPReadTimeout}, {"--http-write-timeout", c.HTTPWriteTimeout}, {"--http-idle-timeout", c.HTTPIdleTimeout}} {
+		if d.v < 0 {
+			return fmt.Errorf("%s must not be negative, got %s", d.flag, d.v)
 		}
 	}
 	var level slog.Level
@@ -113,6 +150,13 @@ func env(name, def string) string {
 
 func envInt(name string, def int) int {
 	if v, err := strconv.Atoi(env(name, "")); err == nil {
+		return v
+	}
+	return def
+}
+
+func envDuration(name string, def time.Duration) time.Duration {
+	if v, err := time.ParseDuration(env(name, "")); err == nil {
 		return v
 	}
 	return def
@@ -198,26 +242,49 @@ func startDaemon(ctx context.Context, c *serveConfig, logOut io.Writer) (d *daem
 		ln.Close()
 		return nil, err
 	}
-	srv := &http.Server{Handler: eng.Handler, ReadHeaderTimeout: 10 * time.Second}
+	srv := newHTTPServer(c, eng.Handler)
 	d = &daemon{engine: eng, server: srv, listener: ln, log: log}
+	served := api.LimitPerClient(ln, c.MaxConnectionsPerClient, c.TLSCert == "")
 	// Supervisors reach their tasks through the chat API of this very listener.
 	eng.Start(scheme(c) + "://" + ln.Addr().String())
 	log.Info("kafka-indexer starting",
 		"version", version, "listen", scheme(c)+"://"+ln.Addr().String(), "data_dir", c.DataDir, "metadata", desc,
 		"worker_capacity", c.WorkerCapacity, "auth", authDesc(c), "max_body_bytes", c.MaxBodyBytes,
+		"http_read_timeout", srv.ReadTimeout, "http_write_timeout", srv.WriteTimeout, "http_idle_timeout", srv.IdleTimeout,
+		"max_connections_per_client", c.MaxConnectionsPerClient,
 		"supervisors", len(eng.Manager.IDs()))
 	go func() {
 		var err error
 		if c.TLSCert != "" {
-			err = srv.ServeTLS(ln, c.TLSCert, c.TLSKey)
+			err = srv.ServeTLS(served, c.TLSCert, c.TLSKey)
 		} else {
-			err = srv.Serve(ln)
+			err = srv.Serve(served)
 		}
 		if err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error("http server stopped", "err", err)
 		}
 	}()
 	return d, nil
+}
+
+// newHTTPServer builds the API server with every timeout set: without a read timeout a client
+// sending its body one byte every few seconds holds its connection (and goroutine) forever.
+// Zero settings mean the defaults, so a serveConfig built in code (the quickstart) is safe.
+func newHTTPServer(c *serveConfig, h http.Handler) *http.Server {
+	orDefault := func(v, def time.Duration) time.Duration {
+		if v <= 0 {
+			return def
+		}
+		return v
+	}
+	read := orDefault(c.HTTPReadTimeout, defaultHTTPReadTimeout)
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: min(defaultReadHeaderTimeout, read),
+		ReadTimeout:       read,
+		WriteTimeout:      orDefault(c.HTTPWriteTimeout, defaultHTTPWriteTimeout),
+		IdleTimeout:       orDefault(c.HTTPIdleTimeout, defaultHTTPIdleTimeout),
+	}
 }
 
 func scheme(c *serveConfig) string {

@@ -1,0 +1,102 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestSlowClientCutOff runs the daemon with a short read timeout and checks that a client
+// dribbling a request body (slowloris) loses its connection, while a normal request on another
+// connection is answered.
+func TestSlowClientCutOff(t *testing.T) {
+	c := &serveConfig{Listen: "127.0.0.1:0", DataDir: t.TempDir(), WorkerCapacity: 1, MaxBodyBytes: 1 << 20,
+		LogFormat: "text", LogLevel: "error", HTTPReadTimeout: 300 * time.Millisecond}
+	d, err := startDaemon(context.Background(), c, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+
+	conn, err := net.Dial("tcp", d.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := io.WriteString(conn, "POST /druid/indexer/v1/supervisor HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	// Send one byte at a time until the server gives up on us: the write or a read fails.
+	// The loop bound only keeps a broken server from hanging the test.
+	cut := false
+	for i := 0; i < 400 && !cut; i++ {
+		if _, err := conn.Write([]byte{' '}); err != nil {
+			cut = true
+			break
+		}
+		_ = conn.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+		var buf [512]byte
+		n, err := conn.Read(buf[:])
+		var ne net.Error
+		switch {
+		case n > 0:
+			// The server answers 408 (the body did not arrive in time) and closes.
+			if !strings.Contains(string(buf[:n]), "HTTP/1.1 408") {
+				t.Fatalf("unexpected answer to a dribbled body: %q", buf[:n])
+			}
+			cut = true
+		case errors.As(err, &ne) && ne.Timeout():
+			// still open; keep dribbling
+		case err != nil:
+			cut = true
+		}
+	}
+	if !cut {
+		t.Fatal("connection dribbling its body was never cut off")
+	}
+
+	// The daemon still serves well-behaved clients.
+	resp, err := http.Get("http://" + d.Addr() + "/status/health")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("health: %s", resp.Status)
+	}
+}
+
+// TestServeHTTPFlags checks the HTTP limit flags, their environment fallbacks and that a
+// serveConfig built in code (the quickstart) gets every timeout.
+func TestServeHTTPFlags(t *testing.T) {
+	c, err := parseServeFlags([]string{"--http-read-timeout", "5s", "--max-connections-per-client", "7"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.HTTPReadTimeout != 5*time.Second || c.MaxConnectionsPerClient != 7 || c.HTTPWriteTimeout != defaultHTTPWriteTimeout || c.HTTPIdleTimeout != defaultHTTPIdleTimeout {
+		t.Fatalf("parsed %+v", c)
+	}
+	t.Setenv("KAFKA_INDEXER_HTTP_IDLE_TIMEOUT", "3m")
+	if c, err = parseServeFlags(nil, io.Discard); err != nil || c.HTTPIdleTimeout != 3*time.Minute {
+		t.Fatalf("env fallback: %v %+v", err, c)
+	}
+	t.Setenv("KAFKA_INDEXER_HTTP_IDLE_TIMEOUT", "3 minutes")
+	if _, err = parseServeFlags(nil, io.Discard); err == nil || !strings.Contains(err.Error(), "KAFKA_INDEXER_HTTP_IDLE_TIMEOUT") {
+		t.Fatalf("mistyped env accepted: %v", err)
+	}
+	os.Unsetenv("KAFKA_INDEXER_HTTP_IDLE_TIMEOUT")
+	srv := newHTTPServer(&serveConfig{}, http.NotFoundHandler())
+	if srv.ReadTimeout != defaultHTTPReadTimeout || srv.WriteTimeout != defaultHTTPWriteTimeout || srv.IdleTimeout != defaultHTTPIdleTimeout || srv.ReadHeaderTimeout != defaultReadHeaderTimeout {
+		t.Fatalf("defaults not applied: %+v", srv)
+	}
+	// The write timeout must leave room for a query running its whole default timeout.
+	if srv.WriteTimeout <= 300*time.Second {
+		t.Fatalf("write timeout %s does not fit the default query timeout", srv.WriteTimeout)
+	}
+}
