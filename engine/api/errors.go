@@ -21,6 +21,10 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		code = http.StatusNotFound
 	case errors.As(err, &tooBig):
 		code = http.StatusRequestEntityTooLarge
+	case errors.Is(err, task.ErrQueueFull):
+		// Every slot is busy and the queue is full: the client may retry once tasks finish.
+		code = http.StatusServiceUnavailable
+		w.Header().Set("Retry-After", "5")
 	}
 	if code == http.StatusInternalServerError {
 		s.opts.Logger.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)

@@ -26,6 +26,12 @@ type Options struct {
 	DataDir string
 	// WorkerCapacity is the number of task slots; zero means 1.
 	WorkerCapacity int
+	// TaskQueueSize bounds the tasks waiting for a slot (task.RunnerOptions.MaxWaiting); zero
+	// means task.DefaultMaxWaiting, negative no bound.
+	TaskQueueSize int
+	// TaskHistory is how many finished tasks stay in memory (task.RunnerOptions.FinishedHistory);
+	// zero means task.DefaultFinishedHistory.
+	TaskHistory int
 	// Version is reported by /status.
 	Version string
 	// Username and Password enable HTTP basic auth (and are used by supervisors to reach the
@@ -81,8 +87,9 @@ func New(ctx context.Context, store metadata.Store, opts Options) (*Engine, erro
 	loader := query.NewLoader(store, deep, filepath.Join(opts.DataDir, "segment-cache"), query.LoaderOptions{Poll: opts.LoaderPoll, Logger: log})
 	met := metrics.New()
 	runner := task.NewRunner(task.RunnerOptions{
-		Capacity: opts.WorkerCapacity, WorkDir: filepath.Join(opts.DataDir, "tasks"),
-		Store: store, Storage: deep, Handoff: loader, Checkpointer: mgr, Logger: log, Metrics: met,
+		Capacity: opts.WorkerCapacity, MaxWaiting: opts.TaskQueueSize, FinishedHistory: opts.TaskHistory,
+		WorkDir: filepath.Join(opts.DataDir, "tasks"),
+		Store:   store, Storage: deep, Handoff: loader, Checkpointer: mgr, Logger: log, Metrics: met,
 	})
 	met.RegisterSupervisors(mgr.MetricsSamples)
 	met.RegisterTasks(func() []metrics.TaskSample { return taskSamples(runner) })

@@ -45,11 +45,22 @@ func Start(t testing.TB) *Engine {
 // tests see handoffs and lag quickly.
 func StartWithStore(t testing.TB, store metadata.Store) *Engine {
 	t.Helper()
-	eng, err := daemon.New(context.Background(), store, daemon.Options{
+	return StartWithOptions(t, store, nil)
+}
+
+// StartWithOptions is StartWithStore with the daemon options changed by set (worker capacity,
+// task queue size) before the engine starts; set may be nil.
+func StartWithOptions(t testing.TB, store metadata.Store, set func(*daemon.Options)) *Engine {
+	t.Helper()
+	opts := daemon.Options{
 		DataDir: t.TempDir(), WorkerCapacity: 4, Version: "test",
 		LoaderPoll: 100 * time.Millisecond, MinOffsetFetchPeriod: time.Second,
 		Logger: slog.New(slog.DiscardHandler),
-	})
+	}
+	if set != nil {
+		set(&opts)
+	}
+	eng, err := daemon.New(context.Background(), store, opts)
 	if err != nil {
 		t.Fatalf("start engine: %v", err)
 	}

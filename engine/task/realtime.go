@@ -356,3 +356,14 @@ func (r *Runner) QuerySegments(ctx context.Context) ([]RealtimeSegment, error) {
 	}
 	return out, errors.Join(errs...)
 }
+
+// release drops the realtime query state of a finished task. Readers are not closed: a query
+// that started before the task finished may still read them, and the garbage collector closes
+// their files once it is done.
+func (t *Task) release() {
+	rt := &t.rt
+	rt.mu.Lock()
+	rt.readers, rt.last, rt.gone = nil, nil, nil
+	rt.mu.Unlock()
+	rt.memDirs = nil // the loop has returned; nobody else touches these
+}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -34,7 +35,28 @@ type RunnerOptions struct {
 	Getenv func(string) (string, bool)
 	// Metrics is handed to every task; nil means none.
 	Metrics Metrics
+	// MaxWaiting bounds the tasks waiting for a slot (--task-queue-size); a submission beyond
+	// it fails with ErrQueueFull instead of queueing, so a spec asking for a million replicas
+	// cannot fill the store and the heap with tasks that will never run. Zero means
+	// DefaultMaxWaiting; negative means no bound (Druid's druid.indexer.queue.maxSize default).
+	// Tasks restored at start are queued whatever the bound: they were accepted before.
+	MaxWaiting int
+	// FinishedHistory is how many finished tasks stay in memory (--task-history); older ones
+	// are answered from the metadata store (status) and the reports directory (reports). Zero
+	// means DefaultFinishedHistory.
+	FinishedHistory int
 }
+
+// Defaults of RunnerOptions.
+const (
+	// DefaultMaxWaiting is a small queue: enough for every replica of a few supervisors to
+	// wait for a slot during a rolling hand-off, far from the tens of thousands that exhaust
+	// memory.
+	DefaultMaxWaiting = 64
+	// DefaultFinishedHistory keeps the recent failures in memory for the chat API and
+	// reports, which is what operators look at.
+	DefaultFinishedHistory = 100
+)
 
 // Runner runs tasks in a fixed number of worker slots (Druid's TaskQueue and worker capacity):
 // tasks beyond capacity wait, in submission order, for a free slot. Task payloads and statuses
@@ -44,11 +66,13 @@ type Runner struct {
 	opts RunnerOptions
 	log  *slog.Logger
 
-	mu      sync.Mutex
-	tasks   map[string]*entry // every task this runner knows, running or finished
-	waiting []*entry          // submission order
-	running int
-	closed  bool
+	mu       sync.Mutex
+	tasks    map[string]*entry // tasks waiting, running, and the last FinishedHistory finished
+	waiting  []*entry          // submission order
+	finished []string          // ids of finished tasks still in tasks, oldest first
+	reserved int               // submissions past the queue check, not yet enqueued
+	running  int
+	closed   bool
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -86,6 +110,12 @@ func NewRunner(opts RunnerOptions) *Runner {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
+	if opts.MaxWaiting == 0 {
+		opts.MaxWaiting = DefaultMaxWaiting
+	}
+	if opts.FinishedHistory <= 0 {
+		opts.FinishedHistory = DefaultFinishedHistory
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Runner{opts: opts, log: opts.Logger, tasks: map[string]*entry{}, ctx: ctx, cancel: cancel}
 }
@@ -95,6 +125,10 @@ var ErrDuplicate = errors.New("task already exists")
 
 // ErrUnknownTask is returned for task ids the runner does not know.
 var ErrUnknownTask = errors.New("task not found")
+
+// ErrQueueFull is returned by Submit and SubmitSpec when RunnerOptions.MaxWaiting tasks already
+// wait for a slot. Nothing is stored; the caller may try again once tasks finish.
+var ErrQueueFull = errors.New("task queue is full")
 
 // TaskStatus is the stored status of a task (Druid's TaskStatus).
 type TaskStatus struct {
@@ -127,7 +161,22 @@ func (r *Runner) submit(ctx context.Context, s *Spec) error {
 		r.mu.Unlock()
 		return fmt.Errorf("%w: %s", ErrDuplicate, id)
 	}
+	// Free slots take tasks at once, so only what exceeds them would wait. Submissions between
+	// this check and enqueue are counted in reserved, so concurrent ones cannot overshoot.
+	free := max(r.opts.Capacity-r.running, 0)
+	if r.opts.MaxWaiting > 0 && len(r.waiting)+r.reserved >= r.opts.MaxWaiting+free {
+		waiting, running := len(r.waiting), r.running
+		r.mu.Unlock()
+		return fmt.Errorf("%w: %d tasks wait for %d busy worker slots (capacity %d, queue %d); task %s not created",
+			ErrQueueFull, waiting, running, r.opts.Capacity, r.opts.MaxWaiting, id)
+	}
+	r.reserved++
 	r.mu.Unlock()
+	defer func() {
+		r.mu.Lock()
+		r.reserved--
+		r.mu.Unlock()
+	}()
 	status, _ := json.Marshal(TaskStatus{ID: id, Status: "RUNNING", Duration: -1})
 	err := r.opts.Store.InsertTask(ctx, metadata.Task{
 		ID: id, GroupID: s.Payload.GroupID, DataSource: s.DataSchema.DataSource, Type: Type,
@@ -203,6 +252,37 @@ func (r *Runner) run(e *entry) {
 		_ = os.MkdirAll(r.reportDir(), 0o755)
 		_ = os.WriteFile(filepath.Join(r.reportDir(), e.task.ID()+".json"), rep, 0o644)
 	}
+	r.retire(e)
+}
+
+// retire moves a finished task into the bounded history, once its final status is in the
+// store and its report on disk, so a task dropped from memory is still answered from there.
+// The task's realtime state (segment readers, snapshots) is released at once: nobody queries
+// a finished task, and holding it is what made the heap grow with every failed task.
+func (r *Runner) retire(e *entry) {
+	e.task.release()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.finished = append(r.finished, e.task.ID())
+	for len(r.finished) > r.opts.FinishedHistory {
+		old := r.finished[0]
+		r.finished[0] = ""
+		r.finished = r.finished[1:]
+		if o, ok := r.tasks[old]; ok && o.result != nil {
+			delete(r.tasks, old)
+		}
+	}
+	if cap(r.finished) > 4*r.opts.FinishedHistory {
+		r.finished = slices.Clone(r.finished) // let go of the array behind the slid window
+	}
+}
+
+// Finished returns how many finished tasks the runner keeps in memory (at most
+// RunnerOptions.FinishedHistory) and how many tasks it knows in all.
+func (r *Runner) Finished() (finished, known int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.finished), len(r.tasks)
 }
 
 func (r *Runner) reportDir() string { return filepath.Join(r.opts.WorkDir, "_reports") }
@@ -258,7 +338,9 @@ func (r *Runner) Shutdown(ctx context.Context, id string) error {
 			e.result, e.runner, e.finished = &res, RunnerNone, time.Now()
 			r.mu.Unlock()
 			b, _ := json.Marshal(TaskStatus{ID: id, Status: "FAILED", ErrorMsg: res.ErrorMsg})
-			return r.opts.Store.UpdateTaskStatus(ctx, id, b, false)
+			err := r.opts.Store.UpdateTaskStatus(ctx, id, b, false)
+			r.retire(e)
+			return err
 		}
 	}
 	r.mu.Unlock()
