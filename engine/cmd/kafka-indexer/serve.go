@@ -21,6 +21,7 @@ import (
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata/embedded"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata/postgres"
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/task"
 )
 
 var errUsage = errors.New("usage")
@@ -32,6 +33,8 @@ type serveConfig struct {
 	DataDir        string
 	MetadataURI    string
 	WorkerCapacity int
+	TaskQueueSize  int
+	TaskHistory    int
 	AuthUsername   string
 	AuthPassword   string
 	TLSCert        string
@@ -68,6 +71,8 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveConfig, error) {
 	fs.StringVar(&c.DataDir, "data-dir", env("DATA_DIR", "./var"), "directory for the embedded metadata store, task work and deep storage")
 	fs.StringVar(&c.MetadataURI, "metadata-uri", env("METADATA_URI", ""), "metadata store: empty for the embedded store under --data-dir, or postgres://user:pass@host:5432/db")
 	fs.IntVar(&c.WorkerCapacity, "worker-capacity", envInt("WORKER_CAPACITY", 4), "task slots: tasks beyond this wait for a free slot")
+	fs.IntVar(&c.TaskQueueSize, "task-queue-size", envInt("TASK_QUEUE_SIZE", task.DefaultMaxWaiting), "tasks that may wait for a slot; more are refused (503, or an error in the supervisor's recentErrors); -1: no bound")
+	fs.IntVar(&c.TaskHistory, "task-history", envInt("TASK_HISTORY", task.DefaultFinishedHistory), "finished tasks kept in memory; older ones are answered from the metadata store")
 	fs.StringVar(&c.AuthUsername, "auth-username", env("AUTH_USERNAME", ""), "enable HTTP basic auth with this user on every route but /status/health")
 	fs.StringVar(&c.AuthPassword, "auth-password", env("AUTH_PASSWORD", ""), "password for --auth-username")
 	fs.StringVar(&c.TLSCert, "tls-cert", env("TLS_CERT", ""), "serve HTTPS with this PEM certificate (needs --tls-key)")
@@ -94,7 +99,7 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveConfig, error) {
 
 func (c *serveConfig) validate() error {
 	// A mistyped environment value must not silently fall back to the default.
-	for _, name := range []string{"WORKER_CAPACITY", "MAX_BODY_BYTES", "MAX_CONNECTIONS_PER_CLIENT"} {
+	for _, name := range []string{"WORKER_CAPACITY", "TASK_QUEUE_SIZE", "TASK_HISTORY", "MAX_BODY_BYTES", "MAX_CONNECTIONS_PER_CLIENT"} {
 		if v, ok := os.LookupEnv("KAFKA_INDEXER_" + name); ok {
 			if _, err := strconv.ParseInt(v, 10, 64); err != nil {
 				return fmt.Errorf("KAFKA_INDEXER_%s=%q is not a whole number", name, v)
@@ -122,6 +127,12 @@ func (c *serveConfig) validate() error {
 	}
 	if c.WorkerCapacity < 1 {
 		return fmt.Errorf("--worker-capacity must be ≥ 1, got %d", c.WorkerCapacity)
+	}
+	if c.TaskQueueSize < -1 || c.TaskQueueSize == 0 {
+		return fmt.Errorf("--task-queue-size must be ≥ 1 (or -1 for no bound), got %d", c.TaskQueueSize)
+	}
+	if c.TaskHistory < 1 {
+		return fmt.Errorf("--task-history must be ≥ 1, got %d", c.TaskHistory)
 	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		return fmt.Errorf("--tls-cert and --tls-key go together")
@@ -235,7 +246,7 @@ func startDaemon(ctx context.Context, c *serveConfig, logOut io.Writer) (d *daem
 		return nil, fmt.Errorf("listen on %s: %w", c.Listen, err)
 	}
 	eng, err := kidaemon.New(ctx, store, kidaemon.Options{
-		DataDir: c.DataDir, WorkerCapacity: c.WorkerCapacity, Version: version,
+		DataDir: c.DataDir, WorkerCapacity: c.WorkerCapacity, TaskQueueSize: c.TaskQueueSize, TaskHistory: c.TaskHistory, Version: version,
 		Username: c.AuthUsername, Password: c.AuthPassword, MaxBodyBytes: c.MaxBodyBytes, Logger: log,
 	})
 	if err != nil {
@@ -249,7 +260,7 @@ func startDaemon(ctx context.Context, c *serveConfig, logOut io.Writer) (d *daem
 	eng.Start(scheme(c) + "://" + ln.Addr().String())
 	log.Info("kafka-indexer starting",
 		"version", version, "listen", scheme(c)+"://"+ln.Addr().String(), "data_dir", c.DataDir, "metadata", desc,
-		"worker_capacity", c.WorkerCapacity, "auth", authDesc(c), "max_body_bytes", c.MaxBodyBytes,
+		"worker_capacity", c.WorkerCapacity, "task_queue_size", c.TaskQueueSize, "task_history", c.TaskHistory, "auth", authDesc(c), "max_body_bytes", c.MaxBodyBytes,
 		"http_read_timeout", srv.ReadTimeout, "http_write_timeout", srv.WriteTimeout, "http_idle_timeout", srv.IdleTimeout,
 		"max_connections_per_client", c.MaxConnectionsPerClient,
 		"supervisors", len(eng.Manager.IDs()))

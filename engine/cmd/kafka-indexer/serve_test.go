@@ -82,6 +82,12 @@ func TestServeHTTPFlags(t *testing.T) {
 	if c.HTTPReadTimeout != 5*time.Second || c.MaxConnectionsPerClient != 7 || c.HTTPWriteTimeout != defaultHTTPWriteTimeout || c.HTTPIdleTimeout != defaultHTTPIdleTimeout {
 		t.Fatalf("parsed %+v", c)
 	}
+	if c.TaskQueueSize != 64 || c.TaskHistory != 100 {
+		t.Fatalf("task bounds %d, %d; want the runner defaults", c.TaskQueueSize, c.TaskHistory)
+	}
+	if _, err := parseServeFlags([]string{"--task-queue-size", "0"}, io.Discard); err == nil {
+		t.Fatal("--task-queue-size 0 accepted")
+	}
 	t.Setenv("KAFKA_INDEXER_HTTP_IDLE_TIMEOUT", "3m")
 	if c, err = parseServeFlags(nil, io.Discard); err != nil || c.HTTPIdleTimeout != 3*time.Minute {
 		t.Fatalf("env fallback: %v %+v", err, c)
