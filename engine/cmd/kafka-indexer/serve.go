@@ -83,7 +83,7 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveConfig, error) {
 	fs.DurationVar(&c.HTTPReadTimeout, "http-read-timeout", envDuration("HTTP_READ_TIMEOUT", defaultHTTPReadTimeout), "longest time a client may take to send one request, body included")
 	fs.DurationVar(&c.HTTPWriteTimeout, "http-write-timeout", envDuration("HTTP_WRITE_TIMEOUT", defaultHTTPWriteTimeout), "longest time to answer one request; must exceed the query timeout (300 s by default)")
 	fs.DurationVar(&c.HTTPIdleTimeout, "http-idle-timeout", envDuration("HTTP_IDLE_TIMEOUT", defaultHTTPIdleTimeout), "how long an idle keep-alive connection stays open")
-	fs.IntVar(&c.MaxConnectionsPerClient, "max-connections-per-client", envInt("MAX_CONNECTIONS_PER_CLIENT", api.DefaultMaxConnsPerClient), "open connections allowed per client IP; more are answered 503 (negative: no limit)")
+	fs.IntVar(&c.MaxConnectionsPerClient, "max-connections-per-client", envInt("MAX_CONNECTIONS_PER_CLIENT", api.DefaultMaxConnsPerClient), "open connections allowed per client IP; more are answered 503 (-1: no limit)")
 	fs.StringVar(&c.EmbeddedKafka, "embedded-kafka", env("EMBEDDED_KAFKA", ""), "also run an embedded Kafka-protocol broker on this host:port (log under --data-dir/kafka)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -130,6 +130,9 @@ func (c *serveConfig) validate() error {
 	}
 	if c.TaskQueueSize < -1 || c.TaskQueueSize == 0 {
 		return fmt.Errorf("--task-queue-size must be ≥ 1 (or -1 for no bound), got %d", c.TaskQueueSize)
+	}
+	if c.MaxConnectionsPerClient < -1 || c.MaxConnectionsPerClient == 0 {
+		return fmt.Errorf("--max-connections-per-client must be ≥ 1 (or -1 for no limit), got %d", c.MaxConnectionsPerClient)
 	}
 	if c.TaskHistory < 1 {
 		return fmt.Errorf("--task-history must be ≥ 1, got %d", c.TaskHistory)
@@ -255,14 +258,18 @@ func startDaemon(ctx context.Context, c *serveConfig, logOut io.Writer) (d *daem
 	}
 	srv := newHTTPServer(c, eng.Handler)
 	d = &daemon{engine: eng, server: srv, listener: ln, log: log}
-	served := api.LimitPerClient(ln, c.MaxConnectionsPerClient, c.TLSCert == "")
+	perClient := c.MaxConnectionsPerClient
+	if perClient == 0 {
+		perClient = api.DefaultMaxConnsPerClient // a serveConfig built in code (the quickstart)
+	}
+	served := api.LimitPerClient(ln, perClient, c.TLSCert == "")
 	// Supervisors reach their tasks through the chat API of this very listener.
 	eng.Start(scheme(c) + "://" + ln.Addr().String())
 	log.Info("kafka-indexer starting",
 		"version", version, "listen", scheme(c)+"://"+ln.Addr().String(), "data_dir", c.DataDir, "metadata", desc,
 		"worker_capacity", c.WorkerCapacity, "task_queue_size", c.TaskQueueSize, "task_history", c.TaskHistory, "auth", authDesc(c), "max_body_bytes", c.MaxBodyBytes,
 		"http_read_timeout", srv.ReadTimeout, "http_write_timeout", srv.WriteTimeout, "http_idle_timeout", srv.IdleTimeout,
-		"max_connections_per_client", c.MaxConnectionsPerClient,
+		"max_connections_per_client", perClient,
 		"supervisors", len(eng.Manager.IDs()))
 	go func() {
 		var err error

@@ -85,8 +85,13 @@ func TestServeHTTPFlags(t *testing.T) {
 	if c.TaskQueueSize != 64 || c.TaskHistory != 100 {
 		t.Fatalf("task bounds %d, %d; want the runner defaults", c.TaskQueueSize, c.TaskHistory)
 	}
-	if _, err := parseServeFlags([]string{"--task-queue-size", "0"}, io.Discard); err == nil {
-		t.Fatal("--task-queue-size 0 accepted")
+	for _, flag := range []string{"--task-queue-size", "--max-connections-per-client"} {
+		if _, err := parseServeFlags([]string{flag, "0"}, io.Discard); err == nil {
+			t.Fatalf("%s 0 accepted", flag)
+		}
+		if _, err := parseServeFlags([]string{flag, "-1"}, io.Discard); err != nil {
+			t.Fatalf("%s -1 (no bound) refused: %v", flag, err)
+		}
 	}
 	t.Setenv("KAFKA_INDEXER_HTTP_IDLE_TIMEOUT", "3m")
 	if c, err = parseServeFlags(nil, io.Discard); err != nil || c.HTTPIdleTimeout != 3*time.Minute {
