@@ -17,8 +17,8 @@ import (
 )
 
 // TestTasksBoundedByCapacity runs a valid but large spec (8 groups × 16 replicas = 128 tasks)
-// on an engine with one worker slot and a queue of two: the supervisor creates three tasks,
-// reports the full queue in recentErrors on every run, and after five such runs has still
+// on an engine with one worker slot and a queue of two: the supervisor creates three tasks, one
+// for each of the first three groups, reports the full queue in recentErrors on every run, and after five such runs has still
 // created no more.
 func TestTasksBoundedByCapacity(t *testing.T) {
 	const capacity, queue = 1, 2
@@ -76,6 +76,18 @@ func TestTasksBoundedByCapacity(t *testing.T) {
 	if len(tasks) != capacity+queue || running != capacity || waiting != queue {
 		t.Fatalf("%d tasks in the store, %d running, %d waiting; want %d = %d running + %d waiting",
 			len(tasks), running, waiting, capacity+queue, capacity, queue)
+	}
+	// Replicas are created round by round, so the three tasks read three different groups
+	// (0, 1 and 2: one partition each) rather than three replicas of one.
+	parts := map[string]bool{}
+	for _, at := range rep.Payload.ActiveTasks {
+		for p := range at.StartingOffsets {
+			parts[p] = true
+		}
+	}
+	if len(parts) != capacity+queue || !parts["0"] || !parts["1"] || !parts["2"] {
+		b, _ := json.Marshal(rep.Payload.ActiveTasks)
+		t.Fatalf("active tasks read partitions %v, want 0, 1 and 2: %s", parts, b)
 	}
 	last := rep.Payload.RecentErrors[len(rep.Payload.RecentErrors)-1]
 	t.Logf("%d tasks for a spec asking 128; supervisor %s reports %q", len(tasks), rep.Payload.State, last.Message)

@@ -451,38 +451,48 @@ func (r *runtime) checkCurrentTasks(ctx context.Context) error {
 
 // createNewTasks makes sure every group of the allocation has a reading group with `replicas`
 // tasks, starting where the previous generation ends, else at the stored offsets, else at the
-// earliest or latest Kafka offsets.
+// earliest or latest Kafka offsets. Tasks are submitted replica round by replica round, groups in
+// order, so that when the runner's queue is full (task.ErrQueueFull ends the run) every group has
+// a reading task before any group gets a second replica.
 func (r *runtime) createNewTasks(ctx context.Context) error {
 	io := &r.spec.IOConfig
-	for gid, parts := range r.groups() {
-		g, ok := r.active[gid]
-		if !ok {
-			start, err := r.startOffsets(ctx, parts)
-			if err != nil {
-				return err
-			}
-			var minT, maxT *time.Time
-			now := r.now()
-			if io.LateMessageRejectionStartDateTime != nil {
-				t, _ := parseTime(*io.LateMessageRejectionStartDateTime)
-				minT = &t
-			} else if p := io.LateMessageRejectionPeriod; p != nil {
-				d, _ := p.Duration()
-				t := now.Add(-d).UTC()
-				minT = &t
-			}
-			if p := io.EarlyMessageRejectionPeriod; p != nil {
-				d, _ := p.Duration()
-				td, _ := io.TaskDuration.Duration()
-				t := now.Add(td + d).UTC()
-				maxT = &t
-			}
-			ds, tuning, _ := r.spec.TaskSections()
-			g = newTaskGroup(gid, start, minT, maxT, baseSequenceName(r.spec.DataSchema.DataSource, ds, tuning, start, minT, maxT))
-			r.active[gid] = g
-			r.log.Info("new task group", "group", gid, "start", start)
+	groups := r.groups()
+	gids := slices.Sorted(maps.Keys(groups))
+	for _, gid := range gids {
+		if _, ok := r.active[gid]; ok {
+			continue
 		}
-		for n := len(g.tasks); n < io.Replicas; n++ {
+		start, err := r.startOffsets(ctx, groups[gid])
+		if err != nil {
+			return err
+		}
+		var minT, maxT *time.Time
+		now := r.now()
+		if io.LateMessageRejectionStartDateTime != nil {
+			t, _ := parseTime(*io.LateMessageRejectionStartDateTime)
+			minT = &t
+		} else if p := io.LateMessageRejectionPeriod; p != nil {
+			d, _ := p.Duration()
+			t := now.Add(-d).UTC()
+			minT = &t
+		}
+		if p := io.EarlyMessageRejectionPeriod; p != nil {
+			d, _ := p.Duration()
+			td, _ := io.TaskDuration.Duration()
+			t := now.Add(td + d).UTC()
+			maxT = &t
+		}
+		ds, tuning, _ := r.spec.TaskSections()
+		g := newTaskGroup(gid, start, minT, maxT, baseSequenceName(r.spec.DataSchema.DataSource, ds, tuning, start, minT, maxT))
+		r.active[gid] = g
+		r.log.Info("new task group", "group", gid, "start", start)
+	}
+	for n := 0; n < io.Replicas; n++ {
+		for _, gid := range gids {
+			g := r.active[gid]
+			if len(g.tasks) > n {
+				continue
+			}
 			id := taskID(g.baseSequence)
 			raw, err := r.taskPayload(g, id)
 			if err != nil {
