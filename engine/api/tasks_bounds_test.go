@@ -172,3 +172,22 @@ func TestFailedTasksHeapFlat(t *testing.T) {
 		t.Fatalf("heap grew from %d to %d bytes over %d failed tasks", before, after, n)
 	}
 }
+
+// TestSupervisorBoundsAre400 posts specs beyond the spec limits to the real API: each is a 400
+// naming the JSON path and nothing is stored.
+func TestSupervisorBoundsAre400(t *testing.T) {
+	h := newHarness(t, embeddedStore(t), Options{})
+	spec := func(io string) string {
+		return `{"type":"kafka","dataSchema":{"dataSource":"bounded"},"ioConfig":{"topic":"t","inputFormat":{"type":"json"},` +
+			`"consumerProperties":{"bootstrap.servers":"127.0.0.1:1"}` + io + `}}`
+	}
+	for _, tt := range []struct{ io, want string }{
+		{`,"replicas":1000000`, `{"error":"ioConfig.replicas: must be ≤ 16, got 1000000"}`},
+		{`,"taskCount":100000`, `{"error":"ioConfig.taskCount: must be ≤ 1000, got 100000"}`},
+		{`,"taskDuration":"PT2562048H"`, `{"error":"ioConfig.taskDuration: must be at most P365D, got PT2562048H"}`},
+		{`,"taskDuration":"PT0.001S"`, `{"error":"ioConfig.taskDuration: must be at least PT1S, got PT0.001S"}`},
+	} {
+		h.expect("POST", base, spec(tt.io), http.StatusBadRequest, tt.want)
+	}
+	h.expect("GET", base, "", http.StatusOK, "[]")
+}
