@@ -374,33 +374,3 @@ func TestBadFormats(t *testing.T) {
 		}
 	}
 }
-
-func FuzzParseJSON(f *testing.F) {
-	for _, s := range []string{`{"timestamp":1,"a":"x"}`, `{"timestamp":"2023-01-01","a":[1,{"b":2}]}`, `{} {}`, `[`, `"x" 1 null`, `{"a":"\u00"}`} {
-		f.Add([]byte(s))
-	}
-	p, err := NewParser(Config{Format: &spec.InputFormat{Type: "json", FlattenSpec: &spec.FlattenSpec{Fields: []spec.FlattenField{
-		{Type: "path", Name: "p", Expr: "$.a[*].b"}, {Type: "path", Name: "d", Expr: "$..b"}, {Type: "jq", Name: "j", Expr: ".a[0]"}}}}})
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Fuzz(func(t *testing.T, b []byte) {
-		_ = p.Parse(Record{Value: b}, func(r *Row) error {
-			r.EachDiscovered(func(string, expr.Value) {})
-			return nil
-		})
-	})
-}
-
-func FuzzParseCSV(f *testing.F) {
-	for _, s := range []string{"timestamp,a\n1,x", "\"", "a,\"b\"\"c\",d\n", ",,,\n\n", "1,\"x\"y"} {
-		f.Add([]byte(s))
-	}
-	p, err := NewParser(Config{Format: &spec.InputFormat{Type: "csv", FindColumnsFromHeader: bptr(true)}})
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Fuzz(func(t *testing.T, b []byte) {
-		_ = p.Parse(Record{Value: b}, func(*Row) error { return nil })
-	})
-}
