@@ -1,6 +1,7 @@
 package expr
 
 import (
+	"math"
 	"strings"
 	"testing"
 )
@@ -259,4 +260,38 @@ func FuzzParse(f *testing.F) {
 		}
 		e.Eval(b)
 	})
+}
+
+// TestDoubleToLong: conversions saturate as Java's (long) cast does, on every platform.
+func TestDoubleToLong(t *testing.T) {
+	tests := []struct {
+		d    float64
+		want int64
+		fits bool
+	}{
+		{1.9, 1, true},
+		{-1.9, -1, true},
+		{1e308, math.MaxInt64, false},
+		{-1e308, math.MinInt64, false},
+		{math.Inf(1), math.MaxInt64, false},
+		{math.Inf(-1), math.MinInt64, false},
+		{math.NaN(), 0, false},
+		{9223372036854775808.0, math.MaxInt64, false}, // 2^63
+		{-9223372036854775808.0, math.MinInt64, true},
+		{9223372036854774784.0, 9223372036854774784, true}, // the largest double below 2^63
+	}
+	for _, tc := range tests {
+		if got := DoubleToLong(tc.d); got != tc.want {
+			t.Errorf("DoubleToLong(%v) = %d, want %d", tc.d, got, tc.want)
+		}
+		if got := FitsLong(tc.d); got != tc.fits {
+			t.Errorf("FitsLong(%v) = %v, want %v", tc.d, got, tc.fits)
+		}
+	}
+	if n, ok := String("1e308").AsLong(); !ok || n != math.MaxInt64 {
+		t.Errorf(`"1e308".AsLong() = %d, %v`, n, ok)
+	}
+	if n, ok := Double(-1e300).AsLong(); !ok || n != math.MinInt64 {
+		t.Errorf("-1e300.AsLong() = %d, %v", n, ok)
+	}
 }

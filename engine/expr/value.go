@@ -100,8 +100,9 @@ func (v Value) Scalar() Value {
 	return v
 }
 
-// AsLong converts v to a long. Doubles are truncated; strings are parsed as a long or a double.
-// ok is false for null, unparseable strings and arrays of several values.
+// AsLong converts v to a long. Doubles are truncated toward zero and saturate at the long range
+// (DoubleToLong); strings are parsed as a long or a double. ok is false for null, NaN,
+// unparseable strings and arrays of several values.
 func (v Value) AsLong() (int64, bool) {
 	switch v.kind {
 	case KindLong:
@@ -111,7 +112,7 @@ func (v Value) AsLong() (int64, bool) {
 		if math.IsNaN(d) {
 			return 0, false
 		}
-		return int64(d), true
+		return DoubleToLong(d), true
 	case KindString:
 		return parseLong(v.s)
 	case KindStrings:
@@ -242,8 +243,28 @@ func parseLong(s string) (int64, bool) {
 	if !ok || math.IsNaN(d) {
 		return 0, false
 	}
-	return int64(d), true
+	return DoubleToLong(d), true
 }
+
+// DoubleToLong converts d as Java's (long) cast does, which is what Druid stores when a double
+// reaches a long column: toward zero, saturating at math.MinInt64 and math.MaxInt64 (NaN gives
+// 0). Go's own conversion is implementation-defined out of range (amd64 gives MinInt64 for
+// 1e308), which silently turned huge values negative.
+func DoubleToLong(d float64) int64 {
+	switch {
+	case d != d:
+		return 0
+	case d >= 9223372036854775808.0: // 2^63
+		return math.MaxInt64
+	case d <= -9223372036854775808.0:
+		return math.MinInt64
+	}
+	return int64(d)
+}
+
+// FitsLong reports whether d converts to a long without saturating: it is not NaN and lies in
+// [-2^63, 2^63).
+func FitsLong(d float64) bool { return d >= -9223372036854775808.0 && d < 9223372036854775808.0 }
 
 func parseDouble(s string) (float64, bool) {
 	if s == "" {

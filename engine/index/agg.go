@@ -3,6 +3,8 @@ package index
 import (
 	"encoding/json"
 	"fmt"
+	"math"
+	"strconv"
 
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/expr"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/segment"
@@ -63,7 +65,9 @@ func (in *source) get(r InputRow) expr.Value {
 
 // long reads the input as a long. ok is false for null (nothing to
 // aggregate); bad is true for a value that is not a number, like Druid's
-// "Unable to parse value" ParseException.
+// "Unable to parse value" ParseException. A number beyond the long range is
+// both ok and bad: it is aggregated saturated, as Druid's longValue() does,
+// and flagged so that the change of value is not silent.
 func (in *source) long(r InputRow) (n int64, ok, bad bool) {
 	v := in.get(r)
 	if v.Kind() == expr.KindLong {
@@ -73,7 +77,22 @@ func (in *source) long(r InputRow) (n int64, ok, bad bool) {
 		return 0, false, false
 	}
 	n, ok = v.AsLong()
-	return n, ok, !ok
+	if !ok {
+		return 0, false, true
+	}
+	return n, true, (n == math.MaxInt64 || n == math.MinInt64) && saturated(v.Scalar())
+}
+
+// saturated reports whether v, which converted to a long bound, lay beyond it.
+func saturated(v expr.Value) bool {
+	switch v.Kind() {
+	case expr.KindDouble:
+		return !expr.FitsLong(v.RawDouble())
+	case expr.KindString:
+		_, err := strconv.ParseInt(v.RawString(), 10, 64)
+		return err != nil
+	}
+	return false
 }
 
 // double reads the input as a double; see long.

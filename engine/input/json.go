@@ -153,6 +153,8 @@ func (s *jsonSource) visit(key []byte, v *fastjson.Value) {
 	val, ok := jsonValue(s.cur, v, false)
 	if ok {
 		s.cur.add(name, val)
+	} else {
+		s.cur.addNested(name, v)
 	}
 }
 

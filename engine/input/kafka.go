@@ -86,12 +86,18 @@ func normaliseEncoding(e string) (string, error) {
 	return "", fmt.Errorf("unsupported encoding %q (supported: UTF-8, ISO-8859-1, US-ASCII, UTF-16, UTF-16BE, UTF-16LE)", e)
 }
 
-// takeKey keeps the first column of the first key row.
+// takeKey keeps the first column of the first key row; nested JSON is not a column here, as
+// Druid takes the key from the row's discovered dimensions.
 func (k *kafkaColumns) takeKey(perr *ParseError) error {
-	if perr != nil || !k.keyVal.IsNull() || k.keyRow.Len() == 0 {
+	if perr != nil || !k.keyVal.IsNull() {
 		return nil
 	}
-	_, k.keyVal = k.keyRow.Field(0)
+	for i := range k.keyRow.fields {
+		if !k.keyRow.fields[i].nested {
+			_, k.keyVal = k.keyRow.Field(i)
+			return nil
+		}
+	}
 	return nil
 }
 

@@ -94,9 +94,11 @@ func NewParser(c Config) (*Parser, error) {
 			p.disc.exclude[d.Name] = struct{}{}
 			switch strings.ToLower(d.Type) {
 			case "long":
-				p.typed = append(p.typed, typedColumn{name: d.Name, long: true, what: "dimension"})
-			case "float", "double":
-				p.typed = append(p.typed, typedColumn{name: d.Name, what: "dimension"})
+				p.typed = append(p.typed, typedColumn{name: d.Name, typ: numLong, what: "dimension"})
+			case "float":
+				p.typed = append(p.typed, typedColumn{name: d.Name, typ: numFloat, what: "dimension"})
+			case "double":
+				p.typed = append(p.typed, typedColumn{name: d.Name, typ: numDouble, what: "dimension"})
 			}
 		}
 		p.schemaless = (len(ds.Dimensions) == 0 && len(ds.SpatialDimensions) == 0) || ds.IncludeAllDimensions || ds.UseSchemaDiscovery

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"unsafe"
 
+	"github.com/valyala/fastjson"
+
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/expr"
 )
 
@@ -30,6 +32,13 @@ type field struct {
 	name    string
 	val     expr.Value
 	derived bool // written by a transform: not a discovered dimension
+	// nested marks a JSON object, or an array holding objects or arrays, found by field
+	// discovery. It is not a dimension (Druid discovers only primitives and their lists), but
+	// it is still the row's value of that column: a timestamp or metric input that points at it
+	// must see it and fail, not read null. raw holds it until something reads it; rendering
+	// it as JSON text only then keeps records with large nested parts as cheap as before.
+	nested bool
+	raw    *fastjson.Value
 }
 
 // Get returns the value of a field; __time returns Time as a long. Missing fields report
@@ -37,6 +46,9 @@ type field struct {
 func (r *Row) Get(name string) (expr.Value, bool) {
 	for i := range r.fields {
 		if r.fields[i].name == name {
+			if r.fields[i].raw != nil {
+				r.render(&r.fields[i])
+			}
 			return r.fields[i].val, true
 		}
 	}
@@ -50,7 +62,20 @@ func (r *Row) Get(name string) (expr.Value, bool) {
 func (r *Row) Len() int { return len(r.fields) }
 
 // Field returns the i-th field in input order.
-func (r *Row) Field(i int) (name string, v expr.Value) { return r.fields[i].name, r.fields[i].val }
+func (r *Row) Field(i int) (name string, v expr.Value) {
+	if r.fields[i].raw != nil {
+		r.render(&r.fields[i])
+	}
+	return r.fields[i].name, r.fields[i].val
+}
+
+// render turns a nested field's JSON into its text value. The fastjson value is only valid
+// while the record is being parsed, which is as long as the row is.
+func (r *Row) render(f *field) {
+	start := len(r.buf)
+	r.buf = f.raw.MarshalTo(r.buf)
+	f.val, f.raw = expr.String(r.arenaString(start)), nil
+}
 
 // Set writes a field, replacing an input field of the same name (a transform shadowing it) or
 // appending a new one that schemaless discovery does not report (Druid does not discover
@@ -61,7 +86,7 @@ func (r *Row) Set(name string, v expr.Value) {
 	}
 	for i := range r.fields {
 		if r.fields[i].name == name {
-			r.fields[i].val = v
+			r.fields[i].val, r.fields[i].raw = v, nil
 			return
 		}
 	}
@@ -78,7 +103,7 @@ func (r *Row) Input() []byte { return r.input }
 func (r *Row) EachDiscovered(fn func(name string, v expr.Value)) {
 	for i := range r.fields {
 		f := &r.fields[i]
-		if f.derived || (f.val.IsNull() && (r.disc == nil || !r.disc.keepNulls)) {
+		if f.derived || f.nested || (f.val.IsNull() && (r.disc == nil || !r.disc.keepNulls)) {
 			continue
 		}
 		if r.disc != nil && r.disc.excluded(f.name) {
@@ -92,8 +117,12 @@ func (r *Row) EachDiscovered(fn func(name string, v expr.Value)) {
 func (r *Row) Clone() *Row {
 	c := &Row{Time: r.Time, disc: r.disc, input: append([]byte(nil), r.input...), hasMulti: r.hasMulti}
 	c.fields = make([]field, len(r.fields))
-	for i, f := range r.fields {
-		c.fields[i] = field{name: strings.Clone(f.name), val: cloneValue(f.val), derived: f.derived}
+	for i := range r.fields {
+		f := &r.fields[i]
+		if f.raw != nil {
+			r.render(f)
+		}
+		c.fields[i] = field{name: strings.Clone(f.name), val: cloneValue(f.val), derived: f.derived, nested: f.nested}
 	}
 	return c
 }
@@ -121,6 +150,11 @@ func (r *Row) reset() {
 	r.Time = 0
 	r.input = nil
 	r.hasMulti = false
+}
+
+// addNested appends a nested JSON field (see field.nested).
+func (r *Row) addNested(name string, v *fastjson.Value) {
+	r.fields = append(r.fields, field{name: name, nested: true, raw: v})
 }
 
 func (r *Row) add(name string, v expr.Value) {

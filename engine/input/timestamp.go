@@ -53,6 +53,9 @@ func newTimestamper(ts *spec.TimestampSpec) (*timestamper, error) {
 				}
 				ms = tm.UnixMilli()
 			}
+			if !spec.TimestampInRange(ms) {
+				return nil, fmt.Errorf("timestampSpec.missingValue: %q is outside the supported range %s", *ts.MissingValue, spec.TimestampRangeText)
+			}
 			t.missing, t.hasMissing = ms, true
 		}
 	}
@@ -88,10 +91,16 @@ func ValidateTimestampSpec(ts *spec.TimestampSpec) error {
 }
 
 // apply sets r.Time from the timestamp column; the error text follows Druid's
-// "Timestamp[...] is unparseable!".
+// "Timestamp[...] is unparseable!". A timestamp outside spec.MinTimestamp..spec.MaxTimestamp is
+// unparseable too: accepted, it could never be given a segment and would fail the task at
+// allocation, again after every restart, so one bad record would block its partition.
 func (t *timestamper) apply(r *Row) error {
 	v, _ := r.Get(t.column)
-	v = v.Scalar()
+	if v.Kind() == expr.KindStrings {
+		// Druid parses a list's toString ("[1, 2]"), which is never a timestamp; reducing a
+		// one-element list to its element would accept what Druid refuses.
+		return fmt.Errorf("timestamp[%s] is unparseable (column %q, format %s): an array is not a timestamp", listText(v.Array()), t.column, t.formatName())
+	}
 	if v.IsNull() {
 		if t.hasMissing {
 			r.Time = t.missing
@@ -103,9 +112,26 @@ func (t *timestamper) apply(r *Row) error {
 	if !ok {
 		return fmt.Errorf("timestamp[%s] is unparseable (column %q, format %s)", plain(v), t.column, t.formatName())
 	}
+	if !spec.TimestampInRange(ms) {
+		return t.outOfRange(v, ms)
+	}
 	r.Time = ms
 	return nil
 }
+
+// outOfRange describes a timestamp that parsed but lies outside the supported range. The
+// instant is shown when it is one (a saturated long says nothing about the input).
+func (t *timestamper) outOfRange(v expr.Value, ms int64) error {
+	at := ""
+	if ms != math.MaxInt64 && ms != math.MinInt64 {
+		at = time.UnixMilli(ms).UTC().Format(spec.ISOMillis) + " is "
+	}
+	return fmt.Errorf("timestamp[%s] is unparseable (column %q, format %s): %sout of range, the supported range is %s",
+		plain(v), t.column, t.formatName(), at, spec.TimestampRangeText)
+}
+
+// listText renders a multi-value as Java's List.toString does.
+func listText(a []string) string { return "[" + strings.Join(a, ", ") + "]" }
 
 func plain(v expr.Value) string {
 	s, ok := v.AsString()
@@ -135,6 +161,9 @@ func (t *timestamper) formatName() string {
 	return "pattern " + strconv.Quote(t.layout)
 }
 
+// parse reads v in the timestamp format. Numbers beyond the long range saturate (as Druid's
+// Number.longValue() does) so that apply reports them as out of range; ok is false only for
+// text that is not a timestamp at all.
 func (t *timestamper) parse(v expr.Value) (int64, bool) {
 	var s string
 	switch v.Kind() {
@@ -143,11 +172,10 @@ func (t *timestamper) parse(v expr.Value) (int64, bool) {
 		case tsAuto, tsMillis:
 			return v.AsLong()
 		case tsPosix, tsMicro, tsNano, tsRuby:
-			d, _ := v.AsDouble()
 			if v.Kind() == expr.KindLong {
-				return scaleLong(v.RawLong(), t.format)
+				return scaleLong(v.RawLong(), t.format), true
 			}
-			return scaleDouble(d, t.format)
+			return scaleDouble(v.RawDouble(), t.format)
 		}
 		s, _ = v.AsString()
 	case expr.KindString:
@@ -162,23 +190,24 @@ func (t *timestamper) parse(v expr.Value) (int64, bool) {
 	switch t.format {
 	case tsAuto:
 		if isInteger(s) {
-			n, err := strconv.ParseInt(s, 10, 64)
-			return n, err == nil
+			return parseIntSaturating(s)
 		}
 		return expr.ParseISOMillis(s)
 	case tsISO:
 		return expr.ParseISOMillis(s)
 	case tsMillis, tsPosix, tsMicro, tsNano:
 		if n, err := strconv.ParseInt(s, 10, 64); err == nil {
-			return scaleLong(n, t.format)
+			return scaleLong(n, t.format), true
 		}
-		if d, err := strconv.ParseFloat(s, 64); err == nil {
+		// Beyond the long range, or not an integer: the double keeps the magnitude, where a
+		// saturated long would turn 10^23 nanoseconds into a plausible year 2262.
+		if d, ok := parseFloatSaturating(s); ok {
 			return scaleDouble(d, t.format)
 		}
 		return 0, false
 	case tsRuby:
-		d, err := strconv.ParseFloat(s, 64)
-		if err != nil {
+		d, ok := parseFloatSaturating(s)
+		if !ok {
 			return 0, false
 		}
 		return scaleDouble(d, tsRuby)
@@ -188,6 +217,30 @@ func (t *timestamper) parse(v expr.Value) (int64, bool) {
 		return 0, false
 	}
 	return tm.UnixMilli(), true
+}
+
+// parseIntSaturating parses a decimal integer of milliseconds (isInteger holds); too many
+// digits give the long bound of its sign, which is out of range, rather than "not a number".
+func parseIntSaturating(s string) (int64, bool) {
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		if ne, ok := err.(*strconv.NumError); !ok || ne.Err != strconv.ErrRange {
+			return 0, false
+		}
+	}
+	return n, true
+}
+
+// parseFloatSaturating parses a decimal number; an overflow gives ±Inf, which scaleDouble
+// saturates, so that 1e400 reads as out of range.
+func parseFloatSaturating(s string) (float64, bool) {
+	d, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		if ne, ok := err.(*strconv.NumError); !ok || ne.Err != strconv.ErrRange {
+			return 0, false
+		}
+	}
+	return d, true
 }
 
 func isInteger(s string) bool {
@@ -209,21 +262,27 @@ func isInteger(s string) bool {
 	return true
 }
 
-func scaleLong(n int64, f tsFormat) (int64, bool) {
+// scaleLong converts n in the format's unit to milliseconds, saturating at the long range.
+func scaleLong(n int64, f tsFormat) int64 {
 	switch f {
 	case tsPosix, tsRuby:
-		if n > math.MaxInt64/1000 || n < math.MinInt64/1000 {
-			return 0, false
+		if n > math.MaxInt64/1000 {
+			return math.MaxInt64
 		}
-		return n * 1000, true
+		if n < math.MinInt64/1000 {
+			return math.MinInt64
+		}
+		return n * 1000
 	case tsMicro:
-		return n / 1000, true
+		return n / 1000
 	case tsNano:
-		return n / 1000000, true
+		return n / 1000000
 	}
-	return n, true
+	return n
 }
 
+// scaleDouble converts d in the format's unit to milliseconds, saturating at the long range;
+// NaN is not a time.
 func scaleDouble(d float64, f tsFormat) (int64, bool) {
 	switch f {
 	case tsPosix, tsRuby:
@@ -233,8 +292,8 @@ func scaleDouble(d float64, f tsFormat) (int64, bool) {
 	case tsNano:
 		d /= 1e6
 	}
-	if math.IsNaN(d) || math.IsInf(d, 0) || d > 9.2e18 || d < -9.2e18 {
+	if math.IsNaN(d) {
 		return 0, false
 	}
-	return int64(d), true
+	return expr.DoubleToLong(d), true
 }

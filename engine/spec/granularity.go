@@ -199,6 +199,11 @@ func (g Granularity) Truncate(ms int64) int64 {
 			origin = g.Origin.UnixMilli()
 		}
 		d := g.Duration.Milliseconds()
+		if d <= 0 {
+			// A duration that wrapped around in decoding: no bucket rather than a division by
+			// zero; the caller sees an empty interval (the task counts the row unparseable).
+			return ms
+		}
 		off := (ms - origin) % d
 		if off < 0 {
 			off += d
@@ -255,6 +260,9 @@ func (g Granularity) truncatePeriod(ms int64) int64 {
 		o := g.Origin.In(loc)
 		if !p.HasCalendarFields() {
 			d := p.fixed().Milliseconds()
+			if d <= 0 {
+				return ms // a period that wrapped around; see Truncate's duration case
+			}
 			off := (ms - o.UnixMilli()) % d
 			if off < 0 {
 				off += d
@@ -290,6 +298,9 @@ func (g Granularity) truncatePeriod(ms int64) int64 {
 		return day.UnixMilli()
 	}
 	d := p.fixed().Milliseconds()
+	if d <= 0 {
+		return ms // a period that wrapped around; see Truncate's duration case
+	}
 	_, offSec := t.Zone()
 	local := ms + int64(offSec)*1000
 	off := local % d

@@ -148,6 +148,7 @@ func TestDecodeErrors(t *testing.T) {
 		{"csv without columns", `{"type":"kafka","dataSchema":{"dataSource":"d"},"ioConfig":{"topic":"t","inputFormat":{"type":"csv"},"consumerProperties":{"bootstrap.servers":"x:1"}}}`, "ioConfig.inputFormat.columns: missing"},
 		{"kafka without valueFormat", `{"type":"kafka","dataSchema":{"dataSource":"d"},"ioConfig":{"topic":"t","inputFormat":{"type":"kafka"},"consumerProperties":{"bootstrap.servers":"x:1"}}}`, "ioConfig.inputFormat.valueFormat: missing"},
 		{"unknown granularity", ds(`{"dataSource":"d","granularitySpec":{"segmentGranularity":"fortnight"}}`), `dataSchema.granularitySpec.segmentGranularity: unknown granularity "fortnight"`},
+		{"missingValue past 9999", ds(`{"dataSource":"d","timestampSpec":{"column":"ts","missingValue":"9999-12-31T23:00:00-05:00"}}`), "dataSchema.timestampSpec.missingValue: 10000-01-01T04:00:00.000Z is outside the supported range 0000-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z"},
 		{"query coarser than segment", ds(`{"dataSource":"d","granularitySpec":{"segmentGranularity":"hour","queryGranularity":"day"}}`), "dataSchema.granularitySpec.queryGranularity: DAY is coarser than segmentGranularity HOUR"},
 		{"unknown aggregator", ds(`{"dataSource":"d","metricsSpec":[{"type":"count","name":"c"},{"type":"fooSum","name":"x","fieldName":"x"}]}`), `dataSchema.metricsSpec[1].type: unknown aggregator "fooSum"`},
 		{"aggregator missing fieldName", ds(`{"dataSource":"d","metricsSpec":[{"type":"doubleSum","name":"x"}]}`), "dataSchema.metricsSpec[0].fieldName: missing (required by doubleSum)"},
@@ -273,5 +274,18 @@ func TestResolveConsumerProperties(t *testing.T) {
 	}
 	if echo := string(s.Echo()); !strings.Contains(echo, "KAFKA_JAAS_CONFIG") {
 		t.Errorf("echo lost the provider reference: %s", echo)
+	}
+}
+
+// TestGranularityWrappedDuration: a duration whose nanoseconds wrap to zero in decoding gives
+// an empty bucket (which the task counts as an unparseable row), never a division by zero.
+func TestGranularityWrappedDuration(t *testing.T) {
+	var g Granularity
+	if err := json.Unmarshal([]byte(`{"type":"duration","duration":288230376151711744}`), &g); err != nil {
+		return // refusing it at decode time is the better fix, and fine here
+	}
+	ms := time.Date(2024, 3, 5, 0, 0, 0, 0, time.UTC).UnixMilli()
+	if s, e := g.Bucket(ms); e > s && s <= ms && ms < e {
+		t.Errorf("bucket [%d, %d) of a wrapped duration looks valid", s, e)
 	}
 }

@@ -36,3 +36,19 @@ func ParseDateTime(s string) (time.Time, error) {
 	}
 	return time.Time{}, fmt.Errorf("%q is not an ISO-8601 date-time (e.g. 2016-01-01T11:00Z)", s)
 }
+
+// MinTimestamp and MaxTimestamp bound the row timestamps the engine ingests, in milliseconds
+// since the epoch: 0000-01-01T00:00:00.000Z and 9999-12-31T23:59:59.999Z, the instants whose
+// UTC year has four ISO-8601 digits. Segment ids, intervals and the metadata store write
+// instants in ISOMillis and read them back with it, which cannot hold a fifth digit or a sign,
+// so a row outside this range could never get a segment: it is a parse exception instead.
+const (
+	MinTimestamp int64 = -62167219200000
+	MaxTimestamp int64 = 253402300799999
+)
+
+// TimestampInRange reports whether ms lies in [MinTimestamp, MaxTimestamp].
+func TimestampInRange(ms int64) bool { return ms >= MinTimestamp && ms <= MaxTimestamp }
+
+// TimestampRangeText names the accepted range for error messages.
+const TimestampRangeText = "0000-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z"

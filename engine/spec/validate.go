@@ -357,8 +357,12 @@ func (s *Supervisor) validateDataSchema() error {
 		return fieldErr("dataSchema.timestampSpec.format", err.Error())
 	}
 	if ts.MissingValue != nil {
-		if _, err := ParseDateTime(*ts.MissingValue); err != nil {
+		mv, err := ParseDateTime(*ts.MissingValue)
+		if err != nil {
 			return fieldErr("dataSchema.timestampSpec.missingValue", err.Error())
+		}
+		if !TimestampInRange(mv.UnixMilli()) {
+			return fieldErr("dataSchema.timestampSpec.missingValue", fmt.Sprintf("%s is outside the supported range %s", FormatTime(mv), TimestampRangeText))
 		}
 	}
 	g := d.GranularitySpec

@@ -90,6 +90,11 @@ func (l *loop) addRow(seq *sequence, partition int32, row *input.Row) error {
 	}
 	partial := l.parser.CheckTypes(row)
 	ixErr, err := l.builder.add(seq, row)
+	if pe, ok := err.(*input.ParseError); ok {
+		// The row's segment interval cannot be written (builder.checkBucket): unparseable.
+		pe.Input = string(row.Input())
+		return l.parseException(pe)
+	}
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"time"
 
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/index"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/input"
@@ -87,11 +88,12 @@ func newBuilder(l *loop) (*builder, error) {
 }
 
 // add puts a row into the sink of its sequence and interval, persisting first if the memory
-// limits are reached. It returns the index's parse problems for a row that was added anyway.
+// limits are reached. It returns the index's parse problems for a row that was added anyway,
+// and an unparseable *input.ParseError as the error for a row whose interval cannot be a
+// segment (checkBucket); nothing is added then.
 func (b *builder) add(seq *sequence, row *input.Row) (*index.ParseError, error) {
-	t := b.t
-	if row.Time < b.bucketStart || row.Time >= b.bucketEnd {
-		b.bucketStart, b.bucketEnd = t.spec.DataSchema.GranularitySpec.SegmentGranularity.Bucket(row.Time)
+	if err := b.checkBucket(row.Time); err != nil {
+		return nil, err
 	}
 	start, end := b.bucketStart, b.bucketEnd
 	sk, ok := seq.sinks[start]
@@ -113,6 +115,27 @@ func (b *builder) add(seq *sequence, row *input.Row) (*index.ParseError, error) 
 		return nil, fmt.Errorf("add row to segment %s: %w", sk.id, err)
 	}
 	return res.ParseError, nil
+}
+
+// checkBucket caches the segment-granularity interval of ms in bucketStart and bucketEnd. It
+// returns an unparseable *input.ParseError when that interval cannot be a segment: both ends
+// are written in segment ids and the metadata store with four-digit years, so the interval must
+// lie within spec.MinTimestamp..spec.MaxTimestamp (the end too, although it is exclusive), and
+// a period or duration so large that the arithmetic wraps gives no interval at all. Such a row
+// would otherwise fail the allocation, and the task after every restart. ALL is exempt: its
+// one interval is Druid's ETERNITY, which is never in range.
+func (b *builder) checkBucket(ms int64) error {
+	if ms >= b.bucketStart && ms < b.bucketEnd {
+		return nil
+	}
+	g := b.t.spec.DataSchema.GranularitySpec.SegmentGranularity
+	start, end := g.Bucket(ms)
+	if g.Kind != spec.GranularityAll && (start > ms || end <= ms || start < spec.MinTimestamp || end > spec.MaxTimestamp) {
+		return &input.ParseError{Details: []string{fmt.Sprintf("timestamp[%s] is unparseable: its %s segment interval %s/%s is outside the supported range %s",
+			time.UnixMilli(ms).UTC().Format(spec.ISOMillis), g, time.UnixMilli(start).UTC().Format(spec.ISOMillis), time.UnixMilli(end).UTC().Format(spec.ISOMillis), spec.TimestampRangeText)}}
+	}
+	b.bucketStart, b.bucketEnd = start, end
+	return nil
 }
 
 // newSink allocates the segment id for (sequence, interval). The allocation is keyed by the

@@ -74,6 +74,12 @@ func (t *Transformer) Apply(row *input.Row) (keep bool, err error) {
 					return false, &input.ParseError{Input: string(row.Input()),
 						Details: []string{fmt.Sprintf("could not transform value for __time: expression %q gave %s", tr.expr, vals[i])}}
 				}
+				if !spec.TimestampInRange(ms) {
+					// Checked here as at parse time: a row the segment ids cannot hold
+					// would fail the task at allocation, after every restart.
+					return false, &input.ParseError{Input: string(row.Input()),
+						Details: []string{fmt.Sprintf("could not transform value for __time: expression %q gave %s, outside the supported range %s", tr.expr, vals[i], spec.TimestampRangeText)}}
+				}
 				row.Time = ms
 				continue
 			}
