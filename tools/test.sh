@@ -31,4 +31,8 @@ if [ ${#pkgs[@]} -gt 0 ]; then
   KAFKA_INDEXER_ACC_TARGET=engine go test -count=1 -timeout 20m ./provider/
   echo "== generated provider docs"
   tools/check-docs.sh
+  # A short run of every fuzz target (spec decoder, input formats, timestamps, expressions) on top
+  # of their committed corpora, which the go test run above already replayed as regression tests.
+  echo "== fuzz targets, ${FUZZTIME:-5s} each"
+  FUZZTIME=${FUZZTIME:-5s} tools/fuzz.sh
 fi
