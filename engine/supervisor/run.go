@@ -18,8 +18,15 @@ func (r *runtime) runOnce(ctx context.Context) {
 		return
 	}
 	r.lastRun = r.now()
+	storeWasDown := r.storeDown
+	r.storeDown = false
 	defer func() {
 		r.sm.runFinished()
+		if !r.storeDown && storeWasDown && r.sm.wasRunUnhealthy {
+			// Back, but not healthy yet: keep running often until healthinessThreshold
+			// successful runs have passed.
+			r.storeDown = true
+		}
 		r.publishSnapshot()
 	}()
 	if r.spec.Suspended && len(r.active) == 0 && len(r.pending) == 0 {
@@ -251,12 +258,22 @@ func (r *runtime) tracked(id string) bool {
 
 // updateTaskStatus refreshes each tracked task's runner status and start time.
 func (r *runtime) updateTaskStatus(ctx context.Context) error {
+	var failed error
 	each := func(g *taskGroup) {
 		for id, ts := range g.tasks {
+			if failed != nil {
+				return
+			}
 			in, _, err := r.deps.Runner.Info(ctx, id)
-			if err != nil {
+			if errors.Is(err, task.ErrUnknownTask) {
 				ts.status = "FAILED"
 				continue
+			}
+			if err != nil {
+				// The status is unknown, not failed: forgetting a publishing task here would
+				// restart its partitions from stale stored offsets.
+				failed = fmt.Errorf("read status of task %s: %w", id, err)
+				return
 			}
 			ts.status = in.StatusCode
 			if ts.startTime == nil && ts.status == "RUNNING" && in.RunnerStatusCode == task.RunnerRunning {
@@ -274,7 +291,7 @@ func (r *runtime) updateTaskStatus(ctx context.Context) error {
 			each(g)
 		}
 	}
-	return nil
+	return failed
 }
 
 // checkTaskDuration finalizes reading groups whose taskDuration elapsed (or that must stop
