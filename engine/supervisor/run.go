@@ -45,6 +45,10 @@ func (r *runtime) runOnce(ctx context.Context) {
 		r.fail(err)
 		return
 	}
+	if err := r.checkOffsetsBehindStream(ctx); err != nil {
+		r.fail(err)
+		return
+	}
 	r.sm.propose(StateDiscoveringInitialTasks)
 	steps := []func(context.Context) error{r.discoverTasks, r.updateTaskStatus, r.checkTaskDuration, r.checkPendingCompletion, r.checkCurrentTasks}
 	for _, step := range steps {
@@ -472,6 +476,10 @@ func (r *runtime) checkCurrentTasks(ctx context.Context) error {
 func (r *runtime) createNewTasks(ctx context.Context) error {
 	io := &r.spec.IOConfig
 	for gid, parts := range r.groups() {
+		parts = slices.DeleteFunc(parts, func(p int32) bool { _, stopped := r.offsetsAhead[p]; return stopped })
+		if len(parts) == 0 {
+			continue
+		}
 		g, ok := r.active[gid]
 		if !ok {
 			start, err := r.startOffsets(ctx, parts)
@@ -661,12 +669,14 @@ func (r *runtime) resetAll(ctx context.Context) {
 		delete(r.active, gid)
 	}
 	r.partitionOffset = map[int32]int64{}
+	r.offsetsAhead = map[int32]offsetAhead{}
 }
 
 // resetPartitions kills the groups owning the given partitions so they restart from the new
 // stored offsets (POST /resetOffsets).
 func (r *runtime) resetPartitions(ctx context.Context, offsets task.Offsets) {
 	for p := range offsets {
+		delete(r.offsetsAhead, p)
 		gid := r.groupOf(p)
 		if g, ok := r.active[gid]; ok {
 			r.killGroup(ctx, g)

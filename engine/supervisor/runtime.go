@@ -74,6 +74,9 @@ type runtime struct {
 	// supervisor is healthy again; meanwhile runs come every storeRetryPeriod, so a short
 	// outage shows in the state and its end shows soon after.
 	storeDown bool
+	// offsetsAhead holds the partitions stopped because their offsets are beyond the
+	// partition's end (offsets.go), until a reset.
+	offsetsAhead map[int32]offsetAhead
 
 	specMu  sync.Mutex // guards specPub, the spec as the Manager should report it
 	specPub *spec.Supervisor
@@ -120,7 +123,7 @@ func newRuntime(id string, s *spec.Supervisor, store metadata.Store, deps Deps, 
 	return &runtime{
 		id: id, spec: s, store: store, deps: deps, log: log.With("supervisor", id), now: now,
 		notices: make(chan notice, 64), done: make(chan struct{}),
-		partitionOffset: map[int32]int64{}, active: map[int]*taskGroup{}, pending: map[int][]*taskGroup{},
+		partitionOffset: map[int32]int64{}, active: map[int]*taskGroup{}, pending: map[int][]*taskGroup{}, offsetsAhead: map[int32]offsetAhead{},
 		sm: newStateManager(deps.Thresholds, maxEvents, s.Suspended), taskSpecs: map[string]*task.Spec{},
 		snap:    snapshot{state: initialState(s)},
 		specPub: s,
@@ -285,7 +288,10 @@ func (r *runtime) fail(err error) {
 	var se *streamError
 	stream := errors.As(err, &se)
 	class, msg := "SupervisorError", err.Error()
+	var ahead *offsetsAheadError
 	switch {
+	case errors.As(err, &ahead):
+		class = "OffsetsBeyondStreamEnd"
 	case stream:
 		class = "StreamException"
 	case metadata.IsTransient(err):
