@@ -20,8 +20,20 @@ import (
 // 13): the stored offsets are now beyond the partition's end. The supervisor must turn
 // UNHEALTHY_SUPERVISOR with an error naming the partition, its stored and latest offsets and
 // the reset API, publish nothing from the new broker even once it grows past the old offset
-// (that would skip its first rows silently), and ingest everything after POST …/reset.
+// (that would skip its first rows silently), and ingest everything after POST …/reset or
+// …/resetOffsets to the new partition's start.
 func TestBrokerRestartedEmpty(t *testing.T) {
+	t.Run("reset", func(t *testing.T) {
+		testBrokerRestartedEmpty(t, func(c *client.Client) error { return c.Reset(context.Background(), "events") })
+	})
+	t.Run("resetOffsets", func(t *testing.T) {
+		testBrokerRestartedEmpty(t, func(c *client.Client) error {
+			return c.ResetOffsets(context.Background(), "events", "events", map[int32]int64{0: 0})
+		})
+	})
+}
+
+func testBrokerRestartedEmpty(t *testing.T, reset func(*client.Client) error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -79,7 +91,7 @@ func TestBrokerRestartedEmpty(t *testing.T) {
 		}
 	}
 
-	if err := h.c.Reset(ctx, "events"); err != nil {
+	if err := reset(h.c); err != nil {
 		t.Fatal(err)
 	}
 	waitCaughtUp(t, e, h.broker, "events", 40*time.Second)
