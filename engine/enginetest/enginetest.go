@@ -30,37 +30,36 @@ type Engine struct {
 	Loader  *query.Loader
 }
 
+// Option changes the daemon options of a test engine.
+type Option func(*daemon.Options)
+
+// WorkerCapacity sets the number of task slots (default 4), for tests of starved supervisors.
+func WorkerCapacity(n int) Option { return func(o *daemon.Options) { o.WorkerCapacity = n } }
+
 // Start runs an engine on the embedded metadata store until the test ends.
-func Start(t testing.TB) *Engine {
+func Start(t testing.TB, opts ...Option) *Engine {
 	t.Helper()
 	store, err := embedded.Open(t.TempDir())
 	if err != nil {
 		t.Fatalf("open embedded store: %v", err)
 	}
-	return StartWithStore(t, store)
+	return StartWithStore(t, store, opts...)
 }
 
 // StartWithStore runs an engine on the given metadata store (PostgreSQL in tests that need
 // it); the store is closed when the test ends. Polling is faster than the daemon's defaults so
 // tests see handoffs and lag quickly.
-func StartWithStore(t testing.TB, store metadata.Store) *Engine {
+func StartWithStore(t testing.TB, store metadata.Store, opts ...Option) *Engine {
 	t.Helper()
-	return StartWithOptions(t, store, nil)
-}
-
-// StartWithOptions is StartWithStore with the daemon options changed by set (worker capacity,
-// task queue size) before the engine starts; set may be nil.
-func StartWithOptions(t testing.TB, store metadata.Store, set func(*daemon.Options)) *Engine {
-	t.Helper()
-	opts := daemon.Options{
+	o := daemon.Options{
 		DataDir: t.TempDir(), WorkerCapacity: 4, Version: "test",
 		LoaderPoll: 100 * time.Millisecond, MinOffsetFetchPeriod: time.Second,
 		Logger: slog.New(slog.DiscardHandler),
 	}
-	if set != nil {
-		set(&opts)
+	for _, opt := range opts {
+		opt(&o)
 	}
-	eng, err := daemon.New(context.Background(), store, opts)
+	eng, err := daemon.New(context.Background(), store, o)
 	if err != nil {
 		t.Fatalf("start engine: %v", err)
 	}

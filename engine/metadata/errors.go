@@ -1,12 +1,16 @@
 package metadata
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
+	"net"
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 )
 
 // ErrNotFound is returned when the requested row does not exist: no
@@ -85,9 +89,57 @@ func formatOffsets(md DataSourceMetadata) string {
 //     enough.
 //   - any other ErrConflict (duplicate segment or task id), ErrNotFound and
 //     everything else: not retryable, repeating the call gives the same answer.
+//
+// An unreachable store is a different question, answered by IsTransient.
 func IsRetryable(err error) bool {
 	if mm, ok := errors.AsType[*OffsetMismatchError](err); ok {
 		return mm.Retryable
 	}
 	return errors.Is(err, ErrConcurrentUpdate)
+}
+
+// IsTransient reports whether a Store error means the store could not be
+// reached or dropped the connection, so the same call is expected to succeed
+// once the database is back: the outage cases of Druid's
+// SQLMetadataConnector.isTransientException. It is the one place this package
+// decides that, and it looks only at standard interfaces so that it needs no
+// driver import:
+//
+//   - the caller's own context ending is never transient: retrying cannot help;
+//   - a PostgreSQL SQLSTATE (anything with a SQLState() method, such as
+//     *pgconn.PgError) of class 08 (connection exception), 57P01
+//     admin_shutdown, 57P02 crash_shutdown or 57P03 cannot_connect_now (the
+//     server is starting or stopping);
+//   - a refused, reset or broken connection, a network error or an
+//     unexpected EOF on the connection (pgconn wraps these in
+//     *pgconn.ConnectError and its internal errors, which unwrap to them);
+//   - an error that says it is safe to retry (pgconn's SafeToRetry: the
+//     request never reached the server).
+//
+// After a transient error the outcome of a write is unknown: it may have
+// committed before the connection broke. Callers that retry a write must
+// recognise their own committed write, as the publish does through the
+// offsets compare-and-swap.
+func IsTransient(err error) bool {
+	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	var coded interface{ SQLState() string }
+	if errors.As(err, &coded) {
+		switch code := coded.SQLState(); {
+		case strings.HasPrefix(code, "08"), code == "57P01", code == "57P02", code == "57P03":
+			return true
+		}
+	}
+	for _, e := range []error{syscall.ECONNREFUSED, syscall.ECONNRESET, syscall.ECONNABORTED, syscall.EPIPE, syscall.ETIMEDOUT, syscall.EHOSTUNREACH, syscall.ENETUNREACH, io.ErrUnexpectedEOF, io.EOF, net.ErrClosed} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	var ne net.Error
+	if errors.As(err, &ne) {
+		return true
+	}
+	var safe interface{ SafeToRetry() bool }
+	return errors.As(err, &safe) && safe.SafeToRetry()
 }

@@ -19,6 +19,8 @@ func FormatTime(t time.Time) string { return t.UTC().Format(TimeFormat) }
 //
 // Errors that callers branch on are ErrNotFound, ErrConflict (with
 // ErrConcurrentUpdate) and *OffsetMismatchError; IsRetryable classifies them.
+// IsTransient tells an unreachable store (connection refused, reset, server
+// shutting down) from an answer.
 type Store interface {
 	// InsertSupervisor appends a version of supervisor id's spec. Its
 	// created_date, which is the history version, is the current UTC time in

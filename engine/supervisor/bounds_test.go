@@ -32,7 +32,7 @@ func TestTasksBoundedByCapacity(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := enginetest.StartWithOptions(t, store, func(o *daemon.Options) {
+	e := enginetest.StartWithStore(t, store, func(o *daemon.Options) {
 		o.WorkerCapacity, o.TaskQueueSize = capacity, queue
 	})
 	c, err := client.New(e.URL)

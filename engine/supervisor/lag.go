@@ -121,7 +121,8 @@ func (r *runtime) publishSnapshot() {
 			if ts.current != nil {
 				tr.CurrentOffsets = strOffsets(ts.current)
 				for p, o := range ts.current {
-					if o > highest[p] {
+					// Offset 0 counts too: an unread partition is not one without offsets.
+					if h, ok := highest[p]; !ok || o > h {
 						highest[p] = o
 					}
 				}
@@ -149,12 +150,35 @@ func (r *runtime) publishSnapshot() {
 	}
 	if r.latest != nil {
 		snap.latest = strOffsets(r.latest)
-		// Partitions no task reports use the stored offsets.
-		if md, err := r.store.GetDataSourceMetadata(context.Background(), r.id); err == nil && md.Stream == r.stream() {
+		// Partitions no task reports (a suspended supervisor, tasks waiting for a worker slot,
+		// no task at all) are as far as the next read would start: the reading group's start,
+		// the previous generation's end or the stored offsets, whichever is furthest. So a
+		// starved supervisor shows its real lag instead of 0.
+		fallback := task.Offsets{}
+		for p, o := range r.partitionOffset {
+			if o >= 0 {
+				fallback[p] = o
+			}
+		}
+		for _, g := range r.active {
+			for p, o := range g.start {
+				fallback[p] = max(fallback[p], o)
+			}
+		}
+		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		if md, err := r.store.GetDataSourceMetadata(sctx, r.id); err == nil && md.Stream == r.stream() {
 			for p, o := range md.Offsets {
-				if _, ok := highest[p]; !ok || r.spec.Suspended {
+				if r.spec.Suspended {
 					highest[p] = o
+					continue
 				}
+				fallback[p] = max(fallback[p], o)
+			}
+		}
+		cancel()
+		for p, o := range fallback {
+			if _, ok := highest[p]; !ok {
+				highest[p] = o
 			}
 		}
 		snap.minimumLag = map[string]int64{}

@@ -18,8 +18,15 @@ func (r *runtime) runOnce(ctx context.Context) {
 		return
 	}
 	r.lastRun = r.now()
+	storeWasDown := r.storeDown
+	r.storeDown = false
 	defer func() {
 		r.sm.runFinished()
+		if !r.storeDown && storeWasDown && r.sm.wasRunUnhealthy {
+			// Back, but not healthy yet: keep running often until healthinessThreshold
+			// successful runs have passed.
+			r.storeDown = true
+		}
 		r.publishSnapshot()
 	}()
 	if r.spec.Suspended && len(r.active) == 0 && len(r.pending) == 0 {
@@ -35,6 +42,10 @@ func (r *runtime) runOnce(ctx context.Context) {
 	}
 	r.sm.propose(StateConnectingToStream)
 	if err := r.updatePartitions(ctx); err != nil {
+		r.fail(err)
+		return
+	}
+	if err := r.checkOffsetsBehindStream(ctx); err != nil {
 		r.fail(err)
 		return
 	}
@@ -251,12 +262,22 @@ func (r *runtime) tracked(id string) bool {
 
 // updateTaskStatus refreshes each tracked task's runner status and start time.
 func (r *runtime) updateTaskStatus(ctx context.Context) error {
+	var failed error
 	each := func(g *taskGroup) {
 		for id, ts := range g.tasks {
+			if failed != nil {
+				return
+			}
 			in, _, err := r.deps.Runner.Info(ctx, id)
-			if err != nil {
+			if errors.Is(err, task.ErrUnknownTask) {
 				ts.status = "FAILED"
 				continue
+			}
+			if err != nil {
+				// The status is unknown, not failed: forgetting a publishing task here would
+				// restart its partitions from stale stored offsets.
+				failed = fmt.Errorf("read status of task %s: %w", id, err)
+				return
 			}
 			ts.status = in.StatusCode
 			if ts.startTime == nil && ts.status == "RUNNING" && in.RunnerStatusCode == task.RunnerRunning {
@@ -274,7 +295,7 @@ func (r *runtime) updateTaskStatus(ctx context.Context) error {
 			each(g)
 		}
 	}
-	return nil
+	return failed
 }
 
 // checkTaskDuration finalizes reading groups whose taskDuration elapsed (or that must stop
@@ -459,6 +480,11 @@ func (r *runtime) createNewTasks(ctx context.Context) error {
 	groups := r.groups()
 	gids := slices.Sorted(maps.Keys(groups))
 	for _, gid := range gids {
+		// A partition whose stored offsets are beyond its end stays stopped until a reset.
+		groups[gid] = slices.DeleteFunc(groups[gid], func(p int32) bool { _, stopped := r.offsetsAhead[p]; return stopped })
+		if len(groups[gid]) == 0 {
+			continue
+		}
 		if _, ok := r.active[gid]; ok {
 			continue
 		}
@@ -489,8 +515,8 @@ func (r *runtime) createNewTasks(ctx context.Context) error {
 	}
 	for n := 0; n < io.Replicas; n++ {
 		for _, gid := range gids {
-			g := r.active[gid]
-			if len(g.tasks) > n {
+			g, ok := r.active[gid] // absent when all its partitions are stopped
+			if !ok || len(g.tasks) > n {
 				continue
 			}
 			id := taskID(g.baseSequence)
@@ -654,12 +680,14 @@ func (r *runtime) resetAll(ctx context.Context) {
 		delete(r.active, gid)
 	}
 	r.partitionOffset = map[int32]int64{}
+	r.offsetsAhead = map[int32]offsetAhead{}
 }
 
 // resetPartitions kills the groups owning the given partitions so they restart from the new
 // stored offsets (POST /resetOffsets).
 func (r *runtime) resetPartitions(ctx context.Context, offsets task.Offsets) {
 	for p := range offsets {
+		delete(r.offsetsAhead, p)
 		gid := r.groupOf(p)
 		if g, ok := r.active[gid]; ok {
 			r.killGroup(ctx, g)

@@ -70,6 +70,13 @@ type runtime struct {
 	ingestRate      float64
 	idleLatest      task.Offsets
 	inactiveSince   time.Time
+	// storeDown is set by a run that could not reach the metadata store and kept until the
+	// supervisor is healthy again; meanwhile runs come every storeRetryPeriod, so a short
+	// outage shows in the state and its end shows soon after.
+	storeDown bool
+	// offsetsAhead holds the partitions stopped because their offsets are beyond the
+	// partition's end (offsets.go), until a reset.
+	offsetsAhead map[int32]offsetAhead
 
 	specMu  sync.Mutex // guards specPub, the spec as the Manager should report it
 	specPub *spec.Supervisor
@@ -116,7 +123,7 @@ func newRuntime(id string, s *spec.Supervisor, store metadata.Store, deps Deps, 
 	return &runtime{
 		id: id, spec: s, store: store, deps: deps, log: log.With("supervisor", id), now: now,
 		notices: make(chan notice, 64), done: make(chan struct{}),
-		partitionOffset: map[int32]int64{}, active: map[int]*taskGroup{}, pending: map[int][]*taskGroup{},
+		partitionOffset: map[int32]int64{}, active: map[int]*taskGroup{}, pending: map[int][]*taskGroup{}, offsetsAhead: map[int32]offsetAhead{},
 		sm: newStateManager(deps.Thresholds, maxEvents, s.Suspended), taskSpecs: map[string]*task.Spec{},
 		snap:    snapshot{state: initialState(s)},
 		specPub: s,
@@ -222,8 +229,16 @@ func (r *runtime) nextRunDelay(period time.Duration) time.Duration {
 			d = due
 		}
 	}
+	if r.storeDown {
+		d = min(d, storeRetryPeriod)
+	}
 	return max(d, 50*time.Millisecond)
 }
+
+// storeRetryPeriod is the run period while the metadata store is unreachable: with Druid's
+// default unhealthinessThreshold of 3 an outage shows as UNHEALTHY_SUPERVISOR within seconds
+// rather than after three periods (90 s at the default period of PT30S).
+const storeRetryPeriod = time.Second
 
 func (r *runtime) handle(ctx context.Context, n notice) error {
 	switch n.kind {
@@ -272,12 +287,20 @@ func (e *streamError) Unwrap() error { return e.err }
 func (r *runtime) fail(err error) {
 	var se *streamError
 	stream := errors.As(err, &se)
-	class := "SupervisorError"
-	if stream {
+	class, msg := "SupervisorError", err.Error()
+	var ahead *offsetsAheadError
+	switch {
+	case errors.As(err, &ahead):
+		class = "OffsetsBeyondStreamEnd"
+	case stream:
 		class = "StreamException"
+	case metadata.IsTransient(err):
+		// Not a stream error: Druid counts it towards UNHEALTHY_SUPERVISOR.
+		class, msg = "MetadataStoreUnavailable", "metadata store unreachable: "+msg
+		r.storeDown = true
 	}
 	r.log.Warn("supervisor run error", "err", err)
-	r.sm.recordError(r.now(), class, err.Error(), stream)
+	r.sm.recordError(r.now(), class, msg, stream)
 }
 
 // stats collects every task's row stats: {group: {task: rowStats}}.

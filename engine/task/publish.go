@@ -91,19 +91,36 @@ func (l *loop) publish(ctx context.Context, s *sequence) error {
 	}
 	req := metadata.PublishRequest{SupervisorID: t.spec.MetadataKey(), DataSource: ds, Segments: segs, Start: &start, End: &end}
 	for attempt := 0; ; attempt++ {
-		err = t.opts.Store.Publish(ctx, req)
+		var already bool
+		// While the store is unreachable the attempt is repeated in place. The commit of an
+		// attempt whose connection broke may have landed: the repeat then loses the
+		// compare-and-swap to our own end offsets, and publishedByReplica recognises them.
+		err = t.retryStore(ctx, "publish sequence "+s.name, func() error {
+			err := t.opts.Store.Publish(ctx, req)
+			var mm *metadata.OffsetMismatchError
+			if !errors.As(err, &mm) || mm.Retryable {
+				return err
+			}
+			ok, cerr := l.publishedByReplica(ctx, s, ids)
+			if cerr != nil {
+				return cerr
+			}
+			already = ok
+			if ok {
+				return nil
+			}
+			return err
+		})
+		if already {
+			t.log.Info("sequence already published (by a replica, or by this task before the store connection broke)", "sequence", s.name, "segments", len(ids))
+			l.markPublished(s, ids)
+			return nil
+		}
 		if err == nil {
 			break
 		}
 		var mm *metadata.OffsetMismatchError
 		if errors.As(err, &mm) && !mm.Retryable {
-			if ok, cerr := l.publishedByReplica(ctx, s, ids); cerr != nil {
-				return cerr
-			} else if ok {
-				t.log.Info("sequence already published by a replica", "sequence", s.name, "segments", len(ids))
-				l.markPublished(s, ids)
-				return nil
-			}
 			return fmt.Errorf("publish sequence %s: %w", s.name, err)
 		}
 		if !metadata.IsRetryable(err) || attempt >= t.opts.PublishRetries {

@@ -50,7 +50,7 @@ func (t *Task) Run(parent context.Context) (res Result) {
 	ctx, cancel := context.WithCancelCause(parent)
 	defer cancel(nil)
 	t.snapMu.Lock()
-	t.cancel = cancel
+	t.cancel, t.runCtx = cancel, ctx
 	t.snapMu.Unlock()
 	defer func() {
 		if r := recover(); r != nil {
@@ -114,7 +114,11 @@ func (t *Task) start(ctx context.Context) (*loop, error) {
 			seqs = saved
 		}
 	}
-	stored, err := t.opts.Store.GetDataSourceMetadata(ctx, s.MetadataKey())
+	var stored *metadata.DataSourceMetadata
+	err = t.retryStore(ctx, "read stored offsets", func() (err error) {
+		stored, err = t.opts.Store.GetDataSourceMetadata(ctx, s.MetadataKey())
+		return err
+	})
 	if err != nil && !errors.Is(err, metadata.ErrNotFound) {
 		return nil, fmt.Errorf("read stored offsets: %w", err)
 	}

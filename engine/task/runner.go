@@ -245,9 +245,7 @@ func (r *Runner) run(e *entry) {
 		st.Status, st.ErrorMsg = "FAILED", res.ErrorMsg
 	}
 	b, _ := json.Marshal(st)
-	if err := r.opts.Store.UpdateTaskStatus(context.Background(), e.task.ID(), b, false); err != nil {
-		r.log.Error("store task status", "task", e.task.ID(), "err", err)
-	}
+	r.storeFinalStatus(e.task.ID(), b)
 	if rep, err := json.Marshal(res.Report); err == nil {
 		_ = os.MkdirAll(r.reportDir(), 0o755)
 		_ = os.WriteFile(filepath.Join(r.reportDir(), e.task.ID()+".json"), rep, 0o644)
@@ -283,6 +281,30 @@ func (r *Runner) Finished() (finished, known int) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return len(r.finished), len(r.tasks)
+}
+
+// storeFinalStatus writes a finished task's status, retrying with back-off while the metadata
+// store is unreachable: a status left RUNNING would make the next start restore a finished
+// task. Once the runner is closing it makes one last attempt and leaves the task active, which
+// the next start resumes (a resumed task only re-checks its published offsets).
+func (r *Runner) storeFinalStatus(id string, status []byte) {
+	wait := storeRetryFirst
+	for attempt := 1; ; attempt++ {
+		err := r.opts.Store.UpdateTaskStatus(context.Background(), id, status, false)
+		if err == nil {
+			return
+		}
+		if !metadata.IsTransient(err) || r.ctx.Err() != nil {
+			r.log.Error("store task status", "task", id, "attempt", attempt, "err", err)
+			return
+		}
+		r.log.Warn("metadata store unreachable; retrying the final task status", "task", id, "attempt", attempt, "in", wait, "err", err)
+		select {
+		case <-time.After(wait):
+		case <-r.ctx.Done():
+		}
+		wait = min(2*wait, storeRetryMax)
+	}
 }
 
 func (r *Runner) reportDir() string { return filepath.Join(r.opts.WorkDir, "_reports") }

@@ -146,10 +146,16 @@ func (b *builder) newSink(seq *sequence, start, end int64) (*sink, error) {
 	if err != nil {
 		return nil, fmt.Errorf("dataSchema: %w", err)
 	}
-	ctx := context.Background()
-	id, err := t.opts.Store.AllocateSegment(ctx, metadata.AllocateRequest{
-		DataSource: t.spec.DataSchema.DataSource, SequenceName: seq.name,
-		Start: msTime(start), End: msTime(end), Version: spec.FormatTime(t.opts.Now()),
+	ctx := t.context()
+	// Allocation is keyed by sequence and interval, so a retry after a broken connection gets
+	// the id the lost answer carried.
+	var id metadata.SegmentID
+	err = t.retryStore(ctx, "allocate segment", func() (err error) {
+		id, err = t.opts.Store.AllocateSegment(ctx, metadata.AllocateRequest{
+			DataSource: t.spec.DataSchema.DataSource, SequenceName: seq.name,
+			Start: msTime(start), End: msTime(end), Version: spec.FormatTime(t.opts.Now()),
+		})
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("allocate segment for %s in [%s, %s): %w", seq.name, spec.FormatTime(msTime(start)), spec.FormatTime(msTime(end)), err)

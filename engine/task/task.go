@@ -40,6 +40,10 @@ type Options struct {
 	// PublishRetries bounds retries of a publish whose start offsets are ahead of the stored
 	// ones (the previous sequence may still be committing). Zero means 10.
 	PublishRetries int
+	// StoreOutageTimeout bounds how long metadata calls (publish, segment allocation, reading
+	// the stored offsets) are retried while the store is unreachable before the task fails.
+	// Zero means 5 minutes.
+	StoreOutageTimeout time.Duration
 }
 
 // Checkpointer is the supervisor side of incremental handoff (Druid's
@@ -94,6 +98,7 @@ type Task struct {
 
 	handoffWait time.Duration // written by the loop before it finishes
 	cancel      context.CancelCauseFunc
+	runCtx      context.Context // Run's context, for store calls made outside the loop's call chain
 
 	rt realtime // realtime query state (realtime.go)
 }
@@ -153,6 +158,9 @@ func New(s *Spec, opts Options) *Task {
 	}
 	if opts.PublishRetries <= 0 {
 		opts.PublishRetries = 10
+	}
+	if opts.StoreOutageTimeout <= 0 {
+		opts.StoreOutageTimeout = 5 * time.Minute
 	}
 	if opts.Getenv == nil {
 		opts.Getenv = os.LookupEnv

@@ -1,0 +1,71 @@
+package task
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"syscall"
+	"testing"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata"
+)
+
+// flakyStore is the real store behind a connection that fails the way PostgreSQL's does in
+// an outage, at moments a real outage cannot be timed to hit: the first segment allocation is
+// refused before it reaches the store, and the first publish commits but its answer is lost.
+type flakyStore struct {
+	metadata.Store
+	allocations, publishes atomic.Int32
+}
+
+func (s *flakyStore) AllocateSegment(ctx context.Context, req metadata.AllocateRequest) (metadata.SegmentID, error) {
+	if s.allocations.Add(1) == 1 {
+		return metadata.SegmentID{}, fmt.Errorf("dial tcp 127.0.0.1:5432: %w", syscall.ECONNREFUSED)
+	}
+	return s.Store.AllocateSegment(ctx, req)
+}
+
+func (s *flakyStore) Publish(ctx context.Context, req metadata.PublishRequest) error {
+	if s.publishes.Add(1) == 1 {
+		if err := s.Store.Publish(ctx, req); err != nil {
+			return err
+		}
+		return fmt.Errorf("commit: read tcp 127.0.0.1:40000->127.0.0.1:5432: %w", syscall.ECONNRESET)
+	}
+	return s.Store.Publish(ctx, req)
+}
+
+// TestPublishSurvivesLostCommit: a publish whose commit landed but whose answer was lost is
+// retried, recognises its own committed offsets and segments, and succeeds, with every row
+// published once; a refused allocation is retried too (issue 13).
+func TestPublishSurvivesLostCommit(t *testing.T) {
+	e := newEnv(t)
+	flaky := &flakyStore{Store: e.store}
+	e.store = flaky
+	broker := startKafka(t, "metrics", 1)
+	var recs []*kgo.Record
+	for i := range 50 {
+		recs = append(recs, jsonRecord(t, 0, event{Timestamp: at(i), Host: "h", Metric: "cpu", Value: 1}))
+	}
+	produce(t, broker, "metrics", recs...)
+	_, res := runTask(t, e, payload("task-lost-commit", broker, "metrics", map[int32]int64{0: 0}, map[int32]int64{0: 50}, nil))
+	if !res.Success {
+		t.Fatalf("task failed: %s", res.ErrorMsg)
+	}
+	if flaky.publishes.Load() < 2 || flaky.allocations.Load() < 2 {
+		t.Errorf("%d publishes, %d allocations: the faults were not hit", flaky.publishes.Load(), flaky.allocations.Load())
+	}
+	md, err := e.store.GetDataSourceMetadata(context.Background(), "metrics")
+	if err != nil || md.Offsets[0] != 50 {
+		t.Fatalf("stored offsets %+v, %v", md, err)
+	}
+	var count float64
+	for _, v := range dumpRows(t, e, "metrics") {
+		count += v[0]
+	}
+	if count != 50 {
+		t.Errorf("%v rows published, want 50", count)
+	}
+}

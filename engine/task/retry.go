@@ -1,0 +1,54 @@
+package task
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata"
+)
+
+// Back-off of metadata calls while the store is unreachable: short first waits so a blip costs
+// little, capped so a returning store is noticed within a couple of seconds.
+const (
+	storeRetryFirst = 200 * time.Millisecond
+	storeRetryMax   = 2 * time.Second
+)
+
+// retryStore runs fn until it returns nil or an error that is the store's answer, retrying
+// with back-off while metadata.IsTransient says the store is unreachable (Druid's
+// RetryUtils around SQLMetadataConnector calls). It gives up when ctx ends or the outage
+// outlasts Options.StoreOutageTimeout. fn must be safe to repeat: a write whose connection
+// broke may have committed, so fn has to recognise its own earlier success.
+func (t *Task) retryStore(ctx context.Context, what string, fn func() error) error {
+	// Wall time, not opts.Now: the waits below are real.
+	deadline := time.Now().Add(t.opts.StoreOutageTimeout)
+	wait := storeRetryFirst
+	for attempt := 1; ; attempt++ {
+		err := fn()
+		if err == nil || !metadata.IsTransient(err) {
+			return err
+		}
+		if !time.Now().Before(deadline) {
+			return fmt.Errorf("%s: metadata store unreachable for %d attempts over %v: %w", what, attempt, t.opts.StoreOutageTimeout, err)
+		}
+		t.log.Warn("metadata store unreachable; retrying", "action", what, "attempt", attempt, "in", wait, "err", err)
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return fmt.Errorf("%s: %w (last error: %v)", what, context.Cause(ctx), err)
+		}
+		wait = min(2*wait, storeRetryMax)
+	}
+}
+
+// context is Run's context, so store calls made below the loop (segment allocation) stop
+// retrying when the task is killed; Background before Run.
+func (t *Task) context() context.Context {
+	t.snapMu.Lock()
+	defer t.snapMu.Unlock()
+	if t.runCtx == nil {
+		return context.Background()
+	}
+	return t.runCtx
+}
