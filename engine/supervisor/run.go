@@ -478,13 +478,18 @@ func (r *runtime) checkCurrentTasks(ctx context.Context) error {
 func (r *runtime) createNewTasks(ctx context.Context) error {
 	io := &r.spec.IOConfig
 	groups := r.groups()
+	for gid, parts := range groups {
+		// A partition whose stored offsets are beyond its end stays stopped until a reset; a
+		// group left with none gets no task.
+		parts = slices.DeleteFunc(parts, func(p int32) bool { _, stopped := r.offsetsAhead[p]; return stopped })
+		if len(parts) == 0 {
+			delete(groups, gid)
+		} else {
+			groups[gid] = parts
+		}
+	}
 	gids := slices.Sorted(maps.Keys(groups))
 	for _, gid := range gids {
-		// A partition whose stored offsets are beyond its end stays stopped until a reset.
-		groups[gid] = slices.DeleteFunc(groups[gid], func(p int32) bool { _, stopped := r.offsetsAhead[p]; return stopped })
-		if len(groups[gid]) == 0 {
-			continue
-		}
 		if _, ok := r.active[gid]; ok {
 			continue
 		}
@@ -515,8 +520,8 @@ func (r *runtime) createNewTasks(ctx context.Context) error {
 	}
 	for n := 0; n < io.Replicas; n++ {
 		for _, gid := range gids {
-			g, ok := r.active[gid] // absent when all its partitions are stopped
-			if !ok || len(g.tasks) > n {
+			g := r.active[gid]
+			if len(g.tasks) > n {
 				continue
 			}
 			id := taskID(g.baseSequence)
