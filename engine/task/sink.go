@@ -87,8 +87,9 @@ func newBuilder(l *loop) (*builder, error) {
 }
 
 // add puts a row into the sink of its sequence and interval, persisting first if the memory
-// limits are reached. It returns the index's parse problems for a row that was added anyway.
-func (b *builder) add(seq *sequence, row *input.Row) (*index.ParseError, error) {
+// limits are reached. It returns the sink, for the segment limit, and the index's parse
+// problems for a row that was added anyway.
+func (b *builder) add(seq *sequence, row *input.Row) (*sink, *index.ParseError, error) {
 	t := b.t
 	if row.Time < b.bucketStart || row.Time >= b.bucketEnd {
 		b.bucketStart, b.bucketEnd = t.spec.DataSchema.GranularitySpec.SegmentGranularity.Bucket(row.Time)
@@ -98,21 +99,21 @@ func (b *builder) add(seq *sequence, row *input.Row) (*index.ParseError, error) 
 	if !ok {
 		var err error
 		if sk, err = b.newSink(seq, start, end); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		seq.sinks[start] = sk
 	}
 	res, err := sk.idx.Add(row.Time, row)
 	if errors.Is(err, index.ErrFull) {
 		if err := b.persistAll(); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		res, err = sk.idx.Add(row.Time, row)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("add row to segment %s: %w", sk.id, err)
+		return nil, nil, fmt.Errorf("add row to segment %s: %w", sk.id, err)
 	}
-	return res.ParseError, nil
+	return sk, res.ParseError, nil
 }
 
 // newSink allocates the segment id for (sequence, interval). The allocation is keyed by the

@@ -27,6 +27,9 @@ type Options struct {
 	// Checkpointer asks the supervisor to checkpoint the task's group. Nil means the task
 	// checkpoints itself (a directly submitted task has no replicas to agree with).
 	Checkpointer Checkpointer
+	// CheckpointBackoff is the first delay before a checkpoint request that came back without
+	// the sequence closed is asked again; it doubles per attempt up to 30 s. Zero means 500 ms.
+	CheckpointBackoff time.Duration
 	// Handoff waits until published segments are loaded for serving. Nil means no waiting.
 	Handoff Handoff
 	// Logger receives task logs. Nil means slog.Default().
