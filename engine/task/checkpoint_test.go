@@ -210,3 +210,66 @@ func TestCheckpointRetryKeepsSupervisorPause(t *testing.T) {
 		t.Errorf("published %d rows, want %d", total, maxRows)
 	}
 }
+
+// TestPauseNotPickedUpStillPauses: a /pause that the loop does not pick up within its wait (it
+// is inside a Kafka poll) is answered 202 and must still pause the task, as Druid's
+// pauseRequested does; the supervisor polls /status for PAUSED and would otherwise wait forever.
+func TestPauseNotPickedUpStillPauses(t *testing.T) {
+	e := newEnv(t)
+	broker := startKafka(t, "metrics", 1)
+	produce(t, broker, "metrics", jsonRecord(t, 0, event{Timestamp: at(0), Host: "a", Metric: "cpu", Value: 1}))
+	// The end lies beyond what was produced, so the task keeps polling Kafka for more.
+	raw := payload("pause-pending", broker, "metrics", map[int32]int64{0: 0}, map[int32]int64{0: 100}, func(p map[string]any) {
+		p["ioConfig"].(map[string]any)["pollTimeout"] = 200
+	})
+	s, err := DecodePayload(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tk := New(s, e.options(s.Payload.ID))
+	done := make(chan Result, 1)
+	go func() { done <- runWith(t, tk) }()
+	ctx := context.Background()
+	for tk.CurrentOffsets()[0] < 1 {
+		select {
+		case res := <-done:
+			t.Fatalf("task ended early: %+v", res)
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	// A 1 µs wait: the loop, inside its 200 ms poll, is not there to take the request.
+	pending := false
+	for i := 0; i < 100 && !pending; i++ {
+		_, paused, err := tk.Pause(ctx, time.Microsecond)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if paused {
+			if err := tk.Resume(ctx); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		pending = true
+	}
+	if !pending {
+		t.Fatal("every pause was taken by the loop at once; could not leave one pending")
+	}
+	// Liveness bound only: the loop pauses when its current poll returns.
+	for deadline := time.Now().Add(20 * time.Second); tk.Status() != StatusPaused; {
+		if time.Now().After(deadline) {
+			t.Fatalf("status %s: a pause answered 202 never took effect", tk.Status())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cur := tk.CurrentOffsets()
+	if _, err := tk.SetEndOffsets(ctx, cur, true); err != nil {
+		t.Fatalf("end offsets on the paused task: %v", err)
+	}
+	if res := <-done; !res.Success {
+		t.Fatalf("task failed: %s", res.ErrorMsg)
+	}
+	if _, total := segmentSizes(t, e); total != 1 {
+		t.Errorf("published %d rows, want 1", total)
+	}
+}

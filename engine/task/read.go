@@ -263,6 +263,14 @@ func (l *loop) run(ctx context.Context) error {
 // serveRequests answers chat requests and checkpoint replies; while paused it blocks until
 // resumed or stopped, asking again for an unanswered checkpoint when its back-off is over.
 func (l *loop) serveRequests(ctx context.Context) error {
+	if l.t.pauseRequested.Swap(false) {
+		if !l.paused {
+			l.paused = true
+			l.t.setStatus(StatusPaused)
+			l.t.publishSnapshot(l.current, l.last().end, l.seqs)
+		}
+		l.pausedByChat = true
+	}
 	for {
 		var retry <-chan time.Time
 		var timer *time.Timer
