@@ -22,9 +22,10 @@ const (
 	defaultCheckpointBackoff = 500 * time.Millisecond
 	// maxCheckpointBackoff caps the retry delay.
 	maxCheckpointBackoff = 30 * time.Second
-	// maxPausedCheckpointAttempts is how many failed requests the task waits out while paused
-	// (0.5+1+2+4+8 s with the default back-off) before it reads on.
-	maxPausedCheckpointAttempts = 5
+	// maxPausedCheckpointAttempts is how many requests may fail while the task waits paused
+	// (0.5+1+2+4+8 s between them with the default back-off: long enough for a restarted
+	// supervisor's first run, after its 5 s startDelay, to adopt the task) before it reads on.
+	maxPausedCheckpointAttempts = 6
 	// checkpointRequestTimeout bounds one request. The supervisor pauses every replica before
 	// it answers, which takes a few chat calls; a minute is far beyond that and means it is
 	// stuck or gone.
