@@ -15,6 +15,8 @@ import (
 
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/client"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/enginetest"
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata/metadatatest"
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata/postgres"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/segment"
 )
 
@@ -29,21 +31,35 @@ func TestCheckpointsCutSegmentsAtMaxRowsPerSegment(t *testing.T) {
 		name                string
 		partitions, perPart int
 		replicas            int
+		postgres            bool
 	}{
 		{name: "replicas=1", partitions: 2, perPart: 25000, replicas: 1},
 		// Two replicas must agree on every boundary: a replica the supervisor cannot pause
 		// is replaced, never left behind with a different sequence layout.
 		{name: "replicas=2", partitions: 1, perPart: 10000, replicas: 2},
+		{name: "replicas=2/postgres", partitions: 1, perPart: 10000, replicas: 2, postgres: true},
 		// Five replicas on four worker slots: one always waits for a slot. It cannot be paused,
 		// so each checkpoint replaces it (with the new checkpoint in its context) instead of
 		// skipping it or waiting for it.
 		{name: "replicas=5/one waiting for a slot", partitions: 1, perPart: 4000, replicas: 5},
 	} {
-		t.Run(tc.name, func(t *testing.T) { testCheckpointBacklog(t, tc.partitions, tc.perPart, tc.replicas) })
+		t.Run(tc.name, func(t *testing.T) {
+			var e *enginetest.Engine
+			if tc.postgres {
+				store, err := postgres.Open(context.Background(), metadatatest.FreshPostgresSchema(t))
+				if err != nil {
+					t.Fatal(err)
+				}
+				e = enginetest.StartWithStore(t, store)
+			} else {
+				e = enginetest.Start(t)
+			}
+			testCheckpointBacklog(t, e, tc.partitions, tc.perPart, tc.replicas)
+		})
 	}
 }
 
-func testCheckpointBacklog(t *testing.T, partitions, perPart, replicas int) {
+func testCheckpointBacklog(t *testing.T, e *enginetest.Engine, partitions, perPart, replicas int) {
 	const maxRows = 1000
 	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(int32(partitions), "events"))
 	if err != nil {
@@ -53,7 +69,6 @@ func testCheckpointBacklog(t *testing.T, partitions, perPart, replicas int) {
 	broker := cluster.ListenAddrs()[0]
 	total := prefill(t, broker, "events", partitions, perPart)
 
-	e := enginetest.Start(t)
 	c, err := client.New(e.URL)
 	if err != nil {
 		t.Fatal(err)
