@@ -126,6 +126,10 @@ func (l *loop) checkpointAnswered(a checkpointAnswer) {
 	if !l.ckpt.active || a.seq != l.ckpt.seq {
 		return // already closed by setEndOffsets
 	}
+	if l.stop || l.last().endSet {
+		l.ckpt = checkpointRequest{} // a stop closed the sequence: nothing left to ask
+		return
+	}
 	l.ckpt.attempts++
 	base := t.opts.CheckpointBackoff
 	if base <= 0 {
