@@ -27,9 +27,9 @@ const (
 	// supervisor's first run, after its 5 s startDelay, to adopt the task) before it reads on.
 	maxPausedCheckpointAttempts = 6
 	// checkpointRequestTimeout bounds one request. The supervisor pauses every replica before
-	// it answers, which takes a few chat calls; a minute is far beyond that and means it is
-	// stuck or gone.
-	checkpointRequestTimeout = time.Minute
+	// it answers, normally a few chat calls, and gives up on a replica that does not pause
+	// after two minutes (supervisor.ChatClient.Pause); longer means it is stuck or gone.
+	checkpointRequestTimeout = 3 * time.Minute
 )
 
 // checkpointRequest is the loop's view of its outstanding checkpoint request.
