@@ -13,6 +13,11 @@ var ErrNotFound = errors.New("supervisor not found")
 // stream). The API answers 400.
 var ErrBadRequest = errors.New("bad supervisor request")
 
+// ErrCheckpointNotReady is wrapped by the answer to a task's checkpoint request when the
+// supervisor does not (yet) count the task among its reading tasks: it has restarted and not
+// adopted the task yet. The task asks again after a back-off.
+var ErrCheckpointNotReady = errors.New("checkpoint cannot be handled yet")
+
 // notFound formats Druid's message for an unknown id: "[id] does not exist".
 func notFound(id string) error {
 	return &Error{Msg: fmt.Sprintf("[%s] does not exist", id), Kind: ErrNotFound}

@@ -215,7 +215,7 @@ func (m *Manager) Checkpoint(ctx context.Context, taskID string, taskGroupID int
 	if rt == nil {
 		return fmt.Errorf("supervisor %s of task %s is not running", ts.Payload.SupervisorID, taskID)
 	}
-	return rt.send(ctx, notice{kind: noticeCheckpoint, group: taskGroupID, start: sequenceStart})
+	return rt.send(ctx, notice{kind: noticeCheckpoint, taskID: taskID, group: taskGroupID, start: sequenceStart})
 }
 
 // initialState is the state a supervisor reports before its run loop has run: SUSPENDED when

@@ -355,7 +355,9 @@ func (r *runtime) finalize(ctx context.Context, gid int, g *taskGroup) {
 			continue
 		}
 		for p, o := range cur {
-			if o > end[p] {
+			// A partition still at offset 0 counts too: leaving it out would record a
+			// checkpoint that no task's sequence starts at.
+			if e, seen := end[p]; !seen || o > e {
 				end[p] = o
 			}
 		}
@@ -634,10 +636,17 @@ func (r *runtime) startOffsets(ctx context.Context, parts []int32) (task.Offsets
 // checkpoint handles a task's request for incremental handoff (Druid's CheckpointNotice): if
 // the given start is the group's latest checkpoint, pause every replica, take the highest
 // offsets and set them as the end of the current sequence on all of them.
-func (r *runtime) checkpoint(ctx context.Context, gid int, start task.Offsets) error {
+//
+// Every error goes back to the asking task, which stays paused and asks again with back-off
+// (engine/task/checkpoint.go), so nothing here may leave it waiting for an answer that will
+// never come: a checkpoint is recorded only once some replica was paused and its offsets are
+// known, never empty.
+func (r *runtime) checkpoint(ctx context.Context, taskID string, gid int, start task.Offsets) error {
 	g, ok := r.active[gid]
-	if !ok {
-		return nil // the group is publishing or gone; the request is moot
+	if !ok || g.tasks[taskID] == nil {
+		// Not adopted yet (the supervisor restarted and has not run since), or no longer
+		// reading: the next run adopts it or finishes it, and the task's next request finds out.
+		return fmt.Errorf("%w: task %s is not a reading task of group %d yet", ErrCheckpointNotReady, taskID, gid)
 	}
 	latestID, latest := g.latestCheckpoint()
 	if !equalOffsets(latest, start) {
@@ -646,29 +655,52 @@ func (r *runtime) checkpoint(ctx context.Context, gid int, start task.Offsets) e
 				return nil // an older one: another replica already triggered it
 			}
 		}
+		r.log.Warn("checkpoint request does not match the group's sequences", "task", taskID, "group", gid, "start", start)
 		return fmt.Errorf("checkpoint for group %d starts at %v, which is not one of its sequences", gid, start)
 	}
 	end := task.Offsets{}
 	var ids []string
 	for _, id := range g.taskIDs() {
-		if g.tasks[id].startTime == nil {
+		ts := g.tasks[id]
+		if ts.startTime == nil {
+			// The run loop may not have seen the start yet (rows were waiting, so the first
+			// checkpoint comes within a second); ask the task itself.
+			if st, err := r.deps.Tasks.StartTime(ctx, id); err == nil && st != nil {
+				ts.startTime = st
+			}
+		}
+		if ts.startTime == nil {
+			// Not started (waiting for a worker slot): it cannot be paused, and started later
+			// with the old checkpoints in its context it would lay out different sequences
+			// from its replicas. Druid kills a replica it cannot pause; createNewTasks replaces
+			// it with the new checkpoint in its context.
+			r.log.Info("replica has not started; replacing it so it gets the new checkpoint", "task", id, "group", gid)
+			r.kill(ctx, id)
+			delete(g.tasks, id)
 			continue
 		}
 		cur, err := r.deps.Tasks.Pause(ctx, id)
-		if err != nil {
+		if err != nil || len(cur) == 0 {
+			r.log.Warn("pause for checkpoint failed; killing task", "task", id, "err", err)
 			r.kill(ctx, id)
 			delete(g.tasks, id)
 			continue
 		}
 		for p, o := range cur {
-			if o > end[p] {
+			// A partition still at offset 0 counts too: leaving it out would record a
+			// checkpoint that no task's sequence starts at.
+			if e, seen := end[p]; !seen || o > e {
 				end[p] = o
 			}
 		}
 		ids = append(ids, id)
 	}
+	if len(ids) == 0 {
+		return fmt.Errorf("checkpoint of group %d: no task could be paused; the group's tasks will be replaced", gid)
+	}
 	for _, id := range ids {
 		if err := r.deps.Tasks.SetEndOffsets(ctx, id, end, false); err != nil {
+			r.log.Warn("set checkpoint end offsets failed; killing task", "task", id, "err", err)
 			r.kill(ctx, id)
 			delete(g.tasks, id)
 		}

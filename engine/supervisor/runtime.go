@@ -104,6 +104,7 @@ type snapshot struct {
 type notice struct {
 	kind     noticeKind
 	group    int
+	taskID   string // the task asking for a checkpoint
 	start    task.Offsets
 	graceful bool
 	reply    chan error
@@ -245,7 +246,7 @@ func (r *runtime) handle(ctx context.Context, n notice) error {
 	case noticeRun:
 		r.runOnce(ctx)
 	case noticeCheckpoint:
-		return r.checkpoint(ctx, n.group, n.start)
+		return r.checkpoint(ctx, n.taskID, n.group, n.start)
 	case noticeReset:
 		r.resetAll(ctx)
 	case noticeResetPartitions:

@@ -121,6 +121,11 @@ func (c *ChatClient) EndOffsets(ctx context.Context, id string) (task.Offsets, e
 	return o, err
 }
 
+// pausePollTimeout bounds how long Pause polls a task that answered 202 (Druid gives up after
+// its chat retries, about as long, and kills the task): a task that never pauses must not hold
+// the supervisor's loop, and with it every checkpoint of every group, forever.
+const pausePollTimeout = 2 * time.Minute
+
 // Pause pauses the task; on 202 it polls /status until PAUSED, then reads /offsets/current.
 func (c *ChatClient) Pause(ctx context.Context, id string) (task.Offsets, error) {
 	var o task.Offsets
@@ -131,6 +136,7 @@ func (c *ChatClient) Pause(ctx context.Context, id string) (task.Offsets, error)
 	if code == http.StatusOK {
 		return o, nil
 	}
+	deadline := time.Now().Add(pausePollTimeout)
 	for {
 		st, err := c.Status(ctx, id)
 		if err != nil {
@@ -138,6 +144,9 @@ func (c *ChatClient) Pause(ctx context.Context, id string) (task.Offsets, error)
 		}
 		if st == task.StatusPaused {
 			return c.CurrentOffsets(ctx, id)
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("task %s did not pause within %v (status %s)", id, pausePollTimeout, st)
 		}
 		select {
 		case <-ctx.Done():

@@ -89,7 +89,7 @@ func (l *loop) addRow(seq *sequence, partition int32, row *input.Row) error {
 		return nil
 	}
 	partial := l.parser.CheckTypes(row)
-	ixErr, err := l.builder.add(seq, row)
+	sk, ixErr, err := l.builder.add(seq, row)
 	if pe, ok := err.(*input.ParseError); ok {
 		// The row's segment interval cannot be written (builder.checkBucket): unparseable.
 		pe.Input = string(row.Input())
@@ -103,6 +103,9 @@ func (l *loop) addRow(seq *sequence, partition int32, row *input.Row) error {
 	}
 	seq.rows++
 	stats.addRows(partition, 1)
+	if !l.cut && l.segmentLimitReached(seq, sk) {
+		l.cut = true
+	}
 	if partial != nil {
 		partial.Partial = true
 		return l.parseException(partial)

@@ -29,12 +29,20 @@ type loop struct {
 	paused        bool
 	stop          bool
 	publishOnStop bool
-	checkpointing bool // asked the supervisor, waiting for its end offsets
-	lastPersist   time.Time
-	lastTick      time.Time
-	published     []string    // segment ids published by this task, for handoff
-	exported      RowCounters // row counters already handed to the metrics
-	stalled       map[int32]time.Time
+	// pausedByChat is set while a pause asked for over the chat API holds: only the chat API
+	// (resume, end offsets, stop) may end it, not an unanswered checkpoint request.
+	pausedByChat bool
+	ckpt         checkpointRequest
+	answers      chan checkpointAnswer // replies to ckpt requests; room for the one in flight
+	// cut is set when a row filled the open sequence (segmentLimitReached): the rest of the
+	// fetch waits in backlog until the checkpoint closed the sequence at that record.
+	cut         bool
+	backlog     []*kgo.Record
+	lastPersist time.Time
+	lastTick    time.Time
+	published   []string    // segment ids published by this task, for handoff
+	exported    RowCounters // row counters already handed to the metrics
+	stalled     map[int32]time.Time
 
 	// emit is emitRow bound once; emitSeq, emitPart and emitRows describe the record being
 	// parsed (see ingest).
@@ -134,7 +142,7 @@ func (t *Task) start(ctx context.Context) (*loop, error) {
 	for i := 0; i < first; i++ {
 		seqs[i].published = true
 	}
-	l := &loop{t: t, seqs: seqs, lastPersist: now, lastTick: now, stalled: map[int32]time.Time{}}
+	l := &loop{t: t, seqs: seqs, lastPersist: now, lastTick: now, stalled: map[int32]time.Time{}, answers: make(chan checkpointAnswer, 1)}
 	l.emit = l.emitRow
 	if first == len(seqs) {
 		l.current = seqs[len(seqs)-1].end.Clone()
@@ -256,24 +264,56 @@ func (l *loop) run(ctx context.Context) error {
 	return nil
 }
 
-// serveRequests answers chat requests; while paused it blocks until resumed or stopped.
+// serveRequests answers chat requests and checkpoint replies; while paused it blocks until
+// resumed or stopped, asking again for an unanswered checkpoint when its back-off is over.
 func (l *loop) serveRequests(ctx context.Context) error {
+	if l.t.pauseRequested.Swap(false) {
+		if !l.paused {
+			l.paused = true
+			l.t.setStatus(StatusPaused)
+			l.t.publishSnapshot(l.current, l.last().end, l.seqs)
+		}
+		l.pausedByChat = true
+	}
 	for {
+		var retry <-chan time.Time
+		var timer *time.Timer
+		if l.paused && l.ckpt.active && !l.ckpt.inFlight {
+			timer = time.NewTimer(max(l.ckpt.retryAt.Sub(l.t.opts.Now()), 0))
+			retry = timer.C
+		}
 		var r request
+		got := false
 		if l.paused {
 			select {
 			case r = <-l.t.reqs:
+				got = true
+			case a := <-l.answers:
+				l.checkpointAnswered(a)
+			case <-retry:
+				l.askCheckpoint(ctx)
 			case <-ctx.Done():
+				if timer != nil {
+					timer.Stop()
+				}
 				return ctx.Err()
 			}
 		} else {
 			select {
 			case r = <-l.t.reqs:
+				got = true
+			case a := <-l.answers:
+				l.checkpointAnswered(a)
 			default:
 				return nil
 			}
 		}
-		l.handle(r)
+		if timer != nil {
+			timer.Stop()
+		}
+		if got {
+			l.handle(r)
+		}
 		if !l.paused {
 			return nil
 		}
@@ -288,8 +328,10 @@ func (l *loop) handle(r request) {
 			l.paused = true
 			t.setStatus(StatusPaused)
 		}
+		l.pausedByChat = true
 		r.reply <- reply{offsets: l.current.Clone()}
 	case reqResume:
+		l.pausedByChat, l.cut = false, false
 		if l.paused {
 			l.paused = false
 			t.setStatus(StatusReading)
@@ -297,6 +339,7 @@ func (l *loop) handle(r request) {
 		r.reply <- reply{}
 	case reqStop:
 		l.stop, l.publishOnStop = true, r.publish
+		l.pausedByChat, l.cut = false, false
 		if l.paused {
 			l.paused = false
 			t.setStatus(StatusReading)
@@ -353,7 +396,7 @@ func (l *loop) setEndOffsets(offsets Offsets, finish bool) (Offsets, error) {
 	if err := saveSequences(l.t.opts.WorkDir, l.seqs); err != nil {
 		return nil, fmt.Errorf("save sequences: %w", err)
 	}
-	l.checkpointing = false
+	l.checkpointDone()
 	l.paused = false
 	l.t.setStatus(StatusReading)
 	l.reassign()
@@ -399,36 +442,48 @@ func (l *loop) allPublished() bool {
 	return true
 }
 
-// poll fetches one batch and ingests it.
+// poll fetches one batch and ingests it, or, after a checkpoint, the rest of the previous
+// batch: ingestion stops at the record that filled the open sequence (l.cut) so that its
+// segments hold at most maxRowsPerSegment rows.
 func (l *loop) poll(ctx context.Context, timeout time.Duration) error {
-	pctx, cancel := context.WithTimeout(ctx, timeout)
-	fetches := l.client.PollRecords(pctx, 20000)
-	cancel()
-	if ctx.Err() != nil {
-		return ctx.Err()
+	if l.cut {
+		return nil // fetch nothing more until the checkpoint is handled (maintain asks for it)
 	}
-	var fatal error
-	fetches.EachError(func(topic string, p int32, err error) {
-		if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) || fatal != nil {
-			return
+	if len(l.backlog) == 0 {
+		pctx, cancel := context.WithTimeout(ctx, timeout)
+		fetches := l.client.PollRecords(pctx, 20000)
+		cancel()
+		if ctx.Err() != nil {
+			return ctx.Err()
 		}
-		if errors.Is(err, kerr.OffsetOutOfRange) {
-			fatal = l.outOfRange(ctx, p)
-			return
+		var fatal error
+		fetches.EachError(func(topic string, p int32, err error) {
+			if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) || fatal != nil {
+				return
+			}
+			if errors.Is(err, kerr.OffsetOutOfRange) {
+				fatal = l.outOfRange(ctx, p)
+				return
+			}
+			l.t.log.Warn("fetch error; will retry", "partition", p, "err", err)
+		})
+		if fatal != nil {
+			return fatal
 		}
-		l.t.log.Warn("fetch error; will retry", "partition", p, "err", err)
-	})
-	if fatal != nil {
-		return fatal
+		fetches.EachRecord(func(rec *kgo.Record) { l.backlog = append(l.backlog, rec) })
 	}
-	var err error
-	fetches.EachRecord(func(rec *kgo.Record) {
-		if err == nil {
-			err = l.ingest(rec)
+	n := 0
+	for n < len(l.backlog) && !l.cut {
+		if err := l.ingest(l.backlog[n]); err != nil {
+			return err
 		}
-	})
-	if err != nil {
-		return err
+		l.backlog[n] = nil
+		n++
+	}
+	if n == len(l.backlog) {
+		l.backlog = l.backlog[:0] // keep the capacity for the next fetch
+	} else {
+		l.backlog = l.backlog[n:]
 	}
 	l.reassign()
 	l.t.publishSnapshot(l.current, l.last().end, l.seqs)
@@ -476,7 +531,7 @@ func (l *loop) maintain(ctx context.Context) error {
 		}
 		l.lastPersist = now
 	}
-	if !l.checkpointing && l.needCheckpoint(now) {
+	if l.needCheckpoint(now) && l.mayAskCheckpoint(now) {
 		return l.checkpoint(ctx)
 	}
 	return nil
@@ -519,34 +574,6 @@ func (l *loop) needCheckpoint(now time.Time) bool {
 	}
 	handoff, _ := tc.IntermediateHandoffPeriod.Duration()
 	return last.rows > 0 && now.Sub(last.opened) >= handoff
-}
-
-// checkpoint closes the open sequence at the current offsets. Under a supervisor the task pauses
-// and asks it, so that every replica closes at the same (maximum) offsets; a standalone task
-// closes its own sequence.
-func (l *loop) checkpoint(ctx context.Context) error {
-	last := l.last()
-	cp := l.t.opts.Checkpointer
-	if cp == nil {
-		l.paused = true // setEndOffsets requires a paused task
-		_, err := l.setEndOffsets(l.current.Clone(), false)
-		return err
-	}
-	l.checkpointing = true
-	l.paused = true
-	l.t.setStatus(StatusPaused)
-	group := 0
-	if g := l.t.spec.Payload.IOConfig.TaskGroupID; g != nil {
-		group = *g
-	}
-	start := last.start.Clone()
-	go func() {
-		if err := cp.Checkpoint(ctx, l.t.id, group, start); err != nil {
-			l.t.log.Warn("checkpoint request failed; resuming", "err", err)
-			_ = l.t.Resume(ctx)
-		}
-	}()
-	return nil
 }
 
 func equalOffsets(a, b Offsets) bool {

@@ -88,33 +88,33 @@ func newBuilder(l *loop) (*builder, error) {
 }
 
 // add puts a row into the sink of its sequence and interval, persisting first if the memory
-// limits are reached. It returns the index's parse problems for a row that was added anyway,
-// and an unparseable *input.ParseError as the error for a row whose interval cannot be a
-// segment (checkBucket); nothing is added then.
-func (b *builder) add(seq *sequence, row *input.Row) (*index.ParseError, error) {
+// limits are reached. It returns the sink, for the segment limit, and the index's parse
+// problems for a row that was added anyway, and an unparseable *input.ParseError as the error for
+// a row whose interval cannot be a segment (checkBucket); nothing is added then.
+func (b *builder) add(seq *sequence, row *input.Row) (*sink, *index.ParseError, error) {
 	if err := b.checkBucket(row.Time); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	start, end := b.bucketStart, b.bucketEnd
 	sk, ok := seq.sinks[start]
 	if !ok {
 		var err error
 		if sk, err = b.newSink(seq, start, end); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		seq.sinks[start] = sk
 	}
 	res, err := sk.idx.Add(row.Time, row)
 	if errors.Is(err, index.ErrFull) {
 		if err := b.persistAll(); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		res, err = sk.idx.Add(row.Time, row)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("add row to segment %s: %w", sk.id, err)
+		return nil, nil, fmt.Errorf("add row to segment %s: %w", sk.id, err)
 	}
-	return res.ParseError, nil
+	return sk, res.ParseError, nil
 }
 
 // checkBucket caches the segment-granularity interval of ms in bucketStart and bucketEnd. It

@@ -9,6 +9,7 @@ import (
 	"os"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata"
@@ -27,6 +28,9 @@ type Options struct {
 	// Checkpointer asks the supervisor to checkpoint the task's group. Nil means the task
 	// checkpoints itself (a directly submitted task has no replicas to agree with).
 	Checkpointer Checkpointer
+	// CheckpointBackoff is the first delay before a checkpoint request that came back without
+	// the sequence closed is asked again; it doubles per attempt up to 30 s. Zero means 500 ms.
+	CheckpointBackoff time.Duration
 	// Handoff waits until published segments are loaded for serving. Nil means no waiting.
 	Handoff Handoff
 	// Logger receives task logs. Nil means slog.Default().
@@ -95,6 +99,12 @@ type Task struct {
 	checkpoints map[int]Offsets
 	startTime   *time.Time
 	result      *Result
+
+	// pauseRequested is Druid's pauseRequested: a /pause that the loop did not pick up within
+	// its wait (it was polling Kafka or publishing) still holds, and the loop pauses when it
+	// next serves requests. Without it the supervisor, told 202, would poll /status for a
+	// PAUSED that never comes.
+	pauseRequested atomic.Bool
 
 	handoffWait time.Duration // written by the loop before it finishes
 	cancel      context.CancelCauseFunc
@@ -254,7 +264,8 @@ func (t *Task) call(ctx context.Context, r request) (Offsets, error) {
 }
 
 // Pause asks the loop to pause and returns the current offsets once it has. If the loop has
-// not paused within wait, paused is false (the chat API answers 202 and the caller polls).
+// not paused within wait, paused is false (the chat API answers 202 and the caller polls
+// /status): the request stays pending and the loop pauses as soon as it gets to it.
 func (t *Task) Pause(ctx context.Context, wait time.Duration) (offsets Offsets, paused bool, err error) {
 	st := t.Status()
 	if st != StatusReading && st != StatusPaused && st != StatusStarting {
@@ -262,14 +273,31 @@ func (t *Task) Pause(ctx context.Context, wait time.Duration) (offsets Offsets, 
 	}
 	cctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
-	offs, err := t.call(cctx, request{kind: reqPause})
-	if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+	r := request{kind: reqPause, reply: make(chan reply, 1)}
+	select {
+	case t.reqs <- r:
+	case <-t.done:
+		return nil, false, fmt.Errorf("%w: task %s is no longer running", ErrBadState, t.id)
+	case <-cctx.Done():
+		if ctx.Err() != nil {
+			return nil, false, ctx.Err()
+		}
+		// Not delivered: leave it for the loop. (Once delivered the loop pauses by itself, so
+		// the flag is set only here, never for a request the loop already has.)
+		t.pauseRequested.Store(true)
 		return nil, false, nil
 	}
-	if err != nil {
-		return nil, false, err
+	select {
+	case rep := <-r.reply:
+		return rep.offsets, true, rep.err
+	case <-t.done:
+		return nil, false, fmt.Errorf("%w: task %s stopped", ErrBadState, t.id)
+	case <-cctx.Done():
+		if ctx.Err() != nil {
+			return nil, false, ctx.Err()
+		}
+		return nil, false, nil // the loop has it and pauses; the caller polls /status
 	}
-	return offs, true, nil
 }
 
 // Resume lets a paused task read again.
