@@ -8,6 +8,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http/httptest"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -28,16 +29,20 @@ type Engine struct {
 	Runner  *task.Runner
 	Storage *storage.Local
 	Loader  *query.Loader
+	// DataDir is the engine's --data-dir: task work, deep storage, the segment cache and, for
+	// Start, the embedded store under metadata/, laid out as `kafka-indexer serve` does.
+	DataDir string
 }
 
 // Start runs an engine on the embedded metadata store until the test ends.
 func Start(t testing.TB) *Engine {
 	t.Helper()
-	store, err := embedded.Open(t.TempDir())
+	dataDir := t.TempDir()
+	store, err := embedded.Open(filepath.Join(dataDir, "metadata"))
 	if err != nil {
 		t.Fatalf("open embedded store: %v", err)
 	}
-	return StartWithStore(t, store)
+	return StartIn(t, dataDir, store)
 }
 
 // StartWithStore runs an engine on the given metadata store (PostgreSQL in tests that need
@@ -45,8 +50,15 @@ func Start(t testing.TB) *Engine {
 // tests see handoffs and lag quickly.
 func StartWithStore(t testing.TB, store metadata.Store) *Engine {
 	t.Helper()
+	return StartIn(t, t.TempDir(), store)
+}
+
+// StartIn is StartWithStore with the given data directory, for tests that look at (or plant
+// files around) what the engine writes there.
+func StartIn(t testing.TB, dataDir string, store metadata.Store) *Engine {
+	t.Helper()
 	eng, err := daemon.New(context.Background(), store, daemon.Options{
-		DataDir: t.TempDir(), WorkerCapacity: 4, Version: "test",
+		DataDir: dataDir, WorkerCapacity: 4, Version: "test",
 		LoaderPoll: 100 * time.Millisecond, MinOffsetFetchPeriod: time.Second,
 		Logger: slog.New(slog.DiscardHandler),
 	})
@@ -60,5 +72,5 @@ func StartWithStore(t testing.TB, store metadata.Store) *Engine {
 		srv.Close()
 		eng.Close()
 	})
-	return &Engine{URL: srv.URL, Store: store, Manager: eng.Manager, Runner: eng.Runner, Storage: eng.Storage, Loader: eng.Loader}
+	return &Engine{URL: srv.URL, Store: store, Manager: eng.Manager, Runner: eng.Runner, Storage: eng.Storage, Loader: eng.Loader, DataDir: dataDir}
 }
