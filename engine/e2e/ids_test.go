@@ -27,6 +27,7 @@ import (
 
 // send makes one request with path sent exactly as given (escapes and dot segments kept) and
 // returns the status and body. Redirects are not followed: a redirect is an answer too.
+// Transport failures are failures of the test, as a 500 would be.
 func send(t *testing.T, base, method, path, body string) (int, string) {
 	t.Helper()
 	req, err := http.NewRequest(method, base, strings.NewReader(body))
@@ -41,7 +42,9 @@ func send(t *testing.T, base, method, path, body string) (int, string) {
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	hc := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	// The timeout only turns a hang (a hostile id reaching a running task's chat handler) into
+	// a failure; every answer expected here is immediate.
+	hc := &http.Client{Timeout: 30 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	resp, err := hc.Do(req)
 	if err != nil {
 		t.Fatal(err)
