@@ -29,10 +29,10 @@ import (
 func (s *Server) routeChat() {
 	const base = "/druid/worker/v1/chat/{id}"
 	get := func(path string, fn func(w http.ResponseWriter, r *http.Request, t *task.Task)) {
-		s.mux.HandleFunc("GET "+base+path, s.withTask(fn))
+		s.mux.HandleFunc("GET "+base+path, taskParam(s.withTask(fn)))
 	}
 	post := func(path string, fn func(w http.ResponseWriter, r *http.Request, t *task.Task)) {
-		s.mux.HandleFunc("POST "+base+path, s.withTask(fn))
+		s.mux.HandleFunc("POST "+base+path, taskParam(s.withTask(fn)))
 	}
 	get("/status", func(w http.ResponseWriter, r *http.Request, t *task.Task) { writeJSON(w, 200, t.Status()) })
 	get("/offsets/current", func(w http.ResponseWriter, r *http.Request, t *task.Task) { writeJSON(w, 200, t.CurrentOffsets()) })

@@ -8,6 +8,7 @@ import (
 	"net/http"
 
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/query"
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/spec"
 )
 
 // The native query API of a Druid Broker (QueryResource and
@@ -77,6 +78,10 @@ func registerQueryRoutes(mux *http.ServeMux, e QueryEngine) {
 	})
 	mux.HandleFunc("GET /druid/v2/datasources/{ds}", func(w http.ResponseWriter, r *http.Request) {
 		ds := r.PathValue("ds")
+		if err := spec.ValidateDataSource("dataSource", ds); err != nil {
+			writeQueryError(w, &query.Error{Status: http.StatusBadRequest, Code: query.CodeBadQuery, Message: err.Error(), Class: "java.lang.IllegalArgumentException"})
+			return
+		}
 		dims, metrics, ok := e.DataSourceColumns(ds)
 		if !ok {
 			writeQueryError(w, &query.Error{Status: http.StatusNotFound, Code: query.CodeNotFound,

@@ -25,7 +25,7 @@ func (s *Server) routeSegments() {
 		}
 		writeJSON(w, http.StatusOK, ds)
 	})
-	s.mux.HandleFunc("GET /druid/coordinator/v1/metadata/datasources/{ds}/segments", func(w http.ResponseWriter, r *http.Request) {
+	s.mux.HandleFunc("GET /druid/coordinator/v1/metadata/datasources/{ds}/segments", dataSourceParam(func(w http.ResponseWriter, r *http.Request) {
 		segs, err := s.store.Segments(r.Context(), r.PathValue("ds"), true)
 		if err != nil {
 			s.writeError(w, r, err)
@@ -44,8 +44,8 @@ func (s *Server) routeSegments() {
 			out = append(out, sg.Payload)
 		}
 		writeJSON(w, http.StatusOK, out)
-	})
-	s.mux.HandleFunc("GET /druid/coordinator/v1/datasources/{ds}", func(w http.ResponseWriter, r *http.Request) {
+	}))
+	s.mux.HandleFunc("GET /druid/coordinator/v1/datasources/{ds}", dataSourceParam(func(w http.ResponseWriter, r *http.Request) {
 		ds := r.PathValue("ds")
 		segs, err := s.store.Segments(r.Context(), ds, true)
 		if err != nil {
@@ -68,7 +68,7 @@ func (s *Server) routeSegments() {
 			"tiers":    map[string]any{"_default_tier": map[string]any{"size": size, "segmentCount": len(segs)}},
 			"segments": map[string]any{"count": len(segs), "size": size, "minTime": spec.FormatTime(minT), "maxTime": spec.FormatTime(maxT), "numRows": rows},
 		})
-	})
+	}))
 }
 
 func earliest(a, b time.Time) time.Time {

@@ -70,6 +70,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusUnauthorized, errorBody{Error: "unauthorized: this server requires HTTP basic auth"})
 		return
 	}
+	if hasDotSegment(r.URL.EscapedPath()) {
+		writeJSON(w, http.StatusBadRequest, errorBody{Error: "path: must not contain '.' or '..' segments"})
+		return
+	}
 	if r.Body != nil {
 		r.Body = http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes)
 	}

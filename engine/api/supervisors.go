@@ -30,18 +30,18 @@ func (s *Server) routeSupervisors() {
 	s.mux.HandleFunc("POST "+base+"/suspendAll", s.all(s.sup.SuspendAll))
 	s.mux.HandleFunc("POST "+base+"/resumeAll", s.all(s.sup.ResumeAll))
 	s.mux.HandleFunc("POST "+base+"/terminateAll", s.all(s.sup.TerminateAll))
-	s.mux.HandleFunc("GET "+base+"/{id}", s.getSpec)
-	s.mux.HandleFunc("GET "+base+"/{id}/status", s.getStatus)
-	s.mux.HandleFunc("GET "+base+"/{id}/health", s.getHealth)
-	s.mux.HandleFunc("GET "+base+"/{id}/stats", s.getStats)
-	s.mux.HandleFunc("GET "+base+"/{id}/parseErrors", s.getParseErrors)
-	s.mux.HandleFunc("GET "+base+"/{id}/history", s.supervisorHistory)
-	s.mux.HandleFunc("POST "+base+"/{id}/suspend", s.suspend)
-	s.mux.HandleFunc("POST "+base+"/{id}/resume", s.resume)
-	s.mux.HandleFunc("POST "+base+"/{id}/reset", s.reset)
-	s.mux.HandleFunc("POST "+base+"/{id}/resetOffsets", s.resetOffsets)
-	s.mux.HandleFunc("POST "+base+"/{id}/terminate", s.terminate)
-	s.mux.HandleFunc("POST "+base+"/{id}/shutdown", s.terminate) // deprecated alias
+	s.mux.HandleFunc("GET "+base+"/{id}", supervisorParam(s.getSpec))
+	s.mux.HandleFunc("GET "+base+"/{id}/status", supervisorParam(s.getStatus))
+	s.mux.HandleFunc("GET "+base+"/{id}/health", supervisorParam(s.getHealth))
+	s.mux.HandleFunc("GET "+base+"/{id}/stats", supervisorParam(s.getStats))
+	s.mux.HandleFunc("GET "+base+"/{id}/parseErrors", supervisorParam(s.getParseErrors))
+	s.mux.HandleFunc("GET "+base+"/{id}/history", supervisorParam(s.supervisorHistory))
+	s.mux.HandleFunc("POST "+base+"/{id}/suspend", supervisorParam(s.suspend))
+	s.mux.HandleFunc("POST "+base+"/{id}/resume", supervisorParam(s.resume))
+	s.mux.HandleFunc("POST "+base+"/{id}/reset", supervisorParam(s.reset))
+	s.mux.HandleFunc("POST "+base+"/{id}/resetOffsets", supervisorParam(s.resetOffsets))
+	s.mux.HandleFunc("POST "+base+"/{id}/terminate", supervisorParam(s.terminate))
+	s.mux.HandleFunc("POST "+base+"/{id}/shutdown", supervisorParam(s.terminate)) // deprecated alias
 }
 
 // readJSONBody reads a request body that must be JSON. A declared content type other than JSON

@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata"
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/spec"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/task"
 )
 
@@ -28,11 +29,11 @@ func (s *Server) routeTasks() {
 	for path, state := range map[string]string{"runningTasks": "running", "completeTasks": "complete", "waitingTasks": "waiting", "pendingTasks": "pending"} {
 		s.mux.HandleFunc("GET "+base+"/"+path, s.listTasks(state))
 	}
-	s.mux.HandleFunc("GET "+base+"/task/{id}", s.getTask)
-	s.mux.HandleFunc("GET "+base+"/task/{id}/status", s.getTaskStatus)
-	s.mux.HandleFunc("GET "+base+"/task/{id}/reports", s.getTaskReports)
-	s.mux.HandleFunc("POST "+base+"/task/{id}/shutdown", s.shutdownTask)
-	s.mux.HandleFunc("POST "+base+"/datasources/{ds}/shutdownAllTasks", s.shutdownAllTasks)
+	s.mux.HandleFunc("GET "+base+"/task/{id}", taskParam(s.getTask))
+	s.mux.HandleFunc("GET "+base+"/task/{id}/status", taskParam(s.getTaskStatus))
+	s.mux.HandleFunc("GET "+base+"/task/{id}/reports", taskParam(s.getTaskReports))
+	s.mux.HandleFunc("POST "+base+"/task/{id}/shutdown", taskParam(s.shutdownTask))
+	s.mux.HandleFunc("POST "+base+"/datasources/{ds}/shutdownAllTasks", dataSourceParam(s.shutdownAllTasks))
 }
 
 func (s *Server) submitTask(w http.ResponseWriter, r *http.Request) {
@@ -58,6 +59,12 @@ func (s *Server) listTasks(fixedState string) http.HandlerFunc {
 			state = q.Get("state")
 		}
 		filter := metadata.TaskFilter{DataSource: q.Get("datasource")}
+		if filter.DataSource != "" {
+			if err := spec.ValidateDataSource("datasource", filter.DataSource); err != nil {
+				writeJSON(w, http.StatusBadRequest, errorBody{Error: err.Error()})
+				return
+			}
+		}
 		switch state {
 		case "", "running", "waiting", "pending":
 			if state != "" {

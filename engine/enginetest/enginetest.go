@@ -8,6 +8,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http/httptest"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -28,6 +29,9 @@ type Engine struct {
 	Runner  *task.Runner
 	Storage *storage.Local
 	Loader  *query.Loader
+	// DataDir is the engine's --data-dir: task work, deep storage, the segment cache and, for
+	// Start, the embedded store under metadata/, laid out as `kafka-indexer serve` does.
+	DataDir string
 }
 
 // Option changes the daemon options of a test engine.
@@ -39,11 +43,12 @@ func WorkerCapacity(n int) Option { return func(o *daemon.Options) { o.WorkerCap
 // Start runs an engine on the embedded metadata store until the test ends.
 func Start(t testing.TB, opts ...Option) *Engine {
 	t.Helper()
-	store, err := embedded.Open(t.TempDir())
+	dataDir := t.TempDir()
+	store, err := embedded.Open(filepath.Join(dataDir, "metadata"))
 	if err != nil {
 		t.Fatalf("open embedded store: %v", err)
 	}
-	return StartWithStore(t, store, opts...)
+	return StartIn(t, dataDir, store, opts...)
 }
 
 // StartWithStore runs an engine on the given metadata store (PostgreSQL in tests that need
@@ -51,8 +56,15 @@ func Start(t testing.TB, opts ...Option) *Engine {
 // tests see handoffs and lag quickly.
 func StartWithStore(t testing.TB, store metadata.Store, opts ...Option) *Engine {
 	t.Helper()
+	return StartIn(t, t.TempDir(), store, opts...)
+}
+
+// StartIn is StartWithStore with the given data directory, for tests that look at (or plant
+// files around) what the engine writes there.
+func StartIn(t testing.TB, dataDir string, store metadata.Store, opts ...Option) *Engine {
+	t.Helper()
 	o := daemon.Options{
-		DataDir: t.TempDir(), WorkerCapacity: 4, Version: "test",
+		DataDir: dataDir, WorkerCapacity: 4, Version: "test",
 		LoaderPoll: 100 * time.Millisecond, MinOffsetFetchPeriod: time.Second,
 		Logger: slog.New(slog.DiscardHandler),
 	}
@@ -70,5 +82,5 @@ func StartWithStore(t testing.TB, store metadata.Store, opts ...Option) *Engine 
 		srv.Close()
 		eng.Close()
 	})
-	return &Engine{URL: srv.URL, Store: store, Manager: eng.Manager, Runner: eng.Runner, Storage: eng.Storage, Loader: eng.Loader}
+	return &Engine{URL: srv.URL, Store: store, Manager: eng.Manager, Runner: eng.Runner, Storage: eng.Storage, Loader: eng.Loader, DataDir: dataDir}
 }

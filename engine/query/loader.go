@@ -2,6 +2,8 @@ package query
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -259,7 +261,7 @@ func (l *Loader) load(ctx context.Context, s metadata.Segment) (*loadedSegment, 
 	if err := json.Unmarshal(s.Payload, &ds); err != nil {
 		return nil, fmt.Errorf("decode payload of segment %s: %w", s.ID, err)
 	}
-	dir := filepath.Join(l.cacheDir, url.PathEscape(s.DataSource), url.PathEscape(s.ID))
+	dir := filepath.Join(l.cacheDir, cacheName(s.DataSource), cacheName(s.ID))
 	r, err := segment.Open(dir)
 	if err != nil {
 		if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
@@ -278,6 +280,24 @@ func (l *Loader) load(ctx context.Context, s metadata.Segment) (*loadedSegment, 
 	return &loadedSegment{id: s.ID, dir: dir, ds: s.DataSource, version: s.Version, partition: s.Partition,
 		iv:   Interval{Start: s.Start.UnixMilli(), End: s.End.UnixMilli()},
 		cols: NewColumns(r)}, nil
+}
+
+// maxCacheName bounds a cache directory name, leaving room in a 255-byte file name for the
+// ".tmp-for-creation" and ".tmp-for-deletion" suffixes of extraction and removal.
+const maxCacheName = 200
+
+// cacheName turns a datasource name or segment id from the metadata store into one directory
+// name under the cache: its path escape when that is a plain name of at most maxCacheName
+// bytes, else "#" and a SHA-256 prefix (long names, ".", ".."). Path escapes never contain
+// '#', so the two forms cannot collide, and whatever the store holds, the directory stays
+// inside the cache.
+func cacheName(s string) string {
+	n := url.PathEscape(s)
+	if len(n) <= maxCacheName && n != "." && filepath.IsLocal(n) && filepath.Base(n) == n {
+		return n
+	}
+	sum := sha256.Sum256([]byte(s))
+	return "#" + hex.EncodeToString(sum[:16])
 }
 
 // WaitLoaded blocks until every segment in segmentIDs is loaded (it may be

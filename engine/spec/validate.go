@@ -341,11 +341,14 @@ func (s *Supervisor) validateDataSchema() error {
 	if strings.TrimSpace(d.DataSource) == "" {
 		return fieldErr("dataSchema.dataSource", "missing (name the datasource to ingest into)")
 	}
-	if strings.ContainsAny(d.DataSource, "/\\") || strings.HasPrefix(d.DataSource, ".") {
-		return fieldErr("dataSchema.dataSource", fmt.Sprintf("%q must not contain '/' or '\\' nor start with '.'", d.DataSource))
+	// Datasource and supervisor id become directory names and store keys (ids.go).
+	if err := ValidateDataSource("dataSchema.dataSource", d.DataSource); err != nil {
+		return err
 	}
-	if s.ExplicitID != "" && strings.ContainsAny(s.ExplicitID, "/\\") {
-		return fieldErr("id", fmt.Sprintf("%q must not contain '/' or '\\'", s.ExplicitID))
+	if s.ExplicitID != "" {
+		if err := ValidateDataSource("id", s.ExplicitID); err != nil {
+			return err
+		}
 	}
 	if d.Parser != nil {
 		if t := lower(d.Parser.Type); t != "string" && t != "" {

@@ -41,11 +41,27 @@ func isoTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.00
 // relDir is Druid's default storage directory for the key.
 func (k SegmentKey) relDir() (string, error) {
 	for _, p := range []string{k.DataSource, k.Version} {
-		if p == "" || p == "." || p == ".." || strings.ContainsAny(p, `/\`) {
+		if p == "" || p == "." || p == ".." || strings.ContainsAny(p, `/\`) || !filepath.IsLocal(p) {
 			return "", fmt.Errorf("storage: segment %s: %q is not usable as a path element", k, p)
 		}
 	}
 	return filepath.Join(k.DataSource, isoTime(k.Start)+"_"+isoTime(k.End), k.Version, strconv.Itoa(k.Partition)), nil
+}
+
+// inside reports whether path is strictly below Root (not Root itself), lexically: what Kill
+// may rename and remove. A loadSpec is read back from the metadata store, and a row pointing
+// elsewhere must not make Kill delete another directory.
+func (l *Local) inside(path string) bool {
+	root, err := filepath.Abs(l.Root)
+	if err != nil {
+		return false
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return false
+	}
+	rel, err := filepath.Rel(root, abs)
+	return err == nil && rel != "." && filepath.IsLocal(rel)
 }
 
 // LoadSpec tells a puller where a segment is; it marshals as Druid's
@@ -149,6 +165,9 @@ func (l *Local) Kill(ctx context.Context, spec LoadSpec) error {
 	dir := filepath.Dir(spec.Path)
 	if filepath.Base(spec.Path) != archiveName {
 		return fmt.Errorf("storage: kill %s: not an %s", spec.Path, archiveName)
+	}
+	if !l.inside(dir) {
+		return fmt.Errorf("storage: kill %s: not under the storage directory %s", spec.Path, l.Root)
 	}
 	del := dir + tmpForDeletion
 	if err := os.Rename(dir, del); err != nil {

@@ -118,9 +118,42 @@ func TestPushPullKill(t *testing.T) {
 func TestPushRejectsBadKey(t *testing.T) {
 	dir, _ := buildSegment(t)
 	l := &Local{Root: t.TempDir()}
-	for _, k := range []SegmentKey{{DataSource: "../x", Version: "v"}, {DataSource: "x", Version: ""}, {DataSource: "x", Version: "a/b"}} {
+	for _, k := range []SegmentKey{{DataSource: "../x", Version: "v"}, {DataSource: "..", Version: "v"}, {DataSource: "/abs", Version: "v"}, {DataSource: "x", Version: ""}, {DataSource: "x", Version: "a/b"}, {DataSource: "x", Version: ".."}} {
 		if _, _, err := l.Push(context.Background(), dir, k); err == nil {
 			t.Fatalf("key %+v accepted", k)
+		}
+	}
+}
+
+// TestKillStaysInside: a loadSpec read back from the store that points outside Root (or at
+// Root itself) is refused, and nothing there is renamed or removed.
+func TestKillStaysInside(t *testing.T) {
+	top := t.TempDir()
+	root := filepath.Join(top, "deep")
+	victim := filepath.Join(top, "victim")
+	if err := os.MkdirAll(victim, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(victim, archiveName), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(root, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	l := &Local{Root: root}
+	for _, p := range []string{
+		filepath.Join(victim, archiveName),
+		root + "/../victim/" + archiveName,
+		filepath.Join(root, archiveName),
+		filepath.Join(top, archiveName),
+	} {
+		if err := l.Kill(context.Background(), LoadSpec{Type: "local", Path: p}); err == nil {
+			t.Errorf("Kill(%s) succeeded", p)
+		}
+	}
+	for _, p := range []string{filepath.Join(victim, archiveName), root} {
+		if _, err := os.Stat(p); err != nil {
+			t.Errorf("%s: %v", p, err)
 		}
 	}
 }

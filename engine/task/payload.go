@@ -165,6 +165,11 @@ func DecodePayload(raw []byte) (*Spec, error) {
 	if p.Type != Type {
 		return nil, &spec.FieldError{Path: "type", Msg: fmt.Sprintf("unknown task type %q (expected %q)", p.Type, Type)}
 	}
+	// The id names the task's work directory and report file; groupId and supervisorId are
+	// store keys. All are checked here, where both POST /task and a restart decode payloads.
+	if err := spec.ValidateID("id", p.ID); err != nil {
+		return nil, err
+	}
 	io := &p.IOConfig
 	if io.Type != "" && io.Type != "kafka" {
 		return nil, &spec.FieldError{Path: "ioConfig.type", Msg: fmt.Sprintf("unknown type %q (expected \"kafka\")", io.Type)}
@@ -242,11 +247,15 @@ func DecodePayload(raw []byte) (*Spec, error) {
 		Start:      io.StartSequenceNumbers.Offsets.Clone(),
 		End:        end,
 	}
-	if p.ID == "" {
-		return nil, &spec.FieldError{Path: "id", Msg: "missing"}
-	}
 	if p.GroupID == "" {
 		s.Payload.GroupID = "index_kafka_" + s.DataSchema.DataSource
+	} else if err := spec.ValidateID("groupId", p.GroupID); err != nil {
+		return nil, err
+	}
+	if p.SupervisorID != "" {
+		if err := spec.ValidateDataSource("supervisorId", p.SupervisorID); err != nil {
+			return nil, err
+		}
 	}
 	if io.BaseSequenceName == "" {
 		s.Payload.IOConfig.BaseSequenceName = p.ID

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata"
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/spec"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/storage"
 )
 
@@ -152,6 +153,9 @@ func (r *Runner) SubmitSpec(ctx context.Context, s *Spec) error { return r.submi
 
 func (r *Runner) submit(ctx context.Context, s *Spec) error {
 	id := s.Payload.ID
+	if _, err := r.taskDir(id); err != nil {
+		return err
+	}
 	r.mu.Lock()
 	if r.closed {
 		r.mu.Unlock()
@@ -194,10 +198,16 @@ func (r *Runner) submit(ctx context.Context, s *Spec) error {
 
 func (r *Runner) enqueue(s *Spec) {
 	now := time.Now()
+	// submit and DecodePayload (on restore) have checked the id; should one slip through, the
+	// task gets no work directory and fails instead of writing or deleting outside WorkDir.
+	dir, err := r.taskDir(s.Payload.ID)
+	if err != nil {
+		r.log.Error("task id is not a usable directory name", "task", s.Payload.ID, "err", err)
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	opts := Options{
-		Store: r.opts.Store, Storage: r.opts.Storage, WorkDir: filepath.Join(r.opts.WorkDir, s.Payload.ID),
+		Store: r.opts.Store, Storage: r.opts.Storage, WorkDir: dir,
 		Handoff: r.opts.Handoff, Logger: r.log, Getenv: r.opts.Getenv, Metrics: r.opts.Metrics,
 	}
 	if s.Payload.SupervisorID != "" {
@@ -247,8 +257,9 @@ func (r *Runner) run(e *entry) {
 	b, _ := json.Marshal(st)
 	r.storeFinalStatus(e.task.ID(), b)
 	if rep, err := json.Marshal(res.Report); err == nil {
-		_ = os.MkdirAll(r.reportDir(), 0o755)
-		_ = os.WriteFile(filepath.Join(r.reportDir(), e.task.ID()+".json"), rep, 0o644)
+		if err := r.writeReport(e.task.ID(), rep); err != nil {
+			r.log.Error("write completion report", "task", e.task.ID(), "err", err)
+		}
 	}
 	r.retire(e)
 }
@@ -307,7 +318,56 @@ func (r *Runner) storeFinalStatus(id string, status []byte) {
 	}
 }
 
-func (r *Runner) reportDir() string { return filepath.Join(r.opts.WorkDir, "_reports") }
+// reportsName is the directory under WorkDir that keeps completion reports, as <id>.json.
+const reportsName = "_reports"
+
+func (r *Runner) reportDir() string { return filepath.Join(r.opts.WorkDir, reportsName) }
+
+// taskDir is the work directory of task id: one entry of WorkDir, never WorkDir itself, the
+// reports directory or anything outside, whatever the id holds. Ids are validated at the edge
+// (spec.ValidateID); this is the second line.
+func (r *Runner) taskDir(id string) (string, error) {
+	if !isLocalName(id) || id == reportsName {
+		return "", &spec.FieldError{Path: "id", Msg: fmt.Sprintf("%q is not usable as a task directory name", id)}
+	}
+	return filepath.Join(r.opts.WorkDir, id), nil
+}
+
+// isLocalName reports whether name is a single plain path element, so joined to a directory
+// it names an entry of that directory and nothing else ("", ".", "..", "a/b", "/x" are not).
+func isLocalName(name string) bool {
+	return name != "." && filepath.IsLocal(name) && filepath.Base(name) == name
+}
+
+// writeReport stores a completion report as <id>.json through an os.Root, which refuses any
+// name (or symlink) that would leave the reports directory.
+func (r *Runner) writeReport(id string, rep []byte) error {
+	if !isLocalName(id + ".json") {
+		return fmt.Errorf("task id %q is not usable as a report file name", id)
+	}
+	if err := os.MkdirAll(r.reportDir(), 0o755); err != nil {
+		return err
+	}
+	root, err := os.OpenRoot(r.reportDir())
+	if err != nil {
+		return err
+	}
+	defer root.Close()
+	return root.WriteFile(id+".json", rep, 0o644)
+}
+
+// readReport reads what writeReport stored, under the same guard.
+func (r *Runner) readReport(id string) ([]byte, error) {
+	if !isLocalName(id + ".json") {
+		return nil, fmt.Errorf("task id %q is not usable as a report file name", id)
+	}
+	root, err := os.OpenRoot(r.reportDir())
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close()
+	return root.ReadFile(id + ".json")
+}
 
 // Restore queues again every task the metadata store says was active when the daemon stopped.
 // Each resumes after its last published sequence, so nothing is read twice into a published
@@ -463,7 +523,7 @@ func (r *Runner) Report(id string) (map[string]any, error) {
 		}
 		return t.LiveReport(), nil
 	}
-	b, err := os.ReadFile(filepath.Join(r.reportDir(), id+".json"))
+	b, err := r.readReport(id)
 	if err != nil {
 		return nil, fmt.Errorf("%w: no report for %s", ErrUnknownTask, id)
 	}

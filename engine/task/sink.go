@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"os"
 	"path/filepath"
 	"slices"
@@ -249,7 +250,7 @@ func (b *builder) build(ctx context.Context, seq *sequence) ([]built, error) {
 		if len(sk.spills) == 0 {
 			continue
 		}
-		dst := filepath.Join(b.dir, "merged", sk.id.String())
+		dst := b.mergedDir(sk)
 		_ = os.RemoveAll(dst)
 		meta := sk.spills[len(sk.spills)-1].Metadata
 		meta.DataSource = b.t.spec.DataSchema.DataSource
@@ -281,9 +282,20 @@ func (b *builder) build(ctx context.Context, seq *sequence) ([]built, error) {
 func (b *builder) drop(seq *sequence) {
 	_ = os.RemoveAll(filepath.Join(b.dir, "spill", strconv.Itoa(seq.id)))
 	for _, sk := range seq.sinks {
-		_ = os.RemoveAll(filepath.Join(b.dir, "merged", sk.id.String()))
+		_ = os.RemoveAll(b.mergedDir(sk))
 	}
 	seq.sinks = map[int64]*sink{}
 }
 
 func (b *builder) close() {}
+
+// mergedDir is where a sink's final segment is merged. It is not named by the segment id,
+// which holds the datasource and would overflow a 255-byte file name for long datasource
+// names (with the writer's ".tmp-for-creation" suffix); the interval start, partition and a
+// hash of the id keep it short, free of user bytes, and unique per segment.
+func (b *builder) mergedDir(sk *sink) string {
+	h := fnv.New64a()
+	h.Write([]byte(sk.id.String()))
+	name := strconv.FormatInt(sk.id.Start.UnixMilli(), 10) + "_" + strconv.Itoa(sk.id.Partition) + "_" + strconv.FormatUint(h.Sum64(), 16)
+	return filepath.Join(b.dir, "merged", name)
+}
