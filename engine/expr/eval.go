@@ -193,7 +193,7 @@ func arith(op string, l, r Value) Value {
 			}
 			return Long(a % c)
 		case "^":
-			return Long(int64(math.Pow(float64(a), float64(c))))
+			return Long(DoubleToLong(math.Pow(float64(a), float64(c))))
 		}
 		return Value{}
 	}

@@ -307,7 +307,7 @@ func init() {
 				return v
 			}
 			p := math.Pow(10, float64(-scale))
-			return Long(int64(math.Round(float64(v.n)/p) * p))
+			return Long(DoubleToLong(math.Round(float64(v.n)/p) * p))
 		}
 		p := math.Pow(10, float64(scale))
 		return Double(math.Round(v.RawDouble()*p) / p)

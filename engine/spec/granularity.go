@@ -131,6 +131,10 @@ func (g *Granularity) UnmarshalJSON(b []byte) error {
 		if err := json.Unmarshal(o.Duration, &ms); err != nil || ms <= 0 {
 			return fmt.Errorf("duration: must be a positive number of milliseconds")
 		}
+		// Beyond this the millisecond count no longer fits a time.Duration and would wrap.
+		if maxMs := int64(MaxDuration / time.Millisecond); ms > maxMs {
+			return fmt.Errorf("duration: must be at most %d milliseconds (about 292 years), got %d", maxMs, ms)
+		}
 		v := Granularity{Kind: GranularityDuration, Duration: time.Duration(ms) * time.Millisecond}
 		if o.Origin != nil {
 			t, err := ParseDateTime(*o.Origin)

@@ -375,6 +375,11 @@ func (s *Supervisor) validateDataSchema() error {
 	if g.SegmentGranularity.Kind == GranularityNone {
 		return fieldErr("dataSchema.granularitySpec.segmentGranularity", "NONE is not a segment granularity; use e.g. HOUR or DAY")
 	}
+	if g.SegmentGranularity.Kind == GranularityAll {
+		// ALL's one interval is Druid's ETERNITY, whose ends have no four-digit year: segment ids
+		// and the metadata store could not represent it, so every task would fail at allocation.
+		return fieldErr("dataSchema.granularitySpec.segmentGranularity", "ALL is not supported for streaming ingestion (its interval has no four-digit year); use e.g. DAY or YEAR")
+	}
 	if !g.QueryGranularity.FinerOrEqual(*g.SegmentGranularity) {
 		return fieldErr("dataSchema.granularitySpec.queryGranularity", fmt.Sprintf("%s is coarser than segmentGranularity %s", g.QueryGranularity, g.SegmentGranularity))
 	}

@@ -145,7 +145,7 @@ func (r *runtime) discoverTasks(ctx context.Context) error {
 	active := true
 	infos, err := r.deps.Runner.Infos(ctx, metadata.TaskFilter{Active: &active, DataSource: r.spec.DataSchema.DataSource})
 	if err != nil {
-		return fmt.Errorf("list tasks: %w", err)
+		return fmt.Errorf("discover tasks: %w", err)
 	}
 	for _, in := range infos {
 		if r.tracked(in.ID) {
