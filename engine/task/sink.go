@@ -123,15 +123,15 @@ func (b *builder) add(seq *sequence, row *input.Row) (*sink, *index.ParseError, 
 // are written in segment ids and the metadata store with four-digit years, so the interval must
 // lie within spec.MinTimestamp..spec.MaxTimestamp (the end too, although it is exclusive), and
 // a period or duration so large that the arithmetic wraps gives no interval at all. Such a row
-// would otherwise fail the allocation, and the task after every restart. ALL is exempt: its
-// one interval is Druid's ETERNITY, which is never in range.
+// would otherwise fail the allocation, and the task after every restart. (ALL, whose one
+// interval is Druid's ETERNITY, is refused by spec validation.)
 func (b *builder) checkBucket(ms int64) error {
 	if ms >= b.bucketStart && ms < b.bucketEnd {
 		return nil
 	}
 	g := b.t.spec.DataSchema.GranularitySpec.SegmentGranularity
 	start, end := g.Bucket(ms)
-	if g.Kind != spec.GranularityAll && (start > ms || end <= ms || start < spec.MinTimestamp || end > spec.MaxTimestamp) {
+	if start > ms || end <= ms || start < spec.MinTimestamp || end > spec.MaxTimestamp {
 		return &input.ParseError{Details: []string{fmt.Sprintf("timestamp[%s] is unparseable: its %s segment interval %s/%s is outside the supported range %s",
 			time.UnixMilli(ms).UTC().Format(spec.ISOMillis), g, time.UnixMilli(start).UTC().Format(spec.ISOMillis), time.UnixMilli(end).UTC().Format(spec.ISOMillis), spec.TimestampRangeText)}}
 	}
