@@ -222,7 +222,7 @@ func (r *runtime) discoverTasks(ctx context.Context) error {
 func (r *runtime) adoptPublishing(id string, ts *task.Spec, gid int, end task.Offsets) {
 	var g *taskGroup
 	for _, pg := range r.pending[gid] {
-		if equalOffsets(pg.start, ts.Start) {
+		if maps.Equal(pg.start, ts.Start) {
 			g = pg
 		}
 	}
@@ -649,9 +649,9 @@ func (r *runtime) checkpoint(ctx context.Context, taskID string, gid int, start 
 		return fmt.Errorf("%w: task %s is not a reading task of group %d yet", ErrCheckpointNotReady, taskID, gid)
 	}
 	latestID, latest := g.latestCheckpoint()
-	if !equalOffsets(latest, start) {
+	if !maps.Equal(latest, start) {
 		for _, o := range g.checkpoints {
-			if equalOffsets(o, start) {
+			if maps.Equal(o, start) {
 				return nil // an older one: another replica already triggered it
 			}
 		}
@@ -757,16 +757,4 @@ func (r *runtime) stopGroup(ctx context.Context, g *taskGroup, keep string) {
 		}
 		delete(r.taskSpecs, id)
 	}
-}
-
-func equalOffsets(a, b task.Offsets) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for p, v := range a {
-		if w, ok := b[p]; !ok || w != v {
-			return false
-		}
-	}
-	return true
 }
