@@ -570,7 +570,7 @@ func (m *Manager) Reset(ctx context.Context, id string) error {
 // ResetOffsets merges the given end offsets into the stored ones (stored PLUS given, other
 // partitions untouched), as Druid's resetOffsets does. md.Stream must be the supervisor's
 // stream; the caller has checked that md names at least one partition and no negative offset
-// (the API decodes and validates the request body).
+// (the API decodes and validates the request body). md is not retained.
 func (m *Manager) ResetOffsets(ctx context.Context, id string, md metadata.DataSourceMetadata) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -585,7 +585,7 @@ func (m *Manager) ResetOffsets(ctx context.Context, id string, md metadata.DataS
 		return fmt.Errorf("reset offsets of supervisor %s: %w", id, err)
 	}
 	if e.rt != nil {
-		if err := e.rt.send(ctx, notice{kind: noticeResetPartitions, start: task.Offsets(md.Offsets)}); err != nil {
+		if err := e.rt.send(ctx, notice{kind: noticeResetPartitions, start: task.Offsets(maps.Clone(md.Offsets))}); err != nil {
 			return fmt.Errorf("reset offsets of supervisor %s: %w", id, err)
 		}
 	}
