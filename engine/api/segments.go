@@ -1,12 +1,26 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
-	"time"
 
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/spec"
 )
+
+// SegmentCatalog answers the Coordinator's segment metadata routes; *metadata.Catalog
+// implements it.
+type SegmentCatalog interface {
+	// DataSources lists the datasources with used segments, sorted, never nil.
+	DataSources(ctx context.Context) ([]string, error)
+	// UsedSegments returns a datasource's used segments.
+	UsedSegments(ctx context.Context, dataSource string) ([]metadata.Segment, error)
+	// Summary totals a datasource's used segments; Segments is zero when there are none.
+	Summary(ctx context.Context, dataSource string) (metadata.DataSourceSummary, error)
+}
+
+var _ SegmentCatalog = (*metadata.Catalog)(nil)
 
 // routeSegments serves the Coordinator's segment metadata (MetadataResource, DataSourcesResource):
 //
@@ -15,18 +29,15 @@ import (
 //	GET /druid/coordinator/v1/datasources/{ds}                          summary: count, size, min/max time
 func (s *Server) routeSegments() {
 	s.mux.HandleFunc("GET /druid/coordinator/v1/metadata/datasources", func(w http.ResponseWriter, r *http.Request) {
-		ds, err := s.store.DataSources(r.Context())
+		ds, err := s.catalog.DataSources(r.Context())
 		if err != nil {
 			s.writeError(w, r, err)
 			return
 		}
-		if ds == nil {
-			ds = []string{}
-		}
 		writeJSON(w, http.StatusOK, ds)
 	})
 	s.mux.HandleFunc("GET /druid/coordinator/v1/metadata/datasources/{ds}/segments", dataSourceParam(func(w http.ResponseWriter, r *http.Request) {
-		segs, err := s.store.Segments(r.Context(), r.PathValue("ds"), true)
+		segs, err := s.catalog.UsedSegments(r.Context(), r.PathValue("ds"))
 		if err != nil {
 			s.writeError(w, r, err)
 			return
@@ -46,41 +57,18 @@ func (s *Server) routeSegments() {
 		writeJSON(w, http.StatusOK, out)
 	}))
 	s.mux.HandleFunc("GET /druid/coordinator/v1/datasources/{ds}", dataSourceParam(func(w http.ResponseWriter, r *http.Request) {
-		ds := r.PathValue("ds")
-		segs, err := s.store.Segments(r.Context(), ds, true)
+		sum, err := s.catalog.Summary(r.Context(), r.PathValue("ds"))
 		if err != nil {
 			s.writeError(w, r, err)
 			return
 		}
-		if len(segs) == 0 {
+		if sum.Segments == 0 {
 			writeJSON(w, http.StatusNoContent, nil)
 			return
 		}
-		var size, rows int64
-		minT, maxT := segs[0].Start, segs[0].End
-		for _, sg := range segs {
-			size += sg.Size
-			rows += sg.NumRows
-			minT = earliest(minT, sg.Start)
-			maxT = latest(maxT, sg.End)
-		}
 		writeJSON(w, http.StatusOK, map[string]any{
-			"tiers":    map[string]any{"_default_tier": map[string]any{"size": size, "segmentCount": len(segs)}},
-			"segments": map[string]any{"count": len(segs), "size": size, "minTime": spec.FormatTime(minT), "maxTime": spec.FormatTime(maxT), "numRows": rows},
+			"tiers":    map[string]any{"_default_tier": map[string]any{"size": sum.Size, "segmentCount": sum.Segments}},
+			"segments": map[string]any{"count": sum.Segments, "size": sum.Size, "minTime": spec.FormatTime(sum.MinTime), "maxTime": spec.FormatTime(sum.MaxTime), "numRows": sum.Rows},
 		})
 	}))
-}
-
-func earliest(a, b time.Time) time.Time {
-	if b.Before(a) {
-		return b
-	}
-	return a
-}
-
-func latest(a, b time.Time) time.Time {
-	if b.After(a) {
-		return b
-	}
-	return a
 }

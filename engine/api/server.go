@@ -8,7 +8,6 @@ import (
 	"runtime"
 	"time"
 
-	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/supervisor"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/task"
 )
@@ -29,11 +28,11 @@ type Options struct {
 // DefaultMaxBodyBytes is the request body limit when Options.MaxBodyBytes is zero.
 const DefaultMaxBodyBytes = 10 << 20
 
-// Services are what the API serves.
+// Services are what the API serves; handlers reach the metadata store only through them.
 type Services struct {
 	Supervisors *supervisor.Manager
 	Tasks       *task.Runner
-	Store       metadata.Store
+	Segments    SegmentCatalog
 }
 
 // Server routes the API to the engine's services.
@@ -41,7 +40,7 @@ type Server struct {
 	opts    Options
 	sup     *supervisor.Manager
 	tasks   *task.Runner
-	store   metadata.Store
+	catalog SegmentCatalog
 	mux     *http.ServeMux
 	started time.Time
 }
@@ -54,7 +53,7 @@ func New(svc Services, opts Options) *Server {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	s := &Server{opts: opts, sup: svc.Supervisors, tasks: svc.Tasks, store: svc.Store, mux: http.NewServeMux(), started: time.Now()}
+	s := &Server{opts: opts, sup: svc.Supervisors, tasks: svc.Tasks, catalog: svc.Segments, mux: http.NewServeMux(), started: time.Now()}
 	s.routeStatus()
 	s.routeSupervisors()
 	s.routeTasks()

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +11,8 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata"
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/spec"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/supervisor"
 )
 
@@ -199,11 +202,78 @@ func (s *Server) resetOffsets(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := r.PathValue("id")
-	if err := s.sup.ResetOffsets(r.Context(), id, body); err != nil {
+	md, err := decodeResetOffsets(id, body)
+	if err != nil {
+		// An unknown supervisor is a 404 whatever the body says.
+		if _, err := s.sup.Spec(id); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusBadRequest, errorBody{Error: err.Error()})
+		return
+	}
+	if err := s.sup.ResetOffsets(r.Context(), id, md); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"id": id})
+}
+
+// resetOffsetsBody is the DataSourceMetadata body of POST /supervisor/{id}/resetOffsets
+// (Druid's KafkaDataSourceMetadata), decoded loosely so each mistake gets its own message.
+type resetOffsetsBody struct {
+	Type       string `json:"type"`
+	Partitions *struct {
+		Type                       string           `json:"type"`
+		Stream                     string           `json:"stream"`
+		Topic                      string           `json:"topic"`
+		PartitionOffsetMap         map[string]int64 `json:"partitionOffsetMap"`
+		PartitionSequenceNumberMap map[string]int64 `json:"partitionSequenceNumberMap"`
+	} `json:"partitions"`
+}
+
+// decodeResetOffsets decodes and checks the resetOffsets body of supervisor id: end sequence
+// numbers of the "kafka" type, under either field name Druid has used, with at least one
+// partition and no negative offset. Whether the stream is the supervisor's is the manager's
+// check.
+func decodeResetOffsets(id string, body []byte) (metadata.DataSourceMetadata, error) {
+	var b resetOffsetsBody
+	if err := json.Unmarshal(body, &b); err != nil {
+		return metadata.DataSourceMetadata{}, fmt.Errorf("reset offsets body is not valid DataSourceMetadata JSON: %v", err)
+	}
+	if b.Type != spec.SupervisorType {
+		return metadata.DataSourceMetadata{}, fmt.Errorf("reset offsets metadata type must be \"kafka\" to match supervisor [%s], got %q", id, b.Type)
+	}
+	p := b.Partitions
+	if p == nil {
+		return metadata.DataSourceMetadata{}, errors.New("reset offsets body is missing \"partitions\"")
+	}
+	if p.Type != "" && p.Type != "end" {
+		return metadata.DataSourceMetadata{}, fmt.Errorf("reset offsets partitions.type must be \"end\", got %q", p.Type)
+	}
+	stream := p.Stream
+	if stream == "" {
+		stream = p.Topic
+	}
+	offsets := p.PartitionSequenceNumberMap
+	if offsets == nil {
+		offsets = p.PartitionOffsetMap
+	}
+	if len(offsets) == 0 {
+		return metadata.DataSourceMetadata{}, errors.New("reset offsets body has no partition offsets (partitions.partitionOffsetMap)")
+	}
+	md := metadata.DataSourceMetadata{Stream: stream, Offsets: map[int32]int64{}}
+	for k, v := range offsets {
+		part, err := strconv.ParseInt(k, 10, 32)
+		if err != nil || part < 0 {
+			return metadata.DataSourceMetadata{}, fmt.Errorf("reset offsets partition %q is not a partition number", k)
+		}
+		if v < 0 {
+			return metadata.DataSourceMetadata{}, fmt.Errorf("reset offsets offset %d for partition %s must be ≥ 0", v, k)
+		}
+		md.Offsets[int32(part)] = v
+	}
+	return md, nil
 }
 
 func (s *Server) terminate(w http.ResponseWriter, r *http.Request) {

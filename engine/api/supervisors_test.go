@@ -49,7 +49,7 @@ func (h *harness) start() {
 		h.t.Fatal(err)
 	}
 	h.runner = task.NewRunner(task.RunnerOptions{WorkDir: h.t.TempDir(), Store: h.store, Storage: &storage.Local{Root: h.t.TempDir()}, Logger: opts.Logger})
-	h.srv = httptest.NewServer(New(Services{Supervisors: mgr, Tasks: h.runner, Store: h.store}, h.opts))
+	h.srv = httptest.NewServer(New(Services{Supervisors: mgr, Tasks: h.runner, Segments: metadata.NewCatalog(h.store)}, h.opts))
 }
 
 func (h *harness) stop() {

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/spec"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/task"
 )
@@ -58,48 +57,21 @@ func (s *Server) listTasks(fixedState string) http.HandlerFunc {
 		if state == "" {
 			state = q.Get("state")
 		}
-		filter := metadata.TaskFilter{DataSource: q.Get("datasource")}
-		if filter.DataSource != "" {
-			if err := spec.ValidateDataSource("datasource", filter.DataSource); err != nil {
+		ds := q.Get("datasource")
+		if ds != "" {
+			if err := spec.ValidateDataSource("datasource", ds); err != nil {
 				writeJSON(w, http.StatusBadRequest, errorBody{Error: err.Error()})
 				return
 			}
 		}
-		switch state {
-		case "", "running", "waiting", "pending":
-			if state != "" {
-				active := true
-				filter.Active = &active
-			}
-		case "complete":
-			active := false
-			filter.Active = &active
-		default:
+		if !task.ListState(state).Valid() {
 			writeJSON(w, http.StatusBadRequest, errorBody{Error: fmt.Sprintf("invalid state %q: expected running, complete, waiting or pending", state)})
 			return
 		}
-		infos, err := s.tasks.Infos(r.Context(), filter)
+		out, err := s.tasks.List(r.Context(), ds, task.ListState(state))
 		if err != nil {
 			s.writeError(w, r, err)
 			return
-		}
-		out := make([]task.Info, 0, len(infos))
-		for _, in := range infos {
-			switch state {
-			case "running":
-				if in.RunnerStatusCode != task.RunnerRunning {
-					continue
-				}
-			case "waiting":
-				if in.RunnerStatusCode != task.RunnerWaiting {
-					continue
-				}
-			case "pending":
-				if in.RunnerStatusCode != task.RunnerPending {
-					continue
-				}
-			}
-			out = append(out, in)
 		}
 		if m, err := strconv.Atoi(q.Get("max")); err == nil && m >= 0 && m < len(out) {
 			out = out[:m]
@@ -152,14 +124,9 @@ func (s *Server) shutdownTask(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) shutdownAllTasks(w http.ResponseWriter, r *http.Request) {
 	ds := r.PathValue("ds")
-	active := true
-	infos, err := s.tasks.Infos(r.Context(), metadata.TaskFilter{DataSource: ds, Active: &active})
-	if err != nil {
+	if err := s.tasks.ShutdownDataSource(r.Context(), ds); err != nil {
 		s.writeError(w, r, err)
 		return
-	}
-	for _, in := range infos {
-		_ = s.tasks.Shutdown(r.Context(), in.ID)
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"dataSource": ds})
 }

@@ -50,7 +50,7 @@ func boundedRunner(t *testing.T, queue, history int) (*task.Runner, *httptest.Se
 	log := slog.New(slog.DiscardHandler)
 	r := task.NewRunner(task.RunnerOptions{Capacity: 1, MaxWaiting: queue, FinishedHistory: history,
 		WorkDir: filepath.Join(dir, "tasks"), Store: store, Storage: &storage.Local{Root: filepath.Join(dir, "deep")}, Logger: log})
-	srv := httptest.NewServer(New(Services{Tasks: r, Store: store}, Options{Logger: log}))
+	srv := httptest.NewServer(New(Services{Tasks: r}, Options{Logger: log}))
 	t.Cleanup(func() { srv.Close(); r.Close(); store.Close() })
 	return r, srv
 }

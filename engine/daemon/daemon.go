@@ -93,7 +93,7 @@ func New(ctx context.Context, store metadata.Store, opts Options) (*Engine, erro
 	})
 	met.RegisterSupervisors(mgr.MetricsSamples)
 	met.RegisterTasks(func() []metrics.TaskSample { return taskSamples(runner) })
-	handler := api.New(api.Services{Supervisors: mgr, Tasks: runner, Store: store},
+	handler := api.New(api.Services{Supervisors: mgr, Tasks: runner, Segments: metadata.NewCatalog(store)},
 		api.Options{Version: opts.Version, Username: opts.Username, Password: opts.Password, MaxBodyBytes: opts.MaxBodyBytes, Logger: log})
 	// Queries read published segments (the loader, first: it wins over a realtime copy of the
 	// same segment) and the rows still inside running tasks.

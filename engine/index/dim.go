@@ -3,6 +3,7 @@ package index
 import (
 	"encoding/binary"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -177,12 +178,8 @@ func (d *dim) multiID(vals []string) int32 {
 		e = append(e, d.stringID(s))
 	}
 	if d.mvh != Array {
-		// Insertion sort: lists are short, and it allocates nothing.
-		for i := 1; i < len(e); i++ {
-			for j := i; j > 0 && d.strs[e[j]] < d.strs[e[j-1]]; j-- {
-				e[j], e[j-1] = e[j-1], e[j]
-			}
-		}
+		// Equal values have equal ids, so an unstable sort orders the list the same way.
+		slices.SortFunc(e, func(a, b int32) int { return strings.Compare(d.strs[a], d.strs[b]) })
 		if d.mvh == SortedSet {
 			k := 1
 			for i := 1; i < len(e); i++ {

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -12,6 +13,8 @@ import (
 	"slices"
 	"strconv"
 	"time"
+
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/storage/indexzip"
 )
 
 // DumpOptions selects what Dump prints, after Druid's DumpSegment tool
@@ -51,7 +54,11 @@ func Dump(w io.Writer, path string, opts DumpOptions) (err error) {
 		}
 		defer os.RemoveAll(tmp)
 		dir = filepath.Join(tmp, "segment")
-		if err := ExtractArchive(path, dir); err != nil {
+		if err := indexzip.Extract(path, dir); err != nil {
+			if errors.Is(err, indexzip.ErrCorrupt) {
+				// A damaged archive is a damaged segment to Dump's callers.
+				return fmt.Errorf("%w: %w", ErrCorrupt, err)
+			}
 			return err
 		}
 	}

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/RoaringBitmap/roaring/v2"
+
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/storage/indexzip"
 )
 
 // tinySegment is a 3-row segment with readable values.
@@ -176,7 +178,7 @@ func TestDumpArchive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := WriteArchive(f, dir); err != nil {
+	if _, err := indexzip.Write(f, dir); err != nil {
 		t.Fatal(err)
 	}
 	f.Close()

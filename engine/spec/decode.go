@@ -3,7 +3,9 @@ package spec
 import (
 	"bytes"
 	"encoding/json"
+	"maps"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -70,7 +72,7 @@ func check(t reflect.Type, raw []byte, path string) error {
 			return fieldErr(path, "must be a JSON object")
 		}
 		fields := jsonFields(t)
-		for _, k := range sortedKeys(obj) {
+		for _, k := range slices.Sorted(maps.Keys(obj)) {
 			f, ok := fields[k]
 			if !ok {
 				return fieldErr(join(path, k), "unknown field")
@@ -105,7 +107,7 @@ func check(t reflect.Type, raw []byte, path string) error {
 		if err := json.Unmarshal(raw, &obj); err != nil {
 			return fieldErr(path, "must be a JSON object")
 		}
-		for _, k := range sortedKeys(obj) {
+		for _, k := range slices.Sorted(maps.Keys(obj)) {
 			if err := check(t.Elem(), obj[k], join(path, k)); err != nil {
 				return err
 			}
@@ -166,20 +168,6 @@ func jsonFields(t reflect.Type) map[string]reflect.StructField {
 		out[name] = f
 	}
 	return out
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	// Small maps; insertion sort keeps this dependency-free and deterministic.
-	for i := 1; i < len(keys); i++ {
-		for j := i; j > 0 && keys[j] < keys[j-1]; j-- {
-			keys[j], keys[j-1] = keys[j-1], keys[j]
-		}
-	}
-	return keys
 }
 
 func asFieldError(err error, target **FieldError) bool {

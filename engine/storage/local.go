@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kafka-indexer/terraform-provider-kafka/engine/segment"
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/storage/indexzip"
 )
 
 // ErrUnsupportedLoadSpec is returned when a LoadSpec's type is not handled by
@@ -112,7 +112,7 @@ func (l *Local) Push(ctx context.Context, segmentDir string, id SegmentKey) (Loa
 		os.Remove(tmp)
 		return LoadSpec{}, 0, fmt.Errorf("storage: push %s: %w", id, err)
 	}
-	size, err := segment.WriteArchive(f, segmentDir)
+	size, err := indexzip.Write(f, segmentDir)
 	if err != nil {
 		return fail(err)
 	}
@@ -145,7 +145,7 @@ func (l *Local) Pull(ctx context.Context, spec LoadSpec, dstDir string) error {
 	if spec.Type != "local" {
 		return fmt.Errorf("storage: pull %q: %w", spec.Type, ErrUnsupportedLoadSpec)
 	}
-	if err := segment.ExtractArchive(spec.Path, dstDir); err != nil {
+	if err := indexzip.Extract(spec.Path, dstDir); err != nil {
 		return fmt.Errorf("storage: pull %s: %w", spec.Path, err)
 	}
 	return nil

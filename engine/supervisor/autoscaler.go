@@ -3,6 +3,7 @@ package supervisor
 import (
 	"context"
 	"fmt"
+	"maps"
 	"time"
 
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/spec"
@@ -151,7 +152,7 @@ func (r *runtime) checkIdle() {
 		after = *c.InactiveAfterMillis
 	}
 	lag, ok := r.aggregateLag()
-	moved := !equalOffsets(r.latest, r.idleLatest)
+	moved := !maps.Equal(r.latest, r.idleLatest)
 	r.idleLatest = r.latest.Clone()
 	now := r.now()
 	if moved || !ok || lag > 0 {

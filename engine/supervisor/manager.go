@@ -567,76 +567,29 @@ func (m *Manager) Reset(ctx context.Context, id string) error {
 	return nil
 }
 
-// resetOffsetsBody is the DataSourceMetadata body of POST /supervisor/{id}/resetOffsets,
-// decoded loosely so each mistake gets its own message.
-type resetOffsetsBody struct {
-	Type       string `json:"type"`
-	Partitions *struct {
-		Type                       string           `json:"type"`
-		Stream                     string           `json:"stream"`
-		Topic                      string           `json:"topic"`
-		PartitionOffsetMap         map[string]int64 `json:"partitionOffsetMap"`
-		PartitionSequenceNumberMap map[string]int64 `json:"partitionSequenceNumberMap"`
-	} `json:"partitions"`
-}
-
 // ResetOffsets merges the given end offsets into the stored ones (stored PLUS given, other
-// partitions untouched), as Druid's resetOffsets does.
-func (m *Manager) ResetOffsets(ctx context.Context, id string, body []byte) error {
+// partitions untouched), as Druid's resetOffsets does. md.Stream must be the supervisor's
+// stream; the caller has checked that md names at least one partition and no negative offset
+// (the API decodes and validates the request body). md is not retained.
+func (m *Manager) ResetOffsets(ctx context.Context, id string, md metadata.DataSourceMetadata) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	e, err := m.get(id)
 	if err != nil {
 		return err
 	}
-	var b resetOffsetsBody
-	if err := json.Unmarshal(body, &b); err != nil {
-		return badRequest("reset offsets body is not valid DataSourceMetadata JSON: %v", err)
-	}
-	if b.Type != spec.SupervisorType {
-		return badRequest("reset offsets metadata type must be \"kafka\" to match supervisor [%s], got %q", id, b.Type)
-	}
-	p := b.Partitions
-	if p == nil {
-		return badRequest("reset offsets body is missing \"partitions\"")
-	}
-	if p.Type != "" && p.Type != "end" {
-		return badRequest("reset offsets partitions.type must be \"end\", got %q", p.Type)
-	}
-	stream := p.Stream
-	if stream == "" {
-		stream = p.Topic
-	}
-	if want := e.currentSpec().IOConfig.StreamName(); stream != want {
-		return badRequest("reset offsets stream %q does not match the supervisor's stream %q", stream, want)
-	}
-	offsets := p.PartitionSequenceNumberMap
-	if offsets == nil {
-		offsets = p.PartitionOffsetMap
-	}
-	if len(offsets) == 0 {
-		return badRequest("reset offsets body has no partition offsets (partitions.partitionOffsetMap)")
-	}
-	md := metadata.DataSourceMetadata{Stream: stream, Offsets: map[int32]int64{}}
-	for k, v := range offsets {
-		part, err := strconv.ParseInt(k, 10, 32)
-		if err != nil || part < 0 {
-			return badRequest("reset offsets partition %q is not a partition number", k)
-		}
-		if v < 0 {
-			return badRequest("reset offsets offset %d for partition %s must be ≥ 0", v, k)
-		}
-		md.Offsets[int32(part)] = v
+	if want := e.currentSpec().IOConfig.StreamName(); md.Stream != want {
+		return badRequest("reset offsets stream %q does not match the supervisor's stream %q", md.Stream, want)
 	}
 	if err := m.store.ResetDataSourceMetadata(ctx, id, md); err != nil {
 		return fmt.Errorf("reset offsets of supervisor %s: %w", id, err)
 	}
 	if e.rt != nil {
-		if err := e.rt.send(ctx, notice{kind: noticeResetPartitions, start: task.Offsets(md.Offsets)}); err != nil {
+		if err := e.rt.send(ctx, notice{kind: noticeResetPartitions, start: task.Offsets(maps.Clone(md.Offsets))}); err != nil {
 			return fmt.Errorf("reset offsets of supervisor %s: %w", id, err)
 		}
 	}
-	m.opts.Logger.Warn("supervisor offsets reset to given values", "supervisor", id, "offsets", offsets)
+	m.opts.Logger.Warn("supervisor offsets reset to given values", "supervisor", id, "offsets", md.Offsets)
 	return nil
 }
 

@@ -222,7 +222,7 @@ func (r *runtime) discoverTasks(ctx context.Context) error {
 func (r *runtime) adoptPublishing(id string, ts *task.Spec, gid int, end task.Offsets) {
 	var g *taskGroup
 	for _, pg := range r.pending[gid] {
-		if equalOffsets(pg.start, ts.Start) {
+		if maps.Equal(pg.start, ts.Start) {
 			g = pg
 		}
 	}
@@ -332,47 +332,8 @@ func (r *runtime) finalize(ctx context.Context, gid int, g *taskGroup) {
 			return
 		}
 	}
-	end := task.Offsets{}
-	var ok []string
-	for _, id := range g.taskIDs() {
-		if g.tasks[id].startTime == nil {
-			// The loop may not have seen the start yet; ask the task itself.
-			if st, err := r.deps.Tasks.StartTime(ctx, id); err == nil && st != nil {
-				g.tasks[id].startTime = st
-			}
-		}
-		if g.tasks[id].startTime == nil {
-			// Never started (waiting for a worker slot): nothing read, nothing to publish.
-			r.kill(ctx, id)
-			delete(g.tasks, id)
-			continue
-		}
-		cur, err := r.deps.Tasks.Pause(ctx, id)
-		if err != nil || len(cur) == 0 {
-			r.log.Warn("pause failed; killing task", "task", id, "err", err)
-			r.kill(ctx, id)
-			delete(g.tasks, id)
-			continue
-		}
-		for p, o := range cur {
-			// A partition still at offset 0 counts too: leaving it out would record a
-			// checkpoint that no task's sequence starts at.
-			if e, seen := end[p]; !seen || o > e {
-				end[p] = o
-			}
-		}
-		ok = append(ok, id)
-	}
-	var accepted int
-	for _, id := range ok {
-		if err := r.deps.Tasks.SetEndOffsets(ctx, id, end, true); err != nil {
-			r.log.Warn("set end offsets failed; killing task", "task", id, "err", err)
-			r.kill(ctx, id)
-			delete(g.tasks, id)
-			continue
-		}
-		accepted++
-	}
+	end, paused := r.pauseReplicas(ctx, gid, g, "finalize")
+	accepted := r.setEndOffsets(ctx, g, paused, end, true)
 	delete(r.active, gid)
 	if accepted == 0 {
 		for _, p := range g.start.Partitions() {
@@ -649,17 +610,33 @@ func (r *runtime) checkpoint(ctx context.Context, taskID string, gid int, start 
 		return fmt.Errorf("%w: task %s is not a reading task of group %d yet", ErrCheckpointNotReady, taskID, gid)
 	}
 	latestID, latest := g.latestCheckpoint()
-	if !equalOffsets(latest, start) {
+	if !maps.Equal(latest, start) {
 		for _, o := range g.checkpoints {
-			if equalOffsets(o, start) {
+			if maps.Equal(o, start) {
 				return nil // an older one: another replica already triggered it
 			}
 		}
 		r.log.Warn("checkpoint request does not match the group's sequences", "task", taskID, "group", gid, "start", start)
 		return fmt.Errorf("checkpoint for group %d starts at %v, which is not one of its sequences", gid, start)
 	}
-	end := task.Offsets{}
-	var ids []string
+	end, paused := r.pauseReplicas(ctx, gid, g, "checkpoint")
+	if len(paused) == 0 {
+		return fmt.Errorf("checkpoint of group %d: no task could be paused; the group's tasks will be replaced", gid)
+	}
+	r.setEndOffsets(ctx, g, paused, end, false)
+	g.checkpoints[latestID+1] = end
+	r.log.Info("checkpoint", "group", gid, "sequence", latestID+1, "start", end)
+	return nil
+}
+
+// pauseReplicas pauses every replica of reading group g and returns, per partition, the
+// highest offset any of them reached, with the ids of the replicas it paused: the first half of
+// Druid's checkpointTaskGroup, shared by finalize (end of taskDuration, finish) and checkpoint
+// (incremental handoff, the current sequence ends). why ("finalize", "checkpoint") only labels
+// the logs. A replica that has not started or cannot be paused is killed and dropped from g;
+// createNewTasks replaces it in the next run.
+func (r *runtime) pauseReplicas(ctx context.Context, gid int, g *taskGroup, why string) (end task.Offsets, paused []string) {
+	end = task.Offsets{}
 	for _, id := range g.taskIDs() {
 		ts := g.tasks[id]
 		if ts.startTime == nil {
@@ -670,18 +647,18 @@ func (r *runtime) checkpoint(ctx context.Context, taskID string, gid int, start 
 			}
 		}
 		if ts.startTime == nil {
-			// Not started (waiting for a worker slot): it cannot be paused, and started later
-			// with the old checkpoints in its context it would lay out different sequences
-			// from its replicas. Druid kills a replica it cannot pause; createNewTasks replaces
-			// it with the new checkpoint in its context.
-			r.log.Info("replica has not started; replacing it so it gets the new checkpoint", "task", id, "group", gid)
+			// Not started (waiting for a worker slot): nothing read, nothing to publish, and
+			// it cannot be paused. Started later with the old checkpoints in its context it
+			// would lay out different sequences from its replicas, so Druid kills a replica it
+			// cannot pause; its replacement gets the group's new checkpoints.
+			r.log.Info("replica has not started; replacing it", "task", id, "group", gid, "for", why)
 			r.kill(ctx, id)
 			delete(g.tasks, id)
 			continue
 		}
 		cur, err := r.deps.Tasks.Pause(ctx, id)
 		if err != nil || len(cur) == 0 {
-			r.log.Warn("pause for checkpoint failed; killing task", "task", id, "err", err)
+			r.log.Warn("pause failed; killing task", "task", id, "group", gid, "for", why, "err", err)
 			r.kill(ctx, id)
 			delete(g.tasks, id)
 			continue
@@ -693,21 +670,25 @@ func (r *runtime) checkpoint(ctx context.Context, taskID string, gid int, start 
 				end[p] = o
 			}
 		}
-		ids = append(ids, id)
+		paused = append(paused, id)
 	}
-	if len(ids) == 0 {
-		return fmt.Errorf("checkpoint of group %d: no task could be paused; the group's tasks will be replaced", gid)
-	}
+	return end, paused
+}
+
+// setEndOffsets sets end as the end offsets of every paused replica in ids (finish: the last
+// sequence, publish after it) and returns how many accepted; a replica that refuses is killed
+// and dropped from g. The second half of Druid's checkpointTaskGroup.
+func (r *runtime) setEndOffsets(ctx context.Context, g *taskGroup, ids []string, end task.Offsets, finish bool) (accepted int) {
 	for _, id := range ids {
-		if err := r.deps.Tasks.SetEndOffsets(ctx, id, end, false); err != nil {
-			r.log.Warn("set checkpoint end offsets failed; killing task", "task", id, "err", err)
+		if err := r.deps.Tasks.SetEndOffsets(ctx, id, end, finish); err != nil {
+			r.log.Warn("set end offsets failed; killing task", "task", id, "finish", finish, "err", err)
 			r.kill(ctx, id)
 			delete(g.tasks, id)
+			continue
 		}
+		accepted++
 	}
-	g.checkpoints[latestID+1] = end
-	r.log.Info("checkpoint", "group", gid, "sequence", latestID+1, "start", end)
-	return nil
+	return accepted
 }
 
 // resetAll forgets every allocation and kills reading tasks (POST /reset).
@@ -757,16 +738,4 @@ func (r *runtime) stopGroup(ctx context.Context, g *taskGroup, keep string) {
 		}
 		delete(r.taskSpecs, id)
 	}
-}
-
-func equalOffsets(a, b task.Offsets) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for p, v := range a {
-		if w, ok := b[p]; !ok || w != v {
-			return false
-		}
-	}
-	return true
 }

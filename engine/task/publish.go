@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
 	"time"
 
@@ -85,7 +86,7 @@ func (l *loop) publish(ctx context.Context, s *sequence) error {
 	stream := t.spec.Stream()
 	start := metadata.DataSourceMetadata{Stream: stream, Offsets: toMeta(s.start)}
 	end := metadata.DataSourceMetadata{Stream: stream, Offsets: toMeta(s.end)}
-	if len(segs) == 0 && equalOffsets(s.start, s.end) {
+	if len(segs) == 0 && maps.Equal(s.start, s.end) {
 		l.markPublished(s, nil)
 		return nil // nothing read, nothing to record
 	}

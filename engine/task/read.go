@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"time"
 
@@ -356,7 +357,7 @@ func (l *loop) handle(r request) {
 // setEndOffsets applies POST /offsets/end (Druid's setEndOffsets): checkpoint or finish.
 func (l *loop) setEndOffsets(offsets Offsets, finish bool) (Offsets, error) {
 	last := l.last()
-	if last.endSet && equalOffsets(last.end, offsets) {
+	if last.endSet && maps.Equal(last.end, offsets) {
 		return offsets, nil // a duplicate request: already applied
 	}
 	if !l.paused {
@@ -386,7 +387,7 @@ func (l *loop) setEndOffsets(offsets Offsets, finish bool) (Offsets, error) {
 	}
 	taskEnd := l.t.spec.End
 	last.end, last.endSet = end, true
-	if !finish && !equalOffsets(end, taskEnd) {
+	if !finish && !maps.Equal(end, taskEnd) {
 		next := newSequence(l.t.spec.Payload.IOConfig.BaseSequenceName, last.id+1, end, taskEnd, l.t.opts.Now())
 		l.seqs = append(l.seqs, next)
 		l.t.log.Info("checkpoint", "closed", last.name, "end", end)
@@ -574,16 +575,4 @@ func (l *loop) needCheckpoint(now time.Time) bool {
 	}
 	handoff, _ := tc.IntermediateHandoffPeriod.Duration()
 	return last.rows > 0 && now.Sub(last.opened) >= handoff
-}
-
-func equalOffsets(a, b Offsets) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for p, v := range a {
-		if w, ok := b[p]; !ok || w != v {
-			return false
-		}
-	}
-	return true
 }

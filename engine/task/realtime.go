@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -102,7 +103,7 @@ func (l *loop) realtimeSnapshot() []rtSink {
 	rt := &l.t.rt
 	now := l.t.opts.Now()
 	persisted := rt.memSpills != b.spills
-	changed := persisted || !equalOffsets(rt.memOffsets, l.current)
+	changed := persisted || !maps.Equal(rt.memOffsets, l.current)
 	if changed && (persisted || rt.memDirs == nil || now.Sub(rt.memBuilt) >= RealtimeRefresh) {
 		l.writeMemSnapshots(now)
 	}

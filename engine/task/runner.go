@@ -430,6 +430,24 @@ func (r *Runner) Shutdown(ctx context.Context, id string) error {
 	return nil
 }
 
+// ShutdownDataSource kills every active task of dataSource, as Shutdown does each one (POST
+// /datasources/{ds}/shutdownAllTasks, Druid's shutdownTasksForDataSource). Only listing the
+// tasks can fail it: a task that finishes meanwhile has nothing left to kill, and any other
+// failure to kill one is logged while the rest are still killed.
+func (r *Runner) ShutdownDataSource(ctx context.Context, dataSource string) error {
+	active := true
+	infos, err := r.Infos(ctx, metadata.TaskFilter{DataSource: dataSource, Active: &active})
+	if err != nil {
+		return err
+	}
+	for _, in := range infos {
+		if err := r.Shutdown(ctx, in.ID); err != nil && !errors.Is(err, ErrUnknownTask) {
+			r.log.Warn("shut down task of datasource", "task", in.ID, "dataSource", dataSource, "err", err)
+		}
+	}
+	return nil
+}
+
 // Close stops every running task without publishing and waits for them; their statuses stay
 // active so the next start restores them. Safe to call twice.
 func (r *Runner) Close() {
@@ -479,6 +497,60 @@ func (r *Runner) Infos(ctx context.Context, filter metadata.TaskFilter) ([]Info,
 		out = append(out, r.info(mt))
 	}
 	return out, nil
+}
+
+// ListState is the ?state= filter of the Overlord's task list.
+type ListState string
+
+// The task list states. Here a task queued for a worker slot is waiting, so none is pending.
+const (
+	ListAll      ListState = ""         // every task
+	ListRunning  ListState = "running"  // active and in a worker slot
+	ListWaiting  ListState = "waiting"  // active and queued for a slot
+	ListPending  ListState = "pending"  // active, assigned a slot but not started
+	ListComplete ListState = "complete" // finished
+)
+
+// Valid reports whether s is one of the ListState constants.
+func (s ListState) Valid() bool {
+	switch s {
+	case ListAll, ListRunning, ListWaiting, ListPending, ListComplete:
+		return true
+	}
+	return false
+}
+
+// List is Infos filtered by dataSource (when not empty) and state, newest first, as the
+// Overlord's GET /tasks lists them.
+func (r *Runner) List(ctx context.Context, dataSource string, state ListState) ([]Info, error) {
+	filter := metadata.TaskFilter{DataSource: dataSource}
+	var runner RunnerStatus // the runner state an active task must be in; empty for any
+	switch state {
+	case ListAll:
+	case ListRunning:
+		runner = RunnerRunning
+	case ListWaiting:
+		runner = RunnerWaiting
+	case ListPending:
+		runner = RunnerPending
+	case ListComplete:
+		active := false
+		filter.Active = &active
+	default:
+		return nil, fmt.Errorf("list tasks: unknown state %q", state)
+	}
+	if runner != "" {
+		active := true
+		filter.Active = &active
+	}
+	infos, err := r.Infos(ctx, filter)
+	if err != nil {
+		return nil, err
+	}
+	if runner != "" {
+		infos = slices.DeleteFunc(infos, func(in Info) bool { return in.RunnerStatusCode != runner })
+	}
+	return infos, nil
 }
 
 // Info describes one task; ErrUnknownTask when the store has no such task.

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -72,11 +74,7 @@ func buildSequences(s *Spec, now time.Time) ([]*sequence, error) {
 	for id, offs := range s.Checkpoints {
 		starts[id] = offs
 	}
-	ids := make([]int, 0, len(starts))
-	for id := range starts {
-		ids = append(ids, id)
-	}
-	sortInts(ids)
+	ids := slices.Sorted(maps.Keys(starts))
 	// A checkpoint map from the supervisor starts at the group's first sequence, which may be
 	// later than 0 when earlier sequences are already published; it replaces sequence 0 then.
 	if len(s.Checkpoints) > 0 {
@@ -102,25 +100,7 @@ func buildSequences(s *Spec, now time.Time) ([]*sequence, error) {
 	return out, nil
 }
 
-func sortInts(a []int) {
-	for i := 1; i < len(a); i++ {
-		for j := i; j > 0 && a[j] < a[j-1]; j-- {
-			a[j], a[j-1] = a[j-1], a[j]
-		}
-	}
-}
-
 func msTime(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
-
-func mapsKeys[V any](m map[int64]V) func(func(int64) bool) {
-	return func(yield func(int64) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
-}
 
 // sequencesFile records the task's sequence boundaries in its work directory (Druid's
 // sequences.json), rewritten at every checkpoint, so a restarted task rebuilds the same

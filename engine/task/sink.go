@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -183,7 +184,7 @@ func (b *builder) each(fn func(*sequence, *sink)) {
 		if seq.published {
 			continue
 		}
-		for _, start := range slices.Sorted(mapsKeys(seq.sinks)) {
+		for _, start := range slices.Sorted(maps.Keys(seq.sinks)) {
 			fn(seq, seq.sinks[start])
 		}
 	}
@@ -245,7 +246,7 @@ func (b *builder) build(ctx context.Context, seq *sequence) ([]built, error) {
 		return nil, err
 	}
 	var out []built
-	for _, start := range slices.Sorted(mapsKeys(seq.sinks)) {
+	for _, start := range slices.Sorted(maps.Keys(seq.sinks)) {
 		sk := seq.sinks[start]
 		if len(sk.spills) == 0 {
 			continue
