@@ -607,12 +607,12 @@ func validateFilterFields(f *Filter, path string) error {
 		if err := need(f.MatchValueType != "", "matchValueType", "range"); err != nil {
 			return err
 		}
+		if f.Lower == nil && f.Upper == nil {
+			return fieldErr(join(path, "lower"), "range needs lower, upper or both")
+		}
 		numeric, err := filterValueType(f.MatchValueType, join(path, "matchValueType"))
 		if err != nil {
 			return err
-		}
-		if f.Lower == nil && f.Upper == nil {
-			return fieldErr(join(path, "lower"), "range needs lower, upper or both")
 		}
 		return bounds(numeric)
 	case "like":
