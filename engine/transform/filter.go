@@ -50,8 +50,9 @@ func (f filterFunc) Match(b expr.Bindings) bool { return f(b) == triTrue }
 
 // CompileFilter compiles f, which must have passed spec.ValidateFilter: validation is done once,
 // there, with the JSON paths the caller knows, and compiling does not check again. A filter that
-// skipped validation may still fail here with a plain error (never a panic), but the only filters
-// that compile are the ones spec accepts.
+// skipped validation fails with a plain error where compiling cannot go on (a nil or unknown
+// filter, a pattern or number that does not parse) rather than panicking; its other mistakes
+// (an extractionFn, an empty and) go unnoticed.
 func CompileFilter(f *spec.Filter) (Filter, error) { return compileFilter(f) }
 
 // errNotValidated is the error of a filter that cannot compile because it did not pass
