@@ -34,14 +34,44 @@ const (
 	defaultEndpoint = "http://127.0.0.1:8090"
 )
 
-// New returns a factory for the provider; version is set by ldflags at
-// release ("dev" otherwise, "test" in acceptance tests).
+// New returns a factory for the provider with DefaultOptions; version is set
+// by ldflags at release ("dev" otherwise, "test" in acceptance tests).
 func New(version string) func() provider.Provider {
-	return func() provider.Provider { return &kafkaProvider{version: version} }
+	return NewWithOptions(version, DefaultOptions())
+}
+
+// NewWithOptions is New with options (tests shorten the waits).
+func NewWithOptions(version string, opts Options) func() provider.Provider {
+	opts.validate()
+	return func() provider.Provider { return &kafkaProvider{version: version, opts: opts} }
+}
+
+// Options tune how the provider waits. They are not provider attributes:
+// the defaults suit every Overlord, and only tests need shorter waits.
+type Options struct {
+	// StatePollInterval is how often kafka_supervisor_state polls the status
+	// report while waiting for a suspend or resume to take effect. Zero (or
+	// negative) means 2 s.
+	StatePollInterval time.Duration
+}
+
+// DefaultOptions returns the options the zero Options stand for.
+func DefaultOptions() Options {
+	o := Options{}
+	o.validate()
+	return o
+}
+
+// validate fills zero values.
+func (o *Options) validate() {
+	if o.StatePollInterval <= 0 {
+		o.StatePollInterval = 2 * time.Second
+	}
 }
 
 type kafkaProvider struct {
 	version string
+	opts    Options
 }
 
 type providerModelV0 struct {
@@ -183,7 +213,7 @@ func (p *kafkaProvider) Configure(ctx context.Context, req provider.ConfigureReq
 func (p *kafkaProvider) Resources(context.Context) []func() resource.Resource {
 	return []func() resource.Resource{
 		NewSupervisorResource,
-		NewSupervisorStateResource,
+		func() resource.Resource { return newSupervisorStateResource(p.opts) },
 	}
 }
 

@@ -27,7 +27,7 @@ import (
 // testAccProtoV6ProviderFactories serves the provider in-process; Terraform
 // reattaches to it, so no provider binary or registry is needed.
 var testAccProtoV6ProviderFactories = map[string]func() (tfprotov6.ProviderServer, error){
-	"kafka": providerserver.NewProtocol6WithError(New("test")()),
+	"kafka": providerserver.NewProtocol6WithError(NewWithOptions("test", Options{StatePollInterval: 50 * time.Millisecond})()),
 }
 
 // envAccEndpoint points acceptance tests at a running engine instead of the
@@ -42,7 +42,6 @@ func TestMain(m *testing.M) {
 			_ = os.Setenv("TF_ACC_TERRAFORM_PATH", p)
 		}
 	}
-	statePollInterval = 50 * time.Millisecond
 	os.Exit(m.Run())
 }
 

@@ -36,15 +36,20 @@ const (
 
 const defaultStateTimeout = 5 * time.Minute
 
-// statePollInterval is how often the status report is polled while waiting
-// for a suspend or resume to take effect.
-var statePollInterval = 2 * time.Second
+// NewSupervisorStateResource returns the kafka_supervisor_state resource with
+// DefaultOptions.
+func NewSupervisorStateResource() resource.Resource {
+	return newSupervisorStateResource(DefaultOptions())
+}
 
-// NewSupervisorStateResource returns the kafka_supervisor_state resource.
-func NewSupervisorStateResource() resource.Resource { return &supervisorStateResource{} }
+func newSupervisorStateResource(opts Options) resource.Resource {
+	return &supervisorStateResource{pollInterval: opts.StatePollInterval}
+}
 
 type supervisorStateResource struct {
 	client *client.Client
+	// pollInterval is Options.StatePollInterval.
+	pollInterval time.Duration
 }
 
 func (r *supervisorStateResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
@@ -182,7 +187,7 @@ func (r *supervisorStateResource) apply(ctx context.Context, m *supervisorStateM
 				"Check its status report (GET /druid/indexer/v1/supervisor/%s/status) and recent errors, "+
 				"or raise the timeouts block.", id, want, timeout, state, id))
 			return false
-		case <-time.After(statePollInterval):
+		case <-time.After(r.pollInterval):
 		}
 	}
 }

@@ -35,10 +35,22 @@ type Options struct {
 }
 
 // DefaultOptions returns the options the zero Options stand for.
-func DefaultOptions() Options {
-	o := Options{}
+func DefaultOptions() Options { return Options{}.WithDefaults() }
+
+// WithDefaults returns o with its zero values replaced as New replaces them:
+// the limits an Index built with o enforces.
+func (o Options) WithDefaults() Options {
 	o.validate()
 	return o
+}
+
+// Full reports whether rows (rolled-up) rows holding bytes estimated bytes
+// reach either limit of o, which must have its defaults (WithDefaults).
+// Index.Full applies it to one index; a task applies it to the sum over all
+// its indexes, as Druid's appenderator counts rowsCurrentlyInMemory and
+// bytesCurrentlyInMemory across its sinks.
+func (o Options) Full(rows, bytes int64) bool {
+	return rows >= int64(o.MaxRowsInMemory) || (o.MaxBytesInMemory > 0 && bytes >= o.MaxBytesInMemory)
 }
 
 const (
@@ -155,9 +167,7 @@ func (ix *Index) EstimatedBytes() int64 { return ix.bytes }
 
 // Full reports whether either limit of Options is reached: the caller
 // should Persist.
-func (ix *Index) Full() bool {
-	return len(ix.times) >= ix.opts.MaxRowsInMemory || (ix.opts.MaxBytesInMemory > 0 && ix.bytes >= ix.opts.MaxBytesInMemory)
-}
+func (ix *Index) Full() bool { return ix.opts.Full(int64(len(ix.times)), ix.bytes) }
 
 // MinTime returns the smallest truncated row time, or math.MaxInt64 when empty.
 func (ix *Index) MinTime() int64 { return ix.minTime }

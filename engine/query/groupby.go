@@ -153,7 +153,10 @@ func parseHaving(raw json.RawMessage, path string) (*having, error) {
 		if err := checkFilter(o.Filter, path+".filter"); err != nil {
 			return nil, err
 		}
-		h.filter, _ = transform.CompileFilter(o.Filter)
+		var err error
+		if h.filter, err = transform.CompileFilter(o.Filter); err != nil {
+			return nil, internalError(err)
+		}
 	case "dimSelector":
 		if o.Dimension == "" {
 			return nil, badQuery(path+".dimension", "missing")

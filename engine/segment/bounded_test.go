@@ -263,10 +263,7 @@ func TestLargeDictionariesBounded(t *testing.T) {
 	}
 	base := t.TempDir()
 	writeSegment(t, filepath.Join(base, "one"), meta, DefaultIndexSpec(), rows)
-	old := bitmapPassBudget
-	bitmapPassBudget = 1 << 12
-	writeSegment(t, filepath.Join(base, "many"), meta, DefaultIndexSpec(), rows)
-	bitmapPassBudget = old
+	writeSegmentWithOptions(t, filepath.Join(base, "many"), meta, DefaultIndexSpec(), WriterOptions{BitmapPassBudget: 1 << 12}, rows)
 	a, _ := os.ReadFile(filepath.Join(base, "one", DataFile))
 	b, _ := os.ReadFile(filepath.Join(base, "many", DataFile))
 	if !bytes.Equal(a, b) {

@@ -165,7 +165,12 @@ func rowsEqual(a, b Row) bool {
 
 func writeSegment(t testing.TB, dir string, meta Metadata, spec IndexSpec, rows []Row) {
 	t.Helper()
-	w, err := NewWriter(dir, meta, spec)
+	writeSegmentWithOptions(t, dir, meta, spec, WriterOptions{}, rows)
+}
+
+func writeSegmentWithOptions(t testing.TB, dir string, meta Metadata, spec IndexSpec, opts WriterOptions, rows []Row) {
+	t.Helper()
+	w, err := NewWriterWithOptions(dir, meta, spec, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

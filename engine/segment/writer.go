@@ -57,6 +57,7 @@ type Writer struct {
 	dir, tmp string
 	meta     Metadata
 	spec     IndexSpec
+	opts     WriterOptions
 	stage    stage
 
 	numRows  int
@@ -99,10 +100,41 @@ type metricCol struct {
 	blobs  *blobStream
 }
 
+// WriterOptions tune how a Writer uses memory. They never change the bytes
+// it writes. The zero value means DefaultWriterOptions.
+type WriterOptions struct {
+	// BitmapPassBudget bounds one pass of bitmap building, in units of about
+	// 4 bytes (a row of a small bitmap, two rows of a big one; see
+	// bitmapCost): a string column whose bitmaps cost more is built in
+	// several passes over its spooled ids. Zero (or negative) means 1<<21,
+	// about 8 MiB.
+	BitmapPassBudget int
+}
+
+// DefaultWriterOptions returns the options the zero WriterOptions stand for.
+func DefaultWriterOptions() WriterOptions {
+	o := WriterOptions{}
+	o.validate()
+	return o
+}
+
+// validate fills zero values.
+func (o *WriterOptions) validate() {
+	if o.BitmapPassBudget <= 0 {
+		o.BitmapPassBudget = 1 << 21
+	}
+}
+
 // NewWriter starts a segment that Close will publish at dir. It builds into
 // dir + ".tmp-for-creation", removing any leftover of an earlier crash; dir
 // itself must not exist.
 func NewWriter(dir string, meta Metadata, spec IndexSpec) (*Writer, error) {
+	return NewWriterWithOptions(dir, meta, spec, DefaultWriterOptions())
+}
+
+// NewWriterWithOptions is NewWriter with options.
+func NewWriterWithOptions(dir string, meta Metadata, spec IndexSpec, opts WriterOptions) (*Writer, error) {
+	opts.validate()
 	if err := spec.Validate(); err != nil {
 		return nil, err
 	}
@@ -114,7 +146,7 @@ func NewWriter(dir string, meta Metadata, spec IndexSpec) (*Writer, error) {
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("segment: create %s: %w", dir, err)
 	}
-	w := &Writer{dir: filepath.Clean(dir), meta: meta, spec: spec}
+	w := &Writer{dir: filepath.Clean(dir), meta: meta, spec: spec, opts: opts}
 	w.tmp = w.dir + tmpForCreation
 	if err := os.RemoveAll(w.tmp); err != nil {
 		return nil, fmt.Errorf("segment: remove leftover %s: %w", w.tmp, err)
@@ -653,10 +685,8 @@ func (w *Writer) encodeInts(sp *streamPart, rd *u32Reader, n int, remap []int32)
 // one pass over the spooled ids. A value with fewer than bigBitmap rows is
 // collected by counting sort into a row buffer (4 bytes per row); a larger
 // one is built directly as a roaring bitmap (at most 2 bytes per row). A
-// range holds at most bitmapPassBudget units (≈ 4 bytes each).
+// range holds at most WriterOptions.BitmapPassBudget units (≈ 4 bytes each).
 const bigBitmap = 4096
-
-var bitmapPassBudget = 1 << 21 // a variable for tests
 
 func bitmapCost(n int32) int {
 	if n >= bigBitmap {
@@ -699,7 +729,7 @@ func (w *Writer) writeBitmaps(c *dimCol, remap []int32, out *spool, br *bufio.Re
 	}
 	for lo := 0; lo < len(card); {
 		hi, cost := lo, 0
-		for hi < len(card) && (hi == lo || cost+bitmapCost(card[hi]) <= bitmapPassBudget) {
+		for hi < len(card) && (hi == lo || cost+bitmapCost(card[hi]) <= w.opts.BitmapPassBudget) {
 			cost += bitmapCost(card[hi])
 			hi++
 		}

@@ -1,6 +1,11 @@
 package spec
 
-import "encoding/json"
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"strconv"
+)
 
 // MarshalJSON writes the filter; a selector always carries "value", because a null value means
 // "matches null" and must survive an echo.
@@ -47,3 +52,34 @@ type Filter struct {
 
 // FilterTypes lists the filter types the engine evaluates.
 var FilterTypes = []string{"selector", "equals", "in", "bound", "range", "like", "regex", "null", "and", "or", "not", "true", "false", "expression"}
+
+// BoundOrderings lists the orderings of a bound filter, lower-case. Druid's "version" ordering is
+// not supported.
+var BoundOrderings = []string{"lexicographic", "alphanumeric", "numeric", "strlen"}
+
+// FilterValue turns a filter value (selector value, in values, equals matchValue, bound and range
+// lower and upper) into the string the filter compares; notNull is false for null. Integral
+// numbers print without a fraction, so 7.0 matches "7". It fails for objects and arrays, which
+// ValidateFilter reports.
+func FilterValue(x any) (s string, notNull bool, err error) {
+	switch v := x.(type) {
+	case nil:
+		return "", false, nil
+	case string:
+		return v, true, nil
+	case float64:
+		if v == math.Trunc(v) && math.Abs(v) < 1e15 {
+			return strconv.FormatInt(int64(v), 10), true, nil
+		}
+		return strconv.FormatFloat(v, 'g', -1, 64), true, nil
+	case int:
+		return strconv.Itoa(v), true, nil
+	case int64:
+		return strconv.FormatInt(v, 10), true, nil
+	case json.Number:
+		return v.String(), true, nil
+	case bool:
+		return strconv.FormatBool(v), true, nil
+	}
+	return "", false, fmt.Errorf("must be a string, number or null")
+}

@@ -498,20 +498,62 @@ func validateAggregator(a *Aggregator, p string) error {
 	return nil
 }
 
-// ValidateFilter checks a filter tree: known type and the fields each type needs.
+// ValidateFilter checks a filter tree at path (empty for a filter at the root): known type, the
+// fields each type needs, and every value, pattern and number in the form the compilers
+// (engine/transform, engine/query) read them. It is the one place filters are checked: the
+// compilers take a filter that passed it and do not check again.
 func ValidateFilter(f *Filter, path string) error {
 	if f == nil {
 		return fieldErr(path, "missing")
 	}
+	if err := validateFilterFields(f, path); err != nil {
+		return err
+	}
+	if len(f.ExtractionFn) > 0 && string(f.ExtractionFn) != "null" {
+		return fieldErr(join(path, "extractionFn"), "extraction functions are not supported; use an expression transform")
+	}
+	return nil
+}
+
+// validateFilterFields checks the fields of f's type.
+func validateFilterFields(f *Filter, path string) error {
 	need := func(ok bool, field, why string) error {
 		if ok {
 			return nil
 		}
-		return fieldErr(path+"."+field, "missing (required by "+why+")")
+		return fieldErr(join(path, field), "missing (required by "+why+")")
+	}
+	// scalar checks a value the compilers read with FilterValue.
+	scalar := func(x any, field string) (string, bool, error) {
+		s, notNull, err := FilterValue(x)
+		if err != nil {
+			return "", false, fieldErr(join(path, field), err.Error())
+		}
+		return s, notNull, nil
+	}
+	// bounds checks lower and upper, as numbers when numeric.
+	bounds := func(numeric bool) error {
+		for _, b := range []struct {
+			field string
+			v     any
+		}{{"lower", f.Lower}, {"upper", f.Upper}} {
+			s, notNull, err := scalar(b.v, b.field)
+			if err != nil {
+				return err
+			}
+			if _, ok := expr.ParseNumber(s); notNull && numeric && !ok {
+				return fieldErr(join(path, b.field), fmt.Sprintf("%q is not a number", s))
+			}
+		}
+		return nil
 	}
 	switch f.Type {
 	case "selector":
-		return need(f.Dimension != "", "dimension", "selector")
+		if err := need(f.Dimension != "", "dimension", "selector"); err != nil {
+			return err
+		}
+		_, _, err := scalar(f.Value, "value")
+		return err
 	case "equals":
 		if err := need(f.Column != "", "column", "equals"); err != nil {
 			return err
@@ -519,22 +561,45 @@ func ValidateFilter(f *Filter, path string) error {
 		if err := need(f.MatchValueType != "", "matchValueType", "equals"); err != nil {
 			return err
 		}
-		return need(f.MatchValue != nil, "matchValue", "equals")
+		if err := need(f.MatchValue != nil, "matchValue", "equals"); err != nil {
+			return err
+		}
+		numeric, err := filterValueType(f.MatchValueType, join(path, "matchValueType"))
+		if err != nil {
+			return err
+		}
+		s, _, err := scalar(f.MatchValue, "matchValue")
+		if err != nil {
+			return err
+		}
+		if _, ok := expr.ParseNumber(s); numeric && !ok {
+			return fieldErr(join(path, "matchValue"), fmt.Sprintf("%q is not a %s", s, f.MatchValueType))
+		}
 	case "in":
 		if err := need(f.Dimension != "", "dimension", "in"); err != nil {
 			return err
 		}
-		return need(f.Values != nil, "values", "in")
+		if err := need(f.Values != nil, "values", "in"); err != nil {
+			return err
+		}
+		for i, v := range f.Values {
+			if _, _, err := scalar(v, "values["+strconv.Itoa(i)+"]"); err != nil {
+				return err
+			}
+		}
 	case "bound":
 		if err := need(f.Dimension != "", "dimension", "bound"); err != nil {
 			return err
 		}
 		if f.Lower == nil && f.Upper == nil {
-			return fieldErr(path+".lower", "bound needs lower, upper or both")
+			return fieldErr(join(path, "lower"), "bound needs lower, upper or both")
 		}
-		if o := lower(f.Ordering); o != "" && !slices.Contains([]string{"lexicographic", "numeric", "alphanumeric", "strlen", "version"}, o) {
-			return fieldErr(path+".ordering", fmt.Sprintf("unknown ordering %q (expected lexicographic, numeric, alphanumeric or strlen)", f.Ordering))
+		// Matched as the compiler reads it: lower-cased, not trimmed.
+		o := strings.ToLower(f.Ordering)
+		if o != "" && !slices.Contains(BoundOrderings, o) {
+			return fieldErr(join(path, "ordering"), fmt.Sprintf("unknown ordering %q (expected lexicographic, numeric, alphanumeric or strlen)", f.Ordering))
 		}
+		return bounds(o == "numeric" || o == "strlen")
 	case "range":
 		if err := need(f.Column != "", "column", "range"); err != nil {
 			return err
@@ -543,16 +608,26 @@ func ValidateFilter(f *Filter, path string) error {
 			return err
 		}
 		if f.Lower == nil && f.Upper == nil {
-			return fieldErr(path+".lower", "range needs lower, upper or both")
+			return fieldErr(join(path, "lower"), "range needs lower, upper or both")
 		}
+		numeric, err := filterValueType(f.MatchValueType, join(path, "matchValueType"))
+		if err != nil {
+			return err
+		}
+		return bounds(numeric)
 	case "like":
 		if err := need(f.Dimension != "", "dimension", "like"); err != nil {
 			return err
 		}
 		if len([]rune(f.Escape)) > 1 {
-			return fieldErr(path+".escape", "must be a single character")
+			return fieldErr(join(path, "escape"), "must be a single character")
 		}
-		return need(f.Pattern != "", "pattern", "like")
+		if err := need(f.Pattern != "", "pattern", "like"); err != nil {
+			return err
+		}
+		if _, err := expr.LikeRegexp(f.Pattern, f.Escape); err != nil {
+			return fieldErr(join(path, "pattern"), err.Error())
+		}
 	case "regex":
 		if err := need(f.Dimension != "", "dimension", "regex"); err != nil {
 			return err
@@ -561,7 +636,7 @@ func ValidateFilter(f *Filter, path string) error {
 			return err
 		}
 		if _, err := regexp.Compile(f.Pattern); err != nil {
-			return fieldErr(path+".pattern", "not a valid (RE2) regular expression: "+err.Error())
+			return fieldErr(join(path, "pattern"), "not a valid (RE2) regular expression (lookaround and backreferences are not supported): "+err.Error())
 		}
 	case "null":
 		return need(f.Column != "", "column", "null")
@@ -569,13 +644,13 @@ func ValidateFilter(f *Filter, path string) error {
 		if err := need(f.Field != nil, "field", "not"); err != nil {
 			return err
 		}
-		return ValidateFilter(f.Field, path+".field")
+		return ValidateFilter(f.Field, join(path, "field"))
 	case "and", "or":
 		if len(f.Fields) == 0 {
-			return fieldErr(path+".fields", "missing (required by "+f.Type+")")
+			return fieldErr(join(path, "fields"), "missing (required by "+f.Type+")")
 		}
 		for i, sub := range f.Fields {
-			if err := ValidateFilter(sub, path+".fields["+strconv.Itoa(i)+"]"); err != nil {
+			if err := ValidateFilter(sub, join(path, "fields["+strconv.Itoa(i)+"]")); err != nil {
 				return err
 			}
 		}
@@ -585,17 +660,26 @@ func ValidateFilter(f *Filter, path string) error {
 			return err
 		}
 		if err := validateExpression(f.Expression); err != nil {
-			return fieldErr(path+".expression", err.Error())
+			return fieldErr(join(path, "expression"), err.Error())
 		}
 	case "":
-		return fieldErr(path+".type", fmt.Sprintf("missing (expected one of %s)", strings.Join(FilterTypes, ", ")))
+		return fieldErr(join(path, "type"), fmt.Sprintf("missing (expected one of %s)", strings.Join(FilterTypes, ", ")))
 	default:
-		return fieldErr(path+".type", fmt.Sprintf("unknown filter type %q (expected one of %s)", f.Type, strings.Join(FilterTypes, ", ")))
-	}
-	if len(f.ExtractionFn) > 0 && string(f.ExtractionFn) != "null" {
-		return fieldErr(path+".extractionFn", "extraction functions are not supported; use an expression transform")
+		return fieldErr(join(path, "type"), fmt.Sprintf("unknown filter type %q (expected one of %s)", f.Type, strings.Join(FilterTypes, ", ")))
 	}
 	return nil
+}
+
+// filterValueType checks the matchValueType of equals and range; numeric is true for LONG,
+// DOUBLE and FLOAT, whose values must then be numbers.
+func filterValueType(t, path string) (numeric bool, err error) {
+	switch strings.ToUpper(t) {
+	case "STRING":
+		return false, nil
+	case "LONG", "DOUBLE", "FLOAT":
+		return true, nil
+	}
+	return false, fieldErr(path, fmt.Sprintf("unsupported type %q (want STRING, LONG, DOUBLE or FLOAT)", t))
 }
 
 func (s *Supervisor) validateTuning() error {

@@ -36,16 +36,6 @@ import (
 // Reader keeps its data file open, so deleting the directory (publish, a new snapshot) does
 // not break it; the file is closed when the Reader is garbage collected.
 
-// RealtimeRefresh bounds how often a task rewrites the snapshot of its in-memory rows.
-var RealtimeRefresh = time.Second
-
-// RealtimeHandoffGrace is how long a published segment's realtime parts are still served.
-var RealtimeHandoffGrace = 5 * time.Minute
-
-// realtimeWait bounds how long QuerySegments waits for the run loop before serving the last
-// answer.
-var realtimeWait = 500 * time.Millisecond
-
 // RealtimeSegment is one segment a running task is building, as queries see it.
 type RealtimeSegment struct {
 	// ID is the allocated segment id: the id of the segment once published.
@@ -104,7 +94,7 @@ func (l *loop) realtimeSnapshot() []rtSink {
 	now := l.t.opts.Now()
 	persisted := rt.memSpills != b.spills
 	changed := persisted || !maps.Equal(rt.memOffsets, l.current)
-	if changed && (persisted || rt.memDirs == nil || now.Sub(rt.memBuilt) >= RealtimeRefresh) {
+	if changed && (persisted || rt.memDirs == nil || now.Sub(rt.memBuilt) >= l.t.opts.RealtimeRefresh) {
 		l.writeMemSnapshots(now)
 	}
 	var out []rtSink
@@ -210,7 +200,7 @@ func (t *Task) querySegments(ctx context.Context) ([]RealtimeSegment, error) {
 	rt := &t.rt
 	if t.Status() == StatusPublishing {
 		// The loop has stopped reading and answers no more requests: serve the last answer.
-		return rt.answer(t.opts.Now(), nil, false), nil
+		return rt.answer(t.opts.Now(), t.opts.RealtimeHandoffGrace, nil, false), nil
 	}
 	for attempt := 0; ; attempt++ {
 		snap, err := t.loopSnapshot(ctx)
@@ -219,24 +209,24 @@ func (t *Task) querySegments(ctx context.Context) ([]RealtimeSegment, error) {
 		}
 		if err != nil {
 			// The loop is busy (building, publishing, waiting for handoff): serve the last answer.
-			return rt.answer(t.opts.Now(), nil, false), nil
+			return rt.answer(t.opts.Now(), t.opts.RealtimeHandoffGrace, nil, false), nil
 		}
 		segs, err := rt.open(t.spec.DataSchema.DataSource, snap)
 		if err == nil {
-			return rt.answer(t.opts.Now(), segs, true), nil
+			return rt.answer(t.opts.Now(), t.opts.RealtimeHandoffGrace, segs, true), nil
 		}
 		// A part was removed between the answer and the open (its sequence was published,
 		// or a newer snapshot replaced it): ask again.
 		if attempt == 2 {
 			t.log.Debug("realtime snapshot changed while opening; serving the last one", "err", err)
-			return rt.answer(t.opts.Now(), nil, false), nil
+			return rt.answer(t.opts.Now(), t.opts.RealtimeHandoffGrace, nil, false), nil
 		}
 	}
 }
 
-// loopSnapshot asks the run loop for its sinks, waiting at most realtimeWait.
+// loopSnapshot asks the run loop for its sinks, waiting at most Options.RealtimeWait.
 func (t *Task) loopSnapshot(ctx context.Context) ([]rtSink, error) {
-	ctx, cancel := context.WithTimeout(ctx, realtimeWait)
+	ctx, cancel := context.WithTimeout(ctx, t.opts.RealtimeWait)
 	defer cancel()
 	r := request{kind: reqSnapshot, reply: make(chan reply, 1)}
 	select {
@@ -288,7 +278,7 @@ func (rt *realtime) open(ds string, snap []rtSink) ([]RealtimeSegment, error) {
 
 // answer installs segs as the last answer (when fresh) and returns it with the published
 // segments still in their grace period.
-func (rt *realtime) answer(now time.Time, segs []RealtimeSegment, fresh bool) []RealtimeSegment {
+func (rt *realtime) answer(now time.Time, grace time.Duration, segs []RealtimeSegment, fresh bool) []RealtimeSegment {
 	rt.mu.Lock()
 	defer rt.mu.Unlock()
 	if fresh {
@@ -310,7 +300,7 @@ func (rt *realtime) answer(now time.Time, segs []RealtimeSegment, fresh bool) []
 	out = append(out, rt.last...)
 	keep := map[string]*segment.Reader{}
 	for id, g := range rt.gone {
-		if now.Sub(g.since) > RealtimeHandoffGrace {
+		if now.Sub(g.since) > grace {
 			delete(rt.gone, id)
 			continue
 		}

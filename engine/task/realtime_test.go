@@ -55,8 +55,6 @@ func sumCounts(rows map[string][2]float64) float64 {
 // reading; the rows it read are queryable (spills and the in-memory snapshot) before anything is
 // published, with the segment ids the published segments will have.
 func TestQuerySegmentsServesUnpublishedRows(t *testing.T) {
-	defer func(old time.Duration) { RealtimeRefresh = old }(RealtimeRefresh)
-	RealtimeRefresh = 50 * time.Millisecond
 	e := newEnv(t)
 	broker := startKafka(t, "metrics", 2)
 	want := map[string][2]float64{}
@@ -85,7 +83,9 @@ func TestQuerySegmentsServesUnpublishedRows(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tk := New(s, e.options(s.Payload.ID))
+	opts := e.options(s.Payload.ID)
+	opts.RealtimeRefresh = 50 * time.Millisecond
+	tk := New(s, opts)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer func() {
 		cancel()

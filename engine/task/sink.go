@@ -44,9 +44,11 @@ type builder struct {
 	dir         string
 	finalSpec   segment.IndexSpec
 	persistSpec segment.IndexSpec
-	maxRows     int64
-	maxBytes    int64
-	spills      int
+	// mem is tuningConfig's maxRowsInMemory and maxBytesInMemory with the index's defaults.
+	// Every sink's index is built with it (so none grows past maxRowsInMemory rows), and full
+	// applies it to the sum over all sinks.
+	mem    index.Options
+	spills int
 
 	// bucketStart and bucketEnd cache the segment-granularity bucket of the last row: rows
 	// mostly arrive in time order, and Bucket costs ~90 ns (a calendar truncation) per row.
@@ -75,16 +77,13 @@ func newBuilder(l *loop) (*builder, error) {
 		return nil, fmt.Errorf("create work directory: %w", err)
 	}
 	tc := &t.spec.Tuning
-	b := &builder{t: t, l: l, dir: dir, finalSpec: toSegmentSpec(tc.IndexSpec), persistSpec: toSegmentSpec(tc.IndexSpecForIntermediatePersists), maxRows: tc.MaxRowsInMemory}
+	b := &builder{t: t, l: l, dir: dir, finalSpec: toSegmentSpec(tc.IndexSpec), persistSpec: toSegmentSpec(tc.IndexSpecForIntermediatePersists),
+		mem: index.Options{MaxRowsInMemory: int(tc.MaxRowsInMemory), MaxBytesInMemory: tc.MaxBytesInMemory}.WithDefaults()}
 	if err := b.finalSpec.Validate(); err != nil {
 		return nil, fmt.Errorf("tuningConfig.indexSpec: %w", err)
 	}
 	if err := b.persistSpec.Validate(); err != nil {
 		return nil, fmt.Errorf("tuningConfig.indexSpecForIntermediatePersists: %w", err)
-	}
-	b.maxBytes = index.DefaultOptions().MaxBytesInMemory
-	if tc.MaxBytesInMemory != 0 {
-		b.maxBytes = tc.MaxBytesInMemory
 	}
 	return b, nil
 }
@@ -162,7 +161,7 @@ func (b *builder) newSink(seq *sequence, start, end int64) (*sink, error) {
 	if err != nil {
 		return nil, fmt.Errorf("allocate segment for %s in [%s, %s): %w", seq.name, spec.FormatTime(msTime(start)), spec.FormatTime(msTime(end)), err)
 	}
-	idx := index.New(schema, index.Options{MaxRowsInMemory: int(b.maxRows), MaxBytesInMemory: -1})
+	idx := index.New(schema, b.mem)
 	return &sink{id: id, idx: idx}, nil
 }
 
@@ -192,12 +191,7 @@ func (b *builder) each(fn func(*sequence, *sink)) {
 
 // full reports whether the task-wide memory limits are reached: maxRowsInMemory rows or
 // maxBytesInMemory estimated bytes across every in-memory index.
-func (b *builder) full() bool {
-	if b.inMemoryRows() >= b.maxRows {
-		return true
-	}
-	return b.maxBytes > 0 && b.inMemoryBytes() >= b.maxBytes
-}
+func (b *builder) full() bool { return b.mem.Full(b.inMemoryRows(), b.inMemoryBytes()) }
 
 // persistAll spills every non-empty in-memory index to disk.
 func (b *builder) persistAll() error {

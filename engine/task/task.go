@@ -48,6 +48,55 @@ type Options struct {
 	// the stored offsets) are retried while the store is unreachable before the task fails.
 	// Zero means 5 minutes.
 	StoreOutageTimeout time.Duration
+
+	// Realtime queries (realtime.go).
+
+	// RealtimeRefresh bounds how often the task rewrites the snapshot of its in-memory rows
+	// that realtime queries read, so rows become queryable within about RealtimeRefresh +
+	// ioConfig.pollTimeout of being read. Zero means 1 s.
+	RealtimeRefresh time.Duration
+	// RealtimeHandoffGrace is how long a published segment's realtime parts are still served,
+	// so that there is no gap before the published segment is loaded. Zero means 5 minutes.
+	RealtimeHandoffGrace time.Duration
+	// RealtimeWait bounds how long QuerySegments waits for the run loop (busy merging,
+	// publishing or waiting for handoff) before serving its last answer. Zero means 500 ms.
+	RealtimeWait time.Duration
+}
+
+// DefaultOptions returns the defaults documented on Options (no store, storage or work
+// directory: the daemon supplies those).
+func DefaultOptions() Options {
+	o := Options{}
+	o.validate()
+	return o
+}
+
+// validate fills zero (and negative) values with their defaults.
+func (o *Options) validate() {
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.PublishRetries <= 0 {
+		o.PublishRetries = 10
+	}
+	if o.StoreOutageTimeout <= 0 {
+		o.StoreOutageTimeout = 5 * time.Minute
+	}
+	if o.Getenv == nil {
+		o.Getenv = os.LookupEnv
+	}
+	if o.RealtimeRefresh <= 0 {
+		o.RealtimeRefresh = time.Second
+	}
+	if o.RealtimeHandoffGrace <= 0 {
+		o.RealtimeHandoffGrace = 5 * time.Minute
+	}
+	if o.RealtimeWait <= 0 {
+		o.RealtimeWait = 500 * time.Millisecond
+	}
 }
 
 // Checkpointer is the supervisor side of incremental handoff (Druid's
@@ -160,21 +209,7 @@ var ErrBadOffsets = errors.New("bad end offsets")
 
 // New prepares a task; Run starts it.
 func New(s *Spec, opts Options) *Task {
-	if opts.Logger == nil {
-		opts.Logger = slog.Default()
-	}
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
-	if opts.PublishRetries <= 0 {
-		opts.PublishRetries = 10
-	}
-	if opts.StoreOutageTimeout <= 0 {
-		opts.StoreOutageTimeout = 5 * time.Minute
-	}
-	if opts.Getenv == nil {
-		opts.Getenv = os.LookupEnv
-	}
+	opts.validate()
 	t := &Task{
 		id:      s.Payload.ID,
 		spec:    s,

@@ -1,11 +1,8 @@
 package transform
 
 import (
-	"encoding/json"
 	"fmt"
-	"math"
 	"regexp"
-	"strconv"
 	"strings"
 
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/expr"
@@ -51,17 +48,17 @@ type filterFunc func(b expr.Bindings) tri
 func (f filterFunc) eval(b expr.Bindings) tri   { return f(b) }
 func (f filterFunc) Match(b expr.Bindings) bool { return f(b) == triTrue }
 
-// CompileFilter compiles f; errors are *FieldError with paths relative to f.
-func CompileFilter(f *spec.Filter) (Filter, error) { return compileFilter(f, "") }
+// CompileFilter compiles f, which must have passed spec.ValidateFilter: validation is done once,
+// there, with the JSON paths the caller knows, and compiling does not check again. A filter that
+// skipped validation fails with a plain error where compiling cannot go on (a nil or unknown
+// filter, a pattern or number that does not parse) rather than panicking; its other mistakes
+// (an extractionFn, an empty and) go unnoticed.
+func CompileFilter(f *spec.Filter) (Filter, error) { return compileFilter(f) }
 
-func join(path, field string) string {
-	if path == "" {
-		return field
-	}
-	if field == "" {
-		return path
-	}
-	return path + "." + field
+// errNotValidated is the error of a filter that cannot compile because it did not pass
+// spec.ValidateFilter.
+func errNotValidated(f *spec.Filter, field string) error {
+	return fmt.Errorf("compile %q filter: bad %s (filters are checked by spec.ValidateFilter before compiling)", f.Type, field)
 }
 
 // valueMatcher tests one non-null scalar value.
@@ -91,30 +88,6 @@ func column(name string, onNull tri, m valueMatcher) Filter {
 	})
 }
 
-// jsonScalar turns a filter value decoded from JSON into a string; ok is false for null.
-func jsonScalar(x any) (string, bool, error) {
-	switch v := x.(type) {
-	case nil:
-		return "", false, nil
-	case string:
-		return v, true, nil
-	case float64:
-		if v == math.Trunc(v) && math.Abs(v) < 1e15 {
-			return strconv.FormatInt(int64(v), 10), true, nil
-		}
-		return strconv.FormatFloat(v, 'g', -1, 64), true, nil
-	case int:
-		return strconv.Itoa(v), true, nil
-	case int64:
-		return strconv.FormatInt(v, 10), true, nil
-	case json.Number:
-		return v.String(), true, nil
-	case bool:
-		return strconv.FormatBool(v), true, nil
-	}
-	return "", false, fmt.Errorf("must be a string, number or null")
-}
-
 // equalTo matches a value equal to s, numerically when both sides are numbers (Druid compares
 // a numeric column with the selector value parsed as a number).
 func equalTo(s string) valueMatcher {
@@ -138,22 +111,15 @@ func equalTo(s string) valueMatcher {
 	}
 }
 
-func compileFilter(f *spec.Filter, path string) (Filter, error) {
+func compileFilter(f *spec.Filter) (Filter, error) {
 	if f == nil {
-		return nil, &FieldError{Path: path, Msg: "filter must not be null"}
+		return nil, fmt.Errorf("compile filter: nil filter (filters are checked by spec.ValidateFilter before compiling)")
 	}
-	bad := func(field, format string, args ...any) (Filter, error) {
-		return nil, &FieldError{Path: join(path, field), Msg: fmt.Sprintf(format, args...)}
-	}
-	if len(f.ExtractionFn) > 0 && string(f.ExtractionFn) != "null" {
-		return bad("extractionFn", "extraction functions are not supported")
-	}
-	dim := func() (string, bool) { return f.Dimension, f.Dimension != "" }
-	col := func() (string, bool) {
-		if f.Column != "" {
-			return f.Column, true
-		}
-		return f.Dimension, f.Dimension != ""
+	// equals, range and null read column (or dimension, the older name); the older types read
+	// dimension only.
+	dim, col := f.Dimension, f.Column
+	if col == "" {
+		col = f.Dimension
 	}
 	switch f.Type {
 	case "true":
@@ -161,62 +127,41 @@ func compileFilter(f *spec.Filter, path string) (Filter, error) {
 	case "false":
 		return filterFunc(func(expr.Bindings) tri { return triFalse }), nil
 	case "selector":
-		d, ok := dim()
-		if !ok {
-			return bad("dimension", "required")
-		}
-		s, notNull, err := jsonScalar(f.Value)
+		s, notNull, err := spec.FilterValue(f.Value)
 		if err != nil {
-			return bad("value", "%v", err)
+			return nil, errNotValidated(f, "value")
 		}
 		if !notNull {
-			return isNull(d), nil
+			return isNull(dim), nil
 		}
-		return column(d, triUnknown, equalTo(s)), nil
+		return column(dim, triUnknown, equalTo(s)), nil
 	case "null":
-		c, ok := col()
-		if !ok {
-			return bad("column", "required")
-		}
-		return isNull(c), nil
+		return isNull(col), nil
 	case "equals":
-		c, ok := col()
-		if !ok {
-			return bad("column", "required")
-		}
-		if f.MatchValue == nil {
-			return bad("matchValue", "required (use the null filter to match nulls)")
-		}
-		s, _, err := jsonScalar(f.MatchValue)
+		s, _, err := spec.FilterValue(f.MatchValue)
 		if err != nil {
-			return bad("matchValue", "%v", err)
+			return nil, errNotValidated(f, "matchValue")
 		}
 		switch strings.ToUpper(f.MatchValueType) {
 		case "STRING":
-			return column(c, triUnknown, func(v expr.Value) bool { str, _ := v.AsString(); return str == s }), nil
+			return column(col, triUnknown, func(v expr.Value) bool { str, _ := v.AsString(); return str == s }), nil
 		case "LONG", "DOUBLE", "FLOAT":
 			want, ok := expr.ParseNumber(s)
 			if !ok {
-				return bad("matchValue", "%q is not a %s", s, f.MatchValueType)
+				return nil, errNotValidated(f, "matchValue")
 			}
 			wd, _ := want.AsDouble()
-			return column(c, triUnknown, func(v expr.Value) bool { x, ok := v.AsDouble(); return ok && x == wd }), nil
-		case "":
-			return bad("matchValueType", "required")
+			return column(col, triUnknown, func(v expr.Value) bool { x, ok := v.AsDouble(); return ok && x == wd }), nil
 		}
-		return bad("matchValueType", "unsupported type %q (want STRING, LONG, DOUBLE or FLOAT)", f.MatchValueType)
+		return nil, errNotValidated(f, "matchValueType")
 	case "in":
-		d, ok := dim()
-		if !ok {
-			return bad("dimension", "required")
-		}
 		set := map[string]bool{}
 		var nums []float64
 		hasNull := false
-		for i, x := range f.Values {
-			s, notNull, err := jsonScalar(x)
+		for _, x := range f.Values {
+			s, notNull, err := spec.FilterValue(x)
 			if err != nil {
-				return bad(fmt.Sprintf("values[%d]", i), "%v", err)
+				return nil, errNotValidated(f, "values")
 			}
 			if !notNull {
 				hasNull = true
@@ -232,7 +177,7 @@ func compileFilter(f *spec.Filter, path string) (Filter, error) {
 		if hasNull {
 			onNull = triTrue
 		}
-		return column(d, onNull, func(v expr.Value) bool {
+		return column(dim, onNull, func(v expr.Value) bool {
 			s, _ := v.AsString()
 			if set[s] {
 				return true
@@ -249,67 +194,43 @@ func compileFilter(f *spec.Filter, path string) (Filter, error) {
 			return false
 		}), nil
 	case "bound":
-		d, ok := dim()
-		if !ok {
-			return bad("dimension", "required")
-		}
-		return compileBound(f, d, path)
+		return compileBound(f, dim)
 	case "range":
-		c, ok := col()
-		if !ok {
-			return bad("column", "required")
-		}
 		ordering := "lexicographic"
 		switch strings.ToUpper(f.MatchValueType) {
 		case "STRING":
 		case "LONG", "DOUBLE", "FLOAT":
 			ordering = "numeric"
-		case "":
-			return bad("matchValueType", "required")
 		default:
-			return bad("matchValueType", "unsupported type %q (want STRING, LONG, DOUBLE or FLOAT)", f.MatchValueType)
+			return nil, errNotValidated(f, "matchValueType")
 		}
 		g := *f
 		g.Ordering = ordering
 		// range calls exclusive bounds lowerOpen/upperOpen; bound calls them lowerStrict/upperStrict.
 		g.LowerStrict, g.UpperStrict = f.LowerOpen || f.LowerStrict, f.UpperOpen || f.UpperStrict
-		return compileBound(&g, c, path)
+		return compileBound(&g, col)
 	case "like":
-		d, ok := dim()
-		if !ok {
-			return bad("dimension", "required")
-		}
 		re, err := expr.LikeRegexp(f.Pattern, f.Escape)
 		if err != nil {
-			return bad("pattern", "%v", err)
+			return nil, errNotValidated(f, "pattern")
 		}
-		return column(d, triUnknown, func(v expr.Value) bool { s, _ := v.AsString(); return re.MatchString(s) }), nil
+		return column(dim, triUnknown, func(v expr.Value) bool { s, _ := v.AsString(); return re.MatchString(s) }), nil
 	case "regex":
-		d, ok := dim()
-		if !ok {
-			return bad("dimension", "required")
-		}
 		re, err := regexp.Compile(f.Pattern)
 		if err != nil {
-			return bad("pattern", "%q is not a valid RE2 regular expression (lookaround and backreferences are not supported): %v", f.Pattern, err)
+			return nil, errNotValidated(f, "pattern")
 		}
-		return column(d, triUnknown, func(v expr.Value) bool { s, _ := v.AsString(); return re.MatchString(s) }), nil
+		return column(dim, triUnknown, func(v expr.Value) bool { s, _ := v.AsString(); return re.MatchString(s) }), nil
 	case "not":
-		if f.Field == nil {
-			return bad("field", "required")
-		}
-		inner, err := compileFilter(f.Field, join(path, "field"))
+		inner, err := compileFilter(f.Field)
 		if err != nil {
 			return nil, err
 		}
 		return filterFunc(func(b expr.Bindings) tri { return inner.eval(b).not() }), nil
 	case "and", "or":
-		if len(f.Fields) == 0 {
-			return bad("fields", "at least one filter is required")
-		}
 		subs := make([]Filter, len(f.Fields))
 		for i, sf := range f.Fields {
-			s, err := compileFilter(sf, join(path, fmt.Sprintf("fields[%d]", i)))
+			s, err := compileFilter(sf)
 			if err != nil {
 				return nil, err
 			}
@@ -344,7 +265,7 @@ func compileFilter(f *spec.Filter, path string) (Filter, error) {
 	case "expression":
 		e, err := expr.Parse(f.Expression)
 		if err != nil {
-			return bad("expression", "%v", err)
+			return nil, errNotValidated(f, "expression")
 		}
 		return filterFunc(func(b expr.Bindings) tri {
 			v := e.Eval(b)
@@ -361,10 +282,8 @@ func compileFilter(f *spec.Filter, path string) (Filter, error) {
 			}
 			return triOf(v.Truthy())
 		}), nil
-	case "":
-		return bad("type", "required")
 	}
-	return bad("type", "unsupported filter type %q (supported: %s)", f.Type, strings.Join(spec.FilterTypes, ", "))
+	return nil, errNotValidated(f, "type")
 }
 
 func isNull(name string) Filter {
@@ -378,17 +297,14 @@ func isNull(name string) Filter {
 }
 
 // compileBound builds bound and range filters for the four orderings.
-func compileBound(f *spec.Filter, name, path string) (Filter, error) {
-	lo, hasLo, err := jsonScalar(f.Lower)
+func compileBound(f *spec.Filter, name string) (Filter, error) {
+	lo, hasLo, err := spec.FilterValue(f.Lower)
 	if err != nil {
-		return nil, &FieldError{Path: join(path, "lower"), Msg: err.Error()}
+		return nil, errNotValidated(f, "lower")
 	}
-	hi, hasHi, err := jsonScalar(f.Upper)
+	hi, hasHi, err := spec.FilterValue(f.Upper)
 	if err != nil {
-		return nil, &FieldError{Path: join(path, "upper"), Msg: err.Error()}
-	}
-	if !hasLo && !hasHi {
-		return nil, &FieldError{Path: path, Msg: "lower or upper is required"}
+		return nil, errNotValidated(f, "upper")
 	}
 	ordering := strings.ToLower(f.Ordering)
 	if ordering == "" {
@@ -413,14 +329,14 @@ func compileBound(f *spec.Filter, name, path string) (Filter, error) {
 		if hasLo {
 			n, ok := expr.ParseNumber(lo)
 			if !ok {
-				return nil, &FieldError{Path: join(path, "lower"), Msg: fmt.Sprintf("%q is not a number", lo)}
+				return nil, errNotValidated(f, "lower")
 			}
 			ld, _ = n.AsDouble()
 		}
 		if hasHi {
 			n, ok := expr.ParseNumber(hi)
 			if !ok {
-				return nil, &FieldError{Path: join(path, "upper"), Msg: fmt.Sprintf("%q is not a number", hi)}
+				return nil, errNotValidated(f, "upper")
 			}
 			hd, _ = n.AsDouble()
 		}
@@ -434,7 +350,7 @@ func compileBound(f *spec.Filter, name, path string) (Filter, error) {
 		cmpLo = func(v expr.Value) (int, bool) { x, ok := num(v); return cmpFloat(ld, x), ok }
 		cmpHi = func(v expr.Value) (int, bool) { x, ok := num(v); return cmpFloat(x, hd), ok }
 	default:
-		return nil, &FieldError{Path: join(path, "ordering"), Msg: fmt.Sprintf("unknown ordering %q (want lexicographic, alphanumeric, numeric or strlen)", f.Ordering)}
+		return nil, errNotValidated(f, "ordering")
 	}
 	return column(name, triUnknown, func(v expr.Value) bool {
 		if hasLo {

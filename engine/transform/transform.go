@@ -20,7 +20,9 @@ type compiledTransform struct {
 	expr *expr.Expr
 }
 
-// New compiles ts; a nil spec gives a Transformer that keeps rows unchanged.
+// New compiles ts, which must have passed spec validation (the filter is compiled without being
+// checked again, see CompileFilter); a nil spec gives a Transformer that keeps rows unchanged.
+// Errors about the transforms are *spec.FieldError with paths relative to ts.
 func New(ts *spec.TransformSpec) (*Transformer, error) {
 	t := &Transformer{}
 	if ts == nil {
@@ -29,25 +31,25 @@ func New(ts *spec.TransformSpec) (*Transformer, error) {
 	seen := map[string]bool{}
 	for i, tr := range ts.Transforms {
 		if tr.Type != "" && tr.Type != "expression" {
-			return nil, &FieldError{Path: fmt.Sprintf("transforms[%d].type", i), Msg: fmt.Sprintf("unknown transform type %q (want expression)", tr.Type)}
+			return nil, &spec.FieldError{Path: fmt.Sprintf("transforms[%d].type", i), Msg: fmt.Sprintf("unknown transform type %q (want expression)", tr.Type)}
 		}
 		if tr.Name == "" {
-			return nil, &FieldError{Path: fmt.Sprintf("transforms[%d].name", i), Msg: "required"}
+			return nil, &spec.FieldError{Path: fmt.Sprintf("transforms[%d].name", i), Msg: "required"}
 		}
 		if seen[tr.Name] {
-			return nil, &FieldError{Path: fmt.Sprintf("transforms[%d].name", i), Msg: fmt.Sprintf("duplicate transform %q", tr.Name)}
+			return nil, &spec.FieldError{Path: fmt.Sprintf("transforms[%d].name", i), Msg: fmt.Sprintf("duplicate transform %q", tr.Name)}
 		}
 		seen[tr.Name] = true
 		e, err := expr.Parse(tr.Expression)
 		if err != nil {
-			return nil, &FieldError{Path: fmt.Sprintf("transforms[%d].expression", i), Msg: err.Error()}
+			return nil, &spec.FieldError{Path: fmt.Sprintf("transforms[%d].expression", i), Msg: err.Error()}
 		}
 		t.transforms = append(t.transforms, compiledTransform{name: tr.Name, expr: e})
 	}
 	if ts.Filter != nil {
-		f, err := compileFilter(ts.Filter, "filter")
+		f, err := compileFilter(ts.Filter)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("filter: %w", err)
 		}
 		t.filter = f
 	}
@@ -95,12 +97,5 @@ func (t *Transformer) Apply(row *input.Row) (keep bool, err error) {
 // ValidateExpression reports whether s parses as a supported Druid expression.
 func ValidateExpression(s string) error {
 	_, err := expr.Parse(s)
-	return err
-}
-
-// ValidateFilter compiles f and reports the first problem, with a path relative to the filter
-// (for example "fields[1].pattern: ...").
-func ValidateFilter(f *spec.Filter) error {
-	_, err := CompileFilter(f)
 	return err
 }

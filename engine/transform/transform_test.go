@@ -2,6 +2,7 @@ package transform
 
 import (
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 
@@ -85,6 +86,10 @@ func TestFilters(t *testing.T) {
 		{`{"type":"expression","expression":"mv == 'b'"}`, true},
 	}
 	for _, tc := range tests {
+		// Compiling assumes validation: every filter here must pass it.
+		if err := spec.ValidateFilter(mustFilter(t, tc.filter), ""); err != nil {
+			t.Errorf("%s: spec.ValidateFilter: %v", tc.filter, err)
+		}
 		f, err := CompileFilter(mustFilter(t, tc.filter))
 		if err != nil {
 			t.Errorf("%s: %v", tc.filter, err)
@@ -96,25 +101,30 @@ func TestFilters(t *testing.T) {
 	}
 }
 
-func TestValidateFilter(t *testing.T) {
-	tests := []struct{ filter, want string }{
-		{`{"type":"and","fields":[{"type":"true"},{"type":"regex","dimension":"x","pattern":"(?=a)"}]}`, "fields[1].pattern: \"(?=a)\" is not a valid RE2"},
-		{`{"type":"not","field":{"type":"expression","expression":"nosuch(1)"}}`, "field.expression: expr: unknown function nosuch"},
-		{`{"type":"search","dimension":"x"}`, "type: unsupported filter type \"search\""},
-		{`{"type":"selector"}`, "dimension: required"},
-		{`{"type":"equals","column":"x","matchValueType":"LONG","matchValue":"abc"}`, "matchValue: \"abc\" is not a LONG"},
-		{`{"type":"bound","dimension":"x","lower":"a","ordering":"numeric"}`, "lower: \"a\" is not a number"},
-		{`{"type":"bound","dimension":"x","ordering":"weird","lower":"1"}`, "ordering: unknown ordering"},
-		{`{"type":"like","dimension":"x","pattern":"a!","escape":"!"}`, "pattern: pattern \"a!\" ends with the escape"},
-		{`{"type":"selector","dimension":"x","value":"a","extractionFn":{"type":"upper"}}`, "extractionFn: extraction functions are not supported"},
-		{`{"type":"or","fields":[]}`, "fields: at least one"},
-	}
-	for _, tc := range tests {
-		err := ValidateFilter(mustFilter(t, tc.filter))
-		if err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("ValidateFilter(%s) = %v, want %q", tc.filter, err, tc.want)
+// TestCompileUnvalidated checks that a filter which skipped spec.ValidateFilter fails to compile
+// with a plain error instead of panicking. Validation itself, with its JSON paths, is tested in
+// engine/spec (TestValidateFilter).
+func TestCompileUnvalidated(t *testing.T) {
+	for _, f := range []*spec.Filter{
+		nil,
+		{Type: "not"},
+		{Type: "and", Fields: []*spec.Filter{{Type: "true"}, nil}},
+		{Type: "search", Dimension: "x"},
+		{Type: "regex", Dimension: "x", Pattern: "(?=a)"},
+		{Type: "equals", Column: "x", MatchValueType: "LONG", MatchValue: "abc"},
+		{Type: "bound", Dimension: "x", Lower: "a", Ordering: "numeric"},
+		{Type: "bound", Dimension: "x", Lower: "1", Ordering: "weird"},
+		{Type: "selector", Dimension: "x", Value: map[string]any{}},
+	} {
+		_, err := CompileFilter(f)
+		var fe *spec.FieldError
+		if err == nil || errors.As(err, &fe) {
+			t.Errorf("CompileFilter(%+v) = %v, want a plain error", f, err)
 		}
 	}
+}
+
+func TestValidateExpression(t *testing.T) {
 	if err := ValidateExpression("upper(x"); err == nil {
 		t.Error("ValidateExpression accepted a bad expression")
 	}
@@ -183,7 +193,7 @@ func TestNewErrors(t *testing.T) {
 		{&spec.TransformSpec{Transforms: []spec.Transform{{Type: "expression", Name: "x", Expression: "1 +"}}}, "transforms[0].expression: expr:"},
 		{&spec.TransformSpec{Transforms: []spec.Transform{{Type: "expression", Name: "x", Expression: "1"}, {Type: "expression", Name: "x", Expression: "2"}}}, "transforms[1].name: duplicate"},
 		{&spec.TransformSpec{Transforms: []spec.Transform{{Type: "javascript", Name: "x"}}}, "transforms[0].type"},
-		{&spec.TransformSpec{Filter: &spec.Filter{Type: "not"}}, "filter.field: required"},
+		{&spec.TransformSpec{Filter: &spec.Filter{Type: "not"}}, "filter: compile filter: nil filter"},
 	}
 	for _, tc := range tests {
 		_, err := New(tc.ts)
