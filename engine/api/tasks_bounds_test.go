@@ -87,10 +87,13 @@ func submitAll(t testing.TB, r *task.Runner, url string, from, n, queue, history
 		running, waiting := r.Running()
 		finished, known := r.Finished()
 		// Known tasks are the running, the waiting, the history, and the ones that have left
-		// their slot but are still writing their final status and report (at most one a slot).
-		if running > 1 || waiting > queue || finished > history || known > 2+queue+history {
+		// their slot but are still writing their final status and report. The counts are read
+		// under separate locks, so a task moving between them may be seen twice, and more than
+		// one may be between its slot and the history when the store is slow: allow a few; what
+		// must not happen is growth with the number of tasks.
+		if running > 1 || waiting > queue || finished > history || known > 5+queue+history {
 			t.Fatalf("after %d submissions: %d running, %d waiting, %d finished, %d known; bounds 1, %d, %d, %d",
-				i+1, running, waiting, finished, known, queue, history, 2+queue+history)
+				i+1, running, waiting, finished, known, queue, history, 5+queue+history)
 		}
 	}
 	return refused
