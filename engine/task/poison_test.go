@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/druidapi"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/input"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/segment"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/spec"
@@ -133,7 +134,7 @@ func publishedLong(t *testing.T, e *env, host, col string) string {
 		t.Fatal(err)
 	}
 	for _, s := range segs {
-		var d DataSegment
+		var d druidapi.DataSegment
 		if err := json.Unmarshal(s.Payload, &d); err != nil {
 			t.Fatal(err)
 		}

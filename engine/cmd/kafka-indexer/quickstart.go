@@ -21,6 +21,7 @@ import (
 
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/api"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/client"
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/druidapi"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/embedkafka"
 )
 
@@ -315,11 +316,7 @@ func readProgress(ctx context.Context, cl *client.Client, prev qsProgress) qsPro
 
 // firstSegmentPath is the deep-storage path of a published segment, for the dump-segment hint.
 func firstSegmentPath(ctx context.Context, cl *client.Client) string {
-	var segs []struct {
-		LoadSpec struct {
-			Path string `json:"path"`
-		} `json:"loadSpec"`
-	}
+	var segs []druidapi.DataSegment
 	if err := cl.Do(ctx, http.MethodGet, "/druid/coordinator/v1/metadata/datasources/"+quickstartDataSource+"/segments?full", nil, &segs); err != nil || len(segs) == 0 {
 		return ""
 	}

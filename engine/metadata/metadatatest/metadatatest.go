@@ -73,7 +73,7 @@ func segment(ds string, h int, version string, part int) metadata.Segment {
 		Version:    version,
 		Partition:  part,
 	}
-	seg := id.Segment()
+	seg := metadata.NewSegment(id)
 	seg.Payload = fmt.Appendf(nil, `{"id":%q}`, seg.ID)
 	seg.NumRows = int64(10 + part)
 	seg.Size = int64(1000 + part)
