@@ -12,6 +12,8 @@ import (
 	"slices"
 	"strconv"
 	"time"
+
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/druidapi"
 )
 
 // DumpOptions selects what Dump prints, after Druid's DumpSegment tool
@@ -118,7 +120,7 @@ func dumpRows(w *bufio.Writer, r *Reader, want func(string) bool, iso bool) erro
 		if want(TimeColumn) {
 			sep(TimeColumn)
 			if iso {
-				b = appendJSONString(b, time.UnixMilli(row.Time).UTC().Format(isoMillis))
+				b = appendJSONString(b, time.UnixMilli(row.Time).UTC().Format(druidapi.TimeLayout))
 			} else {
 				b = strconv.AppendInt(b, row.Time, 10)
 			}

@@ -475,7 +475,7 @@ func (p *producer) loop(ctx context.Context, rate int) {
 				h := hosts[r.IntN(len(hosts))]
 				metric := sampleMetrics[r.IntN(len(sampleMetrics))]
 				b, _ := json.Marshal(map[string]any{
-					"timestamp": now.UTC().Format("2006-01-02T15:04:05.000Z"),
+					"timestamp": druidapi.FormatTime(now),
 					"host":      h.name, "service": h.service, "region": h.region,
 					"metric": metric, "value": sampleValue(r, metric, h.base[metric]),
 				})
