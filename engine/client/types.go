@@ -1,21 +1,11 @@
 package client
 
-import (
-	"encoding/json"
+import "github.com/kafka-indexer/terraform-provider-kafka/engine/druidapi"
 
-	"github.com/kafka-indexer/terraform-provider-kafka/engine/druidapi"
-)
-
-// ServerInfo is the answer of GET /status.
-type ServerInfo struct {
-	// Version is the server's version string.
-	Version string `json:"version"`
-	// KafkaIndexer is true only on kafka-indexer, which is how the client
-	// tells it apart from real Druid (whose /status has version and modules).
-	KafkaIndexer bool `json:"kafkaIndexer"`
-	// Modules lists Druid extensions (Druid only).
-	Modules json.RawMessage `json:"modules,omitempty"`
-}
+// ServerInfo is the answer of GET /status. KafkaIndexer is true only on
+// kafka-indexer, which is how the client tells it apart from real Druid (whose
+// /status has version, modules and memory).
+type ServerInfo = druidapi.ServerStatus
 
 // The supervisor API's answers are Druid's wire types from engine/druidapi, which the server
 // encodes too; the names below are this package's view of them, so callers (the provider, the

@@ -44,3 +44,16 @@ func TestReportJSON(t *testing.T) {
 		t.Errorf("payload JSON\n got %s\nwant %s", b, want)
 	}
 }
+
+// TestServerStatusJSON pins GET /status as the server wrote it from maps: every key present,
+// memory keys in alphabetical order.
+func TestServerStatusJSON(t *testing.T) {
+	b, err := json.Marshal(ServerStatus{Version: "v", KafkaIndexer: true, Modules: []json.RawMessage{}, Memory: ServerMemory{MaxMemory: 3, TotalMemory: 3, FreeMemory: 1, UsedMemory: 2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"version":"v","kafkaIndexer":true,"modules":[],"memory":{"directMemory":0,"freeMemory":1,"maxMemory":3,"totalMemory":3,"usedMemory":2}}`
+	if string(b) != want {
+		t.Errorf("status JSON\n got %s\nwant %s", b, want)
+	}
+}
