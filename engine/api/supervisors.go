@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/druidapi"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/supervisor"
 )
 
@@ -145,7 +146,7 @@ func (s *Server) getHealth(w http.ResponseWriter, r *http.Request) {
 	if !healthy {
 		code = http.StatusServiceUnavailable
 	}
-	writeJSON(w, code, map[string]bool{"healthy": healthy})
+	writeJSON(w, code, druidapi.SupervisorHealth{Healthy: healthy})
 }
 
 func (s *Server) getStats(w http.ResponseWriter, r *http.Request) {

@@ -81,3 +81,9 @@ type VersionedSupervisorSpec struct {
 	Spec    json.RawMessage `json:"spec"`
 	Version string          `json:"version"`
 }
+
+// SupervisorHealth is the body of GET /supervisor/{id}/health: 200 when healthy, 503 with
+// healthy false otherwise (Druid's SupervisorResource.specGetHealth).
+type SupervisorHealth struct {
+	Healthy bool `json:"healthy"`
+}
