@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/druidapi"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/supervisor"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/task"
 )
@@ -100,15 +101,6 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-// statusInfo is /status: Druid's shape plus kafkaIndexer, which tells clients (the Terraform
-// provider) that this server supports extensions such as validateOnly.
-type statusInfo struct {
-	Version      string         `json:"version"`
-	KafkaIndexer bool           `json:"kafkaIndexer"`
-	Modules      []any          `json:"modules"`
-	Memory       map[string]any `json:"memory"`
-}
-
 // routeStatus serves Druid's process status endpoints:
 //
 //	GET /status         version, modules, memory
@@ -117,13 +109,13 @@ func (s *Server) routeStatus() {
 	s.mux.HandleFunc("GET /status", func(w http.ResponseWriter, r *http.Request) {
 		var ms runtime.MemStats
 		runtime.ReadMemStats(&ms)
-		writeJSON(w, http.StatusOK, statusInfo{
+		writeJSON(w, http.StatusOK, druidapi.ServerStatus{
 			Version:      s.opts.Version,
 			KafkaIndexer: true,
-			Modules:      []any{},
-			Memory: map[string]any{
-				"maxMemory": ms.Sys, "totalMemory": ms.Sys, "freeMemory": ms.Sys - ms.HeapInuse,
-				"usedMemory": ms.HeapInuse, "directMemory": 0,
+			Modules:      []json.RawMessage{},
+			Memory: druidapi.ServerMemory{
+				MaxMemory: int64(ms.Sys), TotalMemory: int64(ms.Sys), FreeMemory: int64(ms.Sys - ms.HeapInuse),
+				UsedMemory: int64(ms.HeapInuse), DirectMemory: 0,
 			},
 		})
 	})

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/druidapi"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/spec"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/supervisor"
@@ -148,7 +149,7 @@ func (s *Server) getHealth(w http.ResponseWriter, r *http.Request) {
 	if !healthy {
 		code = http.StatusServiceUnavailable
 	}
-	writeJSON(w, code, map[string]bool{"healthy": healthy})
+	writeJSON(w, code, druidapi.SupervisorHealth{Healthy: healthy})
 }
 
 func (s *Server) getStats(w http.ResponseWriter, r *http.Request) {

@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/druidapi"
 )
 
 // supervisorPath is the base of Druid's SupervisorResource.
@@ -124,9 +126,7 @@ func (c *Client) SupervisorStatus(ctx context.Context, id string) (*SupervisorRe
 // and a nil error. An unknown id returns an *APIError matching ErrNotFound.
 func (c *Client) SupervisorHealth(ctx context.Context, id string) (bool, error) {
 	ctx = context.WithValue(ctx, retryModeKey{}, retryHealth)
-	var h struct {
-		Healthy bool `json:"healthy"`
-	}
+	var h druidapi.SupervisorHealth
 	err := c.Do(ctx, http.MethodGet, idPath(id, "/health"), nil, &h)
 	var ae *APIError
 	if errors.As(err, &ae) && ae.StatusCode == http.StatusServiceUnavailable {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/druidapi"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/expr"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/spec"
 )
@@ -124,7 +125,7 @@ func (t *timestamper) apply(r *Row) error {
 func (t *timestamper) outOfRange(v expr.Value, ms int64) error {
 	at := ""
 	if ms != math.MaxInt64 && ms != math.MinInt64 {
-		at = time.UnixMilli(ms).UTC().Format(spec.ISOMillis) + " is "
+		at = time.UnixMilli(ms).UTC().Format(druidapi.TimeLayout) + " is "
 	}
 	return fmt.Errorf("timestamp[%s] is unparseable (column %q, format %s): %sout of range, the supported range is %s",
 		plain(v), t.column, t.formatName(), at, spec.TimestampRangeText)

@@ -5,14 +5,6 @@ import (
 	"time"
 )
 
-// TimeFormat is the layout of every timestamp this package writes: Joda's
-// ISO-8601 in UTC with milliseconds, as Druid stores created_date and segment
-// interval bounds. Strings in this layout sort chronologically.
-const TimeFormat = "2006-01-02T15:04:05.000Z"
-
-// FormatTime formats t in TimeFormat after converting it to UTC.
-func FormatTime(t time.Time) string { return t.UTC().Format(TimeFormat) }
-
 // Store is the Overlord metadata store. All methods are safe for concurrent
 // use, also by several processes sharing one database where the
 // implementation supports it (metadata/postgres).
@@ -24,7 +16,7 @@ func FormatTime(t time.Time) string { return t.UTC().Format(TimeFormat) }
 type Store interface {
 	// InsertSupervisor appends a version of supervisor id's spec. Its
 	// created_date, which is the history version, is the current UTC time in
-	// TimeFormat, moved forward by whole milliseconds when needed so that
+	// druidapi.TimeLayout, moved forward by whole milliseconds when needed so that
 	// versions are strictly increasing across the store.
 	InsertSupervisor(ctx context.Context, id string, payload []byte) (SupervisorRow, error)
 	// LatestSupervisors returns the newest row of every supervisor id, ordered
@@ -104,7 +96,7 @@ type Store interface {
 type SupervisorRow struct {
 	// ID is the supervisor id (Druid's spec_id).
 	ID string
-	// Version is the row's created_date in TimeFormat; it is the "version" of
+	// Version is the row's created_date in druidapi.TimeLayout; it is the "version" of
 	// GET /supervisor/{id}/history.
 	Version string
 	// Payload is the spec JSON, stored as given.
@@ -163,7 +155,7 @@ type Segment struct {
 	NumRows int64
 	// Size is the segment's size in bytes.
 	Size int64
-	// CreatedDate is set by the store on insert, in TimeFormat.
+	// CreatedDate is set by the store on insert, in druidapi.TimeLayout.
 	CreatedDate string
 }
 
@@ -195,7 +187,7 @@ type AuditEntry struct {
 	Author, Comment string
 	// Payload is the audited content.
 	Payload []byte
-	// CreatedDate is in TimeFormat; set by InsertAudit when empty.
+	// CreatedDate is in druidapi.TimeLayout; set by InsertAudit when empty.
 	CreatedDate string
 }
 
@@ -209,7 +201,7 @@ type Task struct {
 	DataSource string
 	// Type is the task type, e.g. "index_kafka".
 	Type string
-	// CreatedDate is in TimeFormat; set by InsertTask when empty.
+	// CreatedDate is in druidapi.TimeLayout; set by InsertTask when empty.
 	CreatedDate string
 	// Payload is the task JSON.
 	Payload []byte

@@ -1,35 +1,13 @@
 package metadata
 
-import (
-	"strconv"
-	"time"
-)
+import "github.com/kafka-indexer/terraform-provider-kafka/engine/druidapi"
 
-// SegmentID identifies a segment the way Druid's SegmentId does.
-type SegmentID struct {
-	// DataSource is the segment's datasource.
-	DataSource string
-	// Start and End bound the segment interval.
-	Start, End time.Time
-	// Version is the time chunk's version.
-	Version string
-	// Partition is the numbered shard spec's partitionNum.
-	Partition int
-}
+// SegmentID identifies a segment the way Druid's SegmentId does; its String is the id of the
+// segment rows. It is druidapi's type, shared with deep storage, which lays segments out by it.
+type SegmentID = druidapi.SegmentID
 
-// String returns Druid's segment id,
-// dataSource_start_end_version[_partitionNum], with the partition number
-// present only when it is not zero and times in TimeFormat.
-func (id SegmentID) String() string {
-	s := id.DataSource + "_" + FormatTime(id.Start) + "_" + FormatTime(id.End) + "_" + id.Version
-	if id.Partition != 0 {
-		s += "_" + strconv.Itoa(id.Partition)
-	}
-	return s
-}
-
-// Segment returns a used Segment with id's identity and no payload.
-func (id SegmentID) Segment() Segment {
+// NewSegment returns a used Segment with id's identity and no payload.
+func NewSegment(id SegmentID) Segment {
 	return Segment{
 		ID:         id.String(),
 		DataSource: id.DataSource,

@@ -188,7 +188,7 @@ func (c *cluster) publish(tb testing.TB, ds string, start, end time.Time, versio
 	iv := segment.Interval{Start: start, End: end}
 	writeSegment(tb, dir, wikiMeta(ds, iv, version, partition), rows)
 	id := metadata.SegmentID{DataSource: ds, Start: start, End: end, Version: version, Partition: partition}
-	ls, size, err := c.deep.Push(ctx, dir, storage.SegmentKey{DataSource: ds, Start: start, End: end, Version: version, Partition: partition})
+	ls, size, err := c.deep.Push(ctx, dir, id)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -198,7 +198,7 @@ func (c *cluster) publish(tb testing.TB, ds string, start, end time.Time, versio
 		"shardSpec":     map[string]any{"type": "numbered", "partitionNum": partition, "partitions": 0},
 		"binaryVersion": 9, "size": size, "identifier": id.String(), "numRows": len(rows),
 	})
-	seg := id.Segment()
+	seg := metadata.NewSegment(id)
 	seg.Payload, seg.NumRows, seg.Size = payload, int64(len(rows)), size
 	if err := c.store.Publish(ctx, metadata.PublishRequest{DataSource: ds, Segments: []metadata.Segment{seg}}); err != nil {
 		tb.Fatal(err)

@@ -16,6 +16,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/druidapi"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/segment"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/storage"
@@ -249,15 +250,11 @@ func (l *Loader) publish() {
 	l.changedMu.Unlock()
 }
 
-// dataSegment is the part of the DataSegment payload the loader reads.
-type dataSegment struct {
-	LoadSpec storage.LoadSpec `json:"loadSpec"`
-}
-
 // load opens segment s from the cache, pulling it first when it is not there
 // (or the cached copy does not open).
 func (l *Loader) load(ctx context.Context, s metadata.Segment) (*loadedSegment, error) {
-	var ds dataSegment
+	// The payload is the DataSegment the publishing task wrote; the loader needs its loadSpec.
+	var ds druidapi.DataSegment
 	if err := json.Unmarshal(s.Payload, &ds); err != nil {
 		return nil, fmt.Errorf("decode payload of segment %s: %w", s.ID, err)
 	}

@@ -58,7 +58,7 @@ func TestLoaderCacheStaysInside(t *testing.T) {
 		os.RemoveAll(dir)
 		id := metadata.SegmentID{DataSource: ds, Start: base, End: base.Add(hour), Version: "v1", Partition: i}
 		payload, _ := json.Marshal(map[string]any{"dataSource": ds, "loadSpec": ls, "identifier": id.String()})
-		seg := id.Segment()
+		seg := metadata.NewSegment(id)
 		seg.ID = "../../" + id.String()
 		seg.Payload, seg.Size = payload, size
 		if err := c.store.Publish(ctx, metadata.PublishRequest{DataSource: ds, Segments: []metadata.Segment{seg}}); err != nil {

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/druidapi"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/storage/indexzip"
 )
 
@@ -125,7 +126,7 @@ func dumpRows(w *bufio.Writer, r *Reader, want func(string) bool, iso bool) erro
 		if want(TimeColumn) {
 			sep(TimeColumn)
 			if iso {
-				b = appendJSONString(b, time.UnixMilli(row.Time).UTC().Format(isoMillis))
+				b = appendJSONString(b, time.UnixMilli(row.Time).UTC().Format(druidapi.TimeLayout))
 			} else {
 				b = strconv.AppendInt(b, row.Time, 10)
 			}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/druidapi"
 )
 
 // TimeColumn is the name of the timestamp column, as in Druid.
@@ -16,13 +18,10 @@ type Interval struct {
 	End   time.Time // exclusive
 }
 
-// isoMillis is Druid's interval timestamp layout.
-const isoMillis = "2006-01-02T15:04:05.000Z"
-
 // String formats the interval as Druid does: "start/end" in UTC ISO 8601
 // with milliseconds.
 func (iv Interval) String() string {
-	return iv.Start.UTC().Format(isoMillis) + "/" + iv.End.UTC().Format(isoMillis)
+	return iv.Start.UTC().Format(druidapi.TimeLayout) + "/" + iv.End.UTC().Format(druidapi.TimeLayout)
 }
 
 // MarshalText writes Interval.String.

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/RoaringBitmap/roaring/v2"
+
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/druidapi"
 )
 
 // stage is the writer's position in the file; every public method and every
@@ -239,7 +241,7 @@ func (w *Writer) Add(r *Row) error {
 	}
 	if w.numRows > 0 && r.Time < w.lastTime {
 		return fmt.Errorf("segment: add row %d: time %d (%s) is before previous row's time %d (%s)", w.numRows,
-			r.Time, time.UnixMilli(r.Time).UTC().Format(isoMillis), w.lastTime, time.UnixMilli(w.lastTime).UTC().Format(isoMillis))
+			r.Time, time.UnixMilli(r.Time).UTC().Format(druidapi.TimeLayout), w.lastTime, time.UnixMilli(w.lastTime).UTC().Format(druidapi.TimeLayout))
 	}
 	if w.numRows == math.MaxInt32 {
 		return fmt.Errorf("segment: add row: segment full at %d rows", w.numRows)

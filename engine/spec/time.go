@@ -4,13 +4,12 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/druidapi"
 )
 
-// ISOMillis is Druid's wire format for instants: UTC, millisecond precision, trailing Z.
-const ISOMillis = "2006-01-02T15:04:05.000Z"
-
-// FormatTime renders t the way Druid (Joda) does on the wire.
-func FormatTime(t time.Time) string { return t.UTC().Format(ISOMillis) }
+// FormatTime renders t the way Druid (Joda) does on the wire, in druidapi.TimeLayout.
+func FormatTime(t time.Time) string { return druidapi.FormatTime(t) }
 
 // ParseDateTime parses the ISO-8601 date-times Druid accepts in specs: a date alone
 // (2016-01-01), minutes without seconds (2016-01-01T11:00Z), optional fraction and offset.
@@ -40,7 +39,7 @@ func ParseDateTime(s string) (time.Time, error) {
 // MinTimestamp and MaxTimestamp bound the row timestamps the engine ingests, in milliseconds
 // since the epoch: 0000-01-01T00:00:00.000Z and 9999-12-31T23:59:59.999Z, the instants whose
 // UTC year has four ISO-8601 digits. Segment ids, intervals and the metadata store write
-// instants in ISOMillis and read them back with it, which cannot hold a fifth digit or a sign,
+// instants in druidapi.TimeLayout and read them back with it, which cannot hold a fifth digit or a sign,
 // so a row outside this range could never get a segment: it is a parse exception instead.
 const (
 	MinTimestamp int64 = -62167219200000

@@ -8,8 +8,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"time"
 
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/druidapi"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/storage/indexzip"
 )
 
@@ -17,35 +17,18 @@ import (
 // the deep storage it is given to.
 var ErrUnsupportedLoadSpec = errors.New("storage: unsupported loadSpec type")
 
-// SegmentKey identifies a segment in deep storage (Druid's SegmentId without
-// the shard spec detail).
-type SegmentKey struct {
-	DataSource string
-	Start, End time.Time // the segment interval, [Start, End)
-	Version    string
-	Partition  int
-}
-
-// String formats the key as Druid's segment id:
-// dataSource_start_end_version[_partition].
-func (k SegmentKey) String() string {
-	s := k.DataSource + "_" + isoTime(k.Start) + "_" + isoTime(k.End) + "_" + k.Version
-	if k.Partition != 0 {
-		s += "_" + strconv.Itoa(k.Partition)
-	}
-	return s
-}
-
-func isoTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
+// SegmentKey identifies a segment in deep storage: Druid's SegmentId, the type the metadata
+// store allocates (metadata.SegmentID), so a task pushes under the id it was given.
+type SegmentKey = druidapi.SegmentID
 
 // relDir is Druid's default storage directory for the key.
-func (k SegmentKey) relDir() (string, error) {
+func relDir(k SegmentKey) (string, error) {
 	for _, p := range []string{k.DataSource, k.Version} {
 		if p == "" || p == "." || p == ".." || strings.ContainsAny(p, `/\`) || !filepath.IsLocal(p) {
 			return "", fmt.Errorf("storage: segment %s: %q is not usable as a path element", k, p)
 		}
 	}
-	return filepath.Join(k.DataSource, isoTime(k.Start)+"_"+isoTime(k.End), k.Version, strconv.Itoa(k.Partition)), nil
+	return filepath.Join(k.DataSource, druidapi.FormatTime(k.Start)+"_"+druidapi.FormatTime(k.End), k.Version, strconv.Itoa(k.Partition)), nil
 }
 
 // inside reports whether path is strictly below Root (not Root itself), lexically: what Kill
@@ -64,12 +47,9 @@ func (l *Local) inside(path string) bool {
 	return err == nil && rel != "." && filepath.IsLocal(rel)
 }
 
-// LoadSpec tells a puller where a segment is; it marshals as Druid's
-// {"type":"local","path":"/abs/path/index.zip"}.
-type LoadSpec struct {
-	Type string `json:"type"` // "local"
-	Path string `json:"path"` // absolute path of index.zip
-}
+// LoadSpec tells a puller where a segment is; it is the loadSpec of the segment's
+// druidapi.DataSegment, {"type":"local","path":"/abs/path/index.zip"} for Local.
+type LoadSpec = druidapi.LoadSpec
 
 // Local is deep storage on a local or shared filesystem
 // (druid.storage.type=local, druid.storage.storageDirectory=Root).
@@ -90,7 +70,7 @@ func (l *Local) Push(ctx context.Context, segmentDir string, id SegmentKey) (Loa
 	if err := ctx.Err(); err != nil {
 		return LoadSpec{}, 0, err
 	}
-	rel, err := id.relDir()
+	rel, err := relDir(id)
 	if err != nil {
 		return LoadSpec{}, 0, err
 	}

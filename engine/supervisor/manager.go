@@ -314,7 +314,7 @@ func (m *Manager) Statuses(view StatusView) []Status {
 	for _, id := range slices.Sorted(maps.Keys(m.supervisors)) {
 		e := m.supervisors[id]
 		state := e.currentState()
-		st := Status{ID: id, State: state.Basic(), DetailedState: state, Healthy: state.Healthy(), Suspended: e.currentSpec().Suspended}
+		st := Status{ID: id, State: string(state.Basic()), DetailedState: string(state), Healthy: state.Healthy(), Suspended: e.currentSpec().Suspended}
 		switch view {
 		case ViewFull:
 			st.Spec = e.currentSpec().Echo()
@@ -376,7 +376,7 @@ func (m *Manager) Report(id string) (*Report, error) {
 	if p.RecentErrors == nil {
 		p.RecentErrors = []ErrorEvent{}
 	}
-	p.Healthy, p.State, p.DetailedState = state.Healthy(), state.Basic(), state
+	p.Healthy, p.State, p.DetailedState = state.Healthy(), string(state.Basic()), string(state)
 	return &Report{ID: id, GenerationTime: spec.FormatTime(m.opts.Now()), Payload: p}, nil
 }
 

@@ -2,6 +2,8 @@ package supervisor
 
 import (
 	"time"
+
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/druidapi"
 )
 
 // Thresholds are the Overlord's supervisor health settings (druid.supervisor.*).
@@ -111,7 +113,7 @@ func (m *stateManager) propose(s State) {
 func (m *stateManager) recordError(now time.Time, class, msg string, stream bool) {
 	m.runErrored = true
 	m.lastErrorIsStream = stream
-	m.recentErrors = append(m.recentErrors, ErrorEvent{Timestamp: now.UTC().Format("2006-01-02T15:04:05.000Z"), ExceptionClass: class, Message: msg, StreamException: stream})
+	m.recentErrors = append(m.recentErrors, ErrorEvent{Timestamp: druidapi.FormatTime(now), ExceptionClass: class, Message: msg, StreamException: stream})
 	if len(m.recentErrors) > m.maxEvents {
 		m.recentErrors = m.recentErrors[len(m.recentErrors)-m.maxEvents:]
 	}

@@ -107,58 +107,60 @@ func taskID(base string) string {
 	return base + "_" + string(b[:])
 }
 
-// taskPayload builds the index_kafka task a group runs (Druid's createTasksForGroup).
+// taskPayload builds the index_kafka task a group runs (Druid's createTasksForGroup) as the
+// task package's own Payload type, encoded. The caller decodes it with task.DecodePayload, the
+// decoder a restart runs on the stored copy, so a task the supervisor creates and the same task
+// read back after a restart are equal, and the task gets its own copies of the spec's maps.
 func (r *runtime) taskPayload(g *taskGroup, id string) ([]byte, error) {
 	s := r.spec
 	ds, tuning, inputFormat := s.TaskSections()
-	offs := func(o task.Offsets) map[string]int64 {
-		m := make(map[string]int64, len(o))
-		for p, v := range o {
-			m[strconv.Itoa(int(p))] = v
-		}
-		return m
-	}
 	end := task.Offsets{}
 	for p := range g.start {
 		end[p] = task.EndOfPartition
 	}
-	cps := map[string]map[string]int64{}
+	cps := make(map[string]task.Offsets, len(g.checkpoints))
 	for seq, o := range g.checkpoints {
-		cps[strconv.Itoa(seq)] = offs(o)
+		cps[strconv.Itoa(seq)] = o
 	}
-	cpJSON, _ := json.Marshal(cps)
-	ctxMap := map[string]any{}
-	for k, v := range s.Context {
-		ctxMap[k] = v
+	cpJSON, err := json.Marshal(cps)
+	if err != nil {
+		return nil, err
+	}
+	ctxMap := maps.Clone(s.Context)
+	if ctxMap == nil {
+		ctxMap = map[string]any{}
 	}
 	ctxMap["checkpoints"] = string(cpJSON)
 	ctxMap["IS_INCREMENTAL_HANDOFF_SUPPORTED"] = true
-	var minT, maxT any
+	var minT, maxT *string
 	if g.minTime != nil {
-		minT = spec.FormatTime(*g.minTime)
+		t := spec.FormatTime(*g.minTime)
+		minT = &t
 	}
 	if g.maxTime != nil {
-		maxT = spec.FormatTime(*g.maxTime)
+		t := spec.FormatTime(*g.maxTime)
+		maxT = &t
 	}
 	stream := s.IOConfig.StreamName()
-	p := map[string]any{
-		"type": task.Type, "id": id, "groupId": "index_kafka_" + s.DataSchema.DataSource,
-		"resource":     map[string]any{"availabilityGroup": g.baseSequence, "requiredCapacity": 1},
-		"dataSchema":   ds,
-		"tuningConfig": tuning,
-		"ioConfig": map[string]any{
-			"type": "kafka", "taskGroupId": g.id, "baseSequenceName": g.baseSequence,
-			"startSequenceNumbers": map[string]any{"type": "start", "stream": stream, "partitionSequenceNumberMap": offs(g.start), "exclusivePartitions": []int{}},
-			"endSequenceNumbers":   map[string]any{"type": "end", "stream": stream, "partitionSequenceNumberMap": offs(end)},
-			"consumerProperties":   s.IOConfig.ConsumerProperties,
-			"pollTimeout":          s.IOConfig.PollTimeout,
-			"useTransaction":       true,
-			"minimumMessageTime":   minT,
-			"maximumMessageTime":   maxT,
-			"inputFormat":          inputFormat,
+	groupID := g.id
+	p := task.Payload{
+		Type: task.Type, ID: id, GroupID: "index_kafka_" + s.DataSchema.DataSource,
+		Resource:     &task.Resource{AvailabilityGroup: g.baseSequence, RequiredCapacity: 1},
+		DataSchema:   ds,
+		TuningConfig: tuning,
+		IOConfig: task.IOConfig{
+			Type: "kafka", TaskGroupID: &groupID, BaseSequenceName: g.baseSequence,
+			StartSequenceNumbers: task.SequenceNumbers{Type: "start", Stream: stream, Offsets: g.start, ExclusivePartitions: []int32{}},
+			EndSequenceNumbers:   task.SequenceNumbers{Type: "end", Stream: stream, Offsets: end},
+			ConsumerProperties:   s.IOConfig.ConsumerProperties,
+			PollTimeout:          s.IOConfig.PollTimeout,
+			UseTransaction:       true,
+			MinimumMessageTime:   minT,
+			MaximumMessageTime:   maxT,
+			InputFormat:          inputFormat,
 		},
-		"context":      ctxMap,
-		"supervisorId": r.id,
+		Context:      ctxMap,
+		SupervisorID: r.id,
 	}
 	return json.Marshal(p)
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/druidapi"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata/embedded"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/storage"
 )
@@ -267,7 +268,7 @@ func publishedSizes(b *testing.B, e *env, ds string) (seg, zipped, rows int64) {
 		b.Fatal(err)
 	}
 	for _, s := range segs {
-		var d DataSegment
+		var d druidapi.DataSegment
 		if err := json.Unmarshal(s.Payload, &d); err != nil {
 			b.Fatal(err)
 		}

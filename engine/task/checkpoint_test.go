@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/druidapi"
 )
 
 // The tests below stand in for the supervisor with a Checkpointer that answers over the task's
@@ -87,7 +89,7 @@ func segmentSizes(t *testing.T, e *env) (sizes []int64, total int64) {
 		t.Fatal(err)
 	}
 	for _, s := range segs {
-		var d DataSegment
+		var d druidapi.DataSegment
 		if err := json.Unmarshal(s.Payload, &d); err != nil {
 			t.Fatal(err)
 		}

@@ -9,9 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/druidapi"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/input"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/segment"
-	"github.com/kafka-indexer/terraform-provider-kafka/engine/spec"
 )
 
 // TestPoisonRowsDoNotBlockPartition is issue 13's poison row: records whose timestamp no
@@ -29,7 +29,7 @@ func TestPoisonRowsDoNotBlockPartition(t *testing.T) {
 		tm := base.Add(time.Duration(i) * time.Minute)
 		host := fmt.Sprintf("h%d", i%2)
 		lines = append(lines, fmt.Sprintf(`{"ts":%d,"host":%q,"metric":"cpu","value":%d}`, tm.UnixMilli(), host, i))
-		want[fmt.Sprintf("%s %s cpu", tm.Format(spec.ISOMillis), host)] = [2]float64{1, float64(i)}
+		want[fmt.Sprintf("%s %s cpu", tm.Format(druidapi.TimeLayout), host)] = [2]float64{1, float64(i)}
 	}
 	for i := 0; i < 10; i++ {
 		good(i)
@@ -52,8 +52,8 @@ func TestPoisonRowsDoNotBlockPartition(t *testing.T) {
 		fmt.Sprintf(`{"ts":%d,"host":"big","metric":"cpu","value":1e308}`, big.UnixMilli()),
 		fmt.Sprintf(`{"ts":%d,"host":"obj","metric":"cpu","value":{"x":1}}`, big.UnixMilli()),
 	)
-	want[big.Format(spec.ISOMillis)+" big cpu"] = [2]float64{1, 1e308}
-	want[big.Format(spec.ISOMillis)+" obj cpu"] = [2]float64{1, 0}
+	want[big.Format(druidapi.TimeLayout)+" big cpu"] = [2]float64{1, 1e308}
+	want[big.Format(druidapi.TimeLayout)+" obj cpu"] = [2]float64{1, 0}
 	for i := 10; i < 20; i++ {
 		good(i)
 	}
@@ -133,7 +133,7 @@ func publishedLong(t *testing.T, e *env, host, col string) string {
 		t.Fatal(err)
 	}
 	for _, s := range segs {
-		var d DataSegment
+		var d druidapi.DataSegment
 		if err := json.Unmarshal(s.Payload, &d); err != nil {
 			t.Fatal(err)
 		}

@@ -9,9 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/druidapi"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata"
-	"github.com/kafka-indexer/terraform-provider-kafka/engine/spec"
-	"github.com/kafka-indexer/terraform-provider-kafka/engine/storage"
 )
 
 // publishReady publishes, oldest first, every sequence whose partitions are fully read.
@@ -30,28 +29,6 @@ func (l *loop) publishReady(ctx context.Context) error {
 	return nil
 }
 
-// DataSegment is a published segment's descriptor as Druid's Coordinator serves it.
-type DataSegment struct {
-	DataSource    string           `json:"dataSource"`
-	Interval      string           `json:"interval"`
-	Version       string           `json:"version"`
-	LoadSpec      storage.LoadSpec `json:"loadSpec"`
-	Dimensions    string           `json:"dimensions"`
-	Metrics       string           `json:"metrics"`
-	ShardSpec     ShardSpec        `json:"shardSpec"`
-	BinaryVersion int              `json:"binaryVersion"`
-	Size          int64            `json:"size"`
-	Identifier    string           `json:"identifier"`
-	NumRows       int64            `json:"numRows"`
-}
-
-// ShardSpec is the numbered shard spec streaming ingestion appends with.
-type ShardSpec struct {
-	Type         string `json:"type"`
-	PartitionNum int    `json:"partitionNum"`
-	Partitions   int    `json:"partitions"`
-}
-
 // publish builds the sequence's segments, pushes them to deep storage and commits them with the
 // sequence's offsets in one metadata transaction. A replica that finds its identical segments
 // and offsets already committed succeeds without writing; any other mismatch fails the task.
@@ -66,19 +43,18 @@ func (l *loop) publish(ctx context.Context, s *sequence) error {
 	var segs []metadata.Segment
 	var ids []string
 	for _, b := range built {
-		key := storage.SegmentKey{DataSource: ds, Start: b.id.Start, End: b.id.End, Version: b.id.Version, Partition: b.id.Partition}
-		ls, size, err := t.opts.Storage.Push(ctx, b.dir, key)
+		ls, size, err := t.opts.Storage.Push(ctx, b.dir, b.id)
 		if err != nil {
 			return fmt.Errorf("push segment %s: %w", b.id, err)
 		}
-		desc := DataSegment{
-			DataSource: ds, Interval: spec.FormatTime(b.id.Start) + "/" + spec.FormatTime(b.id.End), Version: b.id.Version,
+		desc := druidapi.DataSegment{
+			DataSource: ds, Interval: b.id.Interval(), Version: b.id.Version,
 			LoadSpec: ls, Dimensions: strings.Join(b.dims, ","), Metrics: strings.Join(b.metrics, ","),
-			ShardSpec: ShardSpec{Type: "numbered", PartitionNum: b.id.Partition}, BinaryVersion: 9,
+			ShardSpec: druidapi.ShardSpec{Type: "numbered", PartitionNum: b.id.Partition}, BinaryVersion: 9,
 			Size: size, Identifier: b.id.String(), NumRows: b.rows,
 		}
 		payload, _ := json.Marshal(desc)
-		seg := b.id.Segment()
+		seg := metadata.NewSegment(b.id)
 		seg.Payload, seg.NumRows, seg.Size, seg.Used = payload, b.rows, size, true
 		segs = append(segs, seg)
 		ids = append(ids, seg.ID)

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/druidapi"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/index"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/input"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata"
@@ -133,7 +134,7 @@ func (b *builder) checkBucket(ms int64) error {
 	start, end := g.Bucket(ms)
 	if start > ms || end <= ms || start < spec.MinTimestamp || end > spec.MaxTimestamp {
 		return &input.ParseError{Details: []string{fmt.Sprintf("timestamp[%s] is unparseable: its %s segment interval %s/%s is outside the supported range %s",
-			time.UnixMilli(ms).UTC().Format(spec.ISOMillis), g, time.UnixMilli(start).UTC().Format(spec.ISOMillis), time.UnixMilli(end).UTC().Format(spec.ISOMillis), spec.TimestampRangeText)}}
+			time.UnixMilli(ms).UTC().Format(druidapi.TimeLayout), g, time.UnixMilli(start).UTC().Format(druidapi.TimeLayout), time.UnixMilli(end).UTC().Format(druidapi.TimeLayout), spec.TimestampRangeText)}}
 	}
 	b.bucketStart, b.bucketEnd = start, end
 	return nil

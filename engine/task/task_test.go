@@ -15,6 +15,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/druidapi"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata/embedded"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/segment"
@@ -98,7 +99,7 @@ func dumpRows(t *testing.T, e *env, ds string) map[string][2]float64 {
 	}
 	out := map[string][2]float64{}
 	for _, s := range segs {
-		var d DataSegment
+		var d druidapi.DataSegment
 		if err := json.Unmarshal(s.Payload, &d); err != nil {
 			t.Fatal(err)
 		}

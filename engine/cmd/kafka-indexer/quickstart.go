@@ -21,6 +21,7 @@ import (
 
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/api"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/client"
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/druidapi"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/embedkafka"
 )
 
@@ -315,11 +316,7 @@ func readProgress(ctx context.Context, cl *client.Client, prev qsProgress) qsPro
 
 // firstSegmentPath is the deep-storage path of a published segment, for the dump-segment hint.
 func firstSegmentPath(ctx context.Context, cl *client.Client) string {
-	var segs []struct {
-		LoadSpec struct {
-			Path string `json:"path"`
-		} `json:"loadSpec"`
-	}
+	var segs []druidapi.DataSegment
 	if err := cl.Do(ctx, http.MethodGet, "/druid/coordinator/v1/metadata/datasources/"+quickstartDataSource+"/segments?full", nil, &segs); err != nil || len(segs) == 0 {
 		return ""
 	}
@@ -478,7 +475,7 @@ func (p *producer) loop(ctx context.Context, rate int) {
 				h := hosts[r.IntN(len(hosts))]
 				metric := sampleMetrics[r.IntN(len(sampleMetrics))]
 				b, _ := json.Marshal(map[string]any{
-					"timestamp": now.UTC().Format("2006-01-02T15:04:05.000Z"),
+					"timestamp": druidapi.FormatTime(now),
 					"host":      h.name, "service": h.service, "region": h.region,
 					"metric": metric, "value": sampleValue(r, metric, h.base[metric]),
 				})

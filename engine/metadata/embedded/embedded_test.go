@@ -49,7 +49,7 @@ func TestReopen(t *testing.T) {
 	}
 	start, end := metadatatest.Offsets("t", 0, 0), metadatatest.Offsets("t", 0, 10)
 	hour := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
-	seg := metadata.SegmentID{DataSource: "ds", Start: hour, End: hour.Add(time.Hour), Version: "v"}.Segment()
+	seg := metadata.NewSegment(metadata.SegmentID{DataSource: "ds", Start: hour, End: hour.Add(time.Hour), Version: "v"})
 	if err := s.Publish(ctx, metadata.PublishRequest{
 		SupervisorID: "sup", DataSource: "ds", Segments: []metadata.Segment{seg}, Start: &start, End: &end,
 	}); err != nil {

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/druidapi"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata"
 )
 
@@ -73,7 +74,7 @@ func segment(ds string, h int, version string, part int) metadata.Segment {
 		Version:    version,
 		Partition:  part,
 	}
-	seg := id.Segment()
+	seg := metadata.NewSegment(id)
 	seg.Payload = fmt.Appendf(nil, `{"id":%q}`, seg.ID)
 	seg.NumRows = int64(10 + part)
 	seg.Size = int64(1000 + part)
@@ -138,8 +139,8 @@ func testSupervisors(t *testing.T, s metadata.Store) {
 		if row.ID != id || string(row.Payload) != payload {
 			t.Fatalf("InsertSupervisor returned %+v", row)
 		}
-		if _, err := time.Parse(metadata.TimeFormat, row.Version); err != nil {
-			t.Fatalf("version %q not in %s: %v", row.Version, metadata.TimeFormat, err)
+		if _, err := time.Parse(druidapi.TimeLayout, row.Version); err != nil {
+			t.Fatalf("version %q not in %s: %v", row.Version, druidapi.TimeLayout, err)
 		}
 		return row
 	}
@@ -609,7 +610,7 @@ func wantSegments(t *testing.T, got, want []metadata.Segment) {
 	}
 	for i := range want {
 		g, w := got[i], want[i]
-		if _, err := time.Parse(metadata.TimeFormat, g.CreatedDate); err != nil {
+		if _, err := time.Parse(druidapi.TimeLayout, g.CreatedDate); err != nil {
 			t.Fatalf("segment %s created date %q: %v", g.ID, g.CreatedDate, err)
 		}
 		g.CreatedDate = w.CreatedDate
@@ -808,7 +809,7 @@ func testTasks(t *testing.T, s metadata.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := time.Parse(metadata.TimeFormat, t5.CreatedDate); err != nil {
+	if _, err := time.Parse(druidapi.TimeLayout, t5.CreatedDate); err != nil {
 		t.Fatalf("CreatedDate %q: %v", t5.CreatedDate, err)
 	}
 }
@@ -849,7 +850,7 @@ func testAudit(t *testing.T, s metadata.Store) {
 	}
 	for i, w := range []metadata.AuditEntry{entries[2], entries[0]} {
 		g := got[i]
-		if _, err := time.Parse(metadata.TimeFormat, g.CreatedDate); err != nil {
+		if _, err := time.Parse(druidapi.TimeLayout, g.CreatedDate); err != nil {
 			t.Fatalf("entry %d CreatedDate %q: %v", i, g.CreatedDate, err)
 		}
 		if w.CreatedDate == "" {

@@ -27,6 +27,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/client"
 )
 
 // Options configure a Server.
@@ -156,7 +158,7 @@ func (s *Server) supervisor(w http.ResponseWriter, r *http.Request, id, action s
 		io, _ := sp["ioConfig"].(map[string]any)
 		ds, _ := sp["dataSchema"].(map[string]any)
 		writeJSON(w, 200, map[string]any{
-			"id": id, "generationTime": time.Now().UTC().Format("2006-01-02T15:04:05.000Z"),
+			"id": id, "generationTime": time.Now().UTC().Format(client.TimeLayout),
 			"payload": map[string]any{
 				"dataSource": ds["dataSource"], "stream": io["topic"], "partitions": 2,
 				"replicas": io["replicas"], "durationSeconds": 3600,

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"unicode/utf8"
 
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/druidapi"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata"
 )
 
@@ -48,9 +49,9 @@ func (s *Store) allocate(ctx context.Context, req metadata.AllocateRequest) (met
 		return metadata.SegmentID{}, errors.New("datasource and sequence name are required")
 	}
 	if !req.End.After(req.Start) {
-		return metadata.SegmentID{}, fmt.Errorf("empty interval %s/%s", metadata.FormatTime(req.Start), metadata.FormatTime(req.End))
+		return metadata.SegmentID{}, fmt.Errorf("empty interval %s/%s", druidapi.FormatTime(req.Start), druidapi.FormatTime(req.End))
 	}
-	start, end := metadata.FormatTime(req.Start), metadata.FormatTime(req.End)
+	start, end := druidapi.FormatTime(req.Start), druidapi.FormatTime(req.End)
 	const prevID = "" // lineage is skipped for streaming
 	key := sha1Hex([]byte(req.DataSource), []byte{0}, []byte(req.SequenceName), []byte{0}, []byte(prevID), []byte{0},
 		[]byte(start), []byte{0}, []byte(end))

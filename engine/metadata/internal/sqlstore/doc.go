@@ -22,6 +22,6 @@
 //	audit                seq (auto), audit_key, type, author, comment,
 //	                     created_date, payload
 //
-// Every timestamp column holds a string in metadata.TimeFormat, as Druid
+// Every timestamp column holds a string in druidapi.TimeLayout, as Druid
 // stores them, so that ordering by the string is ordering by time.
 package sqlstore

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/druidapi"
 )
 
 // migration is one numbered schema step. Versions are persisted in
@@ -120,7 +122,7 @@ func Migrate(ctx context.Context, b Backend, d Dialect) error {
 				}
 			}
 			_, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, name, applied_date) VALUES (?, ?, ?)`,
-				m.version, m.name, time.Now().UTC().Format("2006-01-02T15:04:05.000Z"))
+				m.version, m.name, druidapi.FormatTime(time.Now()))
 			return err
 		})
 		if err != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/druidapi"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata"
 )
 
@@ -112,7 +113,7 @@ func insertSegments(ctx context.Context, tx Tx, segs []metadata.Segment, now str
 		n, err := tx.Exec(ctx, `INSERT INTO segments (id, datasource, created_date, "start", "end", partitioned, version,
 				partition_num, used, payload, num_rows, size, used_status_last_updated)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
-			seg.ID, seg.DataSource, now, metadata.FormatTime(seg.Start), metadata.FormatTime(seg.End), true, seg.Version,
+			seg.ID, seg.DataSource, now, druidapi.FormatTime(seg.Start), druidapi.FormatTime(seg.End), true, seg.Version,
 			int64(seg.Partition), true, nonNil(seg.Payload), seg.NumRows, seg.Size, now)
 		if err != nil {
 			return fmt.Errorf("insert segment %s: %w", seg.ID, err)

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/druidapi"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata"
 )
 
@@ -45,7 +46,7 @@ func (s *Store) check() error {
 	return nil
 }
 
-func (s *Store) nowString() string { return metadata.FormatTime(s.now()) }
+func (s *Store) nowString() string { return druidapi.FormatTime(s.now()) }
 
 // sha1Hex is Druid's commit_metadata_sha1: upper-case hex SHA-1.
 func sha1Hex(parts ...[]byte) string {
@@ -57,7 +58,7 @@ func sha1Hex(parts ...[]byte) string {
 }
 
 func parseTime(s string) (time.Time, error) {
-	t, err := time.Parse(metadata.TimeFormat, s)
+	t, err := time.Parse(druidapi.TimeLayout, s)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("parse stored time %q: %w", s, err)
 	}

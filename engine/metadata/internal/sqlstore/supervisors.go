@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/druidapi"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata"
 )
 
@@ -38,7 +39,7 @@ func (s *Store) InsertSupervisor(ctx context.Context, id string, payload []byte)
 				now = lt.Add(time.Millisecond)
 			}
 		}
-		row.Version = metadata.FormatTime(now)
+		row.Version = druidapi.FormatTime(now)
 		return tx.QueryRow(ctx, `INSERT INTO supervisors (spec_id, created_date, payload) VALUES (?, ?, ?) RETURNING seq`,
 			id, row.Version, nonNil(payload)).Scan(&row.Seq)
 	})
