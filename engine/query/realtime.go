@@ -43,6 +43,10 @@ type RealtimeOptions struct {
 	Timeout time.Duration
 	// Logger receives listing failures. Nil means slog.Default().
 	Logger *slog.Logger
+	// Context is the owner's (the daemon's root): a listing is shared by the queries that
+	// wait for it, so it runs under the owner, not under one query, and ends when the owner
+	// stops. Nil means listings are bounded by Timeout alone (tests).
+	Context context.Context
 }
 
 // Realtime is the Source of rows still inside running indexing tasks (Druid's Broker querying
@@ -103,6 +107,9 @@ func NewRealtime(tasks RealtimeTasks, loader *Loader, opts RealtimeOptions) *Rea
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
+	if opts.Context == nil {
+		opts.Context = context.Background()
+	}
 	return &Realtime{tasks: tasks, loader: loader, opts: opts, cols: map[ColumnReader]*Columns{}}
 }
 
@@ -116,7 +123,7 @@ func (r *Realtime) current() *realtimeView {
 	if v := r.fresh(); v != nil {
 		return v // listed by another caller meanwhile
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), r.opts.Timeout)
+	ctx, cancel := context.WithTimeout(r.opts.Context, r.opts.Timeout)
 	defer cancel()
 	segs, err := r.tasks.RealtimeSegments(ctx)
 	if err != nil {

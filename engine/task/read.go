@@ -18,7 +18,11 @@ import (
 
 // loop is the state the run loop owns. Nothing else touches it.
 type loop struct {
-	t         *Task
+	t *Task
+	// ctx is Run's context, for calls made deep inside ingestion (segment allocation in
+	// builder.add) that the loop's call chain does not pass a context to: a kill or shutdown
+	// cancels them. The loop lives exactly as long as Run, so it may hold it.
+	ctx       context.Context
 	seqs      []*sequence
 	current   Offsets
 	client    *kgo.Client
@@ -58,7 +62,7 @@ func (t *Task) Run(parent context.Context) (res Result) {
 	ctx, cancel := context.WithCancelCause(parent)
 	defer cancel(nil)
 	t.snapMu.Lock()
-	t.cancel, t.runCtx = cancel, ctx
+	t.cancel = cancel
 	t.snapMu.Unlock()
 	defer func() {
 		if r := recover(); r != nil {
@@ -142,7 +146,7 @@ func (t *Task) start(ctx context.Context) (*loop, error) {
 	for i := 0; i < first; i++ {
 		seqs[i].published = true
 	}
-	l := &loop{t: t, seqs: seqs, lastPersist: now, lastTick: now, stalled: map[int32]time.Time{}, answers: make(chan checkpointAnswer, 1)}
+	l := &loop{t: t, ctx: ctx, seqs: seqs, lastPersist: now, lastTick: now, stalled: map[int32]time.Time{}, answers: make(chan checkpointAnswer, 1)}
 	l.emit = l.emitRow
 	if first == len(seqs) {
 		l.current = seqs[len(seqs)-1].end.Clone()
