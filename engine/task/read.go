@@ -37,6 +37,7 @@ type loop struct {
 	// (resume, end offsets, stop) may end it, not an unanswered checkpoint request.
 	pausedByChat bool
 	ckpt         checkpointRequest
+	ckptCall     checkpointCall        // the goroutine of the request in flight
 	answers      chan checkpointAnswer // replies to ckpt requests; room for the one in flight
 	// cut is set when a row filled the open sequence (segmentLimitReached): the rest of the
 	// fetch waits in backlog until the checkpoint closed the sequence at that record.
@@ -214,6 +215,8 @@ func alreadyPublished(seq *sequence, stored *metadata.DataSourceMetadata, stream
 }
 
 func (l *loop) close() {
+	// First, so the request's goroutine is gone before anything it might touch is closed.
+	l.ckptCall.stop()
 	if l.client != nil {
 		l.client.Close()
 	}
