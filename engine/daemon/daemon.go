@@ -162,7 +162,7 @@ func RealtimeTasks(r *task.Runner) query.RealtimeTasks {
 			for i, rd := range s.Readers {
 				parts[i] = rd
 			}
-			out = append(out, query.RealtimeSegment{ID: s.ID, DataSource: s.DataSource, Interval: query.Interval{Start: s.Start, End: s.End}, Parts: parts})
+			out = append(out, query.RealtimeSegment{ID: s.ID, DataSource: s.DataSource, Interval: query.Interval{Start: s.Start, End: s.End}, Parts: parts, Release: s.Release})
 		}
 		return out, err
 	})
