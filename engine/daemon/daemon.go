@@ -62,6 +62,10 @@ type Engine struct {
 	opts     Options
 	log      *slog.Logger
 	loaderCh chan struct{}
+	// ctx is the root of all the engine's background work (supervisor loops, tasks, the
+	// loader); Close cancels it once they are stopped in order.
+	ctx    context.Context
+	cancel context.CancelFunc
 }
 
 // New assembles an engine over store (which Close closes): it loads supervisor specs, restores
@@ -72,10 +76,15 @@ func New(ctx context.Context, store metadata.Store, opts Options) (*Engine, erro
 		opts.Logger = slog.Default()
 	}
 	log := opts.Logger
+	// The engine's root: it keeps ctx's values but not its cancellation, because the caller's
+	// context ending (a signal) must not tear the parts down at once and in any order; Close
+	// stops them supervisors first, then tasks, then the loader.
+	root, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	mopts := supervisor.DefaultOptions()
 	mopts.Logger = log
 	mgr := supervisor.NewManager(store, mopts)
 	if err := mgr.Load(ctx); err != nil {
+		cancel()
 		return nil, err
 	}
 	deep := &storage.Local{Root: filepath.Join(opts.DataDir, "deep-storage")}
@@ -90,6 +99,7 @@ func New(ctx context.Context, store metadata.Store, opts Options) (*Engine, erro
 		Capacity: opts.WorkerCapacity, MaxWaiting: opts.TaskQueueSize, FinishedHistory: opts.TaskHistory,
 		WorkDir: filepath.Join(opts.DataDir, "tasks"),
 		Store:   store, Storage: deep, Handoff: loader, Checkpointer: mgr, Logger: log, Metrics: met,
+		Context: root,
 	})
 	met.RegisterSupervisors(mgr.MetricsSamples)
 	met.RegisterTasks(func() []metrics.TaskSample { return taskSamples(runner) })
@@ -98,14 +108,14 @@ func New(ctx context.Context, store metadata.Store, opts Options) (*Engine, erro
 	// Queries read published segments (the loader, first: it wins over a realtime copy of the
 	// same segment) and the rows still inside running tasks.
 	queries := query.New(loader)
-	queries.AddSource(query.NewRealtime(RealtimeTasks(runner), loader, query.RealtimeOptions{Logger: log}))
+	queries.AddSource(query.NewRealtime(RealtimeTasks(runner), loader, query.RealtimeOptions{Logger: log, Context: root}))
 	handler.RouteQueries(queries)
 	handler.RouteMetrics(met.Handler())
 	e := &Engine{Store: store, Storage: deep, Manager: mgr, Runner: runner, Loader: loader, Queries: queries, Metrics: met,
-		Handler: handler, opts: opts, log: log, loaderCh: make(chan struct{})}
+		Handler: handler, opts: opts, log: log, loaderCh: make(chan struct{}), ctx: root, cancel: cancel}
 	go func() {
 		defer close(e.loaderCh)
-		if err := loader.Run(context.Background()); err != nil {
+		if err := loader.Run(root); err != nil {
 			log.Error("segment loader stopped", "err", err)
 		}
 	}()
@@ -119,7 +129,7 @@ func New(ctx context.Context, store metadata.Store, opts Options) (*Engine, erro
 // Start runs every supervisor. baseURL is where this engine's HTTP API is served: supervisors
 // reach their tasks only through its chat API.
 func (e *Engine) Start(baseURL string) {
-	e.Manager.Start(context.Background(), supervisor.Deps{
+	e.Manager.Start(e.ctx, supervisor.Deps{
 		Runner:               e.Runner,
 		Tasks:                supervisor.NewChatClient(func() string { return baseURL }, e.opts.Username, e.opts.Password),
 		MinOffsetFetchPeriod: e.opts.MinOffsetFetchPeriod,
@@ -135,6 +145,7 @@ func (e *Engine) StopSupervisors() { e.Manager.Close() }
 func (e *Engine) Close() error {
 	e.Manager.Close()
 	e.Runner.Close()
+	e.cancel() // ends a loader round in progress, so Close below does not wait for it
 	err := e.Loader.Close()
 	<-e.loaderCh
 	return errors.Join(err, e.Store.Close())
@@ -151,7 +162,7 @@ func RealtimeTasks(r *task.Runner) query.RealtimeTasks {
 			for i, rd := range s.Readers {
 				parts[i] = rd
 			}
-			out = append(out, query.RealtimeSegment{ID: s.ID, DataSource: s.DataSource, Interval: query.Interval{Start: s.Start, End: s.End}, Parts: parts})
+			out = append(out, query.RealtimeSegment{ID: s.ID, DataSource: s.DataSource, Interval: query.Interval{Start: s.Start, End: s.End}, Parts: parts, Release: s.Release})
 		}
 		return out, err
 	})

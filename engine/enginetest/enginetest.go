@@ -5,7 +5,6 @@
 package enginetest
 
 import (
-	"context"
 	"log/slog"
 	"net/http/httptest"
 	"path/filepath"
@@ -71,7 +70,7 @@ func StartIn(t testing.TB, dataDir string, store metadata.Store, opts ...Option)
 	for _, opt := range opts {
 		opt(&o)
 	}
-	eng, err := daemon.New(context.Background(), store, o)
+	eng, err := daemon.New(t.Context(), store, o)
 	if err != nil {
 		t.Fatalf("start engine: %v", err)
 	}

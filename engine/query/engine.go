@@ -62,6 +62,7 @@ func (e *Engine) DataSources() []string {
 // /druid/v2/datasources/{ds}); ok is false for an unknown datasource.
 func (e *Engine) DataSourceColumns(dataSource string) (dims, metrics []string, ok bool) {
 	refs, known := e.segments(dataSource, []Interval{Eternity})
+	defer releaseRefs(refs)
 	if !known {
 		return nil, nil, false
 	}
@@ -106,6 +107,8 @@ func (e *Engine) segments(dataSource string, intervals []Interval) (refs []Segme
 		for _, r := range got {
 			if !seen[r.Segment.ID()] {
 				refs = append(refs, r)
+			} else if r.release != nil {
+				r.release() // hidden by an earlier source: this query does not read it
 			}
 		}
 		for _, r := range got { // a source may return several parts of one id
@@ -190,10 +193,12 @@ func queryTypeNames() string {
 }
 
 // lookup returns the query's segments, or the 404 for an unknown
-// datasource.
+// datasource. The caller releases them (releaseRefs) when it is done
+// reading; their sources keep them open until then.
 func (e *Engine) lookup(c *common) ([]SegmentRef, error) {
 	refs, known := e.segments(c.dataSource, c.intervals)
 	if !known {
+		releaseRefs(refs)
 		return nil, unknownDataSource(c.dataSource)
 	}
 	return refs, nil

@@ -260,6 +260,7 @@ func runGroupBy(ctx context.Context, e *Engine, q rawQuery) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer releaseRefs(refs)
 	out := []*groupByResult{}
 	if len(refs) == 0 {
 		return out, nil

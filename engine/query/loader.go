@@ -85,7 +85,45 @@ type loadedSegment struct {
 	version   string
 	partition int
 	ds        string
+	r         *segment.Reader
 	cols      *Columns
+
+	// Queries hold the segment from Segments until they are done with it, so dropping it
+	// cannot close its file or delete its directory under them (TSDB's Block with its
+	// pendingReaders). closingMu guards closing; once it is set no query may take the segment
+	// (acquire fails), and close waits for the holders before closing the reader.
+	closingMu      sync.Mutex
+	closing        bool
+	pendingReaders sync.WaitGroup
+}
+
+// acquire takes the segment for a query; false once the segment is being closed.
+func (s *loadedSegment) acquire() bool {
+	s.closingMu.Lock()
+	defer s.closingMu.Unlock()
+	if s.closing {
+		return false
+	}
+	s.pendingReaders.Add(1)
+	return true
+}
+
+// release ends one acquire.
+func (s *loadedSegment) release() { s.pendingReaders.Done() }
+
+// close waits until no query holds the segment, then closes its reader and, with remove,
+// deletes its directory. Callers publish a view without the segment first, so the queries that
+// find it closing look again and see that view.
+func (s *loadedSegment) close(remove bool) error {
+	s.closingMu.Lock()
+	s.closing = true
+	s.closingMu.Unlock()
+	s.pendingReaders.Wait()
+	err := s.r.Close()
+	if remove {
+		err = errors.Join(err, segment.Remove(s.dir))
+	}
+	return err
 }
 
 func (s *loadedSegment) ID() string         { return s.id }
@@ -110,7 +148,11 @@ func (l *Loader) Run(ctx context.Context) error {
 	t := time.NewTicker(l.opts.Poll)
 	defer t.Stop()
 	for {
-		if err := l.Sync(ctx); err != nil && ctx.Err() == nil {
+		err := l.Sync(ctx)
+		if errors.Is(err, ErrLoaderClosed) {
+			return nil
+		}
+		if err != nil && ctx.Err() == nil {
 			l.opts.Logger.Warn("segment loader sync failed", "err", err)
 		}
 		select {
@@ -124,15 +166,29 @@ func (l *Loader) Run(ctx context.Context) error {
 	}
 }
 
-// Close stops Run. It is safe to call more than once. Loaded segments stay
-// in the cache directory for the next start.
+// Close stops Run and closes every loaded segment, waiting for the queries
+// still reading them; the segments stay in the cache directory for the next
+// start. It is safe to call more than once.
 func (l *Loader) Close() error {
 	if l.closed.Swap(true) {
 		return nil
 	}
 	close(l.stop)
-	return nil
+	// After the round in progress, if any; Sync refuses to start another.
+	l.syncMu.Lock()
+	defer l.syncMu.Unlock()
+	open := l.segs
+	l.segs = map[string]*loadedSegment{}
+	l.publish()
+	var errs []error
+	for _, s := range open {
+		errs = append(errs, s.close(false))
+	}
+	return errors.Join(errs...)
 }
+
+// ErrLoaderClosed is returned by Sync after Close.
+var ErrLoaderClosed = errors.New("segment loader is closed")
 
 // Sync does one round: it loads every used segment that is not loaded yet
 // and drops every loaded segment that is no longer used. Segments that fail
@@ -141,6 +197,9 @@ func (l *Loader) Close() error {
 func (l *Loader) Sync(ctx context.Context) error {
 	l.syncMu.Lock()
 	defer l.syncMu.Unlock()
+	if l.closed.Load() {
+		return ErrLoaderClosed // nothing may be opened that Close would not close
+	}
 	dss, err := l.store.DataSources(ctx)
 	if err != nil {
 		return fmt.Errorf("list datasources: %w", err)
@@ -171,16 +230,13 @@ func (l *Loader) Sync(ctx context.Context) error {
 		}
 		l.segs[id] = ls
 	}
+	var dropped []*loadedSegment
 	for id, s := range l.segs {
 		if _, ok := used[id]; ok {
 			continue
 		}
-		// Queries in flight may still hold the segment: they read only the
-		// decoded, in-memory columns, so the directory can go now.
 		delete(l.segs, id)
-		if err := segment.Remove(s.dir); err != nil {
-			l.opts.Logger.Warn("drop segment failed", "segment", id, "err", err)
-		}
+		dropped = append(dropped, s)
 	}
 	if !l.swept {
 		l.swept = true
@@ -189,6 +245,14 @@ func (l *Loader) Sync(ctx context.Context) error {
 		}
 	}
 	l.publish()
+	// Only now, with the new view published: queries still reading a dropped segment (columns
+	// are decoded from its file on first use) finish first, then its file is closed and its
+	// directory deleted. New queries no longer find it.
+	for _, s := range dropped {
+		if err := s.close(true); err != nil {
+			l.opts.Logger.Warn("drop segment failed", "segment", s.id, "err", err)
+		}
+	}
 	return errors.Join(errs...)
 }
 
@@ -275,8 +339,8 @@ func (l *Loader) load(ctx context.Context, s metadata.Segment) (*loadedSegment, 
 		}
 	}
 	return &loadedSegment{id: s.ID, dir: dir, ds: s.DataSource, version: s.Version, partition: s.Partition,
-		iv:   Interval{Start: s.Start.UnixMilli(), End: s.End.UnixMilli()},
-		cols: NewColumns(r)}, nil
+		iv: Interval{Start: s.Start.UnixMilli(), End: s.End.UnixMilli()},
+		r:  r, cols: NewColumns(r)}, nil
 }
 
 // maxCacheName bounds a cache directory name, leaving room in a 255-byte file name for the
@@ -352,11 +416,32 @@ func (l *Loader) DataSources() []string {
 	return out
 }
 
-// Segments implements Source.
+// Segments implements Source. Every returned segment is held for the query
+// until the Engine releases it, so a round dropping it meanwhile waits.
 func (l *Loader) Segments(dataSource string, intervals []Interval) []SegmentRef {
-	t := l.view.Load().timelines[dataSource]
-	if t == nil {
-		return nil
+	for {
+		t := l.view.Load().timelines[dataSource]
+		if t == nil {
+			return nil
+		}
+		refs := t.lookup(intervals)
+		if acquireLoaded(refs) {
+			return refs
+		}
+		// A segment of this view is being dropped: the view without it is already
+		// published (Sync publishes before it closes), so looking again finds that one.
 	}
-	return t.lookup(intervals)
+}
+
+// acquireLoaded takes every segment of refs, or none when one is closing.
+func acquireLoaded(refs []SegmentRef) bool {
+	for i := range refs {
+		s := refs[i].Segment.(*loadedSegment)
+		if !s.acquire() {
+			releaseRefs(refs[:i])
+			return false
+		}
+		refs[i].release = s.release
+	}
+	return true
 }

@@ -3,12 +3,14 @@ package query
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/segment"
@@ -92,4 +94,101 @@ func TestLoaderCacheStaysInside(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestLoaderDropWaitsForReaders: a query that holds a segment while the loader drops it still
+// reads it (its columns are decoded from the file on first use); the loader closes the file
+// and deletes the directory only once the query lets go, and later queries no longer see it.
+func TestLoaderDropWaitsForReaders(t *testing.T) {
+	c := newCluster(t, t.TempDir())
+	defer c.close()
+	ctx := context.Background()
+	rows := genRows(rand.New(rand.NewPCG(11, 12)), 40, base.UnixMilli(), hour.Milliseconds(), 5)
+	id := c.publish(t, "held", base, base.Add(hour), "v1", 0, rows)
+	if err := c.loader.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	refs := c.loader.Segments("held", []Interval{Eternity}) // what a query holds
+	if len(refs) != 1 || refs[0].Segment.ID() != id {
+		t.Fatalf("segments %v, want %s", refs, id)
+	}
+	seg := refs[0].Segment.(*loadedSegment)
+
+	if _, err := c.store.MarkSegmentsUnused(ctx, []string{id}); err != nil {
+		t.Fatal(err)
+	}
+	synced := make(chan error, 1)
+	go func() { synced <- c.loader.Sync(ctx) }()
+	// The round publishes the view without the segment, then waits for the holder.
+	for deadline := time.Now().Add(10 * time.Second); slices.Contains(c.loader.DataSources(), "held"); {
+		if time.Now().After(deadline) {
+			t.Fatal("the drop never reached the loader's view")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if _, _, ok := c.engine.DataSourceColumns("held"); ok {
+		t.Error("a new query still finds the dropped segment")
+	}
+	select {
+	case err := <-synced:
+		t.Fatalf("the round dropping a held segment returned (%v) before the holder released it", err)
+	default:
+	}
+	if _, err := os.Stat(seg.dir); err != nil {
+		t.Fatalf("directory of the held segment: %v", err)
+	}
+
+	// The holder reads columns nobody has decoded yet: from the still open file.
+	cols := refs[0].Segment.Columns()
+	added, err := cols.column("added")
+	if err != nil {
+		t.Fatalf("read a held segment while it is dropped: %v", err)
+	}
+	var got, want int64
+	for _, v := range added.longs {
+		got += v
+	}
+	for _, r := range rows {
+		want += r.added
+	}
+	if len(added.longs) != len(rows) || got != want {
+		t.Errorf("held segment: %d rows summing to %d, want %d summing to %d", len(added.longs), got, len(rows), want)
+	}
+	if n := openFilesUnder(t, seg.dir); n == 0 {
+		t.Error("no open file under the held segment's directory")
+	}
+
+	releaseRefs(refs)
+	select {
+	case err := <-synced:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the round did not finish after the holder released the segment")
+	}
+	if _, err := os.Stat(seg.dir); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("directory of the dropped segment after release: %v, want it deleted", err)
+	}
+	if n := openFilesUnder(t, seg.dir); n != 0 {
+		t.Errorf("%d files of the dropped segment still open after release", n)
+	}
+}
+
+// openFilesUnder counts this process's open files below dir (Linux /proc/self/fd; a deleted
+// file's link ends in " (deleted)").
+func openFilesUnder(t *testing.T, dir string) int {
+	t.Helper()
+	fds, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Skipf("no /proc/self/fd: %v", err)
+	}
+	n := 0
+	for _, fd := range fds {
+		target, err := os.Readlink(filepath.Join("/proc/self/fd", fd.Name()))
+		if err == nil && strings.HasPrefix(target, dir+string(filepath.Separator)) {
+			n++
+		}
+	}
+	return n
 }

@@ -32,6 +32,7 @@ func runTimeBoundary(ctx context.Context, e *Engine, q rawQuery) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer releaseRefs(refs)
 	lo, hi, ok, err := timeRange(ctx, refs, c)
 	if err != nil {
 		return nil, err
@@ -95,6 +96,7 @@ func runDataSourceMetadata(ctx context.Context, e *Engine, q rawQuery) (any, err
 	if err != nil {
 		return nil, err
 	}
+	defer releaseRefs(refs)
 	_, hi, ok, err := timeRange(ctx, refs, c)
 	if err != nil || !ok {
 		return []dataSourceMetadataResult{}, err
@@ -182,6 +184,7 @@ func runSegmentMetadata(ctx context.Context, e *Engine, q rawQuery) (any, error)
 	if err != nil {
 		return nil, err
 	}
+	defer releaseRefs(refs)
 	out := []*segmentAnalysis{}
 	for _, ref := range refs {
 		if err := ctx.Err(); err != nil {

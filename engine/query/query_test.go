@@ -17,6 +17,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"go.uber.org/goleak"
 )
 
 var (
@@ -44,6 +46,14 @@ func TestMain(m *testing.M) {
 	}
 	if fixDir != "" {
 		os.RemoveAll(fixDir)
+	}
+	// After the shared fixture is closed: no test may leave a goroutine behind (the loader's
+	// Run, realtime listings, query workers).
+	if code == 0 {
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintf(os.Stderr, "goleak: %v\n", err)
+			code = 1
+		}
 	}
 	os.Exit(code)
 }

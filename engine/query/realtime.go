@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -18,6 +19,10 @@ type RealtimeSegment struct {
 	DataSource string
 	Interval   Interval
 	Parts      []ColumnReader
+	// Release, when not nil, tells the task that the parts are no longer read through this
+	// listing, so it can close those it stopped serving. Realtime calls it once, after the
+	// last query reading the listing is done.
+	Release func()
 }
 
 // RealtimeTasks lists the segments of the running tasks. Replicas of one task group return
@@ -43,6 +48,10 @@ type RealtimeOptions struct {
 	Timeout time.Duration
 	// Logger receives listing failures. Nil means slog.Default().
 	Logger *slog.Logger
+	// Context is the owner's (the daemon's root): a listing is shared by the queries that
+	// wait for it, so it runs under the owner, not under one query, and ends when the owner
+	// stops. Nil means listings are bounded by Timeout alone (tests).
+	Context context.Context
 }
 
 // Realtime is the Source of rows still inside running indexing tasks (Druid's Broker querying
@@ -67,7 +76,7 @@ type Realtime struct {
 	listMu sync.Mutex // serialises listings
 
 	mu   sync.Mutex
-	view *realtimeView
+	view *realtimeView // nil once its MaxAge is over
 	at   time.Time
 	cols map[ColumnReader]*Columns // decoded columns of parts, reused across listings
 }
@@ -76,6 +85,26 @@ type Realtime struct {
 // segment id.
 type realtimeView struct {
 	byDS map[string][]*realtimePart
+	segs []RealtimeSegment // as listed, replicas included: each is released
+
+	// holders counts who reads the listing: the Realtime while it reuses it (until MaxAge
+	// or a newer listing), and every query between Segments and the Engine's release. The
+	// last one releases the listed segments, so tasks can close the parts behind them.
+	holders atomic.Int64
+	// dropOwn gives up the Realtime's hold, once: the expiry timer and a newer listing
+	// race to do it.
+	dropOwn sync.Once
+	expiry  *time.Timer // set before the view is published in Realtime.view
+}
+
+func (v *realtimeView) unhold() {
+	if v.holders.Add(-1) == 0 {
+		for _, s := range v.segs {
+			if s.Release != nil {
+				s.Release()
+			}
+		}
+	}
 }
 
 // realtimePart is one part of a realtime segment, as a Queryable.
@@ -103,10 +132,13 @@ func NewRealtime(tasks RealtimeTasks, loader *Loader, opts RealtimeOptions) *Rea
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
+	if opts.Context == nil {
+		opts.Context = context.Background()
+	}
 	return &Realtime{tasks: tasks, loader: loader, opts: opts, cols: map[ColumnReader]*Columns{}}
 }
 
-// current returns a listing no older than MaxAge.
+// current returns a listing no older than MaxAge, held for the caller (unhold it when done).
 func (r *Realtime) current() *realtimeView {
 	if v := r.fresh(); v != nil {
 		return v
@@ -116,23 +148,51 @@ func (r *Realtime) current() *realtimeView {
 	if v := r.fresh(); v != nil {
 		return v // listed by another caller meanwhile
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), r.opts.Timeout)
+	ctx, cancel := context.WithTimeout(r.opts.Context, r.opts.Timeout)
 	defer cancel()
 	segs, err := r.tasks.RealtimeSegments(ctx)
 	if err != nil {
 		r.opts.Logger.Warn("list realtime segments", "err", err) // serve what was listed
 	}
 	v := r.build(segs)
+	v.holders.Store(1) // the caller's
+	if r.opts.MaxAge <= 0 {
+		return v // not reused: the caller is the only holder
+	}
+	// The Realtime's own hold, for reuse, ends after MaxAge, so parts a task stopped serving
+	// close soon after the last query reading them, not at the next query.
+	v.holders.Add(1)
+	v.expiry = time.AfterFunc(r.opts.MaxAge, func() { r.expire(v) })
 	r.mu.Lock()
+	old := r.view
 	r.view, r.at = v, time.Now()
 	r.mu.Unlock()
+	if old != nil {
+		old.expiry.Stop() // old was read under mu, after its timer was set
+		r.expire(old)
+	}
 	return v
 }
 
+// expire ends the Realtime's hold on v (its timer, or a newer listing).
+func (r *Realtime) expire(v *realtimeView) {
+	v.dropOwn.Do(func() {
+		r.mu.Lock()
+		if r.view == v {
+			r.view = nil
+		}
+		r.mu.Unlock()
+		v.unhold()
+	})
+}
+
+// fresh returns the current listing, held for the caller, while it is younger than MaxAge.
 func (r *Realtime) fresh() *realtimeView {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.view != nil && r.opts.MaxAge > 0 && time.Since(r.at) < r.opts.MaxAge {
+		// The Realtime holds r.view until it clears it under mu, so holders is not zero here.
+		r.view.holders.Add(1)
 		return r.view
 	}
 	return nil
@@ -156,7 +216,7 @@ func (r *Realtime) build(segs []RealtimeSegment) *realtimeView {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	cols := make(map[ColumnReader]*Columns, len(r.cols))
-	v := &realtimeView{byDS: map[string][]*realtimePart{}}
+	v := &realtimeView{byDS: map[string][]*realtimePart{}, segs: segs}
 	for _, i := range best {
 		s := segs[i]
 		for _, p := range s.Parts {
@@ -200,6 +260,7 @@ func (r *Realtime) loadedVisible(dataSource string) map[string][]Interval {
 // DataSources lists the datasources running tasks hold rows for, sorted.
 func (r *Realtime) DataSources() []string {
 	v := r.current()
+	defer v.unhold()
 	out := make([]string, 0, len(v.byDS))
 	for ds := range v.byDS {
 		out = append(out, ds)
@@ -213,7 +274,9 @@ func (r *Realtime) DataSources() []string {
 // it (so that a published segment overshadowed by a higher version is not resurrected).
 func (r *Realtime) Segments(dataSource string, intervals []Interval) []SegmentRef {
 	var out []SegmentRef
-	parts := r.current().byDS[dataSource]
+	v := r.current()
+	defer v.unhold() // after the refs below took their own holds
+	parts := v.byDS[dataSource]
 	if len(parts) == 0 {
 		return nil
 	}
@@ -232,7 +295,8 @@ func (r *Realtime) Segments(dataSource string, intervals []Interval) []SegmentRe
 			}
 		}
 		if len(clipped) > 0 {
-			out = append(out, SegmentRef{Segment: p, Intervals: normalize(clipped)})
+			v.holders.Add(1)
+			out = append(out, SegmentRef{Segment: p, Intervals: normalize(clipped), release: v.unhold})
 		}
 	}
 	return out

@@ -59,6 +59,7 @@ func runScan(ctx context.Context, e *Engine, q rawQuery) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer releaseRefs(refs)
 	out := []scanResult{}
 	skip, left := offset, limit
 	for _, ref := range refs {

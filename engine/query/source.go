@@ -47,6 +47,19 @@ type Queryable interface {
 type SegmentRef struct {
 	Segment   Queryable
 	Intervals []Interval // sorted, disjoint, non-empty
+	// release lets go of Segment once the query is done reading it (see
+	// Loader.Segments); nil when the source holds nothing for the query.
+	// The Engine calls it exactly once per ref, through releaseRefs.
+	release func()
+}
+
+// releaseRefs releases every ref a Source returned.
+func releaseRefs(refs []SegmentRef) {
+	for _, r := range refs {
+		if r.release != nil {
+			r.release()
+		}
+	}
 }
 
 // Source is something rows can be queried from: Druid's view of a server

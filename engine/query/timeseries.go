@@ -33,6 +33,7 @@ func runTimeseries(ctx context.Context, e *Engine, q rawQuery) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer releaseRefs(refs)
 	out := []timeseriesResult{}
 	if len(refs) == 0 {
 		return out, nil

@@ -108,6 +108,7 @@ func runTopN(ctx context.Context, e *Engine, q rawQuery) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer releaseRefs(refs)
 	out := []topNResult{}
 	if len(refs) == 0 {
 		return out, nil

@@ -78,7 +78,7 @@ func (r *runtime) refreshLag(ctx context.Context) {
 		}
 	}
 	r.ingestRate = rate
-	r.publishSnapshot()
+	r.publishSnapshot(ctx)
 }
 
 func (r *runtime) allGroups() []*taskGroup {
@@ -92,8 +92,9 @@ func (r *runtime) allGroups() []*taskGroup {
 	return out
 }
 
-// publishSnapshot copies the loop's state into the report snapshot.
-func (r *runtime) publishSnapshot() {
+// publishSnapshot copies the loop's state into the report snapshot. ctx is the loop's: the
+// stored offsets it reads for the lag fallback are not worth waiting for once the loop stops.
+func (r *runtime) publishSnapshot(ctx context.Context) {
 	now := r.now()
 	dur, _ := r.spec.IOConfig.TaskDuration.Duration()
 	snap := snapshot{state: r.sm.state, recentErrors: slices.Clone(r.sm.recentErrors), partitions: len(r.partitions), taskGroups: map[string][]string{}, ingestRate: r.ingestRate}
@@ -165,7 +166,7 @@ func (r *runtime) publishSnapshot() {
 				fallback[p] = max(fallback[p], o)
 			}
 		}
-		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		sctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 		if md, err := r.store.GetDataSourceMetadata(sctx, r.id); err == nil && md.Stream == r.stream() {
 			for p, o := range md.Offsets {
 				if r.spec.Suspended {

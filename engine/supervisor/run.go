@@ -27,7 +27,7 @@ func (r *runtime) runOnce(ctx context.Context) {
 			// successful runs have passed.
 			r.storeDown = true
 		}
-		r.publishSnapshot()
+		r.publishSnapshot(ctx)
 	}()
 	if r.spec.Suspended && len(r.active) == 0 && len(r.pending) == 0 {
 		// A suspended supervisor with no tasks to follow has no reason to reach Kafka; unlike

@@ -256,7 +256,7 @@ func (r *runtime) handle(ctx context.Context, n notice) error {
 			r.stopping = true
 			r.sm.state = StateStopping
 			r.gracefulShutdown(ctx)
-			r.publishSnapshot()
+			r.publishSnapshot(ctx)
 		}
 	}
 	return nil

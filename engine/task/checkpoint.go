@@ -2,6 +2,7 @@ package task
 
 import (
 	"context"
+	"sync"
 	"time"
 )
 
@@ -39,6 +40,22 @@ type checkpointRequest struct {
 	inFlight bool      // a request is on its way to the supervisor
 	attempts int       // requests that came back without the sequence closed
 	retryAt  time.Time // when to ask again
+}
+
+// checkpointCall owns the goroutine of the request in flight: the loop cancels it and waits
+// for it when it exits (loop.close), so no request outlives the task and no answer arrives
+// for a loop that is gone.
+type checkpointCall struct {
+	cancel context.CancelFunc // of the request in flight; nil before the first
+	wg     sync.WaitGroup
+}
+
+// stop cancels the request in flight, if any, and waits for its goroutine.
+func (c *checkpointCall) stop() {
+	if c.cancel != nil {
+		c.cancel()
+	}
+	c.wg.Wait()
 }
 
 // checkpointAnswer is the supervisor's reply to one request, handed back to the loop.
@@ -99,7 +116,8 @@ func (l *loop) checkpoint(ctx context.Context) error {
 }
 
 // askCheckpoint sends one request without blocking the loop; the answer comes back through
-// l.answers, which has room for it (one request at a time).
+// l.answers, which has room for it (one request at a time). The goroutine belongs to
+// l.ckptCall, which loop.close stops.
 func (l *loop) askCheckpoint(ctx context.Context) {
 	t := l.t
 	group := 0
@@ -109,8 +127,11 @@ func (l *loop) askCheckpoint(ctx context.Context) {
 	seq := l.last()
 	start := seq.start.Clone()
 	l.ckpt.inFlight = true
+	rctx, cancel := context.WithTimeout(ctx, checkpointRequestTimeout)
+	l.ckptCall.cancel = cancel
+	l.ckptCall.wg.Add(1)
 	go func() {
-		rctx, cancel := context.WithTimeout(ctx, checkpointRequestTimeout)
+		defer l.ckptCall.wg.Done()
 		defer cancel()
 		err := t.opts.Checkpointer.Checkpoint(rctx, t.id, group, start)
 		l.answers <- checkpointAnswer{seq: seq.id, err: err}

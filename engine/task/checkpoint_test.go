@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -273,5 +274,53 @@ func TestPauseNotPickedUpStillPauses(t *testing.T) {
 	}
 	if _, total := segmentSizes(t, e); total != 1 {
 		t.Errorf("published %d rows, want 1", total)
+	}
+}
+
+// blockingSupervisor never answers a checkpoint request: it holds it until the request's
+// context ends, then takes a moment more to return, as a remote call does.
+type blockingSupervisor struct {
+	asked    chan struct{} // closed at the first request
+	once     sync.Once
+	returned atomic.Bool
+}
+
+func (s *blockingSupervisor) Checkpoint(ctx context.Context, _ string, _ int, _ Offsets) error {
+	s.once.Do(func() { close(s.asked) })
+	<-ctx.Done()
+	time.Sleep(50 * time.Millisecond)
+	s.returned.Store(true)
+	return ctx.Err()
+}
+
+// TestCheckpointRequestEndsWithTheLoop: a checkpoint request still in flight when the loop exits
+// (here a stop while the task waits paused for the answer) is cancelled and waited for, so Run
+// returns only after the request's goroutine is gone.
+func TestCheckpointRequestEndsWithTheLoop(t *testing.T) {
+	const n, maxRows = 1000, 100
+	e := newEnv(t)
+	s := checkpointFixture(t, e, "ckpt-owned", n, maxRows)
+	sup := &blockingSupervisor{asked: make(chan struct{})}
+	opts := e.options(s.Payload.ID)
+	opts.Checkpointer = sup
+	tk := New(s, opts)
+	done := make(chan Result, 1)
+	go func() { done <- runWith(t, tk) }()
+	select {
+	case <-sup.asked:
+	case res := <-done:
+		t.Fatalf("task ended before asking for a checkpoint: %+v", res)
+	case <-time.After(30 * time.Second):
+		t.Fatal("no checkpoint request")
+	}
+	if err := tk.Stop(context.Background(), false); err != nil {
+		t.Fatal(err)
+	}
+	res := <-done
+	if !res.Success {
+		t.Fatalf("task failed: %s", res.ErrorMsg)
+	}
+	if !sup.returned.Load() {
+		t.Error("Run returned while its checkpoint request was still running")
 	}
 }

@@ -63,7 +63,7 @@ func (l *loop) publish(ctx context.Context, s *sequence) error {
 	start := metadata.DataSourceMetadata{Stream: stream, Offsets: toMeta(s.start)}
 	end := metadata.DataSourceMetadata{Stream: stream, Offsets: toMeta(s.end)}
 	if len(segs) == 0 && maps.Equal(s.start, s.end) {
-		l.markPublished(s, nil)
+		l.markPublished(ctx, s, nil)
 		return nil // nothing read, nothing to record
 	}
 	req := metadata.PublishRequest{SupervisorID: t.spec.MetadataKey(), DataSource: ds, Segments: segs, Start: &start, End: &end}
@@ -90,7 +90,7 @@ func (l *loop) publish(ctx context.Context, s *sequence) error {
 		})
 		if already {
 			t.log.Info("sequence already published (by a replica, or by this task before the store connection broke)", "sequence", s.name, "segments", len(ids))
-			l.markPublished(s, ids)
+			l.markPublished(ctx, s, ids)
 			return nil
 		}
 		if err == nil {
@@ -119,7 +119,7 @@ func (l *loop) publish(ctx context.Context, s *sequence) error {
 		m.ObservePublish(ds, t.opts.Now().Sub(started).Seconds(), len(ids))
 	}
 	t.log.Info("published", "sequence", s.name, "segments", len(ids), "rows", rows, "start", s.start, "end", s.end, "took", t.opts.Now().Sub(started).Round(time.Millisecond))
-	l.markPublished(s, ids)
+	l.markPublished(ctx, s, ids)
 	return nil
 }
 
@@ -139,12 +139,15 @@ func (l *loop) publishedByReplica(ctx context.Context, s *sequence, ids []string
 	return l.t.opts.Store.SegmentsExist(ctx, ids)
 }
 
-func (l *loop) markPublished(s *sequence, ids []string) {
+// markPublished records a committed sequence. Its pending segments are deleted under the
+// loop's context: a kill or shutdown right after the commit skips that cleanup (logged), which
+// leaves only stale pending-segment rows behind.
+func (l *loop) markPublished(ctx context.Context, s *sequence, ids []string) {
 	s.published = true
 	s.segments = ids
 	l.published = append(l.published, ids...)
 	l.builder.drop(s)
-	if _, err := l.t.opts.Store.DeletePendingSegments(context.Background(), l.t.spec.DataSchema.DataSource, s.name); err != nil {
+	if _, err := l.t.opts.Store.DeletePendingSegments(ctx, l.t.spec.DataSchema.DataSource, s.name); err != nil {
 		l.t.log.Warn("delete pending segments", "sequence", s.name, "err", err)
 	}
 	l.t.publishSnapshot(l.current, l.last().end, l.seqs)

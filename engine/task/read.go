@@ -19,7 +19,11 @@ import (
 
 // loop is the state the run loop owns. Nothing else touches it.
 type loop struct {
-	t         *Task
+	t *Task
+	// ctx is Run's context, for calls made deep inside ingestion (segment allocation in
+	// builder.add) that the loop's call chain does not pass a context to: a kill or shutdown
+	// cancels them. The loop lives exactly as long as Run, so it may hold it.
+	ctx       context.Context
 	seqs      []*sequence
 	current   Offsets
 	client    *kgo.Client
@@ -34,6 +38,7 @@ type loop struct {
 	// (resume, end offsets, stop) may end it, not an unanswered checkpoint request.
 	pausedByChat bool
 	ckpt         checkpointRequest
+	ckptCall     checkpointCall        // the goroutine of the request in flight
 	answers      chan checkpointAnswer // replies to ckpt requests; room for the one in flight
 	// cut is set when a row filled the open sequence (segmentLimitReached): the rest of the
 	// fetch waits in backlog until the checkpoint closed the sequence at that record.
@@ -59,7 +64,7 @@ func (t *Task) Run(parent context.Context) (res Result) {
 	ctx, cancel := context.WithCancelCause(parent)
 	defer cancel(nil)
 	t.snapMu.Lock()
-	t.cancel, t.runCtx = cancel, ctx
+	t.cancel = cancel
 	t.snapMu.Unlock()
 	defer func() {
 		if r := recover(); r != nil {
@@ -143,7 +148,7 @@ func (t *Task) start(ctx context.Context) (*loop, error) {
 	for i := 0; i < first; i++ {
 		seqs[i].published = true
 	}
-	l := &loop{t: t, seqs: seqs, lastPersist: now, lastTick: now, stalled: map[int32]time.Time{}, answers: make(chan checkpointAnswer, 1)}
+	l := &loop{t: t, ctx: ctx, seqs: seqs, lastPersist: now, lastTick: now, stalled: map[int32]time.Time{}, answers: make(chan checkpointAnswer, 1)}
 	l.emit = l.emitRow
 	if first == len(seqs) {
 		l.current = seqs[len(seqs)-1].end.Clone()
@@ -211,6 +216,8 @@ func alreadyPublished(seq *sequence, stored *metadata.DataSourceMetadata, stream
 }
 
 func (l *loop) close() {
+	// First, so the request's goroutine is gone before anything it might touch is closed.
+	l.ckptCall.stop()
 	if l.client != nil {
 		l.client.Close()
 	}

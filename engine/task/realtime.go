@@ -25,16 +25,18 @@ import (
 //
 // Freshness: the run loop answers between two polls (within ioConfig.pollTimeout), and rewrites
 // the in-memory snapshot only when something was read since the last one and at most once per
-// RealtimeRefresh (a persist forces a rewrite, so spills and snapshot never share rows). Rows
-// therefore become queryable within about RealtimeRefresh + pollTimeout of being read. While
+// Options.RealtimeRefresh (a persist forces a rewrite, so spills and snapshot never share rows). Rows
+// therefore become queryable within about Options.RealtimeRefresh + pollTimeout of being read. While
 // the loop cannot answer (it is merging and publishing, or waiting for handoff) the task serves
 // its last answer. A segment that leaves the loop's answer was published: its last parts are
-// still served for RealtimeHandoffGrace (or until the task ends), so that there is no gap
+// still served for Options.RealtimeHandoffGrace (or until the task ends), so that there is no gap
 // before the published segment is loaded; the query side prefers the loaded segment by id.
 //
-// Readers are never closed by the task: a query may still read one that was replaced. A
-// Reader keeps its data file open, so deleting the directory (publish, a new snapshot) does
-// not break it; the file is closed when the Reader is garbage collected.
+// Readers are reference-counted: the task holds a part while its answer refers to it, and every
+// listing QuerySegments returns holds its parts until the caller releases it
+// (RealtimeSegment.Release). The last holder closes the Reader. A Reader keeps its data file
+// open, so the loop deleting a part's directory (publish, a newer snapshot) does not break a
+// query still reading it; the file goes when that query lets go.
 
 // RealtimeSegment is one segment a running task is building, as queries see it.
 type RealtimeSegment struct {
@@ -44,8 +46,35 @@ type RealtimeSegment struct {
 	// Start and End are the segment interval in epoch milliseconds.
 	Start, End int64
 	// Readers are the segment's parts: spills, then the in-memory snapshot. Rows of one
-	// segment may appear in several parts (rollup across parts is not applied).
+	// segment may appear in several parts (rollup across parts is not applied). They stay
+	// open until Release.
 	Readers []*segment.Reader
+
+	parts   []*rtReader // Readers with their reference counts
+	release func()      // set on the copies QuerySegments returns
+}
+
+// Release lets go of the segment's parts for the listing that returned it: a part the task
+// no longer serves is closed once every listing holding it is released. Call it when done
+// reading; calling it again does nothing.
+func (s RealtimeSegment) Release() {
+	if s.release != nil {
+		s.release()
+	}
+}
+
+// rtReader is an open part and the number of its holders (guarded by realtime.mu): the task
+// while the part is in rt.readers, plus one per listing returned and not released yet.
+type rtReader struct {
+	r    *segment.Reader
+	refs int
+}
+
+// unrefLocked drops one holder and closes the reader after the last. Callers hold rt.mu.
+func (p *rtReader) unrefLocked() {
+	if p.refs--; p.refs == 0 {
+		_ = p.r.Close()
+	}
 }
 
 // rtSink is the loop's answer for one sink: its identity and part directories.
@@ -68,9 +97,13 @@ type realtime struct {
 	// mu guards the rest, shared by QuerySegments callers.
 	mu      sync.Mutex
 	flight  *rtFlight
-	readers map[string]*segment.Reader // open parts by directory
-	last    []RealtimeSegment          // built from the last loop answer
-	gone    map[string]goneSegment     // left the loop's answer (published), by id
+	readers map[string]*rtReader   // open parts by directory, each holding one reference
+	last    []RealtimeSegment      // built from the last loop answer
+	gone    map[string]goneSegment // left the loop's answer (published), by id
+
+	// released is set by Task.release: a flight that lands afterwards opens and keeps
+	// nothing, since nobody would let go of it.
+	released bool
 }
 
 type goneSegment struct {
@@ -79,9 +112,9 @@ type goneSegment struct {
 }
 
 type rtFlight struct {
-	done chan struct{}
-	segs []RealtimeSegment
-	err  error
+	done    chan struct{}
+	waiters int // callers sharing the flight besides the one making it (guarded by rt.mu)
+	segs    []RealtimeSegment
 }
 
 // realtimeSnapshot answers reqSnapshot in the run loop.
@@ -177,51 +210,94 @@ func (t *Task) QuerySegments(ctx context.Context) ([]RealtimeSegment, error) {
 	rt := &t.rt
 	rt.mu.Lock()
 	if f := rt.flight; f != nil {
+		f.waiters++
 		rt.mu.Unlock()
 		select {
 		case <-f.done:
-			return f.segs, f.err
+			return rt.held(f.segs), nil
 		case <-ctx.Done():
+			rt.mu.Lock()
+			if rt.flight == f {
+				f.waiters-- // not counted when the flight lands
+				rt.mu.Unlock()
+			} else {
+				rt.mu.Unlock()
+				<-f.done // landed, holding our share: give it back
+				for _, s := range rt.held(f.segs) {
+					s.Release()
+				}
+			}
 			return nil, ctx.Err()
 		}
 	}
 	f := &rtFlight{done: make(chan struct{})}
 	rt.flight = f
 	rt.mu.Unlock()
-	f.segs, f.err = t.querySegments(context.WithoutCancel(ctx))
+	segs, fresh, ended := t.querySegments(context.WithoutCancel(ctx))
 	rt.mu.Lock()
 	rt.flight = nil
+	if !ended {
+		// Installed and taken for every caller of the flight under one lock, so no part can
+		// be closed between the answer and the callers holding it.
+		f.segs = rt.answerLocked(t.opts.Now(), t.opts.RealtimeHandoffGrace, segs, fresh, 1+f.waiters)
+	}
 	rt.mu.Unlock()
 	close(f.done)
-	return f.segs, f.err
+	return rt.held(f.segs), nil
 }
 
-func (t *Task) querySegments(ctx context.Context) ([]RealtimeSegment, error) {
+// querySegments asks the loop for its parts and opens them; fresh is false when the last
+// answer is to be served instead, and ended when the task has finished.
+func (t *Task) querySegments(ctx context.Context) (segs []RealtimeSegment, fresh, ended bool) {
 	rt := &t.rt
 	if t.Status() == StatusPublishing {
 		// The loop has stopped reading and answers no more requests: serve the last answer.
-		return rt.answer(t.opts.Now(), t.opts.RealtimeHandoffGrace, nil, false), nil
+		return nil, false, false
 	}
 	for attempt := 0; ; attempt++ {
 		snap, err := t.loopSnapshot(ctx)
 		if errors.Is(err, ErrBadState) {
-			return nil, nil // the task ended
+			return nil, false, true
 		}
 		if err != nil {
 			// The loop is busy (building, publishing, waiting for handoff): serve the last answer.
-			return rt.answer(t.opts.Now(), t.opts.RealtimeHandoffGrace, nil, false), nil
+			return nil, false, false
 		}
 		segs, err := rt.open(t.spec.DataSchema.DataSource, snap)
 		if err == nil {
-			return rt.answer(t.opts.Now(), t.opts.RealtimeHandoffGrace, segs, true), nil
+			return segs, true, false
 		}
 		// A part was removed between the answer and the open (its sequence was published,
 		// or a newer snapshot replaced it): ask again.
 		if attempt == 2 {
 			t.log.Debug("realtime snapshot changed while opening; serving the last one", "err", err)
-			return rt.answer(t.opts.Now(), t.opts.RealtimeHandoffGrace, nil, false), nil
+			return nil, false, false
 		}
 	}
+}
+
+// held returns one caller's copy of segs, whose parts answerLocked has already taken for it,
+// each segment with its own Release.
+func (rt *realtime) held(segs []RealtimeSegment) []RealtimeSegment {
+	if segs == nil {
+		return nil
+	}
+	out := make([]RealtimeSegment, len(segs))
+	for i, s := range segs {
+		var once sync.Once
+		parts := s.parts
+		s.release = func() {
+			once.Do(func() {
+				rt.mu.Lock()
+				defer rt.mu.Unlock()
+				for _, p := range parts {
+					p.unrefLocked()
+				}
+			})
+		}
+		out[i] = s
+	}
+	return out
 }
 
 // loopSnapshot asks the run loop for its sinks, waiting at most Options.RealtimeWait.
@@ -246,41 +322,50 @@ func (t *Task) loopSnapshot(ctx context.Context) ([]rtSink, error) {
 	}
 }
 
-// open opens (or reuses) a reader for every part of the loop's answer.
+// open opens (or reuses) a reader for every part of the loop's answer. A new reader enters
+// rt.readers with the task's reference; answerLocked drops it once no answer refers to it.
+// Only the caller making the flight opens, so nobody else adds readers meanwhile.
 func (rt *realtime) open(ds string, snap []rtSink) ([]RealtimeSegment, error) {
-	rt.mu.Lock()
-	cached := rt.readers
-	rt.mu.Unlock()
 	var segs []RealtimeSegment
 	for _, s := range snap {
 		seg := RealtimeSegment{ID: s.id, DataSource: ds, Start: s.start, End: s.end}
 		for _, d := range s.dirs {
-			r := cached[d]
-			if r == nil {
-				var err error
-				if r, err = segment.Open(d); err != nil {
+			rt.mu.Lock()
+			p := rt.readers[d]
+			rt.mu.Unlock()
+			if p == nil {
+				r, err := segment.Open(d)
+				if err != nil {
 					return nil, err
 				}
+				p = &rtReader{r: r, refs: 1}
 				rt.mu.Lock()
-				if rt.readers == nil {
-					rt.readers = map[string]*segment.Reader{}
+				if rt.released {
+					rt.mu.Unlock()
+					_ = r.Close()
+					return nil, fmt.Errorf("%w: the task has finished", ErrBadState)
 				}
-				rt.readers[d] = r
-				cached = rt.readers
+				if rt.readers == nil {
+					rt.readers = map[string]*rtReader{}
+				}
+				rt.readers[d] = p
 				rt.mu.Unlock()
 			}
-			seg.Readers = append(seg.Readers, r)
+			seg.Readers = append(seg.Readers, p.r)
+			seg.parts = append(seg.parts, p)
 		}
 		segs = append(segs, seg)
 	}
 	return segs, nil
 }
 
-// answer installs segs as the last answer (when fresh) and returns it with the published
-// segments still in their grace period.
-func (rt *realtime) answer(now time.Time, grace time.Duration, segs []RealtimeSegment, fresh bool) []RealtimeSegment {
-	rt.mu.Lock()
-	defer rt.mu.Unlock()
+// answerLocked installs segs as the last answer (when fresh) and returns it with the
+// published segments still in their grace period, every part taken holders times. Callers
+// hold rt.mu.
+func (rt *realtime) answerLocked(now time.Time, grace time.Duration, segs []RealtimeSegment, fresh bool, holders int) []RealtimeSegment {
+	if rt.released {
+		return nil // the task finished while the flight was out
+	}
 	if fresh {
 		ids := make(map[string]bool, len(segs))
 		for _, s := range segs {
@@ -298,7 +383,7 @@ func (rt *realtime) answer(now time.Time, grace time.Duration, segs []RealtimeSe
 	}
 	out := make([]RealtimeSegment, 0, len(rt.last)+len(rt.gone))
 	out = append(out, rt.last...)
-	keep := map[string]*segment.Reader{}
+	keep := map[string]*rtReader{}
 	for id, g := range rt.gone {
 		if now.Sub(g.since) > grace {
 			delete(rt.gone, id)
@@ -306,11 +391,21 @@ func (rt *realtime) answer(now time.Time, grace time.Duration, segs []RealtimeSe
 		}
 		out = append(out, g.seg)
 	}
+	for _, s := range out {
+		for _, p := range s.parts {
+			p.refs += holders
+		}
+	}
 	if fresh {
-		// Forget readers no answer refers to any more (queries holding them keep them usable).
+		// Let go of readers no answer refers to any more (queries holding them keep them open).
 		for _, s := range out {
-			for _, r := range s.Readers {
-				keep[r.Dir()] = r
+			for _, p := range s.parts {
+				keep[p.r.Dir()] = p
+			}
+		}
+		for d, p := range rt.readers {
+			if keep[d] != p {
+				p.unrefLocked()
 			}
 		}
 		rt.readers = keep
@@ -348,13 +443,15 @@ func (r *Runner) QuerySegments(ctx context.Context) ([]RealtimeSegment, error) {
 	return out, errors.Join(errs...)
 }
 
-// release drops the realtime query state of a finished task. Readers are not closed: a query
-// that started before the task finished may still read them, and the garbage collector closes
-// their files once it is done.
+// release drops the realtime query state of a finished task and the task's references to its
+// readers: each closes now, or when the last query holding it releases it.
 func (t *Task) release() {
 	rt := &t.rt
 	rt.mu.Lock()
-	rt.readers, rt.last, rt.gone = nil, nil, nil
+	for _, p := range rt.readers {
+		p.unrefLocked()
+	}
+	rt.readers, rt.last, rt.gone, rt.released = nil, nil, nil, true
 	rt.mu.Unlock()
 	rt.memDirs = nil // the loop has returned; nobody else touches these
 }

@@ -2,7 +2,9 @@ package task
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -208,4 +210,105 @@ func partDirs(segs []RealtimeSegment) []string {
 		}
 	}
 	return out
+}
+
+// TestRealtimePartsClosedAfterRelease: a listing keeps its parts readable while the task
+// replaces them (a newer snapshot of the in-memory rows deletes the old one's directory), and
+// the replaced part's file is closed once every listing holding it is released.
+func TestRealtimePartsClosedAfterRelease(t *testing.T) {
+	e := newEnv(t)
+	broker := startKafka(t, "metrics", 1)
+	rows := func(from, to int) {
+		var recs []*kgo.Record
+		for i := from; i < to; i++ {
+			recs = append(recs, jsonRecord(t, 0, event{Timestamp: at(i % 60), Host: fmt.Sprintf("h%d", i), Metric: "cpu", Value: 1}))
+		}
+		produce(t, broker, "metrics", recs...)
+	}
+	rows(0, 10)
+	s, err := DecodePayload(payload("rt-release", broker, "metrics", map[int32]int64{0: 0}, map[int32]int64{0: 1 << 40}, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := e.options(s.Payload.ID)
+	opts.RealtimeRefresh = 10 * time.Millisecond
+	tk := New(s, opts)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer func() {
+		cancel()
+		<-tk.Done()
+	}()
+	go tk.Run(ctx)
+	// list waits for a listing with n rows, releasing the others.
+	list := func(n float64) []RealtimeSegment {
+		t.Helper()
+		for deadline := time.Now().Add(20 * time.Second); ; {
+			segs, err := tk.QuerySegments(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sumCounts(realtimeRows(t, segs)) == n {
+				return segs
+			}
+			for _, sg := range segs {
+				sg.Release()
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("no listing with %v rows", n)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	held := list(10)
+	old := partDirs(held)
+	if len(old) != 1 || !strings.Contains(old[0], string(filepath.Separator)+"realtime"+string(filepath.Separator)) {
+		t.Fatalf("parts %v, want one in-memory snapshot", old)
+	}
+
+	rows(10, 20)
+	newer := list(20)
+	if dirs := partDirs(newer); len(dirs) != 1 || dirs[0] == old[0] {
+		t.Fatalf("parts after more rows %v, want a new snapshot replacing %s", dirs, old[0])
+	}
+	if _, err := os.Stat(old[0]); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("replaced snapshot %s: %v, want its directory deleted by the loop", old[0], err)
+	}
+	// The held listing still reads the replaced part, from its open file.
+	if got := sumCounts(realtimeRows(t, held)); got != 10 {
+		t.Errorf("held listing reads %v rows, want 10", got)
+	}
+	if n := openFiles(t, old[0]); n != 1 {
+		t.Errorf("%d open files of the replaced part while it is held, want 1", n)
+	}
+	for _, sg := range held {
+		sg.Release()
+		sg.Release() // a second call does nothing
+	}
+	if n := openFiles(t, old[0]); n != 0 {
+		t.Errorf("%d open files of the replaced part after release, want 0", n)
+	}
+	// The current part is still the task's and open.
+	if n := openFiles(t, partDirs(newer)[0]); n != 1 {
+		t.Errorf("%d open files of the current part, want 1", n)
+	}
+	for _, sg := range newer {
+		sg.Release()
+	}
+}
+
+// openFiles counts this process's open files below dir (Linux /proc/self/fd).
+func openFiles(t *testing.T, dir string) int {
+	t.Helper()
+	fds, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Skipf("no /proc/self/fd: %v", err)
+	}
+	n := 0
+	for _, fd := range fds {
+		target, err := os.Readlink(filepath.Join("/proc/self/fd", fd.Name()))
+		if err == nil && strings.HasPrefix(target, dir+string(filepath.Separator)) {
+			n++
+		}
+	}
+	return n
 }

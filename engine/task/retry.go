@@ -41,14 +41,3 @@ func (t *Task) retryStore(ctx context.Context, what string, fn func() error) err
 		wait = min(2*wait, storeRetryMax)
 	}
 }
-
-// context is Run's context, so store calls made below the loop (segment allocation) stop
-// retrying when the task is killed; Background before Run.
-func (t *Task) context() context.Context {
-	t.snapMu.Lock()
-	defer t.snapMu.Unlock()
-	if t.runCtx == nil {
-		return context.Background()
-	}
-	return t.runCtx
-}

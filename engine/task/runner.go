@@ -46,6 +46,9 @@ type RunnerOptions struct {
 	// are answered from the metadata store (status) and the reports directory (reports). Zero
 	// means DefaultFinishedHistory.
 	FinishedHistory int
+	// Context is the parent of every task's context, the daemon's root: its end stops the
+	// tasks as Close does. Nil means a root of the runner's own, which only Close ends (tests).
+	Context context.Context
 }
 
 // Defaults of RunnerOptions.
@@ -58,6 +61,11 @@ const (
 	// reports, which is what operators look at.
 	DefaultFinishedHistory = 100
 )
+
+// finalStatusTimeout bounds one write of a task's final status. The write runs detached from
+// the context that ended the task (a kill, a closing runner, a client that hung up), so it
+// needs a bound of its own.
+const finalStatusTimeout = 30 * time.Second
 
 // Runner runs tasks in a fixed number of worker slots (Druid's TaskQueue and worker capacity):
 // tasks beyond capacity wait, in submission order, for a free slot. Task payloads and statuses
@@ -117,7 +125,10 @@ func NewRunner(opts RunnerOptions) *Runner {
 	if opts.FinishedHistory <= 0 {
 		opts.FinishedHistory = DefaultFinishedHistory
 	}
-	ctx, cancel := context.WithCancel(context.Background())
+	if opts.Context == nil {
+		opts.Context = context.Background()
+	}
+	ctx, cancel := context.WithCancel(opts.Context)
 	return &Runner{opts: opts, log: opts.Logger, tasks: map[string]*entry{}, ctx: ctx, cancel: cancel}
 }
 
@@ -301,7 +312,12 @@ func (r *Runner) Finished() (finished, known int) {
 func (r *Runner) storeFinalStatus(id string, status []byte) {
 	wait := storeRetryFirst
 	for attempt := 1; ; attempt++ {
-		err := r.opts.Store.UpdateTaskStatus(context.Background(), id, status, false)
+		// Detached from the runner's context on purpose: the status of a task that finished
+		// (or was killed) must land even while the runner is closing; the bound and the one-
+		// last-attempt rule below keep Close from waiting long.
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.ctx), finalStatusTimeout)
+		err := r.opts.Store.UpdateTaskStatus(ctx, id, status, false)
+		cancel()
 		if err == nil {
 			return
 		}
@@ -420,7 +436,11 @@ func (r *Runner) Shutdown(ctx context.Context, id string) error {
 			e.result, e.runner, e.finished = &res, RunnerNone, time.Now()
 			r.mu.Unlock()
 			b, _ := json.Marshal(TaskStatus{ID: id, Status: "FAILED", ErrorMsg: res.ErrorMsg})
-			err := r.opts.Store.UpdateTaskStatus(ctx, id, b, false)
+			// The task is already dropped from the queue: its final status must be stored even
+			// if the caller hangs up now, or the next start would restore a killed task.
+			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), finalStatusTimeout)
+			err := r.opts.Store.UpdateTaskStatus(sctx, id, b, false)
+			cancel()
 			r.retire(e)
 			return err
 		}

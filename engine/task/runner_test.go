@@ -98,3 +98,35 @@ func TestRunnerHeapFlatOverKilledTasks(t *testing.T) {
 		t.Fatalf("heap grew from %.1f to %.1f MB over %d killed tasks", float64(before)/1e6, float64(after)/1e6, tasks-warmup)
 	}
 }
+
+// TestShutdownStatusOutlivesTheRequest: killing a task that waits for a slot stores its FAILED
+// status even when the request's context is already gone (a client that hung up): the task is
+// dropped from the queue either way, and a status left RUNNING would restore it at the next
+// start.
+func TestShutdownStatusOutlivesTheRequest(t *testing.T) {
+	broker := startKafka(t, "slots", 1)
+	e := newEnv(t)
+	r := NewRunner(RunnerOptions{Capacity: 1, WorkDir: filepath.Join(e.dir, "tasks"), Store: e.store, Storage: e.storage, Logger: testLogger()})
+	defer r.Close()
+	for _, id := range []string{"slot-busy", "slot-waiting"} {
+		raw := payload(id, broker, "slots", map[int32]int64{0: 0}, map[int32]int64{0: EndOfPartition}, nil)
+		if _, err := r.Submit(context.Background(), raw); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if running, waiting := r.Running(); running != 1 || waiting != 1 {
+		t.Fatalf("%d running, %d waiting; want 1 and 1", running, waiting)
+	}
+	gone, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := r.Shutdown(gone, "slot-waiting"); err != nil {
+		t.Fatalf("shutdown with a cancelled request context: %v", err)
+	}
+	mt, err := e.store.GetTask(context.Background(), "slot-waiting")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mt.Active || !strings.Contains(string(mt.Status), `"FAILED"`) {
+		t.Errorf("stored task: active=%v status %s, want inactive and FAILED", mt.Active, mt.Status)
+	}
+}

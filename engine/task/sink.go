@@ -148,7 +148,7 @@ func (b *builder) newSink(seq *sequence, start, end int64) (*sink, error) {
 	if err != nil {
 		return nil, fmt.Errorf("dataSchema: %w", err)
 	}
-	ctx := t.context()
+	ctx := b.l.ctx
 	// Allocation is keyed by sequence and interval, so a retry after a broken connection gets
 	// the id the lost answer carried.
 	var id metadata.SegmentID

@@ -157,7 +157,6 @@ type Task struct {
 
 	handoffWait time.Duration // written by the loop before it finishes
 	cancel      context.CancelCauseFunc
-	runCtx      context.Context // Run's context, for store calls made outside the loop's call chain
 
 	rt realtime // realtime query state (realtime.go)
 }
