@@ -26,7 +26,7 @@ echo "== go mod tidy -diff"
 tidy_ok=true
 for dir in . tools; do
   if ! diff=$(go -C "$dir" mod tidy -diff); then
-    echo "lint: go.mod/go.sum in $dir are not tidy; run 'go mod tidy' there and commit:" >&2
+    echo "lint: go mod tidy -diff failed in $dir: not tidy (run 'go mod tidy' there and commit) or it could not load the module graph:" >&2
     echo "$diff" >&2
     tidy_ok=false
   fi
