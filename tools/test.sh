@@ -22,6 +22,14 @@ pkgs=(./...)
 for a in "$@"; do
   case "$a" in ./*) pkgs=() ;; esac
 done
+
+# The whole suite starts with the lint gate (`make lint`): it takes a minute where the tests take
+# many, and a vet, staticcheck or go.mod finding should fail CI before the long run, not after it.
+if [ ${#pkgs[@]} -gt 0 ]; then
+  echo "== lint"
+  tools/lint.sh
+fi
+
 go test -count=1 -timeout 20m "$@" "${pkgs[@]}"
 
 # The provider's acceptance tests ran above against a fake Druid Overlord (Druid's echo shapes);

@@ -241,7 +241,7 @@ type retryModeKey struct{}
 type retryMode int
 
 const (
-	retryDefault retryMode = iota
+	_ retryMode = iota // the zero value: retryablehttp's default policy
 	// retryNever: the request is not idempotent in effect (reset).
 	retryNever
 	// retryHealth: a 503 carrying {"healthy":false} is an answer, not a

@@ -223,7 +223,7 @@ func primitiveString(r *Row, e *fastjson.Value) string {
 
 // numberValue reads a JSON number: integers are longs, the rest doubles (Jackson's rule).
 func numberValue(s string) expr.Value {
-	if strings.IndexAny(s, ".eE") < 0 {
+	if !strings.ContainsAny(s, ".eE") {
 		if n, err := strconv.ParseInt(s, 10, 64); err == nil {
 			return expr.Long(n)
 		}

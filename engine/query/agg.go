@@ -14,7 +14,6 @@ import (
 	metro "github.com/dgryski/go-metro"
 
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/expr"
-	"github.com/kafka-indexer/terraform-provider-kafka/engine/segment"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/spec"
 )
 
@@ -741,13 +740,4 @@ func toBitset(bm *roaring.Bitmap, n int) []uint64 {
 		bs[r>>6] |= 1 << (r & 63)
 	}
 	return bs
-}
-
-// aggColumnType is the type segmentMetadata and the datasource endpoint
-// report for an aggregator's output.
-func aggColumnType(m segment.MetricSchema) string {
-	if m.Type == segment.TypeComplex {
-		return m.ComplexType
-	}
-	return strings.ToUpper(m.Type.String())
 }

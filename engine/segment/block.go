@@ -126,32 +126,6 @@ func (pw *partWriter) appendAutoLongs(dst []byte, blk []int64) (encoding, []byte
 	return encFOR, appendBits(dst, pw.u64, w)
 }
 
-func (pw *partWriter) appendFloatsPart(dst []byte, v []float32) []byte {
-	pw.beginPart()
-	per := partFloats.valuesPerBlock()
-	nb := 0
-	for off := 0; off < len(v); off += per {
-		blk := v[off:min(off+per, len(v))]
-		pw.raw = appendFloats(pw.raw[:0], blk)
-		pw.addBlock(len(blk), encRaw)
-		nb++
-	}
-	return pw.endPart(dst, partFloats, len(v), nb)
-}
-
-func (pw *partWriter) appendDoublesPart(dst []byte, v []float64) []byte {
-	pw.beginPart()
-	per := partDoubles.valuesPerBlock()
-	nb := 0
-	for off := 0; off < len(v); off += per {
-		blk := v[off:min(off+per, len(v))]
-		pw.raw = appendDoubles(pw.raw[:0], blk)
-		pw.addBlock(len(blk), encRaw)
-		nb++
-	}
-	return pw.endPart(dst, partDoubles, len(v), nb)
-}
-
 // intsKind returns the narrowest id part for values up to maxID.
 func intsKind(maxID int32) partKind {
 	switch {
@@ -163,53 +137,6 @@ func intsKind(maxID int32) partKind {
 		return partInts3
 	}
 	return partInts4
-}
-
-// appendIntsPart appends ids (≥ 0) with the minimum width for their maximum.
-func (pw *partWriter) appendIntsPart(dst []byte, v []int32) []byte {
-	var maxID int32
-	for _, x := range v {
-		maxID = max(maxID, x)
-	}
-	kind := intsKind(maxID)
-	pw.beginPart()
-	per := kind.valuesPerBlock()
-	nb := 0
-	for off := 0; off < len(v); off += per {
-		blk := v[off:min(off+per, len(v))]
-		pw.raw = appendInts(pw.raw[:0], blk, kind.width())
-		pw.addBlock(len(blk), encRaw)
-		nb++
-	}
-	return pw.endPart(dst, kind, len(v), nb)
-}
-
-// appendBlobsPart appends blobs given as one byte slice cut by offsets
-// (blob i is data[offs[i]:offs[i+1]]). A block is closed once its raw bytes
-// reach 64 KiB.
-func (pw *partWriter) appendBlobsPart(dst []byte, data []byte, offs []int) []byte {
-	pw.beginPart()
-	n := len(offs) - 1
-	nb := 0
-	pw.raw = pw.raw[:0]
-	inBlock := 0
-	for i := 0; i < n; i++ {
-		b := data[offs[i]:offs[i+1]]
-		pw.raw = appendUvarint(pw.raw, uint64(len(b)))
-		pw.raw = append(pw.raw, b...)
-		inBlock++
-		if len(pw.raw) >= blobBlockBytes {
-			pw.addBlock(inBlock, encRaw)
-			nb++
-			inBlock = 0
-			pw.raw = pw.raw[:0]
-		}
-	}
-	if inBlock > 0 {
-		pw.addBlock(inBlock, encRaw)
-		nb++
-	}
-	return pw.endPart(dst, partBlobs, n, nb)
 }
 
 // part is a decoded blocked-part header; blocks are decoded on demand.

@@ -58,16 +58,6 @@ func (d *decbuf) byte1(what string) byte {
 	return v
 }
 
-func (d *decbuf) be32(what string) uint32 {
-	if len(d.b) < 4 {
-		d.fail(what)
-		return 0
-	}
-	v := binary.BigEndian.Uint32(d.b)
-	d.b = d.b[4:]
-	return v
-}
-
 func (d *decbuf) be64(what string) uint64 {
 	if len(d.b) < 8 {
 		d.fail(what)
@@ -165,15 +155,6 @@ func appendInts(dst []byte, v []int32, width int) []byte {
 		for _, x := range v {
 			dst = binary.BigEndian.AppendUint32(dst, uint32(x))
 		}
-	}
-	return dst
-}
-
-// appendBlobs appends each blob as <uvarint length> + bytes.
-func appendBlobs(dst []byte, v [][]byte) []byte {
-	for _, x := range v {
-		dst = binary.AppendUvarint(dst, uint64(len(x)))
-		dst = append(dst, x...)
 	}
 	return dst
 }

@@ -160,9 +160,6 @@ func (sp *streamPart) header(dst []byte) []byte {
 	return append(dst, sp.index...)
 }
 
-// size returns the bytes of the part's blocks.
-func (sp *streamPart) size() int64 { return sp.data.n }
-
 // emit compresses one encoded block and spools it.
 func (pw *partWriter) emit(sp *streamPart, raw []byte, values int, enc encoding) error {
 	pw.index, pw.blocks = pw.index[:0], pw.blocks[:0]

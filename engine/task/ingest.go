@@ -135,6 +135,7 @@ func (l *loop) parseException(pe *input.ParseError) error {
 	maxParse, _ := t.spec.Tuning.EffectiveParseExceptionLimits()
 	tot := t.stats.Totals()
 	if tot.Unparseable+tot.ProcessedWithError > maxParse {
+		//lint:ignore ST1005 Druid's exact message, which task reports carry
 		return fmt.Errorf("Max parse exceptions[%d] exceeded", maxParse)
 	}
 	return nil

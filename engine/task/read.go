@@ -221,9 +221,6 @@ func (l *loop) close() {
 	if l.client != nil {
 		l.client.Close()
 	}
-	if l.builder != nil {
-		l.builder.close()
-	}
 }
 
 func (l *loop) last() *sequence { return l.seqs[len(l.seqs)-1] }

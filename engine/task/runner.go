@@ -90,14 +90,13 @@ type Runner struct {
 
 // entry is one known task.
 type entry struct {
-	task        *Task
-	created     time.Time
-	queued      time.Time
-	started     time.Time
-	finished    time.Time
-	runner      RunnerStatus
-	result      *Result
-	failedEarly string // set when the task could not even be decoded on restore
+	task     *Task
+	created  time.Time
+	queued   time.Time
+	started  time.Time
+	finished time.Time
+	runner   RunnerStatus
+	result   *Result
 }
 
 // RunnerStatus is where a task stands in the runner (Druid's RunnerTaskState).

@@ -283,8 +283,6 @@ func (b *builder) drop(seq *sequence) {
 	seq.sinks = map[int64]*sink{}
 }
 
-func (b *builder) close() {}
-
 // mergedDir is where a sink's final segment is merged. It is not named by the segment id,
 // which holds the datasource and would overflow a 255-byte file name for long datasource
 // names (with the writer's ".tmp-for-creation" suffix); the interval start, partition and a

@@ -5,9 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"maps"
 	"os"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -220,8 +218,7 @@ func New(s *Spec, opts Options) *Task {
 		current: s.Start.Clone(),
 		end:     s.End.Clone(),
 	}
-	maxParse, maxSaved := s.Tuning.EffectiveParseExceptionLimits()
-	_ = maxParse
+	_, maxSaved := s.Tuning.EffectiveParseExceptionLimits()
 	t.stats = newStats(maxSaved, opts.Now())
 	return t
 }
@@ -371,6 +368,3 @@ func (t *Task) publishSnapshot(current, end Offsets, seqs []*sequence) {
 	t.checkpoints = cps
 	t.snapMu.Unlock()
 }
-
-// sortedPartitions returns the partitions of m in order.
-func sortedPartitions(m Offsets) []int32 { return slices.Sorted(maps.Keys(m)) }

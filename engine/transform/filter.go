@@ -378,13 +378,3 @@ func cmpFloat(a, b float64) int {
 	}
 	return 0
 }
-
-func cmpInt(a, b int) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
