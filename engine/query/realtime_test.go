@@ -168,6 +168,22 @@ func TestRealtimeCountsOnceAroundHandoff(t *testing.T) {
 			time.Sleep(5 * time.Millisecond)
 		}
 	}()
+	// countsAtLeast waits until the counter has taken n counts, however slowly it runs.
+	countsAtLeast := func(n int) {
+		t.Helper()
+		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+			mu.Lock()
+			got := len(counts)
+			mu.Unlock()
+			if got >= n {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the counter took %d counts in 30 s, want %d", got, n)
+			}
+		}
+	}
+	countsAtLeast(1) // counting runs before the stops, so through the publish
 	var tasks []*task.Task
 	for _, id := range []string{"replica-0", "replica-1"} {
 		tk, _ := runner.Task(id)
@@ -186,7 +202,12 @@ func TestRealtimeCountsOnceAroundHandoff(t *testing.T) {
 			t.Fatalf("task %s: %+v", tk.ID(), res)
 		}
 	}
-	time.Sleep(50 * time.Millisecond)
+	// A few counts after both handoffs too: that is when a segment could be counted from both
+	// the loader and a finished task.
+	mu.Lock()
+	after := len(counts) + 3
+	mu.Unlock()
+	countsAtLeast(after)
 	close(stop)
 	wg.Wait()
 	for _, c := range counts {

@@ -52,9 +52,9 @@ func TestTasksBoundedByCapacity(t *testing.T) {
 	// Each run stops at the first refused task and records it; recentErrors keeps only the
 	// last few, so runs are counted by the distinct timestamps seen across polls.
 	runs := map[string]bool{}
-	var rep *client.SupervisorReport
-	for i := 0; len(runs) < 5; i++ {
-		if rep, err = c.SupervisorStatus(ctx, "events"); err != nil {
+	rep := waitUntil(t, "five runs reporting a full task queue", 60*time.Second, func() (*client.SupervisorReport, bool) {
+		rep, err := c.SupervisorStatus(ctx, "events")
+		if err != nil {
 			t.Fatal(err)
 		}
 		for _, ev := range rep.Payload.RecentErrors {
@@ -62,12 +62,8 @@ func TestTasksBoundedByCapacity(t *testing.T) {
 				runs[ev.Timestamp] = true
 			}
 		}
-		if i == 600 {
-			b, _ := json.Marshal(rep)
-			t.Fatalf("the supervisor reported a full task queue in %d runs only; status %s", len(runs), b)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return rep, len(runs) >= 5
+	})
 	tasks, err := e.Store.ListTasks(ctx, metadata.TaskFilter{})
 	if err != nil {
 		t.Fatal(err)

@@ -54,21 +54,14 @@ func TestStarvedSupervisorReportsLag(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	var rep *client.SupervisorReport
-	for time.Now().Before(deadline) {
-		if rep, err = h.c.SupervisorStatus(ctx, "starved"); err != nil {
+	rep := waitUntil(t, fmt.Sprintf("the starved supervisor to report aggregateLag %d", rows), 30*time.Second, func() (*client.SupervisorReport, bool) {
+		rep, err := h.c.SupervisorStatus(ctx, "starved")
+		if err != nil {
 			t.Fatal(err)
 		}
-		if rep.Payload.AggregateLag != nil && *rep.Payload.AggregateLag == rows {
-			break
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+		return rep, rep.Payload.AggregateLag != nil && *rep.Payload.AggregateLag == rows
+	})
 	b, _ := json.Marshal(rep)
-	if rep.Payload.AggregateLag == nil || *rep.Payload.AggregateLag != rows {
-		t.Fatalf("starved supervisor: want aggregateLag %d; status %s", rows, b)
-	}
 	if got := rep.Payload.MinimumLag["0"]; got != rows || len(rep.Payload.MinimumLag) != 1 {
 		t.Errorf("starved supervisor minimumLag %v, want {0: %d}", rep.Payload.MinimumLag, rows)
 	}

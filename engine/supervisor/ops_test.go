@@ -6,6 +6,7 @@ import (
 	"errors"
 	"maps"
 	"slices"
+	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -58,24 +59,30 @@ func (h *harness) status() *client.SupervisorReport {
 	return rep
 }
 
-// waitFor polls cond until it holds or the timeout passes.
+// waitFor polls the supervisor's status until cond holds or the timeout passes.
 func (h *harness) waitFor(what string, timeout time.Duration, cond func(*client.SupervisorReport) bool) *client.SupervisorReport {
 	h.t.Helper()
-	deadline := time.Now().Add(timeout)
-	var rep *client.SupervisorReport
-	for time.Now().Before(deadline) {
-		rep = h.status()
-		if cond(rep) {
-			return rep
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	b, _ := json.Marshal(rep)
-	h.t.Fatalf("timed out waiting for %s; last status %s", what, b)
-	return nil
+	return waitUntil(h.t, what, timeout, func() (*client.SupervisorReport, bool) {
+		rep := h.status()
+		return rep, cond(rep)
+	})
 }
 
 func activeTasks(rep *client.SupervisorReport) int { return len(rep.Payload.ActiveTasks) }
+
+// readRows is how many records an active task has read since its starting offsets. It asks
+// the task itself: the report's currentOffsets are refreshed only every offsetFetchPeriod.
+func (h *harness) readRows(tr client.TaskReport) int64 {
+	tk, ok := h.e.Runner.Task(tr.ID)
+	if !ok {
+		return 0
+	}
+	var n int64
+	for p, cur := range tk.CurrentOffsets() {
+		n += cur - tr.StartingOffsets[strconv.Itoa(int(p))]
+	}
+	return n
+}
 
 // TestSuspendResumeResetOperations checks the operator runbook: suspend stops reading (tasks
 // publish, none left reading), resume starts again, resetOffsets moves the stored offsets and
@@ -143,8 +150,10 @@ func TestSpecUpdateMidStream(t *testing.T) {
 	if _, err := h.c.CreateOrUpdateSupervisor(ctx, supervisorSpec(h.broker, "events", 1, 1, nil)); err != nil {
 		t.Fatal(err)
 	}
-	h.waitFor("reading", 20*time.Second, func(r *client.SupervisorReport) bool { return activeTasks(r) == 1 })
-	time.Sleep(1500 * time.Millisecond)
+	// Mid-stream: the first task has ingested rows that its group must publish on the update.
+	h.waitFor("the first task reading rows", 20*time.Second, func(r *client.SupervisorReport) bool {
+		return activeTasks(r) == 1 && h.readRows(r.Payload.ActiveTasks[0]) >= 500
+	})
 	// A tuning change makes running tasks non-current: they publish and new ones take over.
 	if _, err := h.c.CreateOrUpdateSupervisor(ctx, supervisorSpec(h.broker, "events", 2, 1, map[string]any{"maxRowsInMemory": 50000})); err != nil {
 		t.Fatal(err)
@@ -155,7 +164,18 @@ func TestSpecUpdateMidStream(t *testing.T) {
 			t.Errorf("task %s has no starting offsets", tr.ID)
 		}
 	}
-	time.Sleep(2 * time.Second)
+	// The new groups take over while events still stream in.
+	h.waitFor("both new groups reading rows", 20*time.Second, func(r *client.SupervisorReport) bool {
+		if activeTasks(r) != 2 {
+			return false
+		}
+		for _, tr := range r.Payload.ActiveTasks {
+			if h.readRows(tr) == 0 {
+				return false
+			}
+		}
+		return true
+	})
 	produced := p.close(t)
 	waitCaughtUp(t, h.e, h.broker, "events", 40*time.Second)
 	checkExactlyOnce(t, h.e, produced)

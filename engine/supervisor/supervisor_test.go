@@ -17,6 +17,7 @@ import (
 
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/client"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/enginetest"
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata/metadatatest"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata/postgres"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/segment"
@@ -137,28 +138,40 @@ func publishedIDs(t *testing.T, e *enginetest.Engine) map[int64]int {
 
 // waitCaughtUp waits until the stored offsets equal the end of every partition.
 func waitCaughtUp(t *testing.T, e *enginetest.Engine, broker, topic string, timeout time.Duration) {
+	t.Helper()
 	cl, _ := kgo.NewClient(kgo.SeedBrokers(broker))
 	defer cl.Close()
 	adm := kadm.NewClient(cl)
-	deadline := time.Now().Add(timeout)
-	for time.Now().Before(deadline) {
+	// The last probe is kept for the failure message: how far the stored offsets got.
+	type progress struct {
+		Stored, End map[int32]int64
+		Err         string `json:",omitempty"`
+	}
+	waitUntil(t, "the stored offsets to reach the end of every partition", timeout, func() (progress, bool) {
+		var p progress
 		ends, err := adm.ListEndOffsets(context.Background(), topic)
-		md, mdErr := e.Store.GetDataSourceMetadata(context.Background(), "events")
-		if err == nil && mdErr == nil {
-			done := true
-			ends.Each(func(o kadm.ListedOffset) {
-				if md.Offsets[o.Partition] != o.Offset {
-					done = false
-				}
-			})
-			if done {
-				return
+		if err == nil {
+			err = ends.Error()
+		}
+		if err != nil {
+			p.Err = err.Error()
+			return p, false
+		}
+		p.End = map[int32]int64{}
+		ends.Each(func(o kadm.ListedOffset) { p.End[o.Partition] = o.Offset })
+		md, err := e.Store.GetDataSourceMetadata(context.Background(), "events")
+		if err != nil {
+			p.Err = err.Error()
+			return p, false
+		}
+		p.Stored = md.Offsets
+		for part, end := range p.End {
+			if md.Offsets[part] != end {
+				return p, false
 			}
 		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	md, _ := e.Store.GetDataSourceMetadata(context.Background(), "events")
-	t.Fatalf("supervisor did not catch up in %v; stored offsets %+v", timeout, md)
+		return p, true
+	})
 }
 
 func checkExactlyOnce(t *testing.T, e *enginetest.Engine, produced int64) {
@@ -208,14 +221,25 @@ func testRollovers(t *testing.T, e *enginetest.Engine) {
 	if _, err := c.CreateOrUpdateSupervisor(ctx, supervisorSpec(broker, "events", 2, 2, map[string]any{"maxRowsPerSegment": 3000})); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(11 * time.Second) // at least two taskDuration rollovers
-	rep, err := c.SupervisorStatus(ctx, "events")
-	if err != nil {
-		t.Fatal(err)
+	// At least two taskDuration rollovers: a third generation of 2 groups × 2 replicas has
+	// been created, and the supervisor is RUNNING it with all 4 tasks active. Between
+	// rollovers and right after one (the new generation is being created) fewer tasks are
+	// active, so the state is polled for rather than read once after a fixed sleep.
+	type progress struct {
+		Created int
+		Payload any
 	}
-	if rep.Payload.State != "RUNNING" || len(rep.Payload.ActiveTasks) != 4 {
-		t.Errorf("state %s with %d active tasks, want RUNNING with 4 (2 groups × 2 replicas); errors %+v", rep.Payload.State, len(rep.Payload.ActiveTasks), rep.Payload.RecentErrors)
-	}
+	waitUntil(t, "a third task generation RUNNING with 4 active tasks (2 groups × 2 replicas)", 90*time.Second, func() (progress, bool) {
+		tasks, err := e.Store.ListTasks(ctx, metadata.TaskFilter{DataSource: "events"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep, err := c.SupervisorStatus(ctx, "events")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return progress{len(tasks), rep.Payload}, len(tasks) >= 3*4 && rep.Payload.State == "RUNNING" && len(rep.Payload.ActiveTasks) == 4
+	})
 	produced := p.close(t)
 	waitCaughtUp(t, e, broker, "events", 60*time.Second)
 	checkExactlyOnce(t, e, produced)

@@ -159,9 +159,9 @@ func TestTaskSurvivesSIGKILL(t *testing.T) {
 	}
 	for kill := 1; kill <= 3; kill++ {
 		// Let it publish a little more, then crash it.
-		published := countSegments(t, p)
+		published := countSegments(t, p, "events")
 		deadline := time.Now().Add(30 * time.Second)
-		for countSegments(t, p) <= published && time.Now().Before(deadline) && !taskDone(t, p) {
+		for countSegments(t, p, "events") <= published && time.Now().Before(deadline) && !taskDone(t, p) {
 			time.Sleep(10 * time.Millisecond)
 		}
 		if taskDone(t, p) {
@@ -169,7 +169,7 @@ func TestTaskSurvivesSIGKILL(t *testing.T) {
 			break
 		}
 		p.kill()
-		t.Logf("SIGKILL %d after %d segments", kill, countSegments(t, startProcTemp(t, dataDir, addr, &p)))
+		t.Logf("SIGKILL %d after %d segments", kill, countSegments(t, startProcTemp(t, dataDir, addr, &p), "events"))
 	}
 	deadline := time.Now().Add(60 * time.Second)
 	for !taskDone(t, p) && time.Now().Before(deadline) {
@@ -247,9 +247,9 @@ func startProcTemp(t *testing.T, dataDir, addr string, p **proc) *proc {
 	return *p
 }
 
-func countSegments(t *testing.T, p *proc) int {
+func countSegments(t *testing.T, p *proc, ds string) int {
 	var ids []string
-	p.call(t, "GET", "/druid/coordinator/v1/metadata/datasources/events/segments", nil, &ids)
+	p.call(t, "GET", "/druid/coordinator/v1/metadata/datasources/"+ds+"/segments", nil, &ids)
 	return len(ids)
 }
 
@@ -321,13 +321,26 @@ func TestSupervisorSurvivesSIGKILL(t *testing.T) {
 	if code := p.call(t, "POST", "/druid/indexer/v1/supervisor", spec, nil); code != 200 {
 		t.Fatalf("create supervisor: %d\n%s", code, p.log)
 	}
+	// Each kill lands at a later point of the restarted process's work, whatever the machine's
+	// speed: the first while its tasks read (before it has published anything), the second and
+	// third after it has published one and two more segments (incremental handoffs and
+	// rollovers, with other sequences still reading or publishing).
 	for kill := 1; kill <= 3; kill++ {
-		time.Sleep(time.Duration(1500+700*kill) * time.Millisecond)
+		base := countSegments(t, p, "stream")
+		waitProgress(t, p, fmt.Sprintf("kill %d", kill), func(pr progress) bool {
+			return pr.State == "RUNNING" && pr.Reading > 0 && pr.Segments >= base+kill-1
+		})
+		n := countSegments(t, p, "stream") - base
 		p.kill()
-		t.Logf("SIGKILL %d", kill)
+		t.Logf("SIGKILL %d after %d segments published since the last start", kill, n)
 		p = startProc(t, dataDir, addr)
 	}
-	time.Sleep(2 * time.Second)
+	// The last process reads and publishes events produced after its start before the
+	// producer stops, so its metrics below describe work it did.
+	base := countSegments(t, p, "stream")
+	waitProgress(t, p, "the last process to publish", func(pr progress) bool {
+		return pr.State == "RUNNING" && pr.Reading > 0 && pr.Segments > base
+	})
 	close(stop)
 	total := <-produced
 	if err := cl.Flush(context.Background()); err != nil {
@@ -365,26 +378,84 @@ func TestSupervisorSurvivesSIGKILL(t *testing.T) {
 	}
 	t.Logf("%d events exactly once in %d segments across 3 SIGKILLs", total, segs)
 
-	// Prometheus metrics: rows, publishes, lag, supervisor state and task counts.
-	resp, err := http.Get("http://" + p.addr + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	for _, want := range []string{
+	// Prometheus metrics: rows, publishes, lag, supervisor state and task counts. The state and
+	// health gauges are refreshed by the supervisor's run loop, so they are polled for.
+	want := []string{
 		`kafka_indexer_rows_total{datasource="stream",outcome="processed"}`,
 		`kafka_indexer_segments_published_total{datasource="stream"}`,
 		`kafka_indexer_publish_duration_seconds_count{datasource="stream"}`,
 		`kafka_indexer_supervisor_state{datasource="stream",state="RUNNING",supervisor="stream"} 1`,
 		`kafka_indexer_tasks{datasource="stream",state="running"}`,
 		`kafka_indexer_supervisor_healthy{datasource="stream",supervisor="stream"} 1`,
-	} {
-		if !strings.Contains(string(body), want) {
-			t.Errorf("/metrics lacks %s", want)
+	}
+	var lacking []string
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		resp, err := http.Get("http://" + p.addr + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		lacking = lacking[:0]
+		for _, w := range want {
+			if !strings.Contains(string(body), w) {
+				lacking = append(lacking, w)
+			}
+		}
+		if len(lacking) == 0 || time.Now().After(deadline) {
+			break
 		}
 	}
+	for _, w := range lacking {
+		t.Errorf("/metrics lacks %s", w)
+	}
 	p.kill()
+}
+
+// progress is what the SIGKILL schedule waits for: the supervisor's state, how many of its
+// active tasks have read past their starting offsets, and how many segments are published.
+type progress struct {
+	State    string
+	Reading  int
+	Segments int
+}
+
+// waitProgress polls the supervisor "stream" until cond holds, failing after a minute: a
+// restarted daemon that makes no progress is what the SIGKILL test exists to catch.
+func waitProgress(t *testing.T, p *proc, what string, cond func(progress) bool) {
+	t.Helper()
+	var pr progress
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(50 * time.Millisecond) {
+		var st struct {
+			Payload struct {
+				State       string `json:"state"`
+				ActiveTasks []struct {
+					ID              string           `json:"id"`
+					StartingOffsets map[string]int64 `json:"startingOffsets"`
+				} `json:"activeTasks"`
+			} `json:"payload"`
+		}
+		p.call(t, "GET", "/druid/indexer/v1/supervisor/stream/status", nil, &st)
+		pr = progress{State: st.Payload.State, Segments: countSegments(t, p, "stream")}
+		for _, at := range st.Payload.ActiveTasks {
+			// From the task itself: the report's currentOffsets are refreshed only every
+			// offsetFetchPeriod.
+			var offs map[string]int64
+			p.call(t, "GET", "/druid/worker/v1/chat/"+at.ID+"/offsets/current", nil, &offs)
+			for part, cur := range offs {
+				if cur > at.StartingOffsets[part] {
+					pr.Reading++
+					break
+				}
+			}
+		}
+		if cond(pr) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s; last seen %+v\n%s", what, pr, tail(p.log.String(), 4000))
+		}
+	}
 }
 
 // publishedRows counts each id over every used segment of the datasource.
