@@ -63,7 +63,7 @@ func newChatFixture(t *testing.T) *chatFixture {
 	log := slog.New(slog.DiscardHandler)
 	r := task.NewRunner(task.RunnerOptions{Capacity: 4, WorkDir: filepath.Join(dir, "tasks"), Store: store,
 		Storage: &storage.Local{Root: filepath.Join(dir, "deep")}, Handoff: heldHandoff{}, Logger: log})
-	srv := httptest.NewServer(New(Services{Tasks: r, Store: store}, Options{Logger: log}))
+	srv := httptest.NewServer(New(Services{Tasks: r}, Options{Logger: log}))
 	t.Cleanup(func() { srv.Close(); r.Close(); store.Close(); cluster.Close() })
 	f := &chatFixture{t: t, url: srv.URL, runner: r, workDir: filepath.Join(dir, "tasks"), broker: cluster.ListenAddrs()[0], topic: topic}
 	f.produce(10)
