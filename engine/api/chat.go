@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -115,7 +116,9 @@ func (s *Server) setEndOffsets(w http.ResponseWriter, r *http.Request, t *task.T
 	}
 	var offs task.Offsets
 	body, _ := io.ReadAll(r.Body)
-	if err := json.Unmarshal(body, &offs); err != nil || offs == nil {
+	// A JSON null decodes into an empty map (Offsets.UnmarshalJSON), which would end the
+	// sequence where the task stands: refuse it like any other body that is not an object.
+	if err := json.Unmarshal(body, &offs); err != nil || offs == nil || string(bytes.TrimSpace(body)) == "null" {
 		chatError(w, fmt.Errorf("%w: request body must be a JSON object of partition → offset", task.ErrBadOffsets))
 		return
 	}

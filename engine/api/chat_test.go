@@ -226,6 +226,7 @@ func TestChatErrors(t *testing.T) {
 		{"end offsets, empty body", "POST", "chat-paused", "/offsets/end", "", 400, "text/plain", badBody},
 		{"end offsets, not JSON", "POST", "chat-paused", "/offsets/end", "ten", 400, "text/plain", badBody},
 		{"end offsets, an array", "POST", "chat-paused", "/offsets/end", "[10]", 400, "text/plain", badBody},
+		{"end offsets, null", "POST", "chat-paused", "/offsets/end", "null", 400, "text/plain", badBody},
 		{"end offsets, a partition name", "POST", "chat-paused", "/offsets/end", `{"p0":10}`, 400, "text/plain", badBody},
 		{"end offsets, a negative partition", "POST", "chat-paused", "/offsets/end", `{"-1":10}`, 400, "text/plain", badBody},
 		{"end offsets, a string offset", "POST", "chat-paused", "/offsets/end", `{"0":"10"}`, 400, "text/plain", badBody},
