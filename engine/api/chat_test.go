@@ -264,6 +264,32 @@ func TestChatErrors(t *testing.T) {
 	if code != http.StatusInternalServerError || !strings.HasPrefix(ctype, "text/plain") || !strings.Contains(body, "save sequences") {
 		t.Errorf("end offsets that cannot be saved: %d (%s) %q, want 500 naming the save", code, ctype, body)
 	}
+	// Nothing was applied: once the task can save again, the same request is a fresh checkpoint
+	// (200), not "already has end offsets", and the task reads on.
+	if err := os.RemoveAll(filepath.Join(f.workDir, "chat-paused", "sequences.json.tmp")); err != nil {
+		t.Fatal(err)
+	}
+	if st := f.status("chat-paused"); st != "PAUSED" {
+		t.Fatalf("after a failed save the task is %s, want PAUSED", st)
+	}
+	f.mustChat("POST", "chat-paused", "/offsets/end?finish=false", `{"0":10}`, http.StatusOK)
+	f.waitFor("the task reading again after the checkpoint", func() bool { return f.status("chat-paused") == task.StatusReading })
+	// Exactly one checkpoint was taken: the closed sequence and the open one, no empty sequence
+	// left over from the failed attempt.
+	b, err := os.ReadFile(filepath.Join(f.workDir, "chat-paused", "sequences.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seqs []struct {
+		Start, End map[string]int64
+		EndSet     bool
+	}
+	if err := json.Unmarshal(b, &seqs); err != nil {
+		t.Fatal(err)
+	}
+	if len(seqs) != 2 || !seqs[0].EndSet || seqs[0].End["0"] != 10 || seqs[1].EndSet || seqs[1].Start["0"] != 10 {
+		t.Errorf("sequences after a failed and a retried checkpoint: %s, want one closed at 10 and one open from 10", b)
+	}
 }
 
 // TestChatPauseAccepted: a pause the task's loop does not take within the 2 s the handler

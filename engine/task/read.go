@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -390,16 +391,23 @@ func (l *loop) setEndOffsets(offsets Offsets, finish bool) (Offsets, error) {
 		end[p] = e
 	}
 	taskEnd := l.t.spec.End
+	prevEnd, prevSeqs := last.end, l.seqs
 	last.end, last.endSet = end, true
-	if !finish && !maps.Equal(end, taskEnd) {
+	checkpoint := !finish && !maps.Equal(end, taskEnd)
+	if checkpoint {
 		next := newSequence(l.t.spec.Payload.IOConfig.BaseSequenceName, last.id+1, end, taskEnd, l.t.opts.Now())
-		l.seqs = append(l.seqs, next)
+		l.seqs = append(slices.Clip(l.seqs), next)
+	}
+	if err := saveSequences(l.t.opts.WorkDir, l.seqs); err != nil {
+		// Nothing was recorded, so nothing is applied: the sequences stay as they were and a
+		// retry of the same request is judged afresh, not as a duplicate.
+		last.end, last.endSet, l.seqs = prevEnd, false, prevSeqs
+		return nil, fmt.Errorf("save sequences: %w", err)
+	}
+	if checkpoint {
 		l.t.log.Info("checkpoint", "closed", last.name, "end", end)
 	} else {
 		l.t.log.Info("end offsets set; task will publish", "sequence", last.name, "end", end)
-	}
-	if err := saveSequences(l.t.opts.WorkDir, l.seqs); err != nil {
-		return nil, fmt.Errorf("save sequences: %w", err)
 	}
 	l.checkpointDone()
 	l.paused = false
