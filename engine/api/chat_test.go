@@ -116,7 +116,7 @@ func (f *chatFixture) chat(method, id, path, body string) (int, string, string) 
 	f.t.Helper()
 	req, _ := http.NewRequest(method, f.url+"/druid/worker/v1/chat/"+id+path, strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req) // a hung request fails, not stalls
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -222,6 +222,13 @@ func TestChatErrors(t *testing.T) {
 	tests = append(tests, []chatCase{
 		{"pause before start", "POST", "chat-queued", "/pause", "", 409, "text/plain", fmt.Sprintf(notPausable, "NOT_STARTED")},
 		{"pause while publishing", "POST", "chat-publishing", "/pause", "", 409, "text/plain", fmt.Sprintf(notPausable, "PUBLISHING")},
+		// The loop of a queued or publishing task is not listening: these are answered at once
+		// (they used to wait for the loop, i.e. until the caller gave up).
+		{"resume before start", "POST", "chat-queued", "/resume", "", 200, "", ""},
+		{"resume while publishing", "POST", "chat-publishing", "/resume", "", 200, "", ""},
+		{"end offsets before start", "POST", "chat-queued", "/offsets/end", `{"0":10}`, 400, "text/plain", "bad end offsets: Task must be paused before changing the end offsets"},
+		{"end offsets while publishing", "POST", "chat-publishing", "/offsets/end", `{"0":5}`, 400, "text/plain", "bad end offsets: Task must be paused before changing the end offsets"},
+		{"end offsets while publishing, its own end again", "POST", "chat-publishing", "/offsets/end", `{"0":10}`, 200, "application/json", `{"0":10}`},
 		{"end offsets while reading", "POST", "chat-reading", "/offsets/end", `{"0":10}`, 400, "text/plain", "bad end offsets: Task must be paused before changing the end offsets"},
 		{"end offsets, empty body", "POST", "chat-paused", "/offsets/end", "", 400, "text/plain", badBody},
 		{"end offsets, not JSON", "POST", "chat-paused", "/offsets/end", "ten", 400, "text/plain", badBody},

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -333,6 +334,12 @@ func (t *Task) Pause(ctx context.Context, wait time.Duration) (offsets Offsets, 
 
 // Resume lets a paused task read again.
 func (t *Task) Resume(ctx context.Context) error {
+	if st := t.Status(); st == StatusNotStarted || st == StatusPublishing {
+		// Not paused, and no loop listening (queued for a slot, or publishing): as in Druid,
+		// resuming a task that is not paused does nothing, and answering now keeps the caller
+		// from waiting until the loop comes back.
+		return nil
+	}
 	_, err := t.call(ctx, request{kind: reqResume})
 	return err
 }
@@ -341,6 +348,15 @@ func (t *Task) Resume(ctx context.Context) error {
 // task reads up to them and publishes everything; without, they are a checkpoint: the sequence
 // is closed there and a new one opens at the same offsets. The task resumes afterwards.
 func (t *Task) SetEndOffsets(ctx context.Context, offsets Offsets, finish bool) (Offsets, error) {
+	if st := t.Status(); st == StatusNotStarted || st == StatusPublishing {
+		// No loop listening, and the task is not paused: answer now rather than when the loop
+		// comes back. A supervisor retrying the end offsets that made the task publish gets
+		// the same answer the loop gives a duplicate.
+		if st == StatusPublishing && maps.Equal(t.EndOffsets(), offsets) {
+			return offsets, nil
+		}
+		return nil, fmt.Errorf("%w: %w", ErrBadOffsets, ErrNotPaused)
+	}
 	return t.call(ctx, request{kind: reqSetEndOffsets, offsets: offsets.Clone(), finish: finish})
 }
 
