@@ -334,7 +334,7 @@ func (t *Task) Pause(ctx context.Context, wait time.Duration) (offsets Offsets, 
 
 // Resume lets a paused task read again.
 func (t *Task) Resume(ctx context.Context) error {
-	if st := t.Status(); st == StatusNotStarted || st == StatusPublishing {
+	if !t.listening() {
 		// Not paused, and no loop listening (queued for a slot, or publishing): as in Druid,
 		// resuming a task that is not paused does nothing, and answering now keeps the caller
 		// from waiting until the loop comes back.
@@ -344,15 +344,28 @@ func (t *Task) Resume(ctx context.Context) error {
 	return err
 }
 
+// listening reports whether the run loop may answer a request now: not while the task is
+// queued for a slot or publishing. A task that has ended counts as listening, so that call
+// answers that it is no longer running.
+func (t *Task) listening() bool {
+	select {
+	case <-t.done:
+		return true
+	default:
+	}
+	st := t.Status()
+	return st != StatusNotStarted && st != StatusPublishing
+}
+
 // SetEndOffsets sets the end offsets of the current sequence on a paused task. With finish the
 // task reads up to them and publishes everything; without, they are a checkpoint: the sequence
 // is closed there and a new one opens at the same offsets. The task resumes afterwards.
 func (t *Task) SetEndOffsets(ctx context.Context, offsets Offsets, finish bool) (Offsets, error) {
-	if st := t.Status(); st == StatusNotStarted || st == StatusPublishing {
+	if !t.listening() {
 		// No loop listening, and the task is not paused: answer now rather than when the loop
 		// comes back. A supervisor retrying the end offsets that made the task publish gets
 		// the same answer the loop gives a duplicate.
-		if st == StatusPublishing && maps.Equal(t.EndOffsets(), offsets) {
+		if t.Status() == StatusPublishing && maps.Equal(t.EndOffsets(), offsets) {
 			return offsets, nil
 		}
 		return nil, fmt.Errorf("%w: %w", ErrBadOffsets, ErrNotPaused)
