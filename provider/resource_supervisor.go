@@ -103,6 +103,13 @@ func (r *supervisorResource) Schema(_ context.Context, _ resource.SchemaRequest,
 					"`ioConfig.consumerProperties` on every create and update, never stored in state or plan. " +
 					"Change `consumer_secrets_wo_version` to push new values.",
 			},
+			"create_suspended": schema.BoolAttribute{
+				Optional: true,
+				MarkdownDescription: "Create the supervisor suspended (`\"suspended\": true` in the first POST), so it " +
+					"never starts a task. Pair it with a `kafka_supervisor_state` of `SUSPENDED` created in the same " +
+					"apply; without one the supervisor stays suspended until resumed. Only read at create: changing " +
+					"it later does nothing (the live flag is owned by `kafka_supervisor_state`).",
+			},
 			"consumer_secrets_wo_version": schema.Int64Attribute{
 				Optional: true,
 				MarkdownDescription: "Any number; changing it re-posts the spec so new `consumer_secrets_wo` values " +
@@ -213,7 +220,9 @@ func (r *supervisorResource) Create(ctx context.Context, req resource.CreateRequ
 		return
 	}
 	secrets, woKeys := mergeSecrets(ctx, plan.ConsumerSecrets, cfg.ConsumerSecretsWO)
-	body, err := specjson.Prepare(cfg.Spec.ValueString(), secrets, false)
+	// Druid creates a spec POSTed with "suspended": true suspended: no task
+	// is ever started (a suspend after a RUNNING create would start some).
+	body, err := specjson.Prepare(cfg.Spec.ValueString(), secrets, plan.CreateSuspended.ValueBool())
 	if err != nil {
 		resp.Diagnostics.AddAttributeError(path.Root("spec"), "Create Supervisor Error", err.Error())
 		return
@@ -305,6 +314,13 @@ func (r *supervisorResource) Update(ctx context.Context, req resource.UpdateRequ
 	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 	if resp.Diagnostics.HasError() {
+		return
+	}
+	if plan.Spec.Equal(state.Spec) && plan.ConsumerSecrets.Equal(state.ConsumerSecrets) &&
+		plan.ConsumerSecretsWOVersion.Equal(state.ConsumerSecretsWOVersion) {
+		// Only create_suspended changed, which matters at create alone:
+		// posting the same spec again would restart the supervisor.
+		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 		return
 	}
 	id := state.ID.ValueString()
@@ -475,4 +491,5 @@ type supervisorModelV0 struct {
 	ConsumerSecrets          types.Map    `tfsdk:"consumer_secrets"`
 	ConsumerSecretsWO        types.Map    `tfsdk:"consumer_secrets_wo"`
 	ConsumerSecretsWOVersion types.Int64  `tfsdk:"consumer_secrets_wo_version"`
+	CreateSuspended          types.Bool   `tfsdk:"create_suspended"`
 }

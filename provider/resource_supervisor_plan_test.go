@@ -1,0 +1,104 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/acctest"
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/client"
+	"github.com/kafka-indexer/terraform-provider-kafka/provider/internal/specjson"
+)
+
+// quickSpecHCL is specHCL for a supervisor that would start a task within a
+// second of running (startDelay, period), so a test can tell "never started"
+// from "not started yet".
+func quickSpecHCL(id string) string {
+	return strings.Replace(specHCL(id, 1), `useEarliestOffset  = true`,
+		"useEarliestOffset  = true\n        startDelay         = \"PT0.1S\"\n        period             = \"PT0.5S\"", 1)
+}
+
+func createSuspendedConfig(endpoint, id, state string) string {
+	return providerConfig(endpoint) + fmt.Sprintf(`
+resource "kafka_supervisor" "test" {
+  spec             = %s
+  create_suspended = true
+}
+
+resource "kafka_supervisor_state" "test" {
+  supervisor_id = kafka_supervisor.test.id
+  state         = %q
+}
+`, quickSpecHCL(id), state)
+}
+
+// checkNeverStarted checks that the supervisor's first stored spec version
+// was already suspended and, against the real engine, that no task of the
+// datasource exists in any state (complete included) after the supervisor
+// had time to start several.
+func checkNeverStarted(c *client.Client, id string) resource.TestCheckFunc {
+	return func(*terraform.State) error {
+		ctx := context.Background()
+		hist, err := c.SupervisorHistory(ctx, id)
+		if err != nil {
+			return err
+		}
+		if len(hist) == 0 || !specjson.Suspended(string(hist[len(hist)-1].Spec)) {
+			return fmt.Errorf("the first stored version of %s is not suspended (%d versions)", id, len(hist))
+		}
+		if os.Getenv(envAccTarget) != "engine" {
+			return nil // the fake Overlord runs no tasks
+		}
+		time.Sleep(2 * time.Second) // startDelay PT0.1S, period PT0.5S
+		var tasks []map[string]any
+		if err := c.Do(ctx, "GET", "/druid/indexer/v1/tasks?datasource="+id, nil, &tasks); err != nil {
+			return err
+		}
+		if len(tasks) != 0 {
+			return fmt.Errorf("supervisor %s created suspended started %d tasks: %v", id, len(tasks), tasks)
+		}
+		return nil
+	}
+}
+
+// Created together with a SUSPENDED state, the supervisor is created
+// suspended and starts no task; resuming it later works as usual.
+func TestAccSupervisor_CreateSuspended(t *testing.T) {
+	endpoint := testEndpoint(t)
+	c := testClient(t, endpoint)
+	id := acctest.RandomWithPrefix("tfacc")
+	suspended := createSuspendedConfig(endpoint, id, "SUSPENDED")
+	running := createSuspendedConfig(endpoint, id, "RUNNING")
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             checkGone(c, id),
+		Steps: []resource.TestStep{
+			{
+				Config: suspended,
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(stateAddr, tfjsonpath.New("state"), knownvalue.StringExact("SUSPENDED")),
+				},
+				Check: resource.ComposeTestCheckFunc(checkLive(c, id, suspendedIs(true)), checkNeverStarted(c, id)),
+			},
+			emptyPlan(suspended),
+			{
+				Config: running,
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(stateAddr, tfjsonpath.New("state"), knownvalue.StringExact("RUNNING")),
+				},
+				Check: checkLive(c, id, suspendedIs(false)),
+			},
+			emptyPlan(running),
+		},
+	})
+}
