@@ -102,3 +102,45 @@ func TestAccSupervisor_CreateSuspended(t *testing.T) {
 		},
 	})
 }
+
+// A dataSchema change plans with a warning that the update hands off every
+// task group, naming the field (the engine's dry run; against Druid, which
+// hands off on every update, the warning says so). Against the engine an
+// ioConfig-only change says the tasks are kept. Checked in the output of
+// the real `terraform plan`.
+func TestAccSupervisor_UpdateImpactWarning(t *testing.T) {
+	endpoint := testEndpoint(t)
+	id := acctest.RandomWithPrefix("tfacc")
+	cli := newCLIDir(t)
+	hourly := supervisorConfig(endpoint, id, 1)
+	cli.write(hourly)
+	cli.run(false, "init")
+	cli.run(false, "apply", "-auto-approve")
+	t.Cleanup(func() { cli.run(false, "destroy", "-auto-approve") })
+	if out := cli.run(false, "plan"); strings.Contains(out, "Warning") {
+		t.Errorf("a plan without changes warns:\n%s", out)
+	}
+
+	cli.write(strings.Replace(hourly, `segmentGranularity = "hour"`, `segmentGranularity = "day"`, 1))
+	out := flat(cli.run(false, "plan"))
+	want := "hands off every task group: Apache Druid stops every reading task group on any spec update"
+	if os.Getenv(envAccTarget) == "engine" {
+		want = "hands off every task group: dataSchema.granularitySpec.segmentGranularity changed."
+	}
+	if !strings.Contains(out, "Warning: Supervisor Update Hands Off Every Task Group") || !strings.Contains(out, want) {
+		t.Errorf("plan of a dataSchema change; want a warning containing %q:\n%s", want, out)
+	}
+
+	if os.Getenv(envAccTarget) == "engine" {
+		cli.write(strings.Replace(hourly, `taskDuration       = "PT1H"`, `taskDuration       = "PT2H"`, 1))
+		out := flat(cli.run(false, "plan"))
+		if want := "keeps its running tasks: ioConfig.taskDuration changed"; !strings.Contains(out, want) {
+			t.Errorf("plan of an ioConfig-only change; want a warning containing %q:\n%s", want, out)
+		}
+	}
+	cli.write(hourly)
+}
+
+// flat joins terraform's output into one line: the CLI wraps diagnostics
+// at 78 columns.
+func flat(out string) string { return strings.Join(strings.Fields(out), " ") }
