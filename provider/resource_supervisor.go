@@ -128,7 +128,9 @@ func (r *supervisorResource) Configure(_ context.Context, req resource.Configure
 // ModifyPlan derives id and data_source from the planned spec, replaces the
 // resource when the supervisor id changes, and asks kafka-indexer to dry-run
 // a new or changed spec so that `terraform plan` fails with the engine's
-// message. Real Druid would store a dry-run spec, so it is skipped there.
+// message and warns what an update does to the running tasks. Real Druid
+// would store a dry-run spec, so there the spec is checked offline with the
+// engine's own rules (engine/spec) instead.
 func (r *supervisorResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	if req.Plan.Raw.IsNull() {
 		return
@@ -193,8 +195,10 @@ func (r *supervisorResource) ModifyPlan(ctx context.Context, req resource.Modify
 			addImpactWarning(&resp.Diagnostics, state.ID.ValueString(), answer)
 		}
 	case errors.Is(err, client.ErrBadRequest) && !known && strings.HasPrefix(diagnostics.EngineMessage(err), "ioConfig.consumerProperties"):
-		// Consumer secrets not known yet may supply what the engine misses.
-		tflog.Info(ctx, "consumer secrets unknown at plan time; the spec is validated at apply", map[string]any{"reason": err.Error()})
+		// Consumer secrets not known yet may supply what the engine misses;
+		// check the rest with a placeholder for them.
+		tflog.Info(ctx, "consumer secrets unknown at plan time; validating the rest of the spec offline", map[string]any{"reason": err.Error()})
+		r.validateOffline(ctx, cfg, plan, secrets, known, resp)
 	case errors.Is(err, client.ErrBadRequest):
 		resp.Diagnostics.AddAttributeError(path.Root("spec"), "Invalid Supervisor Spec",
 			"The engine rejected the spec in a dry run (nothing was created). Fix the field it names and plan again."+

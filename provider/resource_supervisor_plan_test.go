@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/client"
+	"github.com/kafka-indexer/terraform-provider-kafka/provider/internal/fakedruid"
 	"github.com/kafka-indexer/terraform-provider-kafka/provider/internal/specjson"
 )
 
@@ -144,3 +146,75 @@ func TestAccSupervisor_UpdateImpactWarning(t *testing.T) {
 // flat joins terraform's output into one line: the CLI wraps diagnostics
 // at 78 columns.
 func flat(out string) string { return strings.Join(strings.Fields(out), " ") }
+
+// A typo fails `terraform plan` against a Druid Overlord, which cannot
+// dry-run a spec: the provider checks it with the engine's own rules, names
+// the JSON path, and sends nothing. Against testEndpoint (the engine or the
+// fake) the same configuration fails plan too.
+func TestAccSupervisor_OfflineValidation(t *testing.T) {
+	id := acctest.RandomWithPrefix("tfacc")
+	typo := func(endpoint string) string {
+		return providerConfig(endpoint) + fmt.Sprintf(`
+resource "kafka_supervisor" "test" {
+  spec = %s
+}
+`, strings.Replace(specHCL(id, 1), `taskCount          = 1`, `taskCuont          = 1`, 1))
+	}
+	druid := testFake(t, fakedruid.Options{})
+	for _, endpoint := range []string{druid.URL(), testEndpoint(t)} {
+		resource.Test(t, resource.TestCase{
+			PreCheck:                 func() { testAccPreCheck(t) },
+			ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+			Steps: []resource.TestStep{{
+				Config:      typo(endpoint),
+				PlanOnly:    true,
+				ExpectError: regexp.MustCompile(`ioConfig\.taskCuont: unknown field`),
+			}},
+		})
+	}
+	if posts := druid.Posts(); len(posts) != 0 {
+		t.Errorf("the spec was posted to Druid: %q", posts)
+	}
+}
+
+// Consumer secrets unknown at plan time (here from a resource not created
+// yet) may supply bootstrap.servers: neither offline validation (Druid) nor
+// the engine's dry run fails on it, and other mistakes are still caught.
+func TestAccSupervisor_OfflineValidationUnknownSecrets(t *testing.T) {
+	druid := testFake(t, fakedruid.Options{})
+	id := acctest.RandomWithPrefix("tfacc")
+	noServers := strings.Replace(specHCL(id, 1), fmt.Sprintf(`consumerProperties = { "bootstrap.servers" = "%s" }`, testBroker()),
+		`consumerProperties = { "security.protocol" = "PLAINTEXT" }`, 1)
+	if strings.Contains(noServers, "bootstrap.servers") {
+		t.Fatal("test spec still names bootstrap.servers")
+	}
+	for _, endpoint := range []string{druid.URL(), testEndpoint(t)} {
+		cfg := func(spec string) string {
+			return providerConfig(endpoint) + fmt.Sprintf(`
+resource "terraform_data" "servers" {
+  input = %q
+}
+
+resource "kafka_supervisor" "test" {
+  spec             = %s
+  consumer_secrets = { "bootstrap.servers" = terraform_data.servers.output }
+}
+`, testBroker(), spec)
+		}
+		resource.Test(t, resource.TestCase{
+			PreCheck:                 func() { testAccPreCheck(t) },
+			ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+			Steps: []resource.TestStep{
+				{
+					Config:      cfg(strings.Replace(noServers, `taskCount          = 1`, `taskCount          = 0`, 1)),
+					PlanOnly:    true,
+					ExpectError: regexp.MustCompile(`ioConfig\.taskCount: must be ≥ 1`),
+				},
+				{
+					Config: cfg(noServers),
+					Check:  checkLive(testClient(t, endpoint), id, taskCountIs("1")),
+				},
+			},
+		})
+	}
+}
