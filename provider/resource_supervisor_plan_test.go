@@ -80,6 +80,7 @@ func TestAccSupervisor_CreateSuspended(t *testing.T) {
 	id := acctest.RandomWithPrefix("tfacc")
 	suspended := createSuspendedConfig(endpoint, id, "SUSPENDED")
 	running := createSuspendedConfig(endpoint, id, "RUNNING")
+	versions := 0
 	resource.Test(t, resource.TestCase{
 		PreCheck:                 func() { testAccPreCheck(t) },
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
@@ -101,8 +102,28 @@ func TestAccSupervisor_CreateSuspended(t *testing.T) {
 				Check: checkLive(c, id, suspendedIs(false)),
 			},
 			emptyPlan(running),
+			{
+				// Dropping create_suspended later posts nothing.
+				PreConfig: func() { versions = historyLen(t, c, id) },
+				Config:    strings.Replace(running, "create_suspended = true", "create_suspended = false", 1),
+				Check: func(*terraform.State) error {
+					if n := historyLen(t, c, id); n != versions {
+						return fmt.Errorf("changing create_suspended stored a spec version: %d versions, had %d", n, versions)
+					}
+					return nil
+				},
+			},
 		},
 	})
+}
+
+func historyLen(t *testing.T, c *client.Client, id string) int {
+	t.Helper()
+	h, err := c.SupervisorHistory(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(h)
 }
 
 // A dataSchema change plans with a warning that the update hands off every
