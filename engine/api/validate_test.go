@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/druidapi"
@@ -58,6 +59,8 @@ func TestValidateOnlyImpact(t *testing.T) {
 			section(s, "ioConfig")["consumerProperties"] = map[string]any{"bootstrap.servers": "localhost:9093"}
 			section(s, "ioConfig")["taskCount"] = 2
 		}), "handoff", []string{"ioConfig.consumerProperties.bootstrap.servers", "ioConfig.taskCount"}, false},
+		{"suspend by POST", strings.Replace(base0, `"type": "kafka",`, `"type": "kafka", "suspended": true,`, 1),
+			"handoff", []string{"suspended"}, false},
 		{"topic with stored offsets", edit(func(s map[string]any) {
 			section(s, "ioConfig")["topic"] = "wikipedia-v2"
 		}), "resetRequired", []string{"ioConfig.topic"}, true},

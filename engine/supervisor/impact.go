@@ -63,8 +63,11 @@ var supervisorOnlyIOConfig = map[string]bool{
 }
 
 // classifyUpdate compares the stored spec with its replacement. stored is the datasource's
-// stored offsets, nil when there are none. The suspended flag is not compared: suspending and
-// resuming have their own endpoints, and a resubmitted spec carries the live flag.
+// stored offsets, nil when there are none. The suspended flag counts only when the replacement
+// suspends a running supervisor (a hand-off, as the suspend endpoint does); a spec posted
+// without the flag to a suspended supervisor resumes it, which has no tasks to keep or hand
+// off, and dry runs of clients that post the live flag on apply (the Terraform provider) send
+// none.
 func classifyUpdate(old, next *spec.Supervisor, stored *metadata.DataSourceMetadata) UpdateImpact {
 	var a, b map[string]any
 	_ = json.Unmarshal(old.Raw(), &a)
@@ -102,6 +105,12 @@ func classifyUpdate(old, next *spec.Supervisor, stored *metadata.DataSourceMetad
 		default:
 			raise(ImpactHandoff)
 		}
+	}
+	if next.Suspended && !old.Suspended {
+		// Suspending by POST: the suspended run loop must hand off the running groups.
+		out.Fields = append([]string{"suspended"}, out.Fields...)
+		slices.Sort(out.Fields)
+		raise(ImpactHandoff)
 	}
 	if oldStream, newStream := old.IOConfig.StreamName(), next.IOConfig.StreamName(); oldStream != newStream &&
 		stored != nil && stored.Stream == oldStream && len(stored.Offsets) > 0 {
