@@ -2,6 +2,7 @@ package supervisor_test
 
 import (
 	"context"
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -48,4 +49,34 @@ func TestSpecUpdateKeepsTasks(t *testing.T) {
 	}
 	waitCaughtUp(t, h.e, h.broker, "events", 40*time.Second)
 	checkExactlyOnce(t, h.e, produced)
+}
+
+// TestSuspendByPost resubmits the running spec with "suspended": true, the way Druid's
+// suspend endpoint re-posts it: the reading group hands off and no task is left reading.
+func TestSuspendByPost(t *testing.T) {
+	h := newHarness(t, 1)
+	ctx := context.Background()
+	raw := supervisorSpec(h.broker, "events", 1, 1, nil)
+	if _, err := h.c.CreateOrUpdateSupervisor(ctx, raw); err != nil {
+		t.Fatal(err)
+	}
+	h.waitFor("reading", 20*time.Second, func(r *client.SupervisorReport) bool { return activeTasks(r) == 1 })
+	suspended := append([]byte(`{"suspended":true,`), raw[1:]...)
+	if a, err := h.c.DryRunSupervisor(ctx, suspended); err != nil || a.Impact != "handoff" {
+		t.Fatalf("dry run %+v, %v; want handoff", a, err)
+	}
+	if _, err := h.c.CreateOrUpdateSupervisor(ctx, suspended); err != nil {
+		t.Fatal(err)
+	}
+	h.waitFor("suspended with no reading task", 30*time.Second, func(r *client.SupervisorReport) bool {
+		return r.Payload.State == "SUSPENDED" && activeTasks(r) == 0 && r.Payload.Suspended
+	})
+	// The task itself finished publishing, rather than being left reading unseen.
+	h.waitFor("no running task", 30*time.Second, func(*client.SupervisorReport) bool {
+		var running []json.RawMessage
+		if err := h.c.Do(ctx, "GET", "/druid/indexer/v1/tasks?state=running&datasource=events", nil, &running); err != nil {
+			t.Fatal(err)
+		}
+		return len(running) == 0
+	})
 }
