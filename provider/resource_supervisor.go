@@ -112,6 +112,13 @@ func (r *supervisorResource) Schema(_ context.Context, _ resource.SchemaRequest,
 					"apply; without one the supervisor stays suspended until resumed. Only read at create: changing " +
 					"it later does nothing (the live flag is owned by `kafka_supervisor_state`).",
 			},
+			"offline_validation": schema.BoolAttribute{
+				Optional: true,
+				MarkdownDescription: "Whether `terraform plan` checks the spec with kafka-indexer's own spec rules when the " +
+					"server cannot dry-run it (Apache Druid, or an endpoint unreachable at plan time). Default `true`. " +
+					"Set `false` for a spec that uses fields of a newer Druid which kafka-indexer does not know; the " +
+					"server still validates it at apply.",
+			},
 			"consumer_secrets_wo_version": schema.Int64Attribute{
 				Optional: true,
 				MarkdownDescription: "Any number; changing it re-posts the spec so new `consumer_secrets_wo` values " +
@@ -224,6 +231,9 @@ func (r *supervisorResource) ModifyPlan(ctx context.Context, req resource.Modify
 // passed. Unknown consumer secrets get a placeholder bootstrap.servers, and
 // problems with consumerProperties are then left to apply.
 func (r *supervisorResource) validateOffline(ctx context.Context, cfg, plan supervisorModelV0, secrets map[string]string, known bool, resp *resource.ModifyPlanResponse) bool {
+	if !plan.OfflineValidation.IsNull() && !plan.OfflineValidation.IsUnknown() && !plan.OfflineValidation.ValueBool() {
+		return true
+	}
 	if !known {
 		if _, ok := secrets["bootstrap.servers"]; !ok {
 			secrets["bootstrap.servers"] = validators.PlaceholderBootstrapServers
@@ -588,4 +598,5 @@ type supervisorModelV0 struct {
 	ConsumerSecretsWO        types.Map    `tfsdk:"consumer_secrets_wo"`
 	ConsumerSecretsWOVersion types.Int64  `tfsdk:"consumer_secrets_wo_version"`
 	CreateSuspended          types.Bool   `tfsdk:"create_suspended"`
+	OfflineValidation        types.Bool   `tfsdk:"offline_validation"`
 }

@@ -196,6 +196,17 @@ resource "kafka_supervisor" "test" {
 	if posts := druid.Posts(); len(posts) != 0 {
 		t.Errorf("the spec was posted to Druid: %q", posts)
 	}
+	// offline_validation = false lets a field kafka-indexer does not know
+	// through to Druid (which, being the fake, stores it).
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{{
+			Config:             strings.Replace(typo(druid.URL()), "spec = ", "offline_validation = false\n  spec = ", 1),
+			PlanOnly:           true,
+			ExpectNonEmptyPlan: true,
+		}},
+	})
 }
 
 // Consumer secrets unknown at plan time (here from a resource not created
