@@ -217,7 +217,7 @@ func (r *supervisorResource) ModifyPlan(ctx context.Context, req resource.Modify
 		if !r.validateOffline(ctx, cfg, plan, secrets, known, resp) {
 			return
 		}
-		if state != nil && errors.Is(err, client.ErrDryRunUnsupported) {
+		if state != nil && len(resp.RequiresReplace) == 0 && errors.Is(err, client.ErrDryRunUnsupported) {
 			resp.Diagnostics.AddAttributeWarning(path.Root("spec"), "Supervisor Update Hands Off Every Task Group",
 				fmt.Sprintf("Updating supervisor %q hands off every task group: Apache Druid stops every reading task "+
 					"group on any spec update, the tasks publish what they have read, and new tasks start from their end offsets.",
