@@ -178,7 +178,12 @@ func (m *Manager) stopRuntimeKeepingTasks(e *entry) {
 	if e.rt == nil {
 		return
 	}
-	if err := e.rt.send(m.ctx, notice{kind: noticeStop}); err != nil {
+	// Wait for the current operation at most shutdownTimeout; cancelling then is what a
+	// daemon shutdown does, and adoption copes with it.
+	d, _ := e.currentSpec().TuningConfig.ShutdownTimeout.Duration()
+	ctx, cancel := context.WithTimeout(m.ctx, d)
+	defer cancel()
+	if err := e.rt.send(ctx, notice{kind: noticeStop}); err != nil {
 		m.opts.Logger.Warn("supervisor stop for an update that keeps tasks", "supervisor", e.rt.id, "err", err)
 	}
 	e.cancel()
