@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -19,6 +20,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/client"
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/druidapi"
 	"github.com/kafka-indexer/terraform-provider-kafka/provider/internal/diagnostics"
 	"github.com/kafka-indexer/terraform-provider-kafka/provider/internal/planmodifiers"
 	"github.com/kafka-indexer/terraform-provider-kafka/provider/internal/specjson"
@@ -103,6 +105,20 @@ func (r *supervisorResource) Schema(_ context.Context, _ resource.SchemaRequest,
 					"`ioConfig.consumerProperties` on every create and update, never stored in state or plan. " +
 					"Change `consumer_secrets_wo_version` to push new values.",
 			},
+			"create_suspended": schema.BoolAttribute{
+				Optional: true,
+				MarkdownDescription: "Create the supervisor suspended (`\"suspended\": true` in the first POST), so it " +
+					"never starts a task. Pair it with a `kafka_supervisor_state` of `SUSPENDED` created in the same " +
+					"apply; without one the supervisor stays suspended until resumed. Only read at create: changing " +
+					"it later does nothing (the live flag is owned by `kafka_supervisor_state`).",
+			},
+			"offline_validation": schema.BoolAttribute{
+				Optional: true,
+				MarkdownDescription: "Whether `terraform plan` checks the spec with kafka-indexer's own spec rules when the " +
+					"server cannot dry-run it (Apache Druid, or an endpoint unreachable at plan time). Default `true`. " +
+					"Set `false` for a spec that uses fields of a newer Druid which kafka-indexer does not know; the " +
+					"server still validates it at apply.",
+			},
 			"consumer_secrets_wo_version": schema.Int64Attribute{
 				Optional: true,
 				MarkdownDescription: "Any number; changing it re-posts the spec so new `consumer_secrets_wo` values " +
@@ -119,7 +135,9 @@ func (r *supervisorResource) Configure(_ context.Context, req resource.Configure
 // ModifyPlan derives id and data_source from the planned spec, replaces the
 // resource when the supervisor id changes, and asks kafka-indexer to dry-run
 // a new or changed spec so that `terraform plan` fails with the engine's
-// message. Real Druid would store a dry-run spec, so it is skipped there.
+// message and warns what an update does to the running tasks. Real Druid
+// would store a dry-run spec, so there the spec is checked offline with the
+// engine's own rules (engine/spec) instead.
 func (r *supervisorResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	if req.Plan.Raw.IsNull() {
 		return
@@ -156,7 +174,8 @@ func (r *supervisorResource) ModifyPlan(ctx context.Context, req resource.Modify
 		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("effective_spec"), state.EffectiveSpec)...)
 	}
 
-	if r.client == nil || state != nil && plan.Spec.Equal(state.Spec) {
+	if state != nil && plan.Spec.Equal(state.Spec) && plan.ConsumerSecrets.Equal(state.ConsumerSecrets) &&
+		plan.ConsumerSecretsWOVersion.Equal(state.ConsumerSecretsWOVersion) {
 		return
 	}
 	var cfg supervisorModelV0
@@ -165,24 +184,118 @@ func (r *supervisorResource) ModifyPlan(ctx context.Context, req resource.Modify
 		return
 	}
 	secrets, _ := mergeSecrets(ctx, plan.ConsumerSecrets, cfg.ConsumerSecretsWO)
+	known := mapKnown(plan.ConsumerSecrets) && mapKnown(cfg.ConsumerSecretsWO)
 	body, err := specjson.Prepare(cfg.Spec.ValueString(), secrets, false)
 	if err != nil {
 		return
 	}
+	if r.client == nil {
+		r.validateOffline(ctx, cfg, plan, secrets, known, resp)
+		return
+	}
 	vctx, cancel := context.WithTimeout(ctx, dryRunTimeout)
 	defer cancel()
-	_, err = r.client.ValidateSupervisor(vctx, body)
+	answer, err := r.client.DryRunSupervisor(vctx, body)
 	switch {
 	case err == nil:
+		if state != nil {
+			addImpactWarning(&resp.Diagnostics, state.ID.ValueString(), answer)
+		}
+	case errors.Is(err, client.ErrBadRequest) && !known && strings.HasPrefix(diagnostics.EngineMessage(err), "ioConfig.consumerProperties"):
+		// Consumer secrets not known yet may supply what the engine misses;
+		// check the rest with a placeholder for them.
+		tflog.Info(ctx, "consumer secrets unknown at plan time; validating the rest of the spec offline", map[string]any{"reason": err.Error()})
+		r.validateOffline(ctx, cfg, plan, secrets, known, resp)
 	case errors.Is(err, client.ErrBadRequest):
 		resp.Diagnostics.AddAttributeError(path.Root("spec"), "Invalid Supervisor Spec",
 			"The engine rejected the spec in a dry run (nothing was created). Fix the field it names and plan again."+
 				"\n\nEngine message: "+diagnostics.EngineMessage(err))
 	default:
-		// Real Druid, an unreachable endpoint, or no permission: the
-		// spec is validated at apply instead.
-		tflog.Info(ctx, "skipping plan-time supervisor spec validation", map[string]any{"reason": err.Error()})
+		// Real Druid, an unreachable endpoint, or no permission: check the
+		// spec with the engine's rules here; the server validates at apply.
+		tflog.Info(ctx, "no plan-time dry run; validating the supervisor spec offline", map[string]any{"reason": err.Error()})
+		if !r.validateOffline(ctx, cfg, plan, secrets, known, resp) {
+			return
+		}
+		if state != nil && len(resp.RequiresReplace) == 0 && errors.Is(err, client.ErrDryRunUnsupported) {
+			resp.Diagnostics.AddAttributeWarning(path.Root("spec"), "Supervisor Update Hands Off Every Task Group",
+				fmt.Sprintf("Updating supervisor %q hands off every task group: Apache Druid stops every reading task "+
+					"group on any spec update, the tasks publish what they have read, and new tasks start from their end offsets.",
+					state.ID.ValueString()))
+		}
 	}
+}
+
+// validateOffline checks the spec with kafka-indexer's own spec rules
+// (engine/spec), for servers that cannot dry-run it, and reports whether it
+// passed. Unknown consumer secrets get a placeholder bootstrap.servers, and
+// problems with consumerProperties are then left to apply.
+func (r *supervisorResource) validateOffline(ctx context.Context, cfg, plan supervisorModelV0, secrets map[string]string, known bool, resp *resource.ModifyPlanResponse) bool {
+	if !plan.OfflineValidation.IsNull() && !plan.OfflineValidation.IsUnknown() && !plan.OfflineValidation.ValueBool() {
+		return true
+	}
+	if !known {
+		if _, ok := secrets["bootstrap.servers"]; !ok {
+			secrets["bootstrap.servers"] = validators.PlaceholderBootstrapServers
+		}
+	}
+	body, err := specjson.Prepare(cfg.Spec.ValueString(), secrets, false)
+	if err != nil {
+		return true
+	}
+	if err := validators.EngineRules(body, known); err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("spec"), "Invalid Supervisor Spec",
+			"The spec breaks kafka-indexer's spec rules, checked offline because the server does not dry-run specs "+
+				"(nothing was sent). Fix the field it names and plan again.\n\nError: "+err.Error())
+		return false
+	}
+	tflog.Debug(ctx, "supervisor spec passed offline validation", map[string]any{"id": plan.ID.ValueString()})
+	return true
+}
+
+// impactSummaries titles the plan warning for each dry-run impact; "none"
+// and a new supervisor get no warning.
+var impactSummaries = map[string]string{
+	"keepTasks":     "Supervisor Update Keeps Running Tasks",
+	"handoff":       "Supervisor Update Hands Off Every Task Group",
+	"resetRequired": "Supervisor Update Requires An Offset Reset",
+}
+
+// addImpactWarning turns the engine's dry-run impact for an update into a
+// plan warning naming the fields that cause it.
+func addImpactWarning(diags *diag.Diagnostics, id string, a *druidapi.ValidateAnswer) {
+	summary, ok := impactSummaries[a.Impact]
+	if !ok {
+		return
+	}
+	changed := strings.Join(a.ImpactFields, ", ") + " changed"
+	var detail string
+	switch a.Impact {
+	case "keepTasks":
+		detail = fmt.Sprintf("Updating supervisor %q keeps its running tasks: %s, which only the supervisor reads. "+
+			"The supervisor restarts and adopts its tasks.", id, changed)
+	case "handoff":
+		detail = fmt.Sprintf("Updating supervisor %q hands off every task group: %s. Every reading task publishes "+
+			"what it has read and new tasks start from its end offsets.", id, changed)
+	case "resetRequired":
+		detail = fmt.Sprintf("Updating supervisor %q hands off every task group and needs an offset reset: %s; %s.",
+			id, changed, a.ImpactReason)
+	}
+	diags.AddAttributeWarning(path.Root("spec"), summary, detail)
+}
+
+// mapKnown reports whether m and all its elements are known (null counts as
+// known: no secrets).
+func mapKnown(m types.Map) bool {
+	if m.IsUnknown() {
+		return false
+	}
+	for _, v := range m.Elements() {
+		if v.IsUnknown() {
+			return false
+		}
+	}
+	return true
 }
 
 func (r *supervisorResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
@@ -213,7 +326,9 @@ func (r *supervisorResource) Create(ctx context.Context, req resource.CreateRequ
 		return
 	}
 	secrets, woKeys := mergeSecrets(ctx, plan.ConsumerSecrets, cfg.ConsumerSecretsWO)
-	body, err := specjson.Prepare(cfg.Spec.ValueString(), secrets, false)
+	// Druid creates a spec POSTed with "suspended": true suspended: no task
+	// is ever started (a suspend after a RUNNING create would start some).
+	body, err := specjson.Prepare(cfg.Spec.ValueString(), secrets, plan.CreateSuspended.ValueBool())
 	if err != nil {
 		resp.Diagnostics.AddAttributeError(path.Root("spec"), "Create Supervisor Error", err.Error())
 		return
@@ -305,6 +420,13 @@ func (r *supervisorResource) Update(ctx context.Context, req resource.UpdateRequ
 	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 	if resp.Diagnostics.HasError() {
+		return
+	}
+	if plan.Spec.Equal(state.Spec) && plan.ConsumerSecrets.Equal(state.ConsumerSecrets) &&
+		plan.ConsumerSecretsWOVersion.Equal(state.ConsumerSecretsWOVersion) {
+		// Only create_suspended changed, which matters at create alone:
+		// posting the same spec again would restart the supervisor.
+		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 		return
 	}
 	id := state.ID.ValueString()
@@ -475,4 +597,6 @@ type supervisorModelV0 struct {
 	ConsumerSecrets          types.Map    `tfsdk:"consumer_secrets"`
 	ConsumerSecretsWO        types.Map    `tfsdk:"consumer_secrets_wo"`
 	ConsumerSecretsWOVersion types.Int64  `tfsdk:"consumer_secrets_wo_version"`
+	CreateSuspended          types.Bool   `tfsdk:"create_suspended"`
+	OfflineValidation        types.Bool   `tfsdk:"offline_validation"`
 }

@@ -61,7 +61,8 @@ func (r *supervisorStateResource) Schema(ctx context.Context, _ resource.SchemaR
 		MarkdownDescription: "Whether a supervisor runs or is suspended, like `aws_ec2_instance_state` for instances. " +
 			"Suspends or resumes through `POST /druid/indexer/v1/supervisor/{id}/suspend|resume` only when needed, " +
 			"then waits until the status report shows the new state. A suspend or resume made outside Terraform " +
-			"shows as drift. Destroying the resource leaves the supervisor as it is.",
+			"shows as drift. Destroying the resource leaves the supervisor as it is. To create a supervisor " +
+			"suspended without it ever starting a task, set `create_suspended = true` on its `kafka_supervisor`.",
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{
 				Computed:            true,

@@ -20,6 +20,7 @@ import (
 // routeSupervisors serves Druid's supervisor resource (SupervisorResource):
 //
 //	POST /druid/indexer/v1/supervisor                      create or update; ?validateOnly=true is a dry run
+//	                                                       that, for an existing id, says what the update does
 //	GET  /druid/indexer/v1/supervisor                      ids; ?full, ?state=true, ?system for statuses
 //	GET  /druid/indexer/v1/supervisor/history              every supervisor's spec versions
 //	POST /druid/indexer/v1/supervisor/suspendAll|resumeAll|terminateAll
@@ -86,12 +87,16 @@ func (s *Server) postSupervisor(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if v, _ := strconv.ParseBool(r.URL.Query().Get("validateOnly")); v {
-		id, err := s.sup.Validate(body)
+		id, impact, err := s.sup.ValidateUpdate(r.Context(), body)
 		if err != nil {
 			s.writeError(w, r, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"id": id, "valid": true})
+		a := druidapi.ValidateAnswer{ID: id, Valid: true}
+		if impact != nil {
+			a.Impact, a.ImpactFields, a.ImpactReason = string(impact.Impact), impact.Fields, impact.Reason
+		}
+		writeJSON(w, http.StatusOK, a)
 		return
 	}
 	id, err := s.sup.Submit(r.Context(), body, supervisor.AuditInfo{Author: r.Header.Get("X-Druid-Author"), Comment: r.Header.Get("X-Druid-Comment")})

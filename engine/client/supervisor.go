@@ -62,18 +62,31 @@ func (c *Client) CreateOrUpdateSupervisor(ctx context.Context, spec json.RawMess
 // first checks ServerInfo and returns ErrDryRunUnsupported without sending
 // the spec unless the server is kafka-indexer.
 func (c *Client) ValidateSupervisor(ctx context.Context, spec json.RawMessage) (string, error) {
-	info, err := c.ServerInfo(ctx)
+	a, err := c.DryRunSupervisor(ctx, spec)
 	if err != nil {
-		return "", fmt.Errorf("identify server before dry run: %w", err)
-	}
-	if !info.KafkaIndexer {
-		return "", ErrDryRunUnsupported
-	}
-	var a idAnswer
-	if err := c.Do(ctx, http.MethodPost, supervisorPath+"?validateOnly=true", spec, &a); err != nil {
 		return "", err
 	}
 	return a.ID, nil
+}
+
+// DryRunSupervisor is ValidateSupervisor returning the whole answer: for a
+// spec whose supervisor exists, Impact says what submitting it would do to
+// the running tasks ("none", "keepTasks", "handoff", "resetRequired") and
+// ImpactFields which JSON paths cause it. Errors are those of
+// ValidateSupervisor.
+func (c *Client) DryRunSupervisor(ctx context.Context, spec json.RawMessage) (*druidapi.ValidateAnswer, error) {
+	info, err := c.ServerInfo(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("identify server before dry run: %w", err)
+	}
+	if !info.KafkaIndexer {
+		return nil, ErrDryRunUnsupported
+	}
+	var a druidapi.ValidateAnswer
+	if err := c.Do(ctx, http.MethodPost, supervisorPath+"?validateOnly=true", spec, &a); err != nil {
+		return nil, err
+	}
+	return &a, nil
 }
 
 // ListSupervisors returns the ids of all supervisors (GET /supervisor), in no

@@ -87,3 +87,17 @@ type VersionedSupervisorSpec struct {
 type SupervisorHealth struct {
 	Healthy bool `json:"healthy"`
 }
+
+// ValidateAnswer is the answer of POST /supervisor?validateOnly=true, a kafka-indexer dry run
+// (Druid ignores the parameter and stores the spec). id and valid are always present; for a
+// spec whose supervisor already exists, impact says what submitting it would do to the running
+// tasks ("none", "keepTasks", "handoff", "resetRequired"), impactFields lists the JSON paths that
+// differ from the stored spec (omitted when none do) and impactReason explains "resetRequired".
+// For a new supervisor the three impact fields are omitted.
+type ValidateAnswer struct {
+	ID           string   `json:"id"`
+	Valid        bool     `json:"valid"`
+	Impact       string   `json:"impact,omitempty"`
+	ImpactFields []string `json:"impactFields,omitempty"`
+	ImpactReason string   `json:"impactReason,omitempty"`
+}

@@ -172,6 +172,25 @@ func (m *Manager) stopRuntime(e *entry) {
 	e.rt, e.cancel = nil, nil
 }
 
+// stopRuntimeKeepingTasks stops the entry's run loop between two of its operations without
+// touching its tasks, so the next loop adopts them as a restarted daemon would. Callers hold mu.
+func (m *Manager) stopRuntimeKeepingTasks(e *entry) {
+	if e.rt == nil {
+		return
+	}
+	// Wait for the current operation at most shutdownTimeout; cancelling then is what a
+	// daemon shutdown does, and adoption copes with it.
+	d, _ := e.currentSpec().TuningConfig.ShutdownTimeout.Duration()
+	ctx, cancel := context.WithTimeout(m.ctx, d)
+	defer cancel()
+	if err := e.rt.send(ctx, notice{kind: noticeStop}); err != nil {
+		m.opts.Logger.Warn("supervisor stop for an update that keeps tasks", "supervisor", e.rt.id, "err", err)
+	}
+	e.cancel()
+	<-e.rt.done
+	e.rt, e.cancel = nil, nil
+}
+
 // Close stops every run loop without touching tasks. Safe to call twice.
 func (m *Manager) Close() {
 	m.mu.Lock()
@@ -237,8 +256,42 @@ func (m *Manager) Validate(raw []byte) (string, error) {
 	return s.ID(), nil
 }
 
+// ValidateUpdate is Validate that also says what submitting the spec would do to an existing
+// supervisor: impact is nil when no supervisor has the spec's id. Nothing is stored.
+func (m *Manager) ValidateUpdate(ctx context.Context, raw []byte) (string, *UpdateImpact, error) {
+	s, err := spec.Decode(raw)
+	if err != nil {
+		return "", nil, err
+	}
+	id := s.ID()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	old, ok := m.supervisors[id]
+	if !ok {
+		return id, nil, nil
+	}
+	impact := m.impact(ctx, id, old, s)
+	return id, &impact, nil
+}
+
+// impact classifies replacing e's spec with s. A stored spec that no longer decodes (an
+// UNHEALTHY_SUPERVISOR entry) compares as entirely different. Callers hold mu.
+func (m *Manager) impact(ctx context.Context, id string, e *entry, s *spec.Supervisor) UpdateImpact {
+	if e.spec.DataSchema.DataSource == "" {
+		return UpdateImpact{Impact: ImpactHandoff, Fields: []string{"dataSchema"}}
+	}
+	var stored *metadata.DataSourceMetadata
+	if md, err := m.store.GetDataSourceMetadata(ctx, id); err == nil {
+		stored = md
+	}
+	return classifyUpdate(e.currentSpec(), s, stored)
+}
+
 // Submit creates or replaces a supervisor (POST /supervisor). Resubmitting an id replaces its
 // spec with a new version; the suspended flag is whatever the new spec says, as in Druid.
+// Unlike Druid, which hands off every task group on any update, a replacement classified
+// ImpactNone or ImpactKeepTasks restarts the supervisor without touching its tasks, and the
+// new run loop adopts them.
 func (m *Manager) Submit(ctx context.Context, raw []byte, audit AuditInfo) (string, error) {
 	s, err := spec.Decode(raw)
 	if err != nil {
@@ -247,6 +300,11 @@ func (m *Manager) Submit(ctx context.Context, raw []byte, audit AuditInfo) (stri
 	id := s.ID()
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	keepTasks := false
+	if old, ok := m.supervisors[id]; ok {
+		i := m.impact(ctx, id, old, s).Impact
+		keepTasks = i == ImpactNone || i == ImpactKeepTasks
+	}
 	if err := m.persist(ctx, id, s); err != nil {
 		return "", err
 	}
@@ -259,7 +317,10 @@ func (m *Manager) Submit(ctx context.Context, raw []byte, audit AuditInfo) (stri
 		m.opts.Logger.Warn("write audit entry", "supervisor", id, "err", err)
 	}
 	old, existed := m.supervisors[id]
-	if existed {
+	switch {
+	case existed && keepTasks:
+		m.stopRuntimeKeepingTasks(old)
+	case existed:
 		m.stopRuntime(old)
 	}
 	e := &entry{spec: s, state: initialState(s)}
