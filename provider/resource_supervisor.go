@@ -251,9 +251,9 @@ func (r *supervisorResource) Read(ctx context.Context, req resource.ReadRequest,
 	prior := state.Spec.ValueString()
 	if state.Spec.IsNull() || prior == "" || string(shaped) == "true" {
 		// After import: no user spec to compare with, so state holds the
-		// server's view and the plan modifier compares declared keys only.
-		if p, err := specjson.Normalize(prior); err != nil || !specjson.Contains(p, redacted) {
-			s, _ := specjson.Marshal(redacted)
+		// server's spec as a configuration would write it (non-default keys
+		// only) and the plan modifier compares declared keys only.
+		if s, err := specjson.Marshal(specjson.ConfigForm(redacted)); err == nil && s != prior {
 			state.Spec = types.StringValue(s)
 		}
 		resp.Diagnostics.Append(resp.Private.SetKey(ctx, planmodifiers.PrivateKeyServerShaped, []byte("true"))...)

@@ -1,0 +1,268 @@
+package provider
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/acctest"
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+
+	"github.com/kafka-indexer/terraform-provider-kafka/provider/internal/specjson"
+)
+
+// realisticSpecJSON is a spec as an operator posts it with curl: ten-minute
+// tasks, hourly segments with minute rollup, metrics, a tuned tuningConfig,
+// and a few values spelled out that are the defaults anyway.
+func realisticSpecJSON(id string, taskCount int) json.RawMessage {
+	return json.RawMessage(fmt.Sprintf(`{"type":"kafka","spec":{
+  "dataSchema":{"dataSource":%[1]q,"timestampSpec":{"column":"ts","format":"iso"},
+    "dimensionsSpec":{"dimensions":["user","page",{"type":"long","name":"likes"}]},
+    "metricsSpec":[{"type":"count","name":"count"},{"type":"longSum","name":"likes_sum","fieldName":"likes"}],
+    "granularitySpec":{"type":"uniform","segmentGranularity":"hour","queryGranularity":"minute","rollup":true}},
+  "ioConfig":{"topic":%[1]q,"inputFormat":{"type":"json"},"consumerProperties":{"bootstrap.servers":%[3]q},
+    "taskCount":%[2]d,"replicas":1,"taskDuration":"PT10M","completionTimeout":"PT20M","useEarliestOffset":true},
+  "tuningConfig":{"type":"kafka","maxRowsInMemory":100000,"intermediatePersistPeriod":"PT5M","maxRowsPerSegment":5000000}}}`,
+		id, taskCount, testBroker()))
+}
+
+// realisticSpecHCL is realisticSpecJSON the way the configuration writes it
+// after an import: the keys that are not defaults, PT10M, HOUR/MINUTE.
+func realisticSpecHCL(id string, taskCount int) string {
+	return fmt.Sprintf(`jsonencode({
+    type = "kafka"
+    spec = {
+      dataSchema = {
+        dataSource      = %[1]q
+        timestampSpec   = { column = "ts", format = "iso" }
+        dimensionsSpec  = { dimensions = ["user", "page", { type = "long", name = "likes" }] }
+        metricsSpec     = [{ type = "count", name = "count" }, { type = "longSum", name = "likes_sum", fieldName = "likes" }]
+        granularitySpec = { segmentGranularity = "HOUR", queryGranularity = "MINUTE" }
+      }
+      ioConfig = {
+        topic              = %[1]q
+        inputFormat        = { type = "json" }
+        consumerProperties = { "bootstrap.servers" = "%[3]s" }
+        taskCount          = %[2]d
+        taskDuration       = "PT10M"
+        completionTimeout  = "PT20M"
+        useEarliestOffset  = true
+      }
+      tuningConfig = { type = "kafka", maxRowsInMemory = 100000, intermediatePersistPeriod = "PT5M" }
+    }
+  })`, id, taskCount, testBroker())
+}
+
+// realisticSpecState is what `spec` holds after importing realisticSpecJSON:
+// exactly what jsonencode makes of realisticSpecHCL (sorted keys, compact).
+func realisticSpecState(id string, taskCount int) string {
+	return fmt.Sprintf(`{"spec":{"dataSchema":{"dataSource":%[1]q,`+
+		`"dimensionsSpec":{"dimensions":["user","page",{"name":"likes","type":"long"}]},`+
+		`"granularitySpec":{"queryGranularity":"MINUTE","segmentGranularity":"HOUR"},`+
+		`"metricsSpec":[{"name":"count","type":"count"},{"fieldName":"likes","name":"likes_sum","type":"longSum"}],`+
+		`"timestampSpec":{"column":"ts","format":"iso"}},`+
+		`"ioConfig":{"completionTimeout":"PT20M","consumerProperties":{"bootstrap.servers":%[3]q},"inputFormat":{"type":"json"},`+
+		`"taskCount":%[2]d,"taskDuration":"PT10M","topic":%[1]q,"useEarliestOffset":true},`+
+		`"tuningConfig":{"intermediatePersistPeriod":"PT5M","maxRowsInMemory":100000,"type":"kafka"}},"type":"kafka"}`,
+		id, taskCount, testBroker())
+}
+
+func realisticConfig(endpoint, id string, taskCount int) string {
+	return providerConfig(endpoint) + fmt.Sprintf(`
+resource "kafka_supervisor" "test" {
+  spec = %s
+}
+`, realisticSpecHCL(id, taskCount))
+}
+
+// createOutOfBand creates a supervisor through the API, as it existed before
+// Terraform, and terminates whatever is left of it when the test ends.
+func createOutOfBand(t *testing.T, endpoint, id string, spec json.RawMessage) {
+	t.Helper()
+	c := testClient(t, endpoint)
+	if _, err := c.CreateOrUpdateSupervisor(context.Background(), spec); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Terminate(context.Background(), id) })
+}
+
+// After an import, spec holds the configuration form of the server's spec:
+// the keys that are not defaults, PT10M rather than PT600S, HOUR and MINUTE
+// rather than granularity objects, no "suspended", no nulls, no echo copies.
+func TestAccSupervisor_ImportCleanSpec(t *testing.T) {
+	endpoint := testEndpoint(t)
+	c := testClient(t, endpoint)
+	id := acctest.RandomWithPrefix("tfacc")
+	createOutOfBand(t, endpoint, id, realisticSpecJSON(id, 2))
+	cfg := realisticConfig(endpoint, id, 2)
+	want := realisticSpecState(id, 2)
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             checkGone(c, id),
+		Steps: []resource.TestStep{
+			{
+				// An import block: the import plan itself is a no-op.
+				Config:          cfg,
+				ResourceName:    supervisorAddr,
+				ImportState:     true,
+				ImportStateId:   id,
+				ImportStateKind: resource.ImportBlockWithID,
+				ImportPlanChecks: resource.ImportPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(supervisorAddr, plancheck.ResourceActionNoop),
+					expectSpecChanges(supervisorAddr),
+				}},
+			},
+			{
+				// terraform import.
+				Config:             cfg,
+				ResourceName:       supervisorAddr,
+				ImportState:        true,
+				ImportStateId:      id,
+				ImportStatePersist: true,
+				ImportStateCheck: func(s []*terraform.InstanceState) error {
+					if len(s) != 1 {
+						return fmt.Errorf("imported %d instances", len(s))
+					}
+					if got := s[0].Attributes["spec"]; got != want {
+						return fmt.Errorf("imported spec =\n%s\nwant\n%s", got, want)
+					}
+					if _, ok := s[0].Attributes["effective_spec"]; ok {
+						return fmt.Errorf("effective_spec is still in the resource's state")
+					}
+					return nil
+				},
+			},
+			emptyPlan(cfg),
+		},
+	})
+}
+
+// The first change after an import plans exactly that change: one key of
+// spec, nothing else of the resource.
+func TestAccSupervisor_ImportThenEditOneField(t *testing.T) {
+	endpoint := testEndpoint(t)
+	c := testClient(t, endpoint)
+	id := acctest.RandomWithPrefix("tfacc")
+	createOutOfBand(t, endpoint, id, realisticSpecJSON(id, 2))
+	cfg := realisticConfig(endpoint, id, 2)
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             checkGone(c, id),
+		Steps: []resource.TestStep{
+			{
+				Config:             cfg,
+				ResourceName:       supervisorAddr,
+				ImportState:        true,
+				ImportStateId:      id,
+				ImportStatePersist: true,
+			},
+			{
+				Config: realisticConfig(endpoint, id, 3),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(supervisorAddr, plancheck.ResourceActionUpdate),
+					// The attribute spec, then the wrapper's "spec" key.
+					expectSpecChanges(supervisorAddr, "spec.spec.ioConfig.taskCount"),
+				}},
+				Check: checkLive(c, id, taskCountIs("3")),
+			},
+			emptyPlan(realisticConfig(endpoint, id, 3)),
+		},
+	})
+}
+
+// expectSpecChanges checks that the planned change of addr touches no
+// attribute but spec, and inside spec exactly the given JSON paths
+// ("spec.spec.ioConfig.taskCount": the attribute, then the JSON keys); no
+// paths means no change at all.
+func expectSpecChanges(addr string, paths ...string) plancheck.PlanCheck {
+	return specChangesCheck{addr: addr, want: paths}
+}
+
+type specChangesCheck struct {
+	addr string
+	want []string
+}
+
+func (c specChangesCheck) CheckPlan(_ context.Context, req plancheck.CheckPlanRequest, resp *plancheck.CheckPlanResponse) {
+	for _, rc := range req.Plan.ResourceChanges {
+		if rc.Address != c.addr || rc.Change == nil {
+			continue
+		}
+		before, _ := rc.Change.Before.(map[string]any)
+		after, _ := rc.Change.After.(map[string]any)
+		unknown, _ := rc.Change.AfterUnknown.(map[string]any)
+		var got []string
+		for k := range unknown {
+			if v, _ := unknown[k].(bool); v {
+				got = append(got, k+" (known after apply)")
+			}
+		}
+		for k, b := range before {
+			a := after[k]
+			if k == "spec" {
+				bs, _ := b.(string)
+				as, _ := a.(string)
+				bv, err1 := specjson.Parse(bs)
+				av, err2 := specjson.Parse(as)
+				if err1 != nil || err2 != nil {
+					resp.Error = fmt.Errorf("%s: spec is not JSON: %v %v", c.addr, err1, err2)
+					return
+				}
+				got = append(got, jsonDiff("spec", bv, av)...)
+				continue
+			}
+			if _, isUnknown := unknown[k]; !isUnknown && !reflect.DeepEqual(b, a) {
+				got = append(got, k)
+			}
+		}
+		slices.Sort(got)
+		want := slices.Sorted(slices.Values(c.want))
+		if !slices.Equal(got, want) {
+			resp.Error = fmt.Errorf("%s: planned changes %v, want %v", c.addr, got, want)
+		}
+		return
+	}
+	resp.Error = fmt.Errorf("%s: not in the plan", c.addr)
+}
+
+// jsonDiff lists the paths at which two decoded JSON values differ.
+func jsonDiff(path string, a, b any) []string {
+	am, aok := a.(map[string]any)
+	bm, bok := b.(map[string]any)
+	if aok && bok {
+		var out []string
+		for k := range am {
+			out = append(out, jsonDiff(path+"."+k, am[k], bm[k])...)
+		}
+		for k := range bm {
+			if _, ok := am[k]; !ok {
+				out = append(out, path+"."+k)
+			}
+		}
+		return out
+	}
+	if reflect.DeepEqual(a, b) {
+		return nil
+	}
+	return []string{path}
+}
+
+// planLines counts the lines of a plan's text output between the first
+// resource header and the "Plan:" summary.
+func planLines(out string) (int, string) {
+	start := strings.Index(out, "  # ")
+	end := strings.Index(out, "Plan: ")
+	if start < 0 || end < start {
+		return 0, ""
+	}
+	body := strings.TrimRight(out[start:end], "\n ")
+	return strings.Count(body, "\n") + 1, body
+}
