@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -176,6 +177,119 @@ func TestAccSupervisor_ImportThenEditOneField(t *testing.T) {
 			emptyPlan(realisticConfig(endpoint, id, 3)),
 		},
 	})
+}
+
+// The way to bring existing supervisors under Terraform, with the real CLI:
+// an import block and `terraform plan -generate-config-out` write a
+// jsonencode() spec of the non-default keys; applying it imports with an
+// empty plan; a one-key edit plans a short plan with that key only; a
+// removed block with destroy = false stops managing the supervisor and
+// leaves it running.
+func TestAccSupervisor_GenerateConfigCLI(t *testing.T) {
+	endpoint := testEndpoint(t)
+	c := testClient(t, endpoint)
+	id := acctest.RandomWithPrefix("tfacc")
+	createOutOfBand(t, endpoint, id, realisticSpecJSON(id, 2))
+	tf := newTFCLI(t)
+	tf.write("main.tf", cliProviderConfig(endpoint)+fmt.Sprintf(`
+import {
+  to = kafka_supervisor.clicks
+  id = %q
+}
+`, id))
+	tf.must(0, "init", "-input=false")
+
+	out := tf.must(0, "plan", "-input=false", "-generate-config-out=generated.tf")
+	if !strings.Contains(out, "Plan: 1 to import, 0 to add, 0 to change, 0 to destroy.") {
+		t.Fatalf("import plan:\n%s", out)
+	}
+	gen := tf.read("generated.tf")
+	t.Logf("generated.tf (%d lines):\n%s", strings.Count(gen, "\n"), gen)
+	for _, re := range []string{`(?m)^  spec = jsonencode\(\{$`, `taskDuration\s+= "PT10M"`, `completionTimeout\s+= "PT20M"`,
+		`segmentGranularity\s+= "HOUR"`, `queryGranularity\s+= "MINUTE"`, `maxRowsInMemory\s+= 100000`, `dimensions = \["user", "page", \{`} {
+		if !regexp.MustCompile(re).MatchString(gen) {
+			t.Errorf("generated.tf does not match %s", re)
+		}
+	}
+	for _, bad := range []string{"PT600S", "suspended", "maxBytesInMemory", "replicas", "stream", "context", "multiValueHandling", "effective_spec"} {
+		if strings.Contains(gen, bad) {
+			t.Errorf("generated.tf contains %q", bad)
+		}
+	}
+
+	out = tf.must(0, "apply", "-input=false", "-auto-approve")
+	if !strings.Contains(out, "1 imported, 0 added, 0 changed, 0 destroyed") {
+		t.Fatalf("apply of the generated configuration:\n%s", out)
+	}
+	tf.must(0, "plan", "-input=false", "-detailed-exitcode")
+
+	// One edit, one line of change.
+	edited := regexp.MustCompile(`taskCount(\s*)= 2`).ReplaceAllString(gen, "taskCount${1}= 3")
+	if edited == gen {
+		t.Fatal("no taskCount = 2 in generated.tf")
+	}
+	tf.write("generated.tf", edited)
+	out = tf.must(2, "plan", "-input=false", "-detailed-exitcode")
+	n, body := planLines(out)
+	t.Logf("plan after a one-key edit (%d lines):\n%s", n, body)
+	var changed []string
+	for _, l := range strings.Split(body, "\n") {
+		if strings.Contains(l, "->") || strings.Contains(l, "known after apply") {
+			changed = append(changed, strings.TrimSpace(l))
+		}
+	}
+	if len(changed) != 1 || !regexp.MustCompile(`^~ taskCount\s+= 2 -> 3$`).MatchString(changed[0]) {
+		t.Errorf("changed lines = %q, want only taskCount 2 -> 3", changed)
+	}
+	if n > 20 {
+		t.Errorf("the plan of a one-key edit is %d lines long", n)
+	}
+	if !strings.Contains(out, "Plan: 0 to add, 1 to change, 0 to destroy.") {
+		t.Errorf("plan summary:\n%s", out)
+	}
+	tf.must(0, "apply", "-input=false", "-auto-approve")
+	if err := checkLive(c, id, taskCountIs("3"))(nil); err != nil {
+		t.Fatal(err)
+	}
+	tf.must(0, "plan", "-input=false", "-detailed-exitcode")
+
+	// Stop managing the supervisor without terminating it.
+	tf.write("main.tf", cliProviderConfig(endpoint))
+	tf.write("generated.tf", `removed {
+  from = kafka_supervisor.clicks
+
+  lifecycle {
+    destroy = false
+  }
+}
+`)
+	out = tf.must(0, "plan", "-input=false")
+	if !strings.Contains(out, "will no longer be managed by Terraform, but will not be destroyed") ||
+		!strings.Contains(out, "0 to destroy") {
+		t.Fatalf("plan with a removed block:\n%s", out)
+	}
+	out = tf.must(0, "apply", "-input=false", "-auto-approve")
+	if !strings.Contains(out, "0 destroyed") {
+		t.Fatalf("apply with a removed block:\n%s", out)
+	}
+	if got := strings.TrimSpace(tf.must(0, "state", "list")); got != "" {
+		t.Errorf("state still lists %q", got)
+	}
+	if err := checkLive(c, id, func(io map[string]any, suspended bool) error {
+		if suspended {
+			return fmt.Errorf("supervisor %s is suspended", id)
+		}
+		return taskCountIs("3")(io, suspended)
+	})(nil); err != nil {
+		t.Fatalf("after the removed block: %v", err)
+	}
+	rep, err := c.SupervisorStatus(context.Background(), id)
+	if err != nil {
+		t.Fatalf("status of %s after the removed block: %v", id, err)
+	}
+	if rep.Payload.Suspended || rep.Payload.State == "SUSPENDED" || rep.Payload.State == "STOPPING" {
+		t.Errorf("supervisor %s after the removed block: state %s, suspended %v", id, rep.Payload.State, rep.Payload.Suspended)
+	}
 }
 
 // expectSpecChanges checks that the planned change of addr touches no
