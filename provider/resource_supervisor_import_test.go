@@ -4,6 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"reflect"
 	"regexp"
 	"slices"
@@ -289,6 +292,66 @@ import {
 	}
 	if rep.Payload.Suspended || rep.Payload.State == "SUSPENDED" || rep.Payload.State == "STOPPING" {
 		t.Errorf("supervisor %s after the removed block: state %s, suspended %v", id, rep.Payload.State, rep.Payload.Suspended)
+	}
+}
+
+// Many supervisors at once, as the importing guide says: import blocks for
+// every supervisor from examples/import/import-blocks.sh, configuration from
+// -generate-config-out, one apply that imports them all and changes nothing,
+// then an empty plan. One of them is suspended and stays so.
+func TestAccSupervisor_ImportManyCLI(t *testing.T) {
+	endpoint := testEndpoint(t)
+	c := testClient(t, endpoint)
+	ids := []string{acctest.RandomWithPrefix("tfacc"), acctest.RandomWithPrefix("tfacc"), acctest.RandomWithPrefix("tfacc")}
+	for i, id := range ids {
+		createOutOfBand(t, endpoint, id, realisticSpecJSON(id, i+1))
+	}
+	if _, err := c.Suspend(context.Background(), ids[2]); err != nil {
+		t.Fatal(err)
+	}
+	tf := newTFCLI(t)
+	script, err := filepath.Abs(filepath.Join("..", "examples", "import", "import-blocks.sh"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("bash", script)
+	cmd.Env = append(os.Environ(), "KAFKA_INDEXER_ENDPOINT="+endpoint)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	imports, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("import-blocks.sh: %v\n%s", err, stderr.String())
+	}
+	for _, id := range ids {
+		for _, typ := range []string{"kafka_supervisor", "kafka_supervisor_state"} {
+			if block := fmt.Sprintf("import {\n  to = %s.%s\n  id = %q\n}\n", typ, id, id); !strings.Contains(string(imports), block) {
+				t.Fatalf("import-blocks.sh wrote no\n%s\nin\n%s", block, imports)
+			}
+		}
+	}
+	tf.write("main.tf", cliProviderConfig(endpoint))
+	tf.write("imports.tf", string(imports))
+	tf.must(0, "init", "-input=false")
+	tf.must(0, "plan", "-input=false", "-generate-config-out=generated.tf")
+	gen := tf.read("generated.tf")
+	t.Logf("generated.tf:\n%s", gen)
+	if !regexp.MustCompile(`state\s+= "SUSPENDED"`).MatchString(gen) {
+		t.Errorf("generated.tf does not keep %s suspended:\n%s", ids[2], gen)
+	}
+	out := tf.must(0, "apply", "-input=false", "-auto-approve")
+	if !strings.Contains(out, "6 imported, 0 added, 0 changed, 0 destroyed") {
+		t.Fatalf("apply of the generated configuration:\n%s", out)
+	}
+	tf.must(0, "plan", "-input=false", "-detailed-exitcode")
+	for i, id := range ids {
+		if err := checkLive(c, id, func(io map[string]any, suspended bool) error {
+			if suspended != (i == 2) {
+				return fmt.Errorf("%s: suspended = %v", id, suspended)
+			}
+			return taskCountIs(fmt.Sprint(i+1))(io, suspended)
+		})(nil); err != nil {
+			t.Error(err)
+		}
 	}
 }
 
