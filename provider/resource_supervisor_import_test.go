@@ -309,6 +309,18 @@ func TestAccSupervisor_ImportManyCLI(t *testing.T) {
 	if _, err := c.Suspend(context.Background(), ids[2]); err != nil {
 		t.Fatal(err)
 	}
+	versions := func() map[string]int {
+		n := map[string]int{}
+		for _, id := range ids {
+			h, err := c.SupervisorHistory(context.Background(), id)
+			if err != nil {
+				t.Fatalf("history of %s: %v", id, err)
+			}
+			n[id] = len(h)
+		}
+		return n
+	}
+	before := versions()
 	tf := newTFCLI(t)
 	script, err := filepath.Abs(filepath.Join("..", "examples", "import", "import-blocks.sh"))
 	if err != nil {
@@ -343,6 +355,9 @@ func TestAccSupervisor_ImportManyCLI(t *testing.T) {
 		t.Fatalf("apply of the generated configuration:\n%s", out)
 	}
 	tf.must(0, "plan", "-input=false", "-detailed-exitcode")
+	if after := versions(); !reflect.DeepEqual(after, before) {
+		t.Errorf("the import posted specs: history lengths %v, before %v", after, before)
+	}
 	for i, id := range ids {
 		if err := checkLive(c, id, func(io map[string]any, suspended bool) error {
 			if suspended != (i == 2) {
