@@ -234,7 +234,11 @@ import {
 	tf.write("generated.tf", edited)
 	out = tf.must(2, "plan", "-input=false", "-detailed-exitcode")
 	n, body := planLines(out)
-	t.Logf("plan after a one-key edit (%d lines):\n%s", n, body)
+	total := strings.Count(strings.TrimSpace(out), "\n") + 1
+	t.Logf("plan after a one-key edit: %d lines of output (379 before issue 12), %d of them the change:\n%s", total, n, body)
+	if total > 40 {
+		t.Errorf("terraform plan printed %d lines for a one-key edit:\n%s", total, out)
+	}
 	var changed []string
 	for _, l := range strings.Split(body, "\n") {
 		if strings.Contains(l, "->") || strings.Contains(l, "known after apply") {
@@ -367,6 +371,62 @@ func TestAccSupervisor_ImportManyCLI(t *testing.T) {
 		})(nil); err != nil {
 			t.Error(err)
 		}
+	}
+}
+
+// A state written by an older version of the provider (effective_spec, and
+// after an import the server's whole echo as spec) still loads, plans no
+// change, and is rewritten in configuration form by the next refresh.
+func TestAccSupervisor_StateFromOlderVersionCLI(t *testing.T) {
+	endpoint := testEndpoint(t)
+	c := testClient(t, endpoint)
+	id := acctest.RandomWithPrefix("tfacc")
+	createOutOfBand(t, endpoint, id, realisticSpecJSON(id, 2))
+	tf := newTFCLI(t)
+	tf.write("main.tf", cliProviderConfig(endpoint)+fmt.Sprintf(`
+resource "kafka_supervisor" "test" {
+  spec = %s
+}
+
+import {
+  to = kafka_supervisor.test
+  id = %q
+}
+`, realisticSpecHCL(id, 2), id))
+	tf.must(0, "init", "-input=false")
+	tf.must(0, "apply", "-input=false", "-auto-approve")
+
+	// Rewrite the state the way the previous version stored an import.
+	raw, err := c.GetSupervisor(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	full, err := specjson.Normalize(string(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	oldSpec, _ := specjson.Marshal(full)
+	var st map[string]any
+	if err := json.Unmarshal([]byte(tf.read("terraform.tfstate")), &st); err != nil {
+		t.Fatal(err)
+	}
+	attrs := st["resources"].([]any)[0].(map[string]any)["instances"].([]any)[0].(map[string]any)["attributes"].(map[string]any)
+	attrs["spec"] = oldSpec
+	attrs["effective_spec"] = string(raw)
+	b, _ := json.Marshal(st)
+	tf.write("terraform.tfstate", string(b))
+
+	tf.must(0, "plan", "-input=false", "-detailed-exitcode")
+	tf.must(0, "apply", "-input=false", "-auto-approve", "-refresh-only")
+	if err := json.Unmarshal([]byte(tf.read("terraform.tfstate")), &st); err != nil {
+		t.Fatal(err)
+	}
+	attrs = st["resources"].([]any)[0].(map[string]any)["instances"].([]any)[0].(map[string]any)["attributes"].(map[string]any)
+	if got, want := attrs["spec"], realisticSpecState(id, 2); got != want {
+		t.Errorf("spec after a refresh =\n%s\nwant\n%s", got, want)
+	}
+	if _, ok := attrs["effective_spec"]; ok {
+		t.Errorf("effective_spec is still in the state")
 	}
 }
 
