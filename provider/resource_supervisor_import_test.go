@@ -144,6 +144,19 @@ func TestAccSupervisor_ImportCleanSpec(t *testing.T) {
 				},
 			},
 			emptyPlan(cfg),
+			{
+				// Drift on an imported supervisor shows as that key alone.
+				PreConfig: func() {
+					editLive(t, c, id, func(io map[string]any) { io["taskCount"] = json.Number("5") })
+				},
+				Config: cfg,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(supervisorAddr, plancheck.ResourceActionUpdate),
+					expectSpecChanges(supervisorAddr, "spec.spec.ioConfig.taskCount"),
+				}},
+				Check: checkLive(c, id, taskCountIs("2")),
+			},
+			emptyPlan(cfg),
 		},
 	})
 }
