@@ -36,6 +36,11 @@ type tfCLI struct {
 // driver over a fresh working directory.
 func newTFCLI(t *testing.T) *tfCLI {
 	t.Helper()
+	if os.Getenv("TF_ACC") == "" {
+		// As resource.Test does: acceptance tests run with TF_ACC=1 (CI
+		// always sets it; testAccPreCheck then fails without terraform).
+		t.Skip("acceptance test: set TF_ACC=1")
+	}
 	testAccPreCheck(t)
 	bin := os.Getenv("TF_ACC_TERRAFORM_PATH")
 	if bin == "" {
