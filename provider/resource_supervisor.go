@@ -36,7 +36,7 @@ var (
 
 // privateKeyWriteOnlyKeys holds the names (never the values) of the
 // consumer properties set through consumer_secrets_wo, so Read can redact
-// them from effective_spec.
+// them from the spec it stores after an import.
 const privateKeyWriteOnlyKeys = "consumer_secrets_wo_keys"
 
 // dryRunTimeout bounds the plan-time validation call, so an unreachable
@@ -62,7 +62,8 @@ func (r *supervisorResource) Schema(_ context.Context, _ resource.SchemaRequest,
 			"compared, defaults the server adds are ignored, and Druid's rewrites (durations, aliases, dimension " +
 			"shorthand, granularity case, the `spec` wrapper) are not differences. Whether the supervisor runs is " +
 			"owned by `kafka_supervisor_state`; updating the spec keeps the live `suspended` flag. Destroying " +
-			"the resource terminates the supervisor.",
+			"the resource terminates the supervisor. The spec as the server echoes it, with every default, is the " +
+			"`spec` of the `kafka_supervisor` data source.",
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{
 				Computed:            true,
@@ -83,18 +84,12 @@ func (r *supervisorResource) Schema(_ context.Context, _ resource.SchemaRequest,
 				Validators:    []validator.String{validators.SupervisorSpec()},
 				PlanModifiers: []planmodifier.String{planmodifiers.SpecEquivalent()},
 			},
-			"effective_spec": schema.StringAttribute{
-				Computed: true,
-				MarkdownDescription: "The spec as the server echoes it (`GET /druid/indexer/v1/supervisor/{id}`), " +
-					"with every default, the live `suspended` flag and credentials removed from " +
-					"`ioConfig.consumerProperties`. Read-only; not used for diffs.",
-			},
 			"consumer_secrets": schema.MapAttribute{
 				Optional:    true,
 				Sensitive:   true,
 				ElementType: types.StringType,
 				MarkdownDescription: "Kafka consumer properties merged into `ioConfig.consumerProperties` when the spec " +
-					"is posted, e.g. `sasl.jaas.config`. Kept out of `spec` and `effective_spec`; stored in state as a " +
+					"is posted, e.g. `sasl.jaas.config`. Kept out of `spec`; stored in state as a " +
 					"sensitive value. A changed value on the server shows as drift.",
 			},
 			"consumer_secrets_wo": schema.MapAttribute{
@@ -166,14 +161,6 @@ func (r *supervisorResource) ModifyPlan(ctx context.Context, req resource.Modify
 		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("id"), id)...)
 	}
 	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("data_source"), specjson.DataSource(d))...)
-	if state != nil && plan.Spec.Equal(state.Spec) && plan.ConsumerSecrets.Equal(state.ConsumerSecrets) &&
-		plan.ConsumerSecretsWOVersion.Equal(state.ConsumerSecretsWOVersion) {
-		// The framework marks computed attributes unknown whenever the raw
-		// config differs from state, even when SpecEquivalent planned the
-		// prior spec; nothing will be posted, so the echo stays as it is.
-		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("effective_spec"), state.EffectiveSpec)...)
-	}
-
 	if state != nil && plan.Spec.Equal(state.Spec) && plan.ConsumerSecrets.Equal(state.ConsumerSecrets) &&
 		plan.ConsumerSecretsWOVersion.Equal(state.ConsumerSecretsWOVersion) {
 		return
@@ -372,12 +359,6 @@ func (r *supervisorResource) Read(ctx context.Context, req resource.ReadRequest,
 		return
 	}
 	redacted := specjson.Redact(clone(server), keys).(map[string]any)
-	effective, err := redactedJSON(raw, keys)
-	if err != nil {
-		resp.Diagnostics.AddError("Read Supervisor Error", "Could not encode the server's spec: "+err.Error())
-		return
-	}
-	state.EffectiveSpec = types.StringValue(effective)
 	state.DataSource = types.StringValue(specjson.DataSource(server))
 
 	shaped, diags := req.Private.GetKey(ctx, planmodifiers.PrivateKeyServerShaped)
@@ -385,9 +366,9 @@ func (r *supervisorResource) Read(ctx context.Context, req resource.ReadRequest,
 	prior := state.Spec.ValueString()
 	if state.Spec.IsNull() || prior == "" || string(shaped) == "true" {
 		// After import: no user spec to compare with, so state holds the
-		// server's view and the plan modifier compares declared keys only.
-		if p, err := specjson.Normalize(prior); err != nil || !specjson.Contains(p, redacted) {
-			s, _ := specjson.Marshal(redacted)
+		// server's spec as a configuration would write it (non-default keys
+		// only) and the plan modifier compares declared keys only.
+		if s, err := specjson.Marshal(specjson.ConfigForm(redacted)); err == nil && s != prior {
 			state.Spec = types.StringValue(s)
 		}
 		resp.Diagnostics.Append(resp.Private.SetKey(ctx, planmodifiers.PrivateKeyServerShaped, []byte("true"))...)
@@ -490,23 +471,17 @@ func (r *supervisorResource) ImportState(ctx context.Context, req resource.Impor
 	resp.Diagnostics.Append(resp.Private.SetKey(ctx, planmodifiers.PrivateKeyServerShaped, []byte("true"))...)
 }
 
-// readEffective fills effective_spec and data_source from the server's echo
-// after a POST.
-func (r *supervisorResource) readEffective(ctx context.Context, m *supervisorModelV0, woKeys []string) diag.Diagnostics {
+// readEffective reads the supervisor back after a POST and fills
+// data_source from the server's echo. (The full echo is the kafka_supervisor
+// data source's spec; the resource does not keep it, see Schema.)
+func (r *supervisorResource) readEffective(ctx context.Context, m *supervisorModelV0, _ []string) diag.Diagnostics {
 	var diags diag.Diagnostics
 	raw, err := r.client.GetSupervisor(ctx, m.ID.ValueString())
 	if err != nil {
 		diags.Append(diagnostics.Engine("Read Supervisor Error",
 			fmt.Sprintf("The spec was accepted but supervisor %q could not be read back. Run terraform refresh.", m.ID.ValueString()), err))
-		m.EffectiveSpec = types.StringNull()
 		return diags
 	}
-	eff, err := redactedJSON(raw, secretKeys(ctx, m.ConsumerSecrets, woKeys))
-	if err != nil {
-		diags.AddError("Read Supervisor Error", "Could not encode the server's spec: "+err.Error())
-		return diags
-	}
-	m.EffectiveSpec = types.StringValue(eff)
 	if d, err := specjson.Normalize(string(raw)); err == nil {
 		m.DataSource = types.StringValue(specjson.DataSource(d))
 	}
@@ -593,7 +568,6 @@ type supervisorModelV0 struct {
 	ID                       types.String `tfsdk:"id"`
 	DataSource               types.String `tfsdk:"data_source"`
 	Spec                     types.String `tfsdk:"spec"`
-	EffectiveSpec            types.String `tfsdk:"effective_spec"`
 	ConsumerSecrets          types.Map    `tfsdk:"consumer_secrets"`
 	ConsumerSecretsWO        types.Map    `tfsdk:"consumer_secrets_wo"`
 	ConsumerSecretsWOVersion types.Int64  `tfsdk:"consumer_secrets_wo_version"`

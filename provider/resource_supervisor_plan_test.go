@@ -134,18 +134,18 @@ func historyLen(t *testing.T, c *client.Client, id string) int {
 func TestAccSupervisor_UpdateImpactWarning(t *testing.T) {
 	endpoint := testEndpoint(t)
 	id := acctest.RandomWithPrefix("tfacc")
-	cli := newCLIDir(t)
-	hourly := supervisorConfig(endpoint, id, 1)
-	cli.write(hourly)
-	cli.run(false, "init")
-	cli.run(false, "apply", "-auto-approve")
-	t.Cleanup(func() { cli.run(false, "destroy", "-auto-approve") })
-	if out := cli.run(false, "plan"); strings.Contains(out, "Warning") {
+	cli := newTFCLI(t)
+	hourly := withRequiredProviders(supervisorConfig(endpoint, id, 1))
+	cli.write("main.tf", hourly)
+	cli.must(0, "init")
+	cli.must(0, "apply", "-auto-approve")
+	t.Cleanup(func() { cli.must(0, "destroy", "-auto-approve") })
+	if out := cli.must(0, "plan"); strings.Contains(out, "Warning") {
 		t.Errorf("a plan without changes warns:\n%s", out)
 	}
 
-	cli.write(strings.Replace(hourly, `segmentGranularity = "hour"`, `segmentGranularity = "day"`, 1))
-	out := flat(cli.run(false, "plan"))
+	cli.write("main.tf", strings.Replace(hourly, `segmentGranularity = "hour"`, `segmentGranularity = "day"`, 1))
+	out := flat(cli.must(0, "plan"))
 	want := "hands off every task group: Apache Druid stops every reading task group on any spec update"
 	if os.Getenv(envAccTarget) == "engine" {
 		want = "hands off every task group: dataSchema.granularitySpec.segmentGranularity changed."
@@ -155,13 +155,13 @@ func TestAccSupervisor_UpdateImpactWarning(t *testing.T) {
 	}
 
 	if os.Getenv(envAccTarget) == "engine" {
-		cli.write(strings.Replace(hourly, `taskDuration       = "PT1H"`, `taskDuration       = "PT2H"`, 1))
-		out := flat(cli.run(false, "plan"))
+		cli.write("main.tf", strings.Replace(hourly, `taskDuration       = "PT1H"`, `taskDuration       = "PT2H"`, 1))
+		out := flat(cli.must(0, "plan"))
 		if want := "keeps its running tasks: ioConfig.taskDuration changed"; !strings.Contains(out, want) {
 			t.Errorf("plan of an ioConfig-only change; want a warning containing %q:\n%s", want, out)
 		}
 	}
-	cli.write(hourly)
+	cli.write("main.tf", hourly)
 }
 
 // flat joins terraform's output into one line: the CLI wraps diagnostics

@@ -21,7 +21,7 @@ resource "kafka_supervisor" "wikipedia" {
   })
 
   # Merged into ioConfig.consumerProperties when the spec is posted; never
-  # part of spec or effective_spec.
+  # part of spec.
   consumer_secrets = {
     "sasl.jaas.config" = "org.apache.kafka.common.security.plain.PlainLoginModule required username=\"druid\" password=\"${var.kafka_password}\";"
   }

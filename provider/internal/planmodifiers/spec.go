@@ -9,8 +9,9 @@ import (
 	"github.com/kafka-indexer/terraform-provider-kafka/provider/internal/specjson"
 )
 
-// PrivateKeyServerShaped is the private-state key set when the stored spec is
-// the server's full echo (after import) rather than the user's own spec.
+// PrivateKeyServerShaped is the private-state key set when the stored spec
+// was read from the server (after import, see specjson.ConfigForm) rather
+// than taken from the user's configuration.
 const PrivateKeyServerShaped = "spec_server_shaped"
 
 // SpecEquivalent plans the prior spec when the configured one is
@@ -20,9 +21,9 @@ const PrivateKeyServerShaped = "spec_server_shaped"
 // equal to the prior state as functionally equivalent to the config.
 //
 // When the state holds the user's spec, both must declare the same keys, so
-// removing a key from the configuration is still a change. When it holds the
-// server's echo (after import), only the keys the configuration declares are
-// compared.
+// removing a key from the configuration is still a change. When it was read
+// from the server (after import), only the keys the configuration declares
+// are compared, with the server's defaults for keys the import left out.
 func SpecEquivalent() planmodifier.String { return specEquivalent{} }
 
 type specEquivalent struct{}
@@ -54,7 +55,19 @@ func (specEquivalent) PlanModifyString(ctx context.Context, req planmodifier.Str
 		resp.Diagnostics.Append(diags...)
 		serverShaped = string(b) == "true"
 	}
-	if serverShaped && specjson.Contains(cfg, state) || !serverShaped && specjson.Equal(cfg, state) {
+	if serverShaped && importedEquivalent(cfg, state) || !serverShaped && specjson.Equal(cfg, state) {
 		resp.PlanValue = req.StateValue
 	}
+}
+
+// importedEquivalent compares a configuration with the spec an import
+// stored, which leaves out every default: the configuration may declare
+// defaults, so its keys are compared with the stored spec and, failing that,
+// with the stored spec's defaults filled in by the engine's spec rules.
+func importedEquivalent(cfg, state specjson.Doc) bool {
+	if specjson.Contains(cfg, state) {
+		return true
+	}
+	full, ok := specjson.Expand(state)
+	return ok && specjson.Contains(cfg, full)
 }

@@ -12,5 +12,7 @@
 // aliases, nulls, "suspended") into one shape; Contains and Equal then compare
 // values with Druid's equivalences (durations, dimension shorthand,
 // granularity spelling, numbers); Project shows the server's view through the
-// keys a user declared.
+// keys a user declared. ConfigForm goes the other way for imports: it writes
+// an echo as the spec a user would have written, judging defaults with the
+// engine's own spec rules (engine/spec).
 package specjson
