@@ -138,7 +138,9 @@ func (c *tfCLI) must(want int, args ...string) string {
 
 // cliProviderConfig is providerConfig with the required_providers block a
 // user writes.
-func cliProviderConfig(endpoint string) string { return withRequiredProviders(providerConfig(endpoint)) }
+func cliProviderConfig(endpoint string) string {
+	return withRequiredProviders(providerConfig(endpoint))
+}
 
 // withRequiredProviders puts the required_providers block a user writes in
 // front of a configuration, so that the CLI resolves "kafka" to the

@@ -205,7 +205,9 @@ func (r *supervisorResource) ModifyPlan(ctx context.Context, req resource.Modify
 			return
 		}
 		if state != nil && len(resp.RequiresReplace) == 0 && errors.Is(err, client.ErrDryRunUnsupported) {
-			resp.Diagnostics.AddAttributeWarning(path.Root("spec"), "Supervisor Update Hands Off Every Task Group",
+			// A resource-level warning: attached to the spec attribute, the CLI would print the
+			// whole jsonencode expression under it.
+			resp.Diagnostics.AddWarning("Supervisor Update Hands Off Every Task Group",
 				fmt.Sprintf("Updating supervisor %q hands off every task group: Apache Druid stops every reading task "+
 					"group on any spec update, the tasks publish what they have read, and new tasks start from their end offsets.",
 					state.ID.ValueString()))
@@ -268,7 +270,9 @@ func addImpactWarning(diags *diag.Diagnostics, id string, a *druidapi.ValidateAn
 		detail = fmt.Sprintf("Updating supervisor %q hands off every task group and needs an offset reset: %s; %s.",
 			id, changed, a.ImpactReason)
 	}
-	diags.AddAttributeWarning(path.Root("spec"), summary, detail)
+	// Resource-level, like the Druid warning above: the CLI prints one source line for it,
+	// not the whole spec expression.
+	diags.AddWarning(summary, detail)
 }
 
 // mapKnown reports whether m and all its elements are known (null counts as
