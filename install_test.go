@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"sort"
 	"strings"
@@ -80,13 +81,18 @@ func run(t *testing.T, env []string, dir string, stdin string, name string, args
 	return string(b), 0
 }
 
-func repoVersion(t *testing.T) string {
+// madeVersion returns the version make printed after prefix ("installed kafka-indexer/kafka ",
+// "release "): the one tools/version.sh gave the build, whatever else changes in the tree meanwhile.
+func madeVersion(t *testing.T, out, prefix string) string {
 	t.Helper()
-	out, err := exec.Command("tools/version.sh").Output()
-	if err != nil {
-		t.Fatalf("tools/version.sh: %v", err)
+	for _, line := range strings.Split(out, "\n") {
+		if v, ok := strings.CutPrefix(line, prefix); ok {
+			v, _, _ = strings.Cut(v, " ")
+			return v
+		}
 	}
-	return strings.TrimSpace(string(out))
+	t.Fatalf("make printed no %q line:\n%s", prefix, out)
+	return ""
 }
 
 // TestInstallProvider (acceptance, TF_ACC=1): `make install-provider` lays the provider out in
@@ -96,7 +102,6 @@ func repoVersion(t *testing.T) string {
 func TestInstallProvider(t *testing.T) {
 	tf := requireTerraform(t)
 	home := t.TempDir()
-	version := repoVersion(t)
 	platform := runtime.GOOS + "_" + runtime.GOARCH
 	mirror := filepath.Join(home, ".terraform.d", "plugins", "registry.terraform.io", "kafka-indexer", "kafka")
 	// An earlier build: install-provider replaces it, so init never chooses between two builds.
@@ -106,8 +111,13 @@ func TestInstallProvider(t *testing.T) {
 	}
 
 	env := offlineEnv(t, home)
-	if out, code := run(t, env, ".", "", "make", "install-provider"); code != 0 {
+	out, code := run(t, env, ".", "", "make", "install-provider")
+	if code != 0 {
 		t.Fatalf("make install-provider: exit %d\n%s", code, out)
+	}
+	version := madeVersion(t, out, "installed kafka-indexer/kafka ")
+	if _, err := semver(version); err != nil {
+		t.Errorf("make install-provider used version %q: %v", version, err)
 	}
 	bin := filepath.Join(mirror, version, platform, "terraform-provider-kafka_v"+version)
 	if fi, err := os.Stat(bin); err != nil || fi.Mode()&0o111 == 0 {
@@ -130,7 +140,7 @@ func TestInstallProvider(t *testing.T) {
 	tfEnv := offlineEnv(t, home, "KAFKA_INDEXER_ENDPOINT="+e.URL, "TF_VAR_kafka_bootstrap="+broker.ListenAddrs()[0], "TF_IN_AUTOMATION=1")
 	terraform := func(args ...string) (string, int) { return run(t, tfEnv, work, "", tf, append(args, "-no-color")...) }
 
-	out, code := terraform("init")
+	out, code = terraform("init")
 	if code != 0 || !strings.Contains(out, "Installed kafka-indexer/kafka v"+version+" (unauthenticated)") {
 		t.Fatalf("terraform init: exit %d\n%s", code, out)
 	}
@@ -203,12 +213,13 @@ func TestRelease(t *testing.T) {
 	tf := requireTerraform(t)
 	home := t.TempDir()
 	dist := t.TempDir()
-	version := repoVersion(t)
 	native := runtime.GOOS + "_" + runtime.GOARCH
 	env := offlineEnv(t, home, "DIST="+dist, "PLATFORMS="+native+" windows_arm64")
-	if out, code := run(t, env, ".", "", "make", "release"); code != 0 {
+	out, code := run(t, env, ".", "", "make", "release")
+	if code != 0 {
 		t.Fatalf("make release: exit %d\n%s", code, out)
 	}
+	version := madeVersion(t, out, "release ")
 	name := "terraform-provider-kafka_" + version
 	var got []string
 	entries, _ := os.ReadDir(dist)
@@ -276,7 +287,7 @@ output "merged" {
 `), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	out, code := run(t, env, work, "", tf, "init", "-no-color")
+	out, code = run(t, env, work, "", tf, "init", "-no-color")
 	if code != 0 || !strings.Contains(out, "Installed kafka-indexer/kafka v"+version) {
 		t.Fatalf("terraform init from the release zip: exit %d\n%s", code, out)
 	}
@@ -319,4 +330,113 @@ func zipHash1(t *testing.T, path string) string {
 	sort.Strings(lines)
 	sum := sha256.Sum256([]byte(strings.Join(lines, "")))
 	return "h1:" + base64.StdEncoding.EncodeToString(sum[:])
+}
+
+var semverRE = regexp.MustCompile(`^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?(\+[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?$`)
+
+// semver checks that v is a semantic version (2.0.0) and returns its prerelease part.
+func semver(v string) (prerelease string, err error) {
+	m := semverRE.FindStringSubmatch(v)
+	if m == nil {
+		return "", fmt.Errorf("%q is not a semantic version", v)
+	}
+	return strings.TrimPrefix(m[4], "-"), nil
+}
+
+// TestVersionScheme runs tools/version.sh in a scratch repository through the cases its comment
+// lists: every version is a semantic version Terraform accepts, development builds are never
+// prereleases, and different trees never share a version.
+func TestVersionScheme(t *testing.T) {
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Fatal("git is not installed")
+	}
+	repo := t.TempDir()
+	script, err := os.ReadFile("tools/version.sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(repo, "tools"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(repo, "tools", "version.sh"), script, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	git := func(args ...string) string {
+		t.Helper()
+		cmd := exec.Command("git", append([]string{"-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "commit.gpgsign=false", "-c", "tag.gpgsign=false"}, args...)...)
+		cmd.Dir = repo
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	write := func(name, content string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(repo, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	version := func() string {
+		t.Helper()
+		out, err := exec.Command(filepath.Join(repo, "tools", "version.sh")).Output()
+		if err != nil {
+			t.Fatalf("version.sh: %v", err)
+		}
+		v := strings.TrimSpace(string(out))
+		if _, err := semver(v); err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	git("init", "-q")
+	git("add", ".")
+	git("commit", "-qm", "one")
+	write("a", "1")
+	git("add", ".")
+	git("commit", "-qm", "two")
+	sha := git("rev-parse", "--short=7", "HEAD")
+	seen := map[string]string{}
+	check := func(name, got, want string) {
+		t.Helper()
+		if !regexp.MustCompile(want).MatchString(got) {
+			t.Errorf("%s: version %q, want %s", name, got, want)
+		}
+		if pre, _ := semver(got); pre != "" && !strings.Contains(name, "prerelease tag") {
+			t.Errorf("%s: %q is a prerelease, which no version constraint but an exact one selects", name, got)
+		}
+		if other, dup := seen[got]; dup {
+			t.Errorf("%s and %s share version %q", name, other, got)
+		}
+		seen[got] = name
+	}
+	check("no tag", version(), `^0\.0\.0\+2\.g`+sha+`$`)
+	write("a", "2")
+	dirty1 := version()
+	check("no tag, dirty", dirty1, `^0\.0\.0\+2\.g`+sha+`\.dirty\.[0-9a-f]{8}$`)
+	write("a", "3")
+	check("no tag, dirty differently", version(), `^0\.0\.0\+2\.g`+sha+`\.dirty\.[0-9a-f]{8}$`)
+	write("a", "2")
+	if v := version(); v != dirty1 {
+		t.Errorf("the same dirty tree gave %q, then %q", dirty1, v)
+	}
+	delete(seen, dirty1)
+	git("checkout", "-q", "a")
+	write("new.go", "package x")
+	check("no tag, untracked file", version(), `^0\.0\.0\+2\.g`+sha+`\.dirty\.[0-9a-f]{8}$`)
+	if err := os.Remove(filepath.Join(repo, "new.go")); err != nil {
+		t.Fatal(err)
+	}
+	git("tag", "v1.2.3")
+	check("on a release tag", version(), `^1\.2\.3$`)
+	write("a", "4")
+	git("commit", "-qam", "three")
+	after := version()
+	check("after a release tag", after, `^1\.2\.3\+1\.g`+git("rev-parse", "--short=7", "HEAD")+`$`)
+	git("tag", "not-a-version")
+	if v := version(); v != after {
+		t.Errorf("a tag that is not vX.Y.Z changed the version from %q to %q", after, v)
+	}
+	git("tag", "v2.0.0-rc.1")
+	check("on a prerelease tag", version(), `^2\.0\.0-rc\.1$`)
 }
