@@ -74,7 +74,7 @@ func align(base, over map[string]any) map[string]any {
 		out["spec"] = inner
 		return out
 	}
-	if !baseWrapped && overWrapped {
+	if baseFlat && !baseWrapped && overWrapped {
 		delete(out, "spec")
 		for k, v := range overInner {
 			if tv, ok := out[k]; ok {

@@ -46,6 +46,8 @@ func TestMerge(t *testing.T) {
 		{"echo shape, wrapper override", `{"ioConfig":{"topic":"a"},"spec":{"ioConfig":{"topic":"a"},"dataSchema":{"dataSource":"d"}}}`,
 			`{"spec":{"ioConfig":{"topic":"b"}}}`,
 			`{"ioConfig":{"topic":"b"},"spec":{"ioConfig":{"topic":"b"},"dataSchema":{"dataSource":"d"}}}`},
+		{"base without a shape keeps the overrides' shape", `{"type":"kafka"}`, `{"spec":{"ioConfig":{"topic":"b"}}}`,
+			`{"type":"kafka","spec":{"ioConfig":{"topic":"b"}}}`},
 		{"delete a section from a wrapper", `{"spec":{"ioConfig":{"topic":"a"},"tuningConfig":{"type":"kafka"}}}`,
 			`{"tuningConfig":null}`, `{"spec":{"ioConfig":{"topic":"a"}}}`},
 	} {
