@@ -14,7 +14,7 @@ version=${VERSION:-$(tools/version.sh)}
 dist=${DIST:-dist}
 platforms=${PLATFORMS:-linux_amd64 linux_arm64 darwin_amd64 darwin_arm64 windows_amd64 windows_arm64}
 name=terraform-provider-kafka
-stamp=$(git log -1 --format=%cd --date=format-local:%Y%m%d%H%M.%S 2>/dev/null || date -u +%Y%m%d%H%M.%S)
+stamp=$(TZ=UTC git log -1 --format=%cd --date=format-local:%Y%m%d%H%M.%S 2>/dev/null || date -u +%Y%m%d%H%M.%S)
 mkdir -p "$dist"
 dist=$(cd "$dist" && pwd)
 rm -f "$dist/${name}_${version}_"*
