@@ -11,6 +11,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/function"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
@@ -22,7 +23,10 @@ import (
 	"github.com/kafka-indexer/terraform-provider-kafka/provider/internal/diagnostics"
 )
 
-var _ provider.Provider = (*kafkaProvider)(nil)
+var (
+	_ provider.Provider              = (*kafkaProvider)(nil)
+	_ provider.ProviderWithFunctions = (*kafkaProvider)(nil)
+)
 
 // Environment variables read when the corresponding attribute is not set.
 // They deliberately do not use Mongey/kafka's KAFKA_* names.
@@ -222,6 +226,12 @@ func (p *kafkaProvider) DataSources(context.Context) []func() datasource.DataSou
 		NewSupervisorDataSource,
 		NewSupervisorsDataSource,
 		NewSupervisorStatusDataSource,
+	}
+}
+
+func (p *kafkaProvider) Functions(context.Context) []func() function.Function {
+	return []func() function.Function{
+		NewMergeSpecFunction,
 	}
 }
 

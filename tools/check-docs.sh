@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 before=$(git status --porcelain -- docs/ examples/ | sort)
 (cd tools && go generate ./...) >/dev/null
 after=$(git status --porcelain -- docs/ examples/ | sort)
-if [ "$before" != "$after" ] || ! git diff --quiet -- docs/index.md docs/resources docs/data-sources docs/guides examples/; then
+if [ "$before" != "$after" ] || ! git diff --quiet -- docs/index.md docs/resources docs/data-sources docs/functions docs/guides examples/; then
   echo "check-docs: the generated provider docs are stale; run 'make docs' and commit:" >&2
   git status --short -- docs/ examples/ >&2
   git diff --stat -- docs/ examples/ >&2

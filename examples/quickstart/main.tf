@@ -1,5 +1,5 @@
 # Manage the quickstart's supervisor with Terraform. Start `kafka-indexer quickstart` first;
-# see README.md for pointing Terraform at a locally built provider.
+# `make install-provider` puts the provider where `terraform init` finds it (see README.md).
 terraform {
   required_version = ">= 1.5" # import blocks
   required_providers {

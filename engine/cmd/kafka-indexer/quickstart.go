@@ -344,7 +344,7 @@ Try next (Ctrl-C stops everything; rerunning resumes):
   curl %[1]s/druid/coordinator/v1/metadata/datasources/%[6]s/segments
   curl -X POST -H 'Content-Type: application/json' %[1]s/druid/v2 -d '%[10]s'
   kcat -b %[2]s -t %[3]s -C -o -3 -e
-  cd examples/quickstart && terraform init && terraform plan   (see examples/quickstart/README.md)
+  make install-provider && cd examples/quickstart && terraform init && terraform apply   (see examples/quickstart/README.md)
 
 `, base, broker.Addr(), quickstartTopic, broker.Partitions(quickstartTopic), c.Rate, quickstartDataSource, sup, c.DataDir, logPath, query)
 }

@@ -235,9 +235,63 @@ func TestQuickstartEmbeddedKafkaWithKcat(t *testing.T) {
 	}
 }
 
-// TestQuickstartTerraformExample (acceptance, TF_ACC=1) applies examples/quickstart/ with the
-// provider built from this tree against a running quickstart: the apply only imports the
-// supervisor and its state, and a second plan with -detailed-exitcode finds no drift.
+// quickstartREADMECommands returns the commands of the "# terminal 2" part of the sh block in
+// examples/quickstart/README.md, without their comments.
+func quickstartREADMECommands(t *testing.T, root string) []string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(root, "examples", "quickstart", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, block, _ := strings.Cut(string(b), "```sh\n")
+	block, _, _ = strings.Cut(block, "```")
+	_, term2, ok := strings.Cut(block, "# terminal 2")
+	if !ok {
+		t.Fatal("examples/quickstart/README.md: no \"# terminal 2\" in the first sh block")
+	}
+	var cmds []string
+	for _, line := range strings.Split(term2, "\n")[1:] {
+		line, _, _ = strings.Cut(line, "#")
+		if line = strings.TrimSpace(line); line != "" {
+			cmds = append(cmds, line)
+		}
+	}
+	return cmds
+}
+
+// offlineEnv is a user's shell on a machine with no registry: HOME is home (Terraform's implied
+// local mirror is home/.terraform.d/plugins), no Terraform CLI configuration (so no dev_overrides),
+// proxies at a closed port so that any attempt to reach a registry fails at once. Go keeps its
+// caches so that make builds warm.
+func offlineEnv(t *testing.T, home string, extra ...string) []string {
+	t.Helper()
+	out, err := exec.Command("go", "env", "GOCACHE", "GOMODCACHE", "GOPATH").Output()
+	if err != nil {
+		t.Fatalf("go env: %v", err)
+	}
+	goenv := strings.Fields(string(out))
+	var env []string
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		switch {
+		case k == "HOME", strings.HasPrefix(k, "XDG_"), strings.HasPrefix(k, "TF_"), k == "PLUGIN_DIR", k == "VERSION",
+			strings.HasSuffix(strings.ToUpper(k), "_PROXY"), strings.HasPrefix(k, "KAFKA_INDEXER_"):
+			continue
+		}
+		env = append(env, kv)
+	}
+	env = append(env, "HOME="+home, "GOCACHE="+goenv[0], "GOMODCACHE="+goenv[1], "GOPATH="+goenv[2],
+		"CHECKPOINT_DISABLE=1", "HTTPS_PROXY=http://127.0.0.1:9", "HTTP_PROXY=http://127.0.0.1:9", "NO_PROXY=127.0.0.1,localhost",
+		"GOPROXY=off")
+	return append(env, extra...)
+}
+
+// TestQuickstartTerraformExample (acceptance, TF_ACC=1) follows examples/quickstart/README.md as
+// written, against a running quickstart: `make install-provider` (into a temporary HOME), then
+// `cd examples/quickstart`, `terraform init` (from the local mirror: no registry, no
+// dev_overrides), plan, and apply answered "yes", which only imports the supervisor and its state.
+// The banner's Terraform line must be those same commands. Then examples/ci/drift-check.sh, as
+// written, exits 0, and 2 after the README's curl suspends the supervisor out of band.
 func TestQuickstartTerraformExample(t *testing.T) {
 	if os.Getenv("TF_ACC") == "" {
 		t.Skip("acceptance test: set TF_ACC=1")
@@ -246,24 +300,23 @@ func TestQuickstartTerraformExample(t *testing.T) {
 	if err != nil {
 		t.Fatal("TF_ACC is set but terraform is not installed")
 	}
+	root, err := filepath.Abs(filepath.Join("..", "..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmds := quickstartREADMECommands(t, root)
+	want := []string{"make install-provider", "cd examples/quickstart", "terraform init", "terraform plan", "terraform apply"}
+	if !reflect.DeepEqual(cmds, want) {
+		t.Fatalf("examples/quickstart/README.md's terminal 2 runs %q; this test runs %q: update both", cmds, want)
+	}
 	tmp := t.TempDir()
-	bin := filepath.Join(tmp, "bin")
-	if out, err := exec.Command("go", "build", "-o", filepath.Join(bin, "terraform-provider-kafka"), "../../..").CombinedOutput(); err != nil {
-		t.Fatalf("build the provider: %v\n%s", err, out)
-	}
-	rc := filepath.Join(tmp, "terraformrc")
-	if err := os.WriteFile(rc, []byte(`provider_installation {
-  dev_overrides {
-    "kafka-indexer/kafka" = "`+bin+`"
-  }
-  direct {}
-}
-`), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	work := filepath.Join(tmp, "quickstart")
-	if err := os.CopyFS(work, os.DirFS(filepath.Join("..", "..", "..", "examples", "quickstart"))); err != nil {
-		t.Fatal(err)
+	home := filepath.Join(tmp, "home")
+	// The examples are copied so that init and apply leave the checkout alone; cd goes there.
+	examples := filepath.Join(tmp, "examples")
+	for _, d := range []string{"quickstart", "ci"} {
+		if err := os.CopyFS(filepath.Join(examples, d), os.DirFS(filepath.Join(root, "examples", d))); err != nil {
+			t.Fatal(err)
+		}
 	}
 
 	cfg := &quickstartConfig{Listen: freePort(t), Kafka: freePort(t), DataDir: filepath.Join(tmp, "data"), Rate: 100, Partitions: 2, Duration: 2 * time.Minute}
@@ -294,23 +347,78 @@ func TestQuickstartTerraformExample(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatalf("supervisor not RUNNING:\n%s", out.String())
 	}
-	terraform := func(args ...string) (string, int) {
-		cmd := exec.Command(tf, append(args, "-no-color", "-var", "endpoint=http://"+cfg.Listen, "-var", "kafka_bootstrap="+cfg.Kafka)...)
-		cmd.Dir = work
-		cmd.Env = append(os.Environ(), "TF_CLI_CONFIG_FILE="+rc, "TF_IN_AUTOMATION=1")
+
+	// The banner's line is a subsequence of the README's commands.
+	var banner []string
+	for _, line := range strings.Split(out.String(), "\n") {
+		if strings.Contains(line, "terraform init") {
+			line, _, _ = strings.Cut(line, "(see")
+			for _, c := range strings.Split(line, "&&") {
+				banner = append(banner, strings.TrimSpace(c))
+			}
+		}
+	}
+	if i := 0; len(banner) > 0 {
+		for _, c := range cmds {
+			if i < len(banner) && c == banner[i] {
+				i++
+			}
+		}
+		if i != len(banner) {
+			t.Errorf("the banner's %q is not the README's %q", banner, cmds)
+		}
+	} else {
+		t.Errorf("the banner names no terraform commands:\n%s", out.String())
+	}
+
+	env := offlineEnv(t, home, "TF_VAR_endpoint=http://"+cfg.Listen, "TF_VAR_kafka_bootstrap="+cfg.Kafka, "KAFKA_INDEXER_ENDPOINT=http://"+cfg.Listen)
+	sh := func(dir, stdin, name string, args ...string) (string, int) {
+		cmd := exec.Command(name, args...)
+		cmd.Dir, cmd.Env, cmd.Stdin = dir, env, strings.NewReader(stdin)
 		b, err := cmd.CombinedOutput()
-		code := 0
 		if ee, ok := err.(*exec.ExitError); ok {
-			code = ee.ExitCode()
+			return string(b), ee.ExitCode()
 		} else if err != nil {
 			t.Fatal(err)
 		}
-		return string(b), code
+		return string(b), 0
 	}
-	if o, code := terraform("apply", "-auto-approve"); code != 0 || !strings.Contains(o, "2 imported, 0 added, 0 changed, 0 destroyed") {
-		t.Fatalf("terraform apply: exit %d\n%s", code, o)
+	dir := root
+	expect := map[string]string{
+		"terraform init":  "Installed kafka-indexer/kafka v",
+		"terraform plan":  "2 to import, 0 to add, 0 to change, 0 to destroy",
+		"terraform apply": "2 imported, 0 added, 0 changed, 0 destroyed",
 	}
-	if o, code := terraform("plan", "-detailed-exitcode"); code != 0 {
-		t.Fatalf("terraform plan after apply: exit %d (2 = drift)\n%s", code, o)
+	for _, c := range cmds {
+		args := strings.Fields(c)
+		switch args[0] {
+		case "cd":
+			dir = filepath.Join(tmp, args[1])
+			continue
+		case "terraform":
+			args[0] = tf
+		}
+		o, code := sh(dir, "yes\n", args[0], args[1:]...)
+		if code != 0 || !strings.Contains(o, expect[c]) {
+			t.Fatalf("%s: exit %d\n%s", c, code, o)
+		}
+		if strings.Contains(o, "overrides are in effect") {
+			t.Errorf("%s ran with development overrides:\n%s", c, o)
+		}
+	}
+
+	drift := filepath.Join("..", "ci", "drift-check.sh")
+	if o, code := sh(dir, "", drift); code != 0 || !strings.Contains(o, "no drift") {
+		t.Fatalf("drift-check.sh after apply: exit %d, want 0\n%s", code, o)
+	}
+	b, _ := os.ReadFile(filepath.Join(root, "examples", "quickstart", "README.md"))
+	_, curl, _ := strings.Cut(string(b), "\ncurl -X POST ")
+	curl, _, _ = strings.Cut(curl, "\n")
+	curl = strings.Replace(curl, "127.0.0.1:8090", cfg.Listen, 1)
+	if o, code := sh(dir, "", "curl", "-fsS", "-X", "POST", curl); code != 0 {
+		t.Fatalf("curl -X POST %s: exit %d\n%s", curl, code, o)
+	}
+	if o, code := sh(dir, "", drift); code != 2 || !strings.Contains(o, "DRIFT") || !strings.Contains(o, "kafka_supervisor_state.metrics") {
+		t.Fatalf("drift-check.sh after an out-of-band suspend: exit %d, want 2\n%s", code, o)
 	}
 }
