@@ -100,14 +100,6 @@ func (c *tfCLI) read(name string) string {
 	return string(b)
 }
 
-// remove deletes a file of the working directory.
-func (c *tfCLI) remove(name string) {
-	c.t.Helper()
-	if err := os.Remove(filepath.Join(c.dir, name)); err != nil {
-		c.t.Fatal(err)
-	}
-}
-
 // run runs terraform with args (plus -no-color) and returns its combined
 // output and exit code.
 func (c *tfCLI) run(args ...string) (string, int) {

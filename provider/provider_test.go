@@ -197,6 +197,21 @@ func editLive(t *testing.T, c *client.Client, id string, edit func(io map[string
 	}
 }
 
+// liveIOConfig returns the normalised ioConfig the server runs for id.
+func liveIOConfig(t *testing.T, c *client.Client, id string) (map[string]any, bool) {
+	t.Helper()
+	raw, err := c.GetSupervisor(context.Background(), id)
+	if err != nil {
+		t.Fatalf("get %s: %v", id, err)
+	}
+	d, err := specjson.Normalize(string(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	io, _ := d["ioConfig"].(map[string]any)
+	return io, specjson.Suspended(string(raw))
+}
+
 func checkLive(c *client.Client, id string, f func(io map[string]any, suspended bool) error) resource.TestCheckFunc {
 	return func(*terraform.State) error {
 		raw, err := c.GetSupervisor(context.Background(), id)
