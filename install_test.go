@@ -23,34 +23,8 @@ import (
 
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/client"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/enginetest"
+	"github.com/kafka-indexer/terraform-provider-kafka/internal/offlinetf"
 )
-
-// offlineEnv is the environment of a user's shell on a machine with no registry: HOME is home
-// (so Terraform's implied local mirror is home/.terraform.d/plugins), no CLI configuration file
-// (hence no dev_overrides), and proxies pointing at a closed port so that any attempt to reach a
-// registry fails at once instead of hanging. Go keeps its caches, so `make` builds warm.
-func offlineEnv(t *testing.T, home string, extra ...string) []string {
-	t.Helper()
-	out, err := exec.Command("go", "env", "GOCACHE", "GOMODCACHE", "GOPATH").Output()
-	if err != nil {
-		t.Fatalf("go env: %v", err)
-	}
-	goenv := strings.Fields(string(out))
-	var env []string
-	for _, kv := range os.Environ() {
-		k, _, _ := strings.Cut(kv, "=")
-		switch {
-		case k == "HOME", strings.HasPrefix(k, "XDG_"), strings.HasPrefix(k, "TF_"), k == "PLUGIN_DIR", k == "VERSION",
-			strings.HasSuffix(strings.ToUpper(k), "_PROXY"), strings.HasPrefix(k, "KAFKA_INDEXER_"):
-			continue
-		}
-		env = append(env, kv)
-	}
-	env = append(env, "HOME="+home, "GOCACHE="+goenv[0], "GOMODCACHE="+goenv[1], "GOPATH="+goenv[2],
-		"CHECKPOINT_DISABLE=1", "HTTPS_PROXY=http://127.0.0.1:9", "HTTP_PROXY=http://127.0.0.1:9", "NO_PROXY=127.0.0.1,localhost",
-		"GOPROXY=off")
-	return append(env, extra...)
-}
 
 // requireTerraform returns the terraform CLI for an acceptance test: it skips without TF_ACC, and
 // fails (never skips) when there is no CLI and TF_ACC is set or CI=true.
@@ -110,7 +84,7 @@ func TestInstallProvider(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	env := offlineEnv(t, home)
+	env := offlinetf.Env(t, home)
 	out, code := run(t, env, ".", "", "make", "install-provider")
 	if code != 0 {
 		t.Fatalf("make install-provider: exit %d\n%s", code, out)
@@ -137,7 +111,7 @@ func TestInstallProvider(t *testing.T) {
 	if err := os.CopyFS(work, os.DirFS("examples/functions/merge_spec")); err != nil {
 		t.Fatal(err)
 	}
-	tfEnv := offlineEnv(t, home, "KAFKA_INDEXER_ENDPOINT="+e.URL, "TF_VAR_kafka_bootstrap="+broker.ListenAddrs()[0], "TF_IN_AUTOMATION=1")
+	tfEnv := offlinetf.Env(t, home, "KAFKA_INDEXER_ENDPOINT="+e.URL, "TF_VAR_kafka_bootstrap="+broker.ListenAddrs()[0], "TF_IN_AUTOMATION=1")
 	terraform := func(args ...string) (string, int) { return run(t, tfEnv, work, "", tf, append(args, "-no-color")...) }
 
 	out, code = terraform("init")
@@ -214,7 +188,7 @@ func TestRelease(t *testing.T) {
 	home := t.TempDir()
 	dist := t.TempDir()
 	native := runtime.GOOS + "_" + runtime.GOARCH
-	env := offlineEnv(t, home, "DIST="+dist, "PLATFORMS="+native+" windows_arm64")
+	env := offlinetf.Env(t, home, "DIST="+dist, "PLATFORMS="+native+" windows_arm64")
 	out, code := run(t, env, ".", "", "make", "release")
 	if code != 0 {
 		t.Fatalf("make release: exit %d\n%s", code, out)

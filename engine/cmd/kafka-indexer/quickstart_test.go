@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/kafka-indexer/terraform-provider-kafka/internal/offlinetf"
 )
 
 // storedOffsets is the sum of the offsets the metadata store holds for the quickstart's
@@ -259,33 +261,6 @@ func quickstartREADMECommands(t *testing.T, root string) []string {
 	return cmds
 }
 
-// offlineEnv is a user's shell on a machine with no registry: HOME is home (Terraform's implied
-// local mirror is home/.terraform.d/plugins), no Terraform CLI configuration (so no dev_overrides),
-// proxies at a closed port so that any attempt to reach a registry fails at once. Go keeps its
-// caches so that make builds warm.
-func offlineEnv(t *testing.T, home string, extra ...string) []string {
-	t.Helper()
-	out, err := exec.Command("go", "env", "GOCACHE", "GOMODCACHE", "GOPATH").Output()
-	if err != nil {
-		t.Fatalf("go env: %v", err)
-	}
-	goenv := strings.Fields(string(out))
-	var env []string
-	for _, kv := range os.Environ() {
-		k, _, _ := strings.Cut(kv, "=")
-		switch {
-		case k == "HOME", strings.HasPrefix(k, "XDG_"), strings.HasPrefix(k, "TF_"), k == "PLUGIN_DIR", k == "VERSION",
-			strings.HasSuffix(strings.ToUpper(k), "_PROXY"), strings.HasPrefix(k, "KAFKA_INDEXER_"):
-			continue
-		}
-		env = append(env, kv)
-	}
-	env = append(env, "HOME="+home, "GOCACHE="+goenv[0], "GOMODCACHE="+goenv[1], "GOPATH="+goenv[2],
-		"CHECKPOINT_DISABLE=1", "HTTPS_PROXY=http://127.0.0.1:9", "HTTP_PROXY=http://127.0.0.1:9", "NO_PROXY=127.0.0.1,localhost",
-		"GOPROXY=off")
-	return append(env, extra...)
-}
-
 // TestQuickstartTerraformExample (acceptance, TF_ACC=1) follows examples/quickstart/README.md as
 // written, against a running quickstart: `make install-provider` (into a temporary HOME), then
 // `cd examples/quickstart`, `terraform init` (from the local mirror: no registry, no
@@ -371,7 +346,7 @@ func TestQuickstartTerraformExample(t *testing.T) {
 		t.Errorf("the banner names no terraform commands:\n%s", out.String())
 	}
 
-	env := offlineEnv(t, home, "TF_VAR_endpoint=http://"+cfg.Listen, "TF_VAR_kafka_bootstrap="+cfg.Kafka, "KAFKA_INDEXER_ENDPOINT=http://"+cfg.Listen)
+	env := offlinetf.Env(t, home, "TF_VAR_endpoint=http://"+cfg.Listen, "TF_VAR_kafka_bootstrap="+cfg.Kafka, "KAFKA_INDEXER_ENDPOINT=http://"+cfg.Listen)
 	sh := func(dir, stdin, name string, args ...string) (string, int) {
 		cmd := exec.Command(name, args...)
 		cmd.Dir, cmd.Env, cmd.Stdin = dir, env, strings.NewReader(stdin)
