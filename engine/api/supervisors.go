@@ -20,7 +20,8 @@ import (
 // routeSupervisors serves Druid's supervisor resource (SupervisorResource):
 //
 //	POST /druid/indexer/v1/supervisor                      create or update; ?validateOnly=true is a dry run
-//	                                                       that, for an existing id, says what the update does
+//	                                                       that, for an existing id, says what the update does;
+//	                                                       ?skipRestartIfUnmodified=true leaves an equal spec alone
 //	GET  /druid/indexer/v1/supervisor                      ids; ?full, ?state=true, ?system for statuses
 //	GET  /druid/indexer/v1/supervisor/history              every supervisor's spec versions
 //	POST /druid/indexer/v1/supervisor/suspendAll|resumeAll|terminateAll
@@ -99,7 +100,10 @@ func (s *Server) postSupervisor(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, a)
 		return
 	}
-	id, err := s.sup.Submit(r.Context(), body, supervisor.AuditInfo{Author: r.Header.Get("X-Druid-Author"), Comment: r.Header.Get("X-Druid-Comment")})
+	skip, _ := strconv.ParseBool(r.URL.Query().Get("skipRestartIfUnmodified"))
+	id, err := s.sup.Submit(r.Context(), body, supervisor.AuditInfo{
+		Author: r.Header.Get("X-Druid-Author"), Comment: r.Header.Get("X-Druid-Comment"), SkipIfUnmodified: skip,
+	})
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -71,6 +71,10 @@ type entry struct {
 // AuditInfo is who changed a spec and why (Druid's X-Druid-Author / X-Druid-Comment headers).
 type AuditInfo struct {
 	Author, Comment string
+	// SkipIfUnmodified is POST /supervisor?skipRestartIfUnmodified=true: a spec equal to the
+	// running one (impact none, same suspended flag) stores no version, writes no audit entry
+	// and leaves the supervisor running as it is.
+	SkipIfUnmodified bool
 }
 
 // tombstone is the spec Druid stores when a supervisor is terminated (NoopSupervisorSpec).
@@ -303,6 +307,10 @@ func (m *Manager) Submit(ctx context.Context, raw []byte, audit AuditInfo) (stri
 	keepTasks := false
 	if old, ok := m.supervisors[id]; ok {
 		i := m.impact(ctx, id, old, s).Impact
+		if audit.SkipIfUnmodified && i == ImpactNone && old.currentSpec().Suspended == s.Suspended {
+			m.opts.Logger.Info("supervisor spec unmodified, not restarted", "supervisor", id)
+			return id, nil
+		}
 		keepTasks = i == ImpactNone || i == ImpactKeepTasks
 	}
 	if err := m.persist(ctx, id, s); err != nil {
