@@ -28,6 +28,7 @@ import (
 //	GET  /druid/indexer/v1/supervisor/{id}                 the spec as stored, with defaults
 //	GET  /druid/indexer/v1/supervisor/{id}/status|health|stats|parseErrors|history
 //	POST /druid/indexer/v1/supervisor/{id}/suspend|resume|reset|resetOffsets|terminate|shutdown
+//	POST /druid/indexer/v1/supervisor/{id}/taskGroups/handoff  early handoff, {"taskGroupIds":[…]} → 202
 func (s *Server) routeSupervisors() {
 	const base = "/druid/indexer/v1/supervisor"
 	s.mux.HandleFunc("POST "+base, s.postSupervisor)
@@ -46,6 +47,7 @@ func (s *Server) routeSupervisors() {
 	s.mux.HandleFunc("POST "+base+"/{id}/resume", supervisorParam(s.resume))
 	s.mux.HandleFunc("POST "+base+"/{id}/reset", supervisorParam(s.reset))
 	s.mux.HandleFunc("POST "+base+"/{id}/resetOffsets", supervisorParam(s.resetOffsets))
+	s.mux.HandleFunc("POST "+base+"/{id}/taskGroups/handoff", supervisorParam(s.handoffTaskGroups))
 	s.mux.HandleFunc("POST "+base+"/{id}/terminate", supervisorParam(s.terminate))
 	s.mux.HandleFunc("POST "+base+"/{id}/shutdown", supervisorParam(s.terminate)) // deprecated alias
 }
@@ -227,6 +229,39 @@ func (s *Server) resetOffsets(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"id": id})
+}
+
+// handoffTaskGroups is Druid's early handoff: 202 with no body once the named groups are
+// marked; an unknown supervisor is a 404 whatever the body says, a body without task group ids
+// a 400.
+func (s *Server) handoffTaskGroups(w http.ResponseWriter, r *http.Request) {
+	body, ok := s.readJSONBody(w, r)
+	if !ok {
+		return
+	}
+	id := r.PathValue("id")
+	var req struct {
+		TaskGroupIDs []int `json:"taskGroupIds"`
+	}
+	msg := ""
+	if err := json.Unmarshal(body, &req); err != nil {
+		msg = fmt.Sprintf("handoff body must be {\"taskGroupIds\":[…]}: %v", err)
+	} else if len(req.TaskGroupIDs) == 0 {
+		msg = "List of task groups to handoff can't be empty"
+	}
+	if msg != "" {
+		if _, err := s.sup.Spec(id); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusBadRequest, errorBody{Error: msg})
+		return
+	}
+	if err := s.sup.HandoffTaskGroups(r.Context(), id, req.TaskGroupIDs); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusAccepted)
 }
 
 // resetOffsetsBody is the DataSourceMetadata body of POST /supervisor/{id}/resetOffsets

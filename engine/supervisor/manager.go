@@ -636,6 +636,25 @@ func (m *Manager) Reset(ctx context.Context, id string) error {
 	return nil
 }
 
+// HandoffTaskGroups marks the given task groups to hand off early (Druid's
+// handoffTaskGroupsEarly): the next run finalizes each named group that is reading, as at the
+// end of its taskDuration, and the next generation starts at its end offsets. Ids that are not
+// reading groups are ignored; a suspended supervisor has none.
+func (m *Manager) HandoffTaskGroups(ctx context.Context, id string, groups []int) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	e, err := m.get(id)
+	if err != nil {
+		return err
+	}
+	if e.rt != nil {
+		if err := e.rt.send(ctx, notice{kind: noticeHandoff, groups: slices.Clone(groups)}); err != nil {
+			return fmt.Errorf("hand off task groups of supervisor %s: %w", id, err)
+		}
+	}
+	return nil
+}
+
 // ResetOffsets merges the given end offsets into the stored ones (stored PLUS given, other
 // partitions untouched), as Druid's resetOffsets does. md.Stream must be the supervisor's
 // stream; the caller has checked that md names at least one partition and no negative offset

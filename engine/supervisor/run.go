@@ -308,13 +308,21 @@ func (r *runtime) checkTaskDuration(ctx context.Context) error {
 	for _, gid := range slices.Sorted(maps.Keys(r.active)) {
 		g := r.active[gid]
 		st := g.earliestStart()
-		if !early && (st == nil || now.Before(st.Add(dur))) {
+		// A group named by the handoff API is finalized once its tasks have started reading.
+		handoff := r.handoffEarly[gid] && st != nil
+		if !early && !handoff && (st == nil || now.Before(st.Add(dur))) {
 			continue
 		}
 		if st == nil && !early {
 			continue
 		}
 		r.finalize(ctx, gid, g)
+		delete(r.handoffEarly, gid)
+	}
+	for gid := range r.handoffEarly {
+		if _, ok := r.active[gid]; !ok {
+			delete(r.handoffEarly, gid)
+		}
 	}
 	if early {
 		r.earlyStop = time.Time{}

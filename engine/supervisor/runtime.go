@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"sync"
 	"time"
 
@@ -77,6 +79,9 @@ type runtime struct {
 	// offsetsAhead holds the partitions stopped because their offsets are beyond the
 	// partition's end (offsets.go), until a reset.
 	offsetsAhead map[int32]offsetAhead
+	// handoffEarly holds the reading groups named by POST /taskGroups/handoff: the next run
+	// finalizes them as if their taskDuration had elapsed.
+	handoffEarly map[int]bool
 
 	specMu  sync.Mutex // guards specPub, the spec as the Manager should report it
 	specPub *spec.Supervisor
@@ -105,6 +110,7 @@ type notice struct {
 	kind     noticeKind
 	group    int
 	taskID   string // the task asking for a checkpoint
+	groups   []int  // noticeHandoff: the task groups to hand off early
 	start    task.Offsets
 	graceful bool
 	reply    chan error
@@ -118,6 +124,7 @@ const (
 	noticeReset
 	noticeResetPartitions
 	noticeStop
+	noticeHandoff
 )
 
 func newRuntime(id string, s *spec.Supervisor, store metadata.Store, deps Deps, log *slog.Logger, now func() time.Time, maxEvents int) *runtime {
@@ -125,7 +132,8 @@ func newRuntime(id string, s *spec.Supervisor, store metadata.Store, deps Deps, 
 		id: id, spec: s, store: store, deps: deps, log: log.With("supervisor", id), now: now,
 		notices: make(chan notice, 64), done: make(chan struct{}),
 		partitionOffset: map[int32]int64{}, active: map[int]*taskGroup{}, pending: map[int][]*taskGroup{}, offsetsAhead: map[int32]offsetAhead{},
-		sm: newStateManager(deps.Thresholds, maxEvents, s.Suspended), taskSpecs: map[string]*task.Spec{},
+		handoffEarly: map[int]bool{},
+		sm:           newStateManager(deps.Thresholds, maxEvents, s.Suspended), taskSpecs: map[string]*task.Spec{},
 		snap:    snapshot{state: initialState(s)},
 		specPub: s,
 		scaler:  newAutoscaler(s.IOConfig.AutoScalerConfig, now()),
@@ -205,7 +213,7 @@ func (r *runtime) run(ctx context.Context) {
 			if n.kind == noticeStop {
 				return
 			}
-			if n.kind == noticeRun {
+			if n.kind == noticeRun || n.kind == noticeHandoff {
 				runTimer.Reset(r.nextRunDelay(period))
 			}
 		}
@@ -217,9 +225,12 @@ func (r *runtime) nextRunDelay(period time.Duration) time.Duration {
 	d := period
 	dur, _ := r.spec.IOConfig.TaskDuration.Duration()
 	now := r.now()
-	for _, g := range r.active {
+	for gid, g := range r.active {
 		if st := g.earliestStart(); st != nil {
 			due := st.Add(dur).Add(time.Second).Sub(now)
+			if r.handoffEarly[gid] {
+				due = 0
+			}
 			if due < d {
 				d = due
 			}
@@ -251,6 +262,16 @@ func (r *runtime) handle(ctx context.Context, n notice) error {
 		r.resetAll(ctx)
 	case noticeResetPartitions:
 		r.resetPartitions(ctx, n.start)
+	case noticeHandoff:
+		// As in Druid, ids that are not actively reading groups are ignored.
+		for _, gid := range n.groups {
+			if _, ok := r.active[gid]; ok {
+				r.handoffEarly[gid] = true
+			}
+		}
+		if len(r.handoffEarly) > 0 {
+			r.log.Info("task groups to hand off early", "groups", slices.Sorted(maps.Keys(r.handoffEarly)))
+		}
 	case noticeStop:
 		if n.graceful {
 			r.stopping = true
