@@ -44,6 +44,9 @@ type Options struct {
 	// MinOffsetFetchPeriod bounds how often supervisors refresh lag; zero means 5 s (Druid's
 	// minimum). Tests lower it.
 	MinOffsetFetchPeriod time.Duration
+	// SupervisorThresholds are the supervisors' health thresholds (druid.supervisor.*Threshold);
+	// zero fields mean Druid's default, 3.
+	SupervisorThresholds supervisor.Thresholds
 	// Logger receives every component's logs; nil means slog.Default().
 	Logger *slog.Logger
 }
@@ -82,6 +85,7 @@ func New(ctx context.Context, store metadata.Store, opts Options) (*Engine, erro
 	root, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	mopts := supervisor.DefaultOptions()
 	mopts.Logger = log
+	mopts.Thresholds = opts.SupervisorThresholds
 	mgr := supervisor.NewManager(store, mopts)
 	if err := mgr.Load(ctx); err != nil {
 		cancel()

@@ -25,13 +25,16 @@ type Options struct {
 	// Now is the clock; nil means time.Now. Tests pin it.
 	Now func() time.Time
 	// MaxStoredExceptionEvents bounds recentErrors (druid.supervisor.maxStoredExceptionEvents).
-	// Zero means 3.
+	// Zero means 3; it is raised to the larger of the run thresholds, as Druid requires.
 	MaxStoredExceptionEvents int
+	// Thresholds are the health thresholds of every supervisor (druid.supervisor.*Threshold,
+	// the daemon's --supervisor-*-threshold flags). Zero fields mean Druid's default, 3.
+	Thresholds Thresholds
 }
 
 // DefaultOptions returns the defaults documented on Options.
 func DefaultOptions() Options {
-	return Options{Logger: slog.Default(), Now: time.Now, MaxStoredExceptionEvents: 3}
+	return Options{Logger: slog.Default(), Now: time.Now, MaxStoredExceptionEvents: 3, Thresholds: DefaultThresholds()}
 }
 
 func (o *Options) validate() {
@@ -44,6 +47,8 @@ func (o *Options) validate() {
 	if o.MaxStoredExceptionEvents <= 0 {
 		o.MaxStoredExceptionEvents = 3
 	}
+	o.Thresholds.validate()
+	o.MaxStoredExceptionEvents = max(o.MaxStoredExceptionEvents, o.Thresholds.HealthinessThreshold, o.Thresholds.UnhealthinessThreshold)
 }
 
 // Manager owns every supervisor: it persists each spec change as a new version in the metadata
@@ -139,6 +144,9 @@ func (m *Manager) Start(ctx context.Context, deps Deps) {
 	defer m.mu.Unlock()
 	if deps.MinOffsetFetchPeriod <= 0 {
 		deps.MinOffsetFetchPeriod = 5 * time.Second
+	}
+	if deps.Thresholds == (Thresholds{}) {
+		deps.Thresholds = m.opts.Thresholds
 	}
 	m.deps, m.ctx = &deps, ctx
 	for _, id := range slices.Sorted(maps.Keys(m.supervisors)) {

@@ -33,7 +33,8 @@ type Deps struct {
 	Tasks  TaskClient
 	// Getenv resolves consumer-property secrets; nil means os.LookupEnv.
 	Getenv func(string) (string, bool)
-	// Thresholds are the health thresholds; zero fields mean 3.
+	// Thresholds are the health thresholds; all zero means the Manager's Options.Thresholds,
+	// other zero fields mean 3.
 	Thresholds Thresholds
 	// MinPeriod bounds how often the loop runs even if a spec asks for less (tests lower it).
 	MinOffsetFetchPeriod time.Duration

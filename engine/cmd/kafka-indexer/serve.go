@@ -21,6 +21,7 @@ import (
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata/embedded"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata/postgres"
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/supervisor"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/task"
 )
 
@@ -49,6 +50,8 @@ type serveConfig struct {
 	HTTPWriteTimeout        time.Duration
 	HTTPIdleTimeout         time.Duration
 	MaxConnectionsPerClient int
+	// Supervisor health thresholds (Druid's druid.supervisor.*Threshold); zero means 3.
+	SupervisorThresholds supervisor.Thresholds
 }
 
 // HTTP server defaults. The write timeout must cover the longest response this daemon gives:
@@ -84,6 +87,11 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveConfig, error) {
 	fs.DurationVar(&c.HTTPWriteTimeout, "http-write-timeout", envDuration("HTTP_WRITE_TIMEOUT", defaultHTTPWriteTimeout), "longest time to answer one request; must exceed the query timeout (300 s by default)")
 	fs.DurationVar(&c.HTTPIdleTimeout, "http-idle-timeout", envDuration("HTTP_IDLE_TIMEOUT", defaultHTTPIdleTimeout), "how long an idle keep-alive connection stays open")
 	fs.IntVar(&c.MaxConnectionsPerClient, "max-connections-per-client", envInt("MAX_CONNECTIONS_PER_CLIENT", api.DefaultMaxConnsPerClient), "open connections allowed per client IP; more are answered 503 (-1: no limit)")
+	th := &c.SupervisorThresholds
+	fs.IntVar(&th.HealthinessThreshold, "supervisor-healthiness-threshold", envInt("SUPERVISOR_HEALTHINESS_THRESHOLD", 3), "consecutive successful runs that make an unhealthy supervisor healthy again (druid.supervisor.healthinessThreshold)")
+	fs.IntVar(&th.UnhealthinessThreshold, "supervisor-unhealthiness-threshold", envInt("SUPERVISOR_UNHEALTHINESS_THRESHOLD", 3), "consecutive failed runs that make a supervisor unhealthy (druid.supervisor.unhealthinessThreshold)")
+	fs.IntVar(&th.TaskHealthinessThreshold, "supervisor-task-healthiness-threshold", envInt("SUPERVISOR_TASK_HEALTHINESS_THRESHOLD", 3), "consecutive successful tasks that end UNHEALTHY_TASKS (druid.supervisor.taskHealthinessThreshold)")
+	fs.IntVar(&th.TaskUnhealthinessThreshold, "supervisor-task-unhealthiness-threshold", envInt("SUPERVISOR_TASK_UNHEALTHINESS_THRESHOLD", 3), "consecutive failed tasks that make a supervisor UNHEALTHY_TASKS (druid.supervisor.taskUnhealthinessThreshold)")
 	fs.StringVar(&c.EmbeddedKafka, "embedded-kafka", env("EMBEDDED_KAFKA", ""), "also run an embedded Kafka-protocol broker on this host:port (log under --data-dir/kafka)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -99,7 +107,8 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveConfig, error) {
 
 func (c *serveConfig) validate() error {
 	// A mistyped environment value must not silently fall back to the default.
-	for _, name := range []string{"WORKER_CAPACITY", "TASK_QUEUE_SIZE", "TASK_HISTORY", "MAX_BODY_BYTES", "MAX_CONNECTIONS_PER_CLIENT"} {
+	for _, name := range []string{"WORKER_CAPACITY", "TASK_QUEUE_SIZE", "TASK_HISTORY", "MAX_BODY_BYTES", "MAX_CONNECTIONS_PER_CLIENT",
+		"SUPERVISOR_HEALTHINESS_THRESHOLD", "SUPERVISOR_UNHEALTHINESS_THRESHOLD", "SUPERVISOR_TASK_HEALTHINESS_THRESHOLD", "SUPERVISOR_TASK_UNHEALTHINESS_THRESHOLD"} {
 		if v, ok := os.LookupEnv("KAFKA_INDEXER_" + name); ok {
 			if _, err := strconv.ParseInt(v, 10, 64); err != nil {
 				return fmt.Errorf("KAFKA_INDEXER_%s=%q is not a whole number", name, v)
@@ -133,6 +142,19 @@ func (c *serveConfig) validate() error {
 	}
 	if c.MaxConnectionsPerClient < -1 || c.MaxConnectionsPerClient == 0 {
 		return fmt.Errorf("--max-connections-per-client must be ≥ 1 (or -1 for no limit), got %d", c.MaxConnectionsPerClient)
+	}
+	for _, th := range []struct {
+		flag string
+		v    int
+	}{
+		{"--supervisor-healthiness-threshold", c.SupervisorThresholds.HealthinessThreshold},
+		{"--supervisor-unhealthiness-threshold", c.SupervisorThresholds.UnhealthinessThreshold},
+		{"--supervisor-task-healthiness-threshold", c.SupervisorThresholds.TaskHealthinessThreshold},
+		{"--supervisor-task-unhealthiness-threshold", c.SupervisorThresholds.TaskUnhealthinessThreshold},
+	} {
+		if th.v < 1 {
+			return fmt.Errorf("%s must be ≥ 1, got %d", th.flag, th.v)
+		}
 	}
 	if c.TaskHistory < 1 {
 		return fmt.Errorf("--task-history must be ≥ 1, got %d", c.TaskHistory)
@@ -251,6 +273,7 @@ func startDaemon(ctx context.Context, c *serveConfig, logOut io.Writer) (d *daem
 	eng, err := kidaemon.New(ctx, store, kidaemon.Options{
 		DataDir: c.DataDir, WorkerCapacity: c.WorkerCapacity, TaskQueueSize: c.TaskQueueSize, TaskHistory: c.TaskHistory, Version: version,
 		Username: c.AuthUsername, Password: c.AuthPassword, MaxBodyBytes: c.MaxBodyBytes, Logger: log,
+		SupervisorThresholds: c.SupervisorThresholds,
 	})
 	if err != nil {
 		ln.Close()
