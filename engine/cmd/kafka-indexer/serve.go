@@ -293,6 +293,7 @@ func startDaemon(ctx context.Context, c *serveConfig, logOut io.Writer) (d *daem
 		"worker_capacity", c.WorkerCapacity, "task_queue_size", c.TaskQueueSize, "task_history", c.TaskHistory, "auth", authDesc(c), "max_body_bytes", c.MaxBodyBytes,
 		"http_read_timeout", srv.ReadTimeout, "http_write_timeout", srv.WriteTimeout, "http_idle_timeout", srv.IdleTimeout,
 		"max_connections_per_client", perClient,
+		"supervisor_thresholds", fmt.Sprintf("%+v", c.SupervisorThresholds),
 		"supervisors", len(eng.Manager.IDs()))
 	go func() {
 		var err error
