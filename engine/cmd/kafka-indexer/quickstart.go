@@ -23,6 +23,7 @@ import (
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/client"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/druidapi"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/embedkafka"
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/supervisor"
 )
 
 // The quickstart's names: the seeds' sample supervisor (engine/spec/testdata/specs/input_format.json)
@@ -164,7 +165,8 @@ func runQuickstart(ctx context.Context, c *quickstartConfig, stdout io.Writer, u
 	}
 	defer broker.Close()
 
-	cfg := &serveConfig{Listen: c.Listen, DataDir: c.DataDir, WorkerCapacity: 4, MaxBodyBytes: api.DefaultMaxBodyBytes, LogFormat: "text", LogLevel: "info"}
+	cfg := &serveConfig{Listen: c.Listen, DataDir: c.DataDir, WorkerCapacity: 4, MaxBodyBytes: api.DefaultMaxBodyBytes, LogFormat: "text", LogLevel: "info",
+		SupervisorThresholds: supervisor.DefaultThresholds()}
 	d, err := startDaemon(ctx, cfg, logFile)
 	if err != nil {
 		return last, fmt.Errorf("%w (pick another address with --listen)", err)
