@@ -75,7 +75,9 @@ func check(t reflect.Type, raw []byte, path string) error {
 		for _, k := range slices.Sorted(maps.Keys(obj)) {
 			f, ok := fields[k]
 			if !ok {
-				return fieldErr(join(path, k), "unknown field")
+				fe := fieldErr(join(path, k), "unknown field")
+				fe.Suggestion = suggest(k, slices.Collect(maps.Keys(fields)))
+				return fe
 			}
 			if err := check(f.Type, obj[k], join(path, k)); err != nil {
 				return err

@@ -126,7 +126,7 @@ func TestDecodeErrors(t *testing.T) {
 		{"not an object", `[1]`, "must be a JSON object"},
 		{"missing type", `{"dataSchema":{}}`, "type: missing"},
 		{"unknown type", `{"type":"kinesis"}`, `type: unknown supervisor type "kinesis"`},
-		{"unknown top-level key", `{"type":"kafka","dataschema":{}}`, "dataschema: unknown field"},
+		{"unknown top-level key", `{"type":"kafka","dataschema":{}}`, "dataschema: unknown field (did you mean dataSchema?)"},
 		{"missing dataSchema", `{"type":"kafka","ioConfig":{}}`, "dataSchema: missing"},
 		{"missing dataSource", ds(`{"timestampSpec":{"column":"ts"}}`), "dataSchema.dataSource: missing"},
 		{"missing topic", `{"type":"kafka","dataSchema":{"dataSource":"d"},"ioConfig":{"inputFormat":{"type":"json"},"consumerProperties":{"bootstrap.servers":"x:1"}}}`, "ioConfig.topic: missing"},
@@ -141,8 +141,10 @@ func TestDecodeErrors(t *testing.T) {
 		{"both late rejections", base(`,"lateMessageRejectionPeriod":"PT1H","lateMessageRejectionStartDateTime":"2016-01-01T11:00Z"`), "ioConfig.lateMessageRejectionStartDateTime: cannot be combined with lateMessageRejectionPeriod"},
 		{"bad datetime", base(`,"lateMessageRejectionStartDateTime":"yesterday"`), "ioConfig.lateMessageRejectionStartDateTime"},
 		{"autoscaler min>max", base(`,"autoScalerConfig":{"enableTaskAutoScaler":true,"taskCountMin":5,"taskCountMax":2}`), "ioConfig.autoScalerConfig.taskCountMin: must be ≤ taskCountMax (2), got 5"},
-		{"autoscaler unknown key", base(`,"autoScalerConfig":{"enableTaskAutoScaler":true,"taskCountMin":1,"taskCountMax":2,"scaleOutStepp":1}`), "ioConfig.autoScalerConfig.scaleOutStepp: unknown field"},
-		{"unknown ioConfig key", base(`,"taskcount":2`), "ioConfig.taskcount: unknown field"},
+		{"autoscaler unknown key", base(`,"autoScalerConfig":{"enableTaskAutoScaler":true,"taskCountMin":1,"taskCountMax":2,"scaleOutStepp":1}`), "ioConfig.autoScalerConfig.scaleOutStepp: unknown field (did you mean scaleOutStep?)"},
+		{"typo suggestion", base(`,"taskCuont":2`), "ioConfig.taskCuont: unknown field (did you mean taskCount?)"},
+		{"no suggestion when far", base(`,"zzzzzz":2`), "ioConfig.zzzzzz: unknown field"},
+		{"unknown ioConfig key", base(`,"taskcount":2`), "ioConfig.taskcount: unknown field (did you mean taskCount?)"},
 		{"unknown input format", `{"type":"kafka","dataSchema":{"dataSource":"d"},"ioConfig":{"topic":"t","inputFormat":{"type":"xml"},"consumerProperties":{"bootstrap.servers":"x:1"}}}`, `ioConfig.inputFormat.type: unknown input format "xml"`},
 		{"missing input format", `{"type":"kafka","dataSchema":{"dataSource":"d"},"ioConfig":{"topic":"t","consumerProperties":{"bootstrap.servers":"x:1"}}}`, "ioConfig.inputFormat: missing"},
 		{"csv without columns", `{"type":"kafka","dataSchema":{"dataSource":"d"},"ioConfig":{"topic":"t","inputFormat":{"type":"csv"},"consumerProperties":{"bootstrap.servers":"x:1"}}}`, "ioConfig.inputFormat.columns: missing"},
@@ -289,5 +291,21 @@ func TestGranularityWrappedDuration(t *testing.T) {
 	ms := time.Date(2024, 3, 5, 0, 0, 0, 0, time.UTC).UnixMilli()
 	if s, e := g.Bucket(ms); e > s && s <= ms && ms < e {
 		t.Errorf("bucket [%d, %d) of a wrapped duration looks valid", s, e)
+	}
+}
+
+func TestSuggestField(t *testing.T) {
+	known := []string{"taskCount", "taskDuration", "replicas", "topic", "topicPattern"}
+	for _, tt := range []struct{ key, want string }{
+		{"taskCuont", "taskCount"},
+		{"TASKCOUNT", "taskCount"},
+		{"replica", "replicas"},
+		{"topik", "topic"},
+		{"zzzzzz", ""},
+		{"taskDurationMillis", ""},
+	} {
+		if got := suggest(tt.key, known); got != tt.want {
+			t.Errorf("suggest(%q) = %q, want %q", tt.key, got, tt.want)
+		}
 	}
 }
