@@ -25,8 +25,8 @@ var (
 // every value has the right shape; the first problem comes back as a FieldError naming its JSON
 // path (ioConfig.taskDuration: "PTX" is not an ISO-8601 period). encoding/json alone would
 // either ignore unknown keys or report them without a path.
-func decodeStrict(raw []byte, v any, path string) error {
-	if err := check(reflect.TypeOf(v).Elem(), raw, path); err != nil {
+func (c *checker) decodeStrict(raw []byte, v any, path string) error {
+	if err := c.check(reflect.TypeOf(v).Elem(), raw, path); err != nil {
 		return err
 	}
 	if err := json.Unmarshal(raw, v); err != nil {
@@ -35,7 +35,14 @@ func decodeStrict(raw []byte, v any, path string) error {
 	return nil
 }
 
-func check(t reflect.Type, raw []byte, path string) error {
+// checker walks a spec for decodeStrict under the caller's DecodeOptions, collecting the
+// warnings accepted-but-ineffective and (in warn mode) unknown fields give.
+type checker struct {
+	opts     DecodeOptions
+	warnings []string
+}
+
+func (c *checker) check(t reflect.Type, raw []byte, path string) error {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 || string(raw) == "null" {
 		return nil
@@ -59,7 +66,7 @@ func check(t reflect.Type, raw []byte, path string) error {
 	}
 	switch t.Kind() {
 	case reflect.Pointer:
-		return check(t.Elem(), raw, path)
+		return c.check(t.Elem(), raw, path)
 	case reflect.Struct:
 		if raw[0] != '{' {
 			if custom {
@@ -75,11 +82,22 @@ func check(t reflect.Type, raw []byte, path string) error {
 		for _, k := range slices.Sorted(maps.Keys(obj)) {
 			f, ok := fields[k]
 			if !ok {
+				if why, legacy := legacyFields[t][k]; legacy {
+					c.warnings = append(c.warnings, join(path, k)+": accepted for Druid compatibility, no effect ("+why+")")
+					continue
+				}
 				fe := fieldErr(join(path, k), "unknown field")
 				fe.Suggestion = suggest(k, slices.Collect(maps.Keys(fields)))
+				switch c.opts.UnknownFields {
+				case UnknownFieldsWarn:
+					c.warnings = append(c.warnings, fe.Error()+"; ignored")
+					continue
+				case UnknownFieldsIgnore:
+					continue
+				}
 				return fe
 			}
-			if err := check(f.Type, obj[k], join(path, k)); err != nil {
+			if err := c.check(f.Type, obj[k], join(path, k)); err != nil {
 				return err
 			}
 		}
@@ -96,7 +114,7 @@ func check(t reflect.Type, raw []byte, path string) error {
 			return fieldErr(path, "must be a JSON array")
 		}
 		for i, it := range items {
-			if err := check(t.Elem(), it, path+"["+strconv.Itoa(i)+"]"); err != nil {
+			if err := c.check(t.Elem(), it, path+"["+strconv.Itoa(i)+"]"); err != nil {
 				return err
 			}
 		}
@@ -110,7 +128,7 @@ func check(t reflect.Type, raw []byte, path string) error {
 			return fieldErr(path, "must be a JSON object")
 		}
 		for _, k := range slices.Sorted(maps.Keys(obj)) {
-			if err := check(t.Elem(), obj[k], join(path, k)); err != nil {
+			if err := c.check(t.Elem(), obj[k], join(path, k)); err != nil {
 				return err
 			}
 		}
