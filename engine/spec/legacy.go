@@ -53,13 +53,13 @@ type DecodeOptions struct {
 // version round-trips.
 var legacyFields = map[reflect.Type]map[string]string{
 	reflect.TypeFor[TuningConfig](): {
-		"buildV9Directly":      "Druid 0.9–0.12; segments are always built in the v9 format",
-		"basePersistDirectory": "Druid ≤ 0.12; persists go under the daemon's data directory",
+		"buildV9Directly":      "Druid 0.9 to 0.12; segments are always built in the v9 format",
+		"basePersistDirectory": "Druid 0.12 and older; persists go under the daemon's data directory",
 		"maxColumnsToMerge":    "segments are merged in one pass",
 		"partitionsSpec":       "streaming segments are always dynamically partitioned by maxRowsPerSegment and maxTotalRows",
 	},
 	reflect.TypeFor[IOConfig](): {
-		"skipOffsetGaps":           "Druid 0.12–0.15; offset gaps are always tolerated",
+		"skipOffsetGaps":           "Druid 0.12 to 0.15; offset gaps are always tolerated",
 		"serverPriorityToReplicas": "a single node has no server priorities; replicas run on it",
 	},
 }
