@@ -15,6 +15,7 @@ import (
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/metrics"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/query"
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/spec"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/storage"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/supervisor"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/task"
@@ -46,6 +47,9 @@ type Options struct {
 	MinOffsetFetchPeriod time.Duration
 	// Logger receives every component's logs; nil means slog.Default().
 	Logger *slog.Logger
+	// UnknownSpecFields says what a submitted supervisor spec's unknown fields do
+	// (--unknown-spec-fields); the zero value rejects them.
+	UnknownSpecFields spec.UnknownFields
 }
 
 // Engine is an assembled engine. New builds it and restores state; Start runs supervisors;
@@ -82,6 +86,7 @@ func New(ctx context.Context, store metadata.Store, opts Options) (*Engine, erro
 	root, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	mopts := supervisor.DefaultOptions()
 	mopts.Logger = log
+	mopts.UnknownSpecFields = opts.UnknownSpecFields
 	mgr := supervisor.NewManager(store, mopts)
 	if err := mgr.Load(ctx); err != nil {
 		cancel()
