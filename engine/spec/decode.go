@@ -26,8 +26,14 @@ var (
 // path (ioConfig.taskDuration: "PTX" is not an ISO-8601 period). encoding/json alone would
 // either ignore unknown keys or report them without a path.
 func (c *checker) decodeStrict(raw []byte, v any, path string) error {
+	c.at, c.dropped = nil, nil
 	if err := c.check(reflect.TypeOf(v).Elem(), raw, path); err != nil {
 		return err
+	}
+	if len(c.dropped) > 0 {
+		// encoding/json matches keys case-insensitively, so a dropped "TaskCount" would still
+		// set taskCount: remove the dropped keys before decoding.
+		raw = prune(raw, c.dropped)
 	}
 	if err := json.Unmarshal(raw, v); err != nil {
 		return fieldErr(path, err.Error())
@@ -40,6 +46,47 @@ func (c *checker) decodeStrict(raw []byte, v any, path string) error {
 type checker struct {
 	opts     DecodeOptions
 	warnings []string
+	at       []any   // where check is, relative to decodeStrict's raw: keys and indexes
+	dropped  [][]any // unknown keys skipped under UnknownFieldsWarn or UnknownFieldsIgnore
+}
+
+// prune removes the keys at paths from the JSON document raw.
+func prune(raw []byte, paths [][]any) []byte {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var doc any
+	if dec.Decode(&doc) != nil {
+		return raw
+	}
+	for _, p := range paths {
+		cur := doc
+	walk:
+		for i, seg := range p {
+			last := i == len(p)-1
+			switch seg := seg.(type) {
+			case string:
+				m, ok := cur.(map[string]any)
+				if !ok {
+					break walk
+				}
+				if last {
+					delete(m, seg)
+				}
+				cur = m[seg]
+			case int:
+				a, ok := cur.([]any)
+				if !ok || seg >= len(a) {
+					break walk
+				}
+				cur = a[seg]
+			}
+		}
+	}
+	out, err := json.Marshal(doc)
+	if err != nil {
+		return raw
+	}
+	return out
 }
 
 func (c *checker) check(t reflect.Type, raw []byte, path string) error {
@@ -91,13 +138,18 @@ func (c *checker) check(t reflect.Type, raw []byte, path string) error {
 				switch c.opts.UnknownFields {
 				case UnknownFieldsWarn:
 					c.warnings = append(c.warnings, fe.Error()+"; ignored")
+					c.dropped = append(c.dropped, append(slices.Clone(c.at), k))
 					continue
 				case UnknownFieldsIgnore:
+					c.dropped = append(c.dropped, append(slices.Clone(c.at), k))
 					continue
 				}
 				return fe
 			}
-			if err := c.check(f.Type, obj[k], join(path, k)); err != nil {
+			c.at = append(c.at, k)
+			err := c.check(f.Type, obj[k], join(path, k))
+			c.at = c.at[:len(c.at)-1]
+			if err != nil {
 				return err
 			}
 		}
@@ -114,7 +166,10 @@ func (c *checker) check(t reflect.Type, raw []byte, path string) error {
 			return fieldErr(path, "must be a JSON array")
 		}
 		for i, it := range items {
-			if err := c.check(t.Elem(), it, path+"["+strconv.Itoa(i)+"]"); err != nil {
+			c.at = append(c.at, i)
+			err := c.check(t.Elem(), it, path+"["+strconv.Itoa(i)+"]")
+			c.at = c.at[:len(c.at)-1]
+			if err != nil {
 				return err
 			}
 		}
@@ -128,7 +183,10 @@ func (c *checker) check(t reflect.Type, raw []byte, path string) error {
 			return fieldErr(path, "must be a JSON object")
 		}
 		for _, k := range slices.Sorted(maps.Keys(obj)) {
-			if err := c.check(t.Elem(), obj[k], join(path, k)); err != nil {
+			c.at = append(c.at, k)
+			err := c.check(t.Elem(), obj[k], join(path, k))
+			c.at = c.at[:len(c.at)-1]
+			if err != nil {
 				return err
 			}
 		}

@@ -376,7 +376,7 @@ func TestLegacyFieldsAcceptedAndEchoed(t *testing.T) {
 }
 
 func TestUnknownFieldsModes(t *testing.T) {
-	const raw = `{"type":"kafka","dataSchema":{"dataSource":"d"},
+	const raw = `{"type":"kafka","dataSchema":{"dataSource":"d","metricsSpec":[{"type":"count","name":"c","Name":"x","fieldNam":"y"}]},
 	  "ioConfig":{"topic":"t","inputFormat":{"type":"json"},"consumerProperties":{"bootstrap.servers":"x:1"},"taskCuont":2,
 	    "autoScalerConfig":{"enableTaskAutoScaler":true,"taskCountMin":1,"taskCountMax":2,"scaleOutStepp":1}},
 	  "tuningConfig":{"type":"kafka","buildV9Directly":false}}`
@@ -385,8 +385,10 @@ func TestUnknownFieldsModes(t *testing.T) {
 		wantErr string
 		warns   []string
 	}{
-		{"reject", "ioConfig.autoScalerConfig.scaleOutStepp: unknown field (did you mean scaleOutStep?)", nil},
+		{"reject", "dataSchema.metricsSpec[0].Name: unknown field (did you mean name?)", nil},
 		{"warn", "", []string{
+			"dataSchema.metricsSpec[0].Name: unknown field (did you mean name?); ignored",
+			"dataSchema.metricsSpec[0].fieldNam: unknown field (did you mean fieldName?); ignored",
 			"ioConfig.autoScalerConfig.scaleOutStepp: unknown field (did you mean scaleOutStep?); ignored",
 			"ioConfig.taskCuont: unknown field (did you mean taskCount?); ignored",
 			"tuningConfig.buildV9Directly: accepted for Druid compatibility",
@@ -418,6 +420,10 @@ func TestUnknownFieldsModes(t *testing.T) {
 			}
 			if bytes.Contains(s.Echo(), []byte("taskCuont")) || bytes.Contains(s.Echo(), []byte("scaleOutStepp")) {
 				t.Errorf("unknown fields are echoed: %s", s.Echo())
+			}
+			// encoding/json would match "Name" to name case-insensitively: dropped keys must not.
+			if s.DataSchema.MetricsSpec[0].Name != "c" {
+				t.Errorf("dropped key Name set the metric name to %q", s.DataSchema.MetricsSpec[0].Name)
 			}
 			if s.IOConfig.TaskCount != 1 || s.IOConfig.AutoScalerConfig.ScaleOutStep != 2 {
 				t.Errorf("unknown fields changed the spec: taskCount %d scaleOutStep %d", s.IOConfig.TaskCount, s.IOConfig.AutoScalerConfig.ScaleOutStep)
