@@ -95,7 +95,7 @@ func (s *Server) postSupervisor(w http.ResponseWriter, r *http.Request) {
 			s.writeError(w, r, err)
 			return
 		}
-		a := druidapi.ValidateAnswer{ID: id, Valid: true}
+		a := druidapi.ValidateAnswer{ID: id, Valid: true, Warnings: s.sup.SpecWarnings(body)}
 		if impact != nil {
 			a.Impact, a.ImpactFields, a.ImpactReason = string(impact.Impact), impact.Fields, impact.Reason
 		}
@@ -110,7 +110,20 @@ func (s *Server) postSupervisor(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	warnings := s.sup.SpecWarnings(body)
+	for _, msg := range warnings {
+		s.opts.Logger.Warn("supervisor spec field has no effect", "supervisor", id, "warning", msg)
+		w.Header().Add("Warning", specWarningHeader(msg))
+	}
 	writeJSON(w, http.StatusOK, map[string]string{"id": id})
+}
+
+// specWarningHeader renders a spec warning as an HTTP Warning header (code 299, "miscellaneous
+// persistent warning", as the Kubernetes API server sends deprecations). The answer's body stays
+// {"id":…}: Druid's own client reads it as a map of strings (OverlordResourceTestClient,
+// TYPE_REFERENCE_MAP_STRING_STRING), so a "warnings" array in it would fail that client.
+func specWarningHeader(msg string) string {
+	return "299 kafka-indexer " + strconv.QuoteToASCII(msg)
 }
 
 func (s *Server) listSupervisors(w http.ResponseWriter, r *http.Request) {

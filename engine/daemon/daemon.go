@@ -15,6 +15,7 @@ import (
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/metrics"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/query"
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/spec"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/storage"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/supervisor"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/task"
@@ -49,6 +50,9 @@ type Options struct {
 	SupervisorThresholds supervisor.Thresholds
 	// Logger receives every component's logs; nil means slog.Default().
 	Logger *slog.Logger
+	// UnknownSpecFields says what a submitted supervisor spec's unknown fields do
+	// (--unknown-spec-fields); the zero value rejects them.
+	UnknownSpecFields spec.UnknownFields
 }
 
 // Engine is an assembled engine. New builds it and restores state; Start runs supervisors;
@@ -86,6 +90,7 @@ func New(ctx context.Context, store metadata.Store, opts Options) (*Engine, erro
 	mopts := supervisor.DefaultOptions()
 	mopts.Logger = log
 	mopts.Thresholds = opts.SupervisorThresholds
+	mopts.UnknownSpecFields = opts.UnknownSpecFields
 	mgr := supervisor.NewManager(store, mopts)
 	if err := mgr.Load(ctx); err != nil {
 		cancel()

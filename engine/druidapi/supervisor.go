@@ -100,4 +100,7 @@ type ValidateAnswer struct {
 	Impact       string   `json:"impact,omitempty"`
 	ImpactFields []string `json:"impactFields,omitempty"`
 	ImpactReason string   `json:"impactReason,omitempty"`
+	// Warnings name the spec's fields that are accepted without effect (legacy Druid fields;
+	// unknown fields under --unknown-spec-fields=warn). Absent when there are none.
+	Warnings []string `json:"warnings,omitempty"`
 }

@@ -25,9 +25,15 @@ var (
 // every value has the right shape; the first problem comes back as a FieldError naming its JSON
 // path (ioConfig.taskDuration: "PTX" is not an ISO-8601 period). encoding/json alone would
 // either ignore unknown keys or report them without a path.
-func decodeStrict(raw []byte, v any, path string) error {
-	if err := check(reflect.TypeOf(v).Elem(), raw, path); err != nil {
+func (c *checker) decodeStrict(raw []byte, v any, path string) error {
+	c.at, c.dropped = nil, nil
+	if err := c.check(reflect.TypeOf(v).Elem(), raw, path); err != nil {
 		return err
+	}
+	if len(c.dropped) > 0 {
+		// encoding/json matches keys case-insensitively, so a dropped "TaskCount" would still
+		// set taskCount: remove the dropped keys before decoding.
+		raw = prune(raw, c.dropped)
 	}
 	if err := json.Unmarshal(raw, v); err != nil {
 		return fieldErr(path, err.Error())
@@ -35,7 +41,55 @@ func decodeStrict(raw []byte, v any, path string) error {
 	return nil
 }
 
-func check(t reflect.Type, raw []byte, path string) error {
+// checker walks a spec for decodeStrict under the caller's DecodeOptions, collecting the
+// warnings accepted-but-ineffective and (in warn mode) unknown fields give.
+type checker struct {
+	opts     DecodeOptions
+	warnings []string
+	at       []any   // where check is, relative to decodeStrict's raw: keys and indexes
+	dropped  [][]any // unknown keys skipped under UnknownFieldsWarn or UnknownFieldsIgnore
+}
+
+// prune removes the keys at paths from the JSON document raw.
+func prune(raw []byte, paths [][]any) []byte {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var doc any
+	if dec.Decode(&doc) != nil {
+		return raw
+	}
+	for _, p := range paths {
+		cur := doc
+	walk:
+		for i, seg := range p {
+			last := i == len(p)-1
+			switch seg := seg.(type) {
+			case string:
+				m, ok := cur.(map[string]any)
+				if !ok {
+					break walk
+				}
+				if last {
+					delete(m, seg)
+				}
+				cur = m[seg]
+			case int:
+				a, ok := cur.([]any)
+				if !ok || seg >= len(a) {
+					break walk
+				}
+				cur = a[seg]
+			}
+		}
+	}
+	out, err := json.Marshal(doc)
+	if err != nil {
+		return raw
+	}
+	return out
+}
+
+func (c *checker) check(t reflect.Type, raw []byte, path string) error {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 || string(raw) == "null" {
 		return nil
@@ -59,7 +113,7 @@ func check(t reflect.Type, raw []byte, path string) error {
 	}
 	switch t.Kind() {
 	case reflect.Pointer:
-		return check(t.Elem(), raw, path)
+		return c.check(t.Elem(), raw, path)
 	case reflect.Struct:
 		if raw[0] != '{' {
 			if custom {
@@ -75,9 +129,27 @@ func check(t reflect.Type, raw []byte, path string) error {
 		for _, k := range slices.Sorted(maps.Keys(obj)) {
 			f, ok := fields[k]
 			if !ok {
-				return fieldErr(join(path, k), "unknown field")
+				if why, legacy := legacyFields[t][k]; legacy {
+					c.warnings = append(c.warnings, join(path, k)+": accepted for Druid compatibility, no effect ("+why+")")
+					continue
+				}
+				fe := fieldErr(join(path, k), "unknown field")
+				fe.Suggestion = suggest(k, slices.Collect(maps.Keys(fields)))
+				switch c.opts.UnknownFields {
+				case UnknownFieldsWarn:
+					c.warnings = append(c.warnings, fe.Error()+"; ignored")
+					c.dropped = append(c.dropped, append(slices.Clone(c.at), k))
+					continue
+				case UnknownFieldsIgnore:
+					c.dropped = append(c.dropped, append(slices.Clone(c.at), k))
+					continue
+				}
+				return fe
 			}
-			if err := check(f.Type, obj[k], join(path, k)); err != nil {
+			c.at = append(c.at, k)
+			err := c.check(f.Type, obj[k], join(path, k))
+			c.at = c.at[:len(c.at)-1]
+			if err != nil {
 				return err
 			}
 		}
@@ -94,7 +166,10 @@ func check(t reflect.Type, raw []byte, path string) error {
 			return fieldErr(path, "must be a JSON array")
 		}
 		for i, it := range items {
-			if err := check(t.Elem(), it, path+"["+strconv.Itoa(i)+"]"); err != nil {
+			c.at = append(c.at, i)
+			err := c.check(t.Elem(), it, path+"["+strconv.Itoa(i)+"]")
+			c.at = c.at[:len(c.at)-1]
+			if err != nil {
 				return err
 			}
 		}
@@ -108,7 +183,10 @@ func check(t reflect.Type, raw []byte, path string) error {
 			return fieldErr(path, "must be a JSON object")
 		}
 		for _, k := range slices.Sorted(maps.Keys(obj)) {
-			if err := check(t.Elem(), obj[k], join(path, k)); err != nil {
+			c.at = append(c.at, k)
+			err := c.check(t.Elem(), obj[k], join(path, k))
+			c.at = c.at[:len(c.at)-1]
+			if err != nil {
 				return err
 			}
 		}

@@ -181,7 +181,7 @@ func (s *Supervisor) echoIOConfig() map[string]any {
 	if io.EmitTimeLagMetrics != nil {
 		out["emitTimeLagMetrics"] = *io.EmitTimeLagMetrics
 	}
-	return out
+	return addLegacy(out, io.Legacy)
 }
 
 func echoInputFormat(f *InputFormat) any {
@@ -227,7 +227,7 @@ func (s *Supervisor) echoTuning() map[string]any {
 	if t.SegmentWriteOutMediumFactory != nil {
 		medium = t.SegmentWriteOutMediumFactory
 	}
-	return map[string]any{
+	return addLegacy(map[string]any{
 		"type":                                t.Type,
 		"appendableIndexSpec":                 t.AppendableIndexSpec,
 		"maxRowsInMemory":                     t.MaxRowsInMemory,
@@ -257,7 +257,7 @@ func (s *Supervisor) echoTuning() map[string]any {
 		"repartitionTransitionDuration":       t.RepartitionTransitionDuration.String(),
 		"numPersistThreads":                   t.NumPersistThreads,
 		"chatAsync":                           t.ChatAsync,
-	}
+	}, t.Legacy)
 }
 
 // TaskSections renders what a supervisor hands to its tasks: the dataSchema, the tuningConfig

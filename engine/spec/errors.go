@@ -11,13 +11,20 @@ import (
 type FieldError struct {
 	Path string
 	Msg  string
+	// Suggestion is the known field an unknown one most likely meant (taskCount for
+	// taskCuont); Error renders it as "(did you mean taskCount?)". Msg stays "unknown field".
+	Suggestion string
 }
 
 func (e *FieldError) Error() string {
-	if e.Path == "" {
-		return e.Msg
+	msg := e.Msg
+	if e.Suggestion != "" {
+		msg += " (did you mean " + e.Suggestion + "?)"
 	}
-	return e.Path + ": " + e.Msg
+	if e.Path == "" {
+		return msg
+	}
+	return e.Path + ": " + msg
 }
 
 // ErrInvalid is wrapped by every error the decoder or validator returns, so callers can test for

@@ -29,6 +29,9 @@ type IOConfig struct {
 	ConfigOverrides                   json.RawMessage   `json:"configOverrides"`
 	StopTaskCount                     *int              `json:"stopTaskCount,omitempty"`
 	EmitTimeLagMetrics                *bool             `json:"emitTimeLagMetrics,omitempty"`
+	// Legacy holds the Druid fields that have no effect here (skipOffsetGaps,
+	// serverPriorityToReplicas; see legacyFields) exactly as submitted, for the echo.
+	Legacy map[string]json.RawMessage `json:"-"`
 }
 
 // AutoScalerConfig is the lag-based task autoscaler (LagBasedAutoScalerConfig).

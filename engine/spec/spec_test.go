@@ -126,7 +126,7 @@ func TestDecodeErrors(t *testing.T) {
 		{"not an object", `[1]`, "must be a JSON object"},
 		{"missing type", `{"dataSchema":{}}`, "type: missing"},
 		{"unknown type", `{"type":"kinesis"}`, `type: unknown supervisor type "kinesis"`},
-		{"unknown top-level key", `{"type":"kafka","dataschema":{}}`, "dataschema: unknown field"},
+		{"unknown top-level key", `{"type":"kafka","dataschema":{}}`, "dataschema: unknown field (did you mean dataSchema?)"},
 		{"missing dataSchema", `{"type":"kafka","ioConfig":{}}`, "dataSchema: missing"},
 		{"missing dataSource", ds(`{"timestampSpec":{"column":"ts"}}`), "dataSchema.dataSource: missing"},
 		{"missing topic", `{"type":"kafka","dataSchema":{"dataSource":"d"},"ioConfig":{"inputFormat":{"type":"json"},"consumerProperties":{"bootstrap.servers":"x:1"}}}`, "ioConfig.topic: missing"},
@@ -141,8 +141,10 @@ func TestDecodeErrors(t *testing.T) {
 		{"both late rejections", base(`,"lateMessageRejectionPeriod":"PT1H","lateMessageRejectionStartDateTime":"2016-01-01T11:00Z"`), "ioConfig.lateMessageRejectionStartDateTime: cannot be combined with lateMessageRejectionPeriod"},
 		{"bad datetime", base(`,"lateMessageRejectionStartDateTime":"yesterday"`), "ioConfig.lateMessageRejectionStartDateTime"},
 		{"autoscaler min>max", base(`,"autoScalerConfig":{"enableTaskAutoScaler":true,"taskCountMin":5,"taskCountMax":2}`), "ioConfig.autoScalerConfig.taskCountMin: must be ≤ taskCountMax (2), got 5"},
-		{"autoscaler unknown key", base(`,"autoScalerConfig":{"enableTaskAutoScaler":true,"taskCountMin":1,"taskCountMax":2,"scaleOutStepp":1}`), "ioConfig.autoScalerConfig.scaleOutStepp: unknown field"},
-		{"unknown ioConfig key", base(`,"taskcount":2`), "ioConfig.taskcount: unknown field"},
+		{"autoscaler unknown key", base(`,"autoScalerConfig":{"enableTaskAutoScaler":true,"taskCountMin":1,"taskCountMax":2,"scaleOutStepp":1}`), "ioConfig.autoScalerConfig.scaleOutStepp: unknown field (did you mean scaleOutStep?)"},
+		{"typo suggestion", base(`,"taskCuont":2`), "ioConfig.taskCuont: unknown field (did you mean taskCount?)"},
+		{"no suggestion when far", base(`,"zzzzzz":2`), "ioConfig.zzzzzz: unknown field"},
+		{"unknown ioConfig key", base(`,"taskcount":2`), "ioConfig.taskcount: unknown field (did you mean taskCount?)"},
 		{"unknown input format", `{"type":"kafka","dataSchema":{"dataSource":"d"},"ioConfig":{"topic":"t","inputFormat":{"type":"xml"},"consumerProperties":{"bootstrap.servers":"x:1"}}}`, `ioConfig.inputFormat.type: unknown input format "xml"`},
 		{"missing input format", `{"type":"kafka","dataSchema":{"dataSource":"d"},"ioConfig":{"topic":"t","consumerProperties":{"bootstrap.servers":"x:1"}}}`, "ioConfig.inputFormat: missing"},
 		{"csv without columns", `{"type":"kafka","dataSchema":{"dataSource":"d"},"ioConfig":{"topic":"t","inputFormat":{"type":"csv"},"consumerProperties":{"bootstrap.servers":"x:1"}}}`, "ioConfig.inputFormat.columns: missing"},
@@ -289,5 +291,149 @@ func TestGranularityWrappedDuration(t *testing.T) {
 	ms := time.Date(2024, 3, 5, 0, 0, 0, 0, time.UTC).UnixMilli()
 	if s, e := g.Bucket(ms); e > s && s <= ms && ms < e {
 		t.Errorf("bucket [%d, %d) of a wrapped duration looks valid", s, e)
+	}
+}
+
+func TestSuggestField(t *testing.T) {
+	known := []string{"taskCount", "taskDuration", "replicas", "topic", "topicPattern"}
+	for _, tt := range []struct{ key, want string }{
+		{"taskCuont", "taskCount"},
+		{"TASKCOUNT", "taskCount"},
+		{"replica", "replicas"},
+		{"topik", "topic"},
+		{"zzzzzz", ""},
+		{"taskDurationMillis", ""},
+	} {
+		if got := suggest(tt.key, known); got != tt.want {
+			t.Errorf("suggest(%q) = %q, want %q", tt.key, got, tt.want)
+		}
+	}
+}
+
+func TestLegacyFieldsAcceptedAndEchoed(t *testing.T) {
+	const raw = `{"type":"kafka","dataSchema":{"dataSource":"d"},
+	  "ioConfig":{"topic":"t","inputFormat":{"type":"json"},"consumerProperties":{"bootstrap.servers":"x:1"},
+	    "skipOffsetGaps":true,"serverPriorityToReplicas":{"1":2,"0":1}},
+	  "tuningConfig":{"type":"kafka","buildV9Directly":true,"basePersistDirectory":"/tmp/x","maxColumnsToMerge":-1,
+	    "partitionsSpec":{"type":"dynamic","maxRowsPerSegment":1e6}}}`
+	s, err := Decode([]byte(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantWarn := []string{
+		"ioConfig.serverPriorityToReplicas: accepted for Druid compatibility, no effect",
+		"ioConfig.skipOffsetGaps: accepted for Druid compatibility, no effect",
+		"tuningConfig.basePersistDirectory: accepted",
+		"tuningConfig.buildV9Directly: accepted",
+		"tuningConfig.maxColumnsToMerge: accepted",
+		"tuningConfig.partitionsSpec: accepted",
+	}
+	if len(s.Warnings) != len(wantWarn) {
+		t.Fatalf("warnings %q, want %d", s.Warnings, len(wantWarn))
+	}
+	for i, w := range wantWarn {
+		if !strings.HasPrefix(s.Warnings[i], w) {
+			t.Errorf("warning %d = %q, want prefix %q", i, s.Warnings[i], w)
+		}
+	}
+	var echo struct {
+		IOConfig     map[string]json.RawMessage `json:"ioConfig"`
+		TuningConfig map[string]json.RawMessage `json:"tuningConfig"`
+		Spec         struct {
+			TuningConfig map[string]json.RawMessage `json:"tuningConfig"`
+		} `json:"spec"`
+	}
+	if err := json.Unmarshal(s.Echo(), &echo); err != nil {
+		t.Fatal(err)
+	}
+	for k, want := range map[string]string{"buildV9Directly": "true", "basePersistDirectory": `"/tmp/x"`, "maxColumnsToMerge": "-1", "partitionsSpec": `{"type":"dynamic","maxRowsPerSegment":1e6}`} {
+		if got := string(echo.TuningConfig[k]); got != want {
+			t.Errorf("echo tuningConfig.%s = %s, want %s", k, got, want)
+		}
+		if got := string(echo.Spec.TuningConfig[k]); got != want {
+			t.Errorf("echo spec.tuningConfig.%s = %s, want %s", k, got, want)
+		}
+	}
+	for k, want := range map[string]string{"skipOffsetGaps": "true", "serverPriorityToReplicas": `{"1":2,"0":1}`} {
+		if got := string(echo.IOConfig[k]); got != want {
+			t.Errorf("echo ioConfig.%s = %s, want %s", k, got, want)
+		}
+	}
+	again, err := Decode(s.Raw())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(again.Echo(), s.Echo()) {
+		t.Errorf("stored form does not round-trip:\n%s\n%s", again.Echo(), s.Echo())
+	}
+	plain, err := Decode([]byte(`{"type":"kafka","dataSchema":{"dataSource":"d"},"ioConfig":{"topic":"t","inputFormat":{"type":"json"},"consumerProperties":{"bootstrap.servers":"x:1"}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plain.Warnings != nil || bytes.Contains(plain.Echo(), []byte("buildV9Directly")) {
+		t.Errorf("a spec without legacy fields warns %q or echoes one", plain.Warnings)
+	}
+}
+
+func TestUnknownFieldsModes(t *testing.T) {
+	const raw = `{"type":"kafka","dataSchema":{"dataSource":"d","metricsSpec":[{"type":"count","name":"c","Name":"x","fieldNam":"y"}]},
+	  "ioConfig":{"topic":"t","inputFormat":{"type":"json"},"consumerProperties":{"bootstrap.servers":"x:1"},"taskCuont":2,
+	    "autoScalerConfig":{"enableTaskAutoScaler":true,"taskCountMin":1,"taskCountMax":2,"scaleOutStepp":1}},
+	  "tuningConfig":{"type":"kafka","buildV9Directly":false}}`
+	for _, tt := range []struct {
+		mode    string
+		wantErr string
+		warns   []string
+	}{
+		{"reject", "dataSchema.metricsSpec[0].Name: unknown field (did you mean name?)", nil},
+		{"warn", "", []string{
+			"dataSchema.metricsSpec[0].Name: unknown field (did you mean name?); ignored",
+			"dataSchema.metricsSpec[0].fieldNam: unknown field (did you mean fieldName?); ignored",
+			"ioConfig.autoScalerConfig.scaleOutStepp: unknown field (did you mean scaleOutStep?); ignored",
+			"ioConfig.taskCuont: unknown field (did you mean taskCount?); ignored",
+			"tuningConfig.buildV9Directly: accepted for Druid compatibility",
+		}},
+		{"ignore", "", []string{"tuningConfig.buildV9Directly: accepted for Druid compatibility"}},
+	} {
+		t.Run(tt.mode, func(t *testing.T) {
+			mode, err := ParseUnknownFields(tt.mode)
+			if err != nil || mode.String() != tt.mode {
+				t.Fatalf("ParseUnknownFields(%q) = %v, %v", tt.mode, mode, err)
+			}
+			s, err := DecodeWith([]byte(raw), DecodeOptions{UnknownFields: mode})
+			if tt.wantErr != "" {
+				if err == nil || err.Error() != tt.wantErr {
+					t.Fatalf("error %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(s.Warnings) != len(tt.warns) {
+				t.Fatalf("warnings %q, want %q", s.Warnings, tt.warns)
+			}
+			for i, w := range tt.warns {
+				if !strings.HasPrefix(s.Warnings[i], w) {
+					t.Errorf("warning %d = %q, want prefix %q", i, s.Warnings[i], w)
+				}
+			}
+			if bytes.Contains(s.Echo(), []byte("taskCuont")) || bytes.Contains(s.Echo(), []byte("scaleOutStepp")) {
+				t.Errorf("unknown fields are echoed: %s", s.Echo())
+			}
+			// encoding/json would match "Name" to name case-insensitively: dropped keys must not.
+			if s.DataSchema.MetricsSpec[0].Name != "c" {
+				t.Errorf("dropped key Name set the metric name to %q", s.DataSchema.MetricsSpec[0].Name)
+			}
+			if s.IOConfig.TaskCount != 1 || s.IOConfig.AutoScalerConfig.ScaleOutStep != 2 {
+				t.Errorf("unknown fields changed the spec: taskCount %d scaleOutStep %d", s.IOConfig.TaskCount, s.IOConfig.AutoScalerConfig.ScaleOutStep)
+			}
+			if _, err := Decode(s.Echo()); err != nil {
+				t.Errorf("echo refused under reject: %v", err)
+			}
+		})
+	}
+	if _, err := ParseUnknownFields("loud"); err == nil {
+		t.Error("ParseUnknownFields accepted loud")
 	}
 }

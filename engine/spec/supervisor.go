@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 )
 
@@ -20,6 +21,9 @@ type Supervisor struct {
 	TuningConfig TuningConfig
 	Context      map[string]any
 	Suspended    bool
+	// Warnings name the fields that were accepted without effect (legacy Druid fields, and
+	// unknown ones under UnknownFieldsWarn), in spec order. They are not part of the spec.
+	Warnings []string
 }
 
 // ID is the supervisor id: the explicit id, else the dataSource (Druid's historical rule).
@@ -51,12 +55,16 @@ type ingestionSpec struct {
 
 // Decode reads a supervisor spec in any accepted shape, fills defaults and validates it. Every
 // error wraps ErrInvalid; field problems are *FieldError naming the JSON path.
-func Decode(raw []byte) (*Supervisor, error) {
+func Decode(raw []byte) (*Supervisor, error) { return DecodeWith(raw, DecodeOptions{}) }
+
+// DecodeWith is Decode under opts (what to do with unknown fields).
+func DecodeWith(raw []byte, opts DecodeOptions) (*Supervisor, error) {
 	if err := syntaxCheck(raw); err != nil {
 		return nil, err
 	}
+	c := &checker{opts: opts}
 	var top topLevel
-	if err := decodeStrict(raw, &top, ""); err != nil {
+	if err := c.decodeStrict(raw, &top, ""); err != nil {
 		return nil, err
 	}
 	if top.Type == nil {
@@ -75,21 +83,23 @@ func Decode(raw []byte) (*Supervisor, error) {
 	if isNull(ds) {
 		return nil, fieldErr("dataSchema", "missing")
 	}
-	if err := decodeStrict(ds, &s.DataSchema, "dataSchema"); err != nil {
+	if err := c.decodeStrict(ds, &s.DataSchema, "dataSchema"); err != nil {
 		return nil, err
 	}
 	if isNull(io) {
 		return nil, fieldErr("ioConfig", "missing")
 	}
 	s.IOConfig = DefaultIOConfig()
-	if err := decodeStrict(io, &s.IOConfig, "ioConfig"); err != nil {
+	if err := c.decodeStrict(io, &s.IOConfig, "ioConfig"); err != nil {
 		return nil, err
 	}
+	s.IOConfig.Legacy = pickLegacy(io, reflect.TypeFor[IOConfig]())
 	s.TuningConfig = DefaultTuningConfig()
 	if !isNull(tc) {
-		if err := decodeStrict(tc, &s.TuningConfig, "tuningConfig"); err != nil {
+		if err := c.decodeStrict(tc, &s.TuningConfig, "tuningConfig"); err != nil {
 			return nil, err
 		}
+		s.TuningConfig.Legacy = pickLegacy(tc, reflect.TypeFor[TuningConfig]())
 	}
 	if err := s.normalize(); err != nil {
 		return nil, err
@@ -97,6 +107,7 @@ func Decode(raw []byte) (*Supervisor, error) {
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}
+	s.Warnings = c.warnings
 	return s, nil
 }
 

@@ -37,7 +37,9 @@ type TuningConfig struct {
 	RepartitionTransitionDuration       Period               `json:"repartitionTransitionDuration"`
 	NumPersistThreads                   int                  `json:"numPersistThreads"`
 	ChatAsync                           bool                 `json:"chatAsync"`
-	// MaxColumnsToMerge and friends Druid also accepts are not meaningful here and are rejected.
+	// Legacy holds the Druid fields that have no effect here (buildV9Directly,
+	// maxColumnsToMerge, …; see legacyFields) exactly as submitted, for the echo.
+	Legacy map[string]json.RawMessage `json:"-"`
 }
 
 // AppendableIndexSpec is tuningConfig.appendableIndexSpec.

@@ -30,6 +30,9 @@ type Options struct {
 	// Thresholds are the health thresholds of every supervisor (druid.supervisor.*Threshold,
 	// the daemon's --supervisor-*-threshold flags). Zero fields mean Druid's default, 3.
 	Thresholds Thresholds
+	// UnknownSpecFields says what a submitted spec's unknown fields do (--unknown-spec-fields):
+	// the zero value rejects them with a 400.
+	UnknownSpecFields spec.UnknownFields
 }
 
 // DefaultOptions returns the defaults documented on Options.
@@ -116,7 +119,7 @@ func (m *Manager) Load(ctx context.Context) error {
 		if isTombstone(row.Payload) {
 			continue
 		}
-		s, err := spec.Decode(row.Payload)
+		s, err := m.decode(row.Payload)
 		if err != nil {
 			m.opts.Logger.Error("stored supervisor spec no longer valid", "supervisor", row.ID, "version", row.Version, "err", err)
 			// Keep a minimal entry so the supervisor stays visible and can be terminated or replaced.
@@ -261,7 +264,7 @@ func initialState(s *spec.Supervisor) State {
 // Validate decodes and validates a spec without storing anything (the dry run behind
 // POST /supervisor?validateOnly=true). It returns the supervisor id the spec would get.
 func (m *Manager) Validate(raw []byte) (string, error) {
-	s, err := spec.Decode(raw)
+	s, err := m.decode(raw)
 	if err != nil {
 		return "", err
 	}
@@ -271,7 +274,7 @@ func (m *Manager) Validate(raw []byte) (string, error) {
 // ValidateUpdate is Validate that also says what submitting the spec would do to an existing
 // supervisor: impact is nil when no supervisor has the spec's id. Nothing is stored.
 func (m *Manager) ValidateUpdate(ctx context.Context, raw []byte) (string, *UpdateImpact, error) {
-	s, err := spec.Decode(raw)
+	s, err := m.decode(raw)
 	if err != nil {
 		return "", nil, err
 	}
@@ -305,7 +308,7 @@ func (m *Manager) impact(ctx context.Context, id string, e *entry, s *spec.Super
 // ImpactNone or ImpactKeepTasks restarts the supervisor without touching its tasks, and the
 // new run loop adopts them.
 func (m *Manager) Submit(ctx context.Context, raw []byte, audit AuditInfo) (string, error) {
-	s, err := spec.Decode(raw)
+	s, err := m.decode(raw)
 	if err != nil {
 		return "", err
 	}
@@ -352,6 +355,21 @@ func (m *Manager) persist(ctx context.Context, id string, s *spec.Supervisor) er
 		return fmt.Errorf("store spec of supervisor %s: %w", id, err)
 	}
 	return nil
+}
+
+// decode decodes a spec under the manager's UnknownSpecFields.
+func (m *Manager) decode(raw []byte) (*spec.Supervisor, error) {
+	return spec.DecodeWith(raw, spec.DecodeOptions{UnknownFields: m.opts.UnknownSpecFields})
+}
+
+// SpecWarnings decodes raw as Submit would and returns the warnings its fields give (legacy
+// Druid fields without effect; unknown fields under UnknownFieldsWarn); nil for an invalid spec.
+func (m *Manager) SpecWarnings(raw []byte) []string {
+	s, err := m.decode(raw)
+	if err != nil {
+		return nil
+	}
+	return s.Warnings
 }
 
 func (m *Manager) get(id string) (*entry, error) {

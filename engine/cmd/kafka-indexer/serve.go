@@ -21,6 +21,7 @@ import (
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata/embedded"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata/postgres"
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/spec"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/supervisor"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/task"
 )
@@ -44,6 +45,8 @@ type serveConfig struct {
 	LogFormat      string
 	LogLevel       string
 	EmbeddedKafka  string
+	// UnknownSpecFields is reject, warn or ignore (--unknown-spec-fields); empty means reject.
+	UnknownSpecFields string
 	// HTTP server limits: zero durations and a zero connection cap mean the defaults below
 	// (the quickstart builds a serveConfig without flags).
 	HTTPReadTimeout         time.Duration
@@ -93,6 +96,7 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveConfig, error) {
 	fs.IntVar(&th.TaskHealthinessThreshold, "supervisor-task-healthiness-threshold", envInt("SUPERVISOR_TASK_HEALTHINESS_THRESHOLD", 3), "consecutive successful tasks that end UNHEALTHY_TASKS (druid.supervisor.taskHealthinessThreshold)")
 	fs.IntVar(&th.TaskUnhealthinessThreshold, "supervisor-task-unhealthiness-threshold", envInt("SUPERVISOR_TASK_UNHEALTHINESS_THRESHOLD", 3), "consecutive failed tasks that make a supervisor UNHEALTHY_TASKS (druid.supervisor.taskUnhealthinessThreshold)")
 	fs.StringVar(&c.EmbeddedKafka, "embedded-kafka", env("EMBEDDED_KAFKA", ""), "also run an embedded Kafka-protocol broker on this host:port (log under --data-dir/kafka)")
+	fs.StringVar(&c.UnknownSpecFields, "unknown-spec-fields", env("UNKNOWN_SPEC_FIELDS", "reject"), "a supervisor spec field no Druid version knows: reject (400 naming it), warn (drop it, say so in a Warning header and the log) or ignore (drop it silently, as Druid does)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil, errUsage
@@ -129,6 +133,9 @@ func (c *serveConfig) validate() error {
 		if d.v < 0 {
 			return fmt.Errorf("%s must not be negative, got %s", d.flag, d.v)
 		}
+	}
+	if _, err := spec.ParseUnknownFields(c.UnknownSpecFields); err != nil {
+		return fmt.Errorf("--unknown-spec-fields must be reject, warn or ignore, got %q", c.UnknownSpecFields)
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(c.LogLevel)); err != nil {
@@ -270,10 +277,12 @@ func startDaemon(ctx context.Context, c *serveConfig, logOut io.Writer) (d *daem
 		store.Close()
 		return nil, fmt.Errorf("listen on %s: %w", c.Listen, err)
 	}
+	unknownFields, _ := spec.ParseUnknownFields(c.UnknownSpecFields) // validated; "" (in code) is reject
 	eng, err := kidaemon.New(ctx, store, kidaemon.Options{
 		DataDir: c.DataDir, WorkerCapacity: c.WorkerCapacity, TaskQueueSize: c.TaskQueueSize, TaskHistory: c.TaskHistory, Version: version,
 		Username: c.AuthUsername, Password: c.AuthPassword, MaxBodyBytes: c.MaxBodyBytes, Logger: log,
 		SupervisorThresholds: c.SupervisorThresholds,
+		UnknownSpecFields:    unknownFields,
 	})
 	if err != nil {
 		ln.Close()

@@ -111,3 +111,38 @@ func TestServeHTTPFlags(t *testing.T) {
 		t.Fatalf("write timeout %s does not fit the default query timeout", srv.WriteTimeout)
 	}
 }
+
+// TestServeUnknownSpecFields checks --unknown-spec-fields, its environment fallback, and that
+// the daemon applies it: under warn a typo is dropped with a Warning header instead of a 400.
+func TestServeUnknownSpecFields(t *testing.T) {
+	c, err := parseServeFlags(nil, io.Discard)
+	if err != nil || c.UnknownSpecFields != "reject" {
+		t.Fatalf("default: %v %q", err, c.UnknownSpecFields)
+	}
+	if _, err := parseServeFlags([]string{"--unknown-spec-fields", "loud"}, io.Discard); err == nil || !strings.Contains(err.Error(), "--unknown-spec-fields") {
+		t.Fatalf("bad value: %v", err)
+	}
+	t.Setenv("KAFKA_INDEXER_UNKNOWN_SPEC_FIELDS", "warn")
+	if c, err = parseServeFlags(nil, io.Discard); err != nil || c.UnknownSpecFields != "warn" {
+		t.Fatalf("env fallback: %v %+v", err, c)
+	}
+	c.Listen, c.DataDir, c.LogLevel = "127.0.0.1:0", t.TempDir(), "error"
+	d, err := startDaemon(context.Background(), c, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	typo := `{"type":"kafka","suspended":true,"dataSchema":{"dataSource":"d"},"ioConfig":{"topic":"t","taskCuont":2,"inputFormat":{"type":"json"},"consumerProperties":{"bootstrap.servers":"x:1"}}}`
+	resp, err := http.Post("http://"+d.Addr()+"/druid/indexer/v1/supervisor", "application/json", strings.NewReader(typo))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || strings.TrimSpace(string(b)) != `{"id":"d"}` {
+		t.Fatalf("warn mode: %s %s", resp.Status, b)
+	}
+	if w := resp.Header.Get("Warning"); !strings.Contains(w, "ioConfig.taskCuont: unknown field (did you mean taskCount?); ignored") {
+		t.Fatalf("Warning header %q", w)
+	}
+}
