@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime"
+	"sync/atomic"
 	"time"
 
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/druidapi"
@@ -24,6 +25,9 @@ type Options struct {
 	MaxBodyBytes int64
 	// Logger receives request errors. Nil means slog.Default().
 	Logger *slog.Logger
+	// Properties are the settings GET /status/properties reports (Druid's runtime
+	// properties). Only non-secret ones belong here: no passwords, no URIs with credentials.
+	Properties map[string]string
 }
 
 // DefaultMaxBodyBytes is the request body limit when Options.MaxBodyBytes is zero.
@@ -44,6 +48,8 @@ type Server struct {
 	catalog SegmentCatalog
 	mux     *http.ServeMux
 	started time.Time
+	// advertised is the URL set by SetAdvertisedURL.
+	advertised atomic.Pointer[string]
 }
 
 // New builds the API handler. It starts nothing.
@@ -60,6 +66,7 @@ func New(svc Services, opts Options) *Server {
 	s.routeTasks()
 	s.routeChat()
 	s.routeSegments()
+	s.routeCluster()
 	return s
 }
 

@@ -251,6 +251,7 @@ func startDaemon(ctx context.Context, c *serveConfig, logOut io.Writer) (d *daem
 	eng, err := kidaemon.New(ctx, store, kidaemon.Options{
 		DataDir: c.DataDir, WorkerCapacity: c.WorkerCapacity, TaskQueueSize: c.TaskQueueSize, TaskHistory: c.TaskHistory, Version: version,
 		Username: c.AuthUsername, Password: c.AuthPassword, MaxBodyBytes: c.MaxBodyBytes, Logger: log,
+		Properties: serveProperties(c),
 	})
 	if err != nil {
 		ln.Close()
@@ -302,6 +303,23 @@ func newHTTPServer(c *serveConfig, h http.Handler) *http.Server {
 		ReadTimeout:       read,
 		WriteTimeout:      orDefault(c.HTTPWriteTimeout, defaultHTTPWriteTimeout),
 		IdleTimeout:       orDefault(c.HTTPIdleTimeout, defaultHTTPIdleTimeout),
+	}
+}
+
+// serveProperties are the command line's settings for GET /status/properties beyond the
+// engine's own: never the password, the key or the metadata URI (which may hold a password),
+// only which kind of store it names.
+func serveProperties(c *serveConfig) map[string]string {
+	store := "embedded"
+	if c.MetadataURI != "" {
+		store = "postgres"
+	}
+	return map[string]string{
+		"listen": c.Listen, "metadata-store": store, "tls": strconv.FormatBool(c.TLSCert != ""),
+		"log-format": c.LogFormat, "log-level": c.LogLevel,
+		"http-read-timeout": c.HTTPReadTimeout.String(), "http-write-timeout": c.HTTPWriteTimeout.String(),
+		"http-idle-timeout": c.HTTPIdleTimeout.String(), "max-connections-per-client": strconv.Itoa(c.MaxConnectionsPerClient),
+		"embedded-kafka": c.EmbeddedKafka,
 	}
 }
 
