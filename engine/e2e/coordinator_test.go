@@ -118,3 +118,35 @@ func TestCoordinatorListings(t *testing.T) {
 		t.Errorf("segment of another datasource: body %q, want empty", got)
 	}
 }
+
+// TestQueryUnknownDataSource: a Druid Broker answers a native query on a datasource it has
+// no segments of with 200 [] (QueryResource runs it over an empty timeline), and
+// ClientInfoResource's GET /druid/v2/datasources/{ds} with 200 {"dimensions":[],"metrics":[]};
+// the web console probes with both. A malformed query is still a 400.
+func TestQueryUnknownDataSource(t *testing.T) {
+	eng := enginetest.Start(t)
+	for _, q := range []string{
+		`{"queryType":"timeseries","dataSource":"nope","intervals":["2026/2027"],"granularity":"all","aggregations":[{"type":"count","name":"n"}]}`,
+		`{"queryType":"topN","dataSource":"nope","intervals":["2026/2027"],"granularity":"all","dimension":"d","metric":"n","threshold":1,"aggregations":[{"type":"count","name":"n"}]}`,
+		`{"queryType":"scan","dataSource":"nope","intervals":["2026/2027"]}`,
+		`{"queryType":"timeBoundary","dataSource":"nope"}`,
+		`{"queryType":"segmentMetadata","dataSource":"nope","intervals":["2026/2027"]}`,
+	} {
+		for _, p := range []string{"/druid/v2", "/druid/v2/"} {
+			if code, body := send(t, eng.URL, "POST", p, q); code != 200 || strings.TrimSpace(body) != "[]" {
+				t.Errorf("POST %s %s: %d %s, want 200 []", p, q, code, body)
+			}
+		}
+	}
+	for _, p := range []string{"/druid/v2/datasources/nope", "/druid/v2/datasources/nope/"} {
+		if code, body := send(t, eng.URL, "GET", p, ""); code != 200 || strings.TrimSpace(body) != `{"dimensions":[],"metrics":[]}` {
+			t.Errorf("GET %s: %d %s, want 200 with empty lists", p, code, body)
+		}
+	}
+	if code, body := send(t, eng.URL, "GET", "/druid/v2/datasources/", ""); code != 200 || strings.TrimSpace(body) != `[]` {
+		t.Errorf("GET /druid/v2/datasources/: %d %s, want 200 []", code, body)
+	}
+	if code, body := send(t, eng.URL, "POST", "/druid/v2", `{"queryType":"nope","dataSource":"nope"}`); code != 400 || !strings.Contains(body, `"error":"Json parse failed"`) {
+		t.Errorf("bad query: %d %s, want 400", code, body)
+	}
+}
