@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"slices"
 
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/spec"
@@ -43,16 +44,18 @@ func (s *Server) routeCoordinator() {
 			writeJSON(w, http.StatusOK, names)
 		}
 	})
-	s.mux.HandleFunc("GET /druid/coordinator/v1/metadata/datasources/{$}", func(w http.ResponseWriter, r *http.Request) {
-		r2 := r.Clone(r.Context())
-		r2.URL.Path = "/druid/coordinator/v1/metadata/datasources"
-		s.mux.ServeHTTP(w, r2)
+	// Trailing slashes on the routes of routeSegments and on the segment route below.
+	s.alias("GET /druid/coordinator/v1/metadata/datasources/{$}", func(*http.Request) string {
+		return "/druid/coordinator/v1/metadata/datasources"
 	})
-	s.mux.HandleFunc("GET /druid/coordinator/v1/metadata/datasources/{ds}/segments/{$}", func(w http.ResponseWriter, r *http.Request) {
-		r2 := r.Clone(r.Context())
-		r2.URL.Path = "/druid/coordinator/v1/metadata/datasources/" + r.PathValue("ds") + "/segments"
-		r2.URL.RawPath = ""
-		s.mux.ServeHTTP(w, r2)
+	s.alias("GET /druid/coordinator/v1/metadata/datasources/{ds}/segments/{$}", func(r *http.Request) string {
+		return "/druid/coordinator/v1/metadata/datasources/" + url.PathEscape(r.PathValue("ds")) + "/segments"
+	})
+	s.alias("GET /druid/coordinator/v1/metadata/datasources/{ds}/segments/{segment}/{$}", func(r *http.Request) string {
+		return "/druid/coordinator/v1/metadata/datasources/" + url.PathEscape(r.PathValue("ds")) + "/segments/" + url.PathEscape(r.PathValue("segment"))
+	})
+	s.alias("GET /druid/coordinator/v1/datasources/{ds}/{$}", func(r *http.Request) string {
+		return "/druid/coordinator/v1/datasources/" + url.PathEscape(r.PathValue("ds"))
 	})
 	s.handleSlash("GET /druid/coordinator/v1/metadata/segments", func(w http.ResponseWriter, r *http.Request) {
 		names, err := s.catalog.DataSources(r.Context())
@@ -116,4 +119,18 @@ func (s *Server) writeFullDataSources(w http.ResponseWriter, r *http.Request, na
 		out = append(out, d)
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// alias serves pattern as the route at the (escaped) path target returns, keeping the query.
+func (s *Server) alias(pattern string, target func(*http.Request) string) {
+	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		u, err := url.Parse(target(r))
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		r2 := r.Clone(r.Context())
+		r2.URL.Path, r2.URL.RawPath = u.Path, u.RawPath
+		s.mux.ServeHTTP(w, r2)
+	})
 }

@@ -114,6 +114,12 @@ func TestCoordinatorListings(t *testing.T) {
 	if err := json.Unmarshal([]byte(get("/druid/coordinator/v1/metadata/datasources/beta/segments/"+url.PathEscape(ids[2]), 200)), &one); err != nil || one.Identifier != ids[2] {
 		t.Errorf("segment by id: %v %+v", err, one)
 	}
+	if err := json.Unmarshal([]byte(get("/druid/coordinator/v1/metadata/datasources/beta/segments/"+url.PathEscape(ids[1])+"/", 200)), &one); err != nil || one.Identifier != ids[1] {
+		t.Errorf("segment by id/: %v %+v", err, one)
+	}
+	if got := get("/druid/coordinator/v1/datasources/beta/", 200); !strings.Contains(got, `"count":2`) {
+		t.Errorf("datasources/beta/ = %s", got)
+	}
 	if got := get("/druid/coordinator/v1/metadata/datasources/beta/segments/"+url.PathEscape(ids[0]), 404); got != "" {
 		t.Errorf("segment of another datasource: body %q, want empty", got)
 	}
