@@ -1,6 +1,7 @@
 package api
 
 import (
+	"cmp"
 	"maps"
 	"net"
 	"net/http"
@@ -66,6 +67,11 @@ type druidWorkerInfo struct {
 	BlacklistedUntil              *string     `json:"blacklistedUntil"`
 }
 
+// noAutoScale is the maximumCapacityWithAutoScale Druid answers when no autoscaler is
+// configured, which clients (the Coordinator's compaction and kill duties) read as "use
+// currentClusterCapacity".
+const noAutoScale = -1
+
 // druidTotalWorkerCapacity is Druid's TotalWorkerCapacityResponse JSON.
 type druidTotalWorkerCapacity struct {
 	CurrentClusterCapacity       int `json:"currentClusterCapacity"`
@@ -104,16 +110,15 @@ func (s *Server) routeCluster() {
 			AvailabilityGroups: slots.AvailabilityGroups,
 			RunningTasks:       slots.Running,
 		}
-		if !slots.LastCompleted.IsZero() {
-			t := spec.FormatTime(slots.LastCompleted)
-			info.LastCompletedTaskTime = &t
-		}
+		// Druid's worker holder starts the time at the worker's start, so it is never null.
+		last := spec.FormatTime(cmp.Or(slots.LastCompleted, s.started))
+		info.LastCompletedTaskTime = &last
 		writeJSON(w, http.StatusOK, []druidWorkerInfo{info})
 	})
 	s.handleSlash("GET /druid/indexer/v1/totalWorkerCapacity", func(w http.ResponseWriter, r *http.Request) {
 		slots := s.tasks.Slots()
 		writeJSON(w, http.StatusOK, druidTotalWorkerCapacity{
-			CurrentClusterCapacity: slots.Capacity, MaximumCapacityWithAutoScale: slots.Capacity,
+			CurrentClusterCapacity: slots.Capacity, MaximumCapacityWithAutoScale: noAutoScale,
 			UsedClusterCapacity: len(slots.Running),
 		})
 	})

@@ -18,8 +18,8 @@ import (
 type Options struct {
 	// Version is reported by /status.
 	Version string
-	// Username and Password enable HTTP basic auth on every route but /status/health when
-	// Username is non-empty.
+	// Username and Password enable HTTP basic auth on every route but /status/health and the
+	// isLeader checks when Username is non-empty.
 	Username, Password string
 	// MaxBodyBytes limits request bodies; larger ones get 413. Zero means 10 MiB.
 	MaxBodyBytes int64
@@ -72,7 +72,7 @@ func New(svc Services, opts Options) *Server {
 
 // ServeHTTP applies auth and the body limit, then routes.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if s.opts.Username != "" && r.URL.Path != "/status/health" && !s.authorized(r) {
+	if s.opts.Username != "" && !unsecuredPaths[r.URL.Path] && !s.authorized(r) {
 		w.Header().Set("WWW-Authenticate", `Basic realm="kafka-indexer"`)
 		writeJSON(w, http.StatusUnauthorized, errorBody{Error: "unauthorized: this server requires HTTP basic auth"})
 		return
@@ -85,6 +85,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes)
 	}
 	s.mux.ServeHTTP(w, r)
+}
+
+// unsecuredPaths are answered without auth: the health check and, as Druid's CliOverlord and
+// CliCoordinator list them in UNSECURED_PATHS, the leader checks load balancers poll.
+var unsecuredPaths = map[string]bool{
+	"/status/health":                 true,
+	"/druid/indexer/v1/isLeader":     true,
+	"/druid/coordinator/v1/isLeader": true,
 }
 
 func (s *Server) authorized(r *http.Request) bool {

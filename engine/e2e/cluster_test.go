@@ -26,7 +26,8 @@ import (
 //     "currParallelIndexCapacityUsed","availabilityGroups":[…],"runningTasks":[…],
 //     "lastCompletedTaskTime","blacklistedUntil"}.
 //   - GET /druid/indexer/v1/totalWorkerCapacity: 200, TotalWorkerCapacityResponse,
-//     {"currentClusterCapacity","maximumCapacityWithAutoScale","usedClusterCapacity"}.
+//     {"currentClusterCapacity","maximumCapacityWithAutoScale","usedClusterCapacity"}, the
+//     maximum -1 when no autoscaler is configured (OverlordResource, Druid ≥ 28).
 //   - GET /status/properties: 200, a flat map of strings, hidden properties left out.
 //
 // Trailing slashes are tolerated, as Jersey does.
@@ -87,6 +88,11 @@ func TestClusterEndpoints(t *testing.T) {
 	if *w.CurrCapacityUsed != 0 || len(w.RunningTasks) != 0 || len(w.AvailabilityGroups) != 0 || w.AvailabilityGroups == nil || w.BlacklistedUntil != nil {
 		t.Errorf("idle worker = %+v", w)
 	}
+	// Druid starts lastCompletedTaskTime at the worker's start: never null.
+	if w.LastCompletedTaskTime == nil {
+		t.Fatal("idle worker: lastCompletedTaskTime is null")
+	}
+	started := *w.LastCompletedTaskTime
 	capacity := func() string {
 		t.Helper()
 		code, body := send(t, eng.URL, "GET", "/druid/indexer/v1/totalWorkerCapacity/", "")
@@ -95,7 +101,7 @@ func TestClusterEndpoints(t *testing.T) {
 		}
 		return strings.TrimSpace(body)
 	}
-	if got, want := capacity(), `{"currentClusterCapacity":3,"maximumCapacityWithAutoScale":3,"usedClusterCapacity":0}`; got != want {
+	if got, want := capacity(), `{"currentClusterCapacity":3,"maximumCapacityWithAutoScale":-1,"usedClusterCapacity":0}`; got != want {
 		t.Errorf("totalWorkerCapacity = %s, want %s", got, want)
 	}
 
@@ -114,7 +120,7 @@ func TestClusterEndpoints(t *testing.T) {
 	if *w.CurrCapacityUsed != 1 || strings.Join(w.RunningTasks, ",") != "cluster_task" || strings.Join(w.AvailabilityGroups, ",") != "group_a" {
 		t.Errorf("busy worker = %+v, want cluster_task in group_a", w)
 	}
-	if got, want := capacity(), `{"currentClusterCapacity":3,"maximumCapacityWithAutoScale":3,"usedClusterCapacity":1}`; got != want {
+	if got, want := capacity(), `{"currentClusterCapacity":3,"maximumCapacityWithAutoScale":-1,"usedClusterCapacity":1}`; got != want {
 		t.Errorf("totalWorkerCapacity = %s, want %s", got, want)
 	}
 	if code, body := send(t, eng.URL, "POST", "/druid/indexer/v1/task/cluster_task/shutdown", ""); code != 200 {
@@ -124,8 +130,8 @@ func TestClusterEndpoints(t *testing.T) {
 	for w = workers(); len(w.RunningTasks) != 0 && time.Now().Before(deadline); w = workers() {
 		time.Sleep(50 * time.Millisecond)
 	}
-	if len(w.RunningTasks) != 0 || w.LastCompletedTaskTime == nil {
-		t.Errorf("worker after shutdown = %+v, want no task and a last completion time", w)
+	if len(w.RunningTasks) != 0 || w.LastCompletedTaskTime == nil || *w.LastCompletedTaskTime <= started {
+		t.Errorf("worker after shutdown = %+v, want no task and a completion after %s", w, started)
 	} else if _, err := time.Parse(time.RFC3339, *w.LastCompletedTaskTime); err != nil {
 		t.Errorf("lastCompletedTaskTime %q: %v", *w.LastCompletedTaskTime, err)
 	}
@@ -142,7 +148,7 @@ func TestClusterEndpoints(t *testing.T) {
 
 // TestStatusPropertiesHidesSecrets: with basic auth on, /status/properties (behind auth, as
 // in Druid) names the user but never the password, as Druid hides
-// druid.metadata.storage.connector.password and the like.
+// druid.metadata.storage.connector.password and the like; the isLeader checks are open.
 func TestStatusPropertiesHidesSecrets(t *testing.T) {
 	const password = "s3cret-Pa55"
 	eng := enginetest.Start(t, func(o *daemon.Options) {
@@ -151,6 +157,16 @@ func TestStatusPropertiesHidesSecrets(t *testing.T) {
 	})
 	if code, _ := send(t, eng.URL, "GET", "/status/properties", ""); code != 401 {
 		t.Errorf("GET /status/properties without credentials: %d, want 401", code)
+	}
+	// Druid lists the isLeader checks in UNSECURED_PATHS (CliOverlord, CliCoordinator), for
+	// load balancers; the leader URL itself stays behind auth (StateResourceFilter).
+	for _, p := range []string{"/druid/indexer/v1/isLeader", "/druid/coordinator/v1/isLeader"} {
+		if code, body := send(t, eng.URL, "GET", p, ""); code != 200 || strings.TrimSpace(body) != `{"leader":true}` {
+			t.Errorf("GET %s without credentials: %d %s, want 200", p, code, body)
+		}
+	}
+	if code, _ := send(t, eng.URL, "GET", "/druid/indexer/v1/leader", ""); code != 401 {
+		t.Errorf("GET /druid/indexer/v1/leader without credentials: %d, want 401", code)
 	}
 	req, _ := http.NewRequest("GET", eng.URL+"/status/properties", nil)
 	req.SetBasicAuth("admin", password)
