@@ -73,7 +73,7 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveConfig, error) {
 	fs.IntVar(&c.WorkerCapacity, "worker-capacity", envInt("WORKER_CAPACITY", 4), "task slots: tasks beyond this wait for a free slot")
 	fs.IntVar(&c.TaskQueueSize, "task-queue-size", envInt("TASK_QUEUE_SIZE", task.DefaultMaxWaiting), "tasks that may wait for a slot; more are refused (503, or an error in the supervisor's recentErrors); -1: no bound")
 	fs.IntVar(&c.TaskHistory, "task-history", envInt("TASK_HISTORY", task.DefaultFinishedHistory), "finished tasks kept in memory; older ones are answered from the metadata store")
-	fs.StringVar(&c.AuthUsername, "auth-username", env("AUTH_USERNAME", ""), "enable HTTP basic auth with this user on every route but /status/health")
+	fs.StringVar(&c.AuthUsername, "auth-username", env("AUTH_USERNAME", ""), "enable HTTP basic auth with this user on every route but /status/health and the isLeader checks")
 	fs.StringVar(&c.AuthPassword, "auth-password", env("AUTH_PASSWORD", ""), "password for --auth-username")
 	fs.StringVar(&c.TLSCert, "tls-cert", env("TLS_CERT", ""), "serve HTTPS with this PEM certificate (needs --tls-key)")
 	fs.StringVar(&c.TLSKey, "tls-key", env("TLS_KEY", ""), "PEM private key for --tls-cert")
