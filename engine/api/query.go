@@ -17,12 +17,12 @@ import (
 //	POST /druid/v2                     run a native query; ?pretty indents the result
 //	POST /druid/v2/                    the same
 //	GET  /druid/v2/datasources         names of the datasources with loaded segments
-//	GET  /druid/v2/datasources/{ds}    {"dimensions":[…],"metrics":[…]} of ds
+//	GET  /druid/v2/datasources/{ds}    {"dimensions":[…],"metrics":[…]} of ds; empty lists when unknown
 //
-// Failures are Druid's QueryException JSON,
-// {"error","errorMessage","errorClass","host"}: 400 for a bad query, 404 for
-// an unknown datasource, 504 for a query past its context.timeout, 500
-// otherwise.
+// A trailing slash is tolerated. A query on an unknown datasource answers
+// 200 [], as Druid does. Failures are Druid's QueryException JSON,
+// {"error","errorMessage","errorClass","host"}: 400 for a bad query, 504 for
+// a query past its context.timeout, 500 otherwise.
 
 // QueryEngine runs native queries; *query.Engine implements it.
 type QueryEngine interface {
@@ -57,6 +57,11 @@ func registerQueryRoutes(mux *http.ServeMux, e QueryEngine) {
 			return
 		}
 		res, err := e.Run(r.Context(), body)
+		if errors.Is(err, query.ErrUnknownDataSource) {
+			// Druid answers a query on a datasource it has no segments of with no rows; the
+			// web console probes with such queries.
+			res, err = []any{}, nil
+		}
 		if err != nil {
 			writeQueryError(w, err)
 			return
@@ -73,10 +78,12 @@ func registerQueryRoutes(mux *http.ServeMux, e QueryEngine) {
 	}
 	mux.HandleFunc("POST /druid/v2", run)
 	mux.HandleFunc("POST /druid/v2/{$}", run)
-	mux.HandleFunc("GET /druid/v2/datasources", func(w http.ResponseWriter, r *http.Request) {
+	list := func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, e.DataSources())
-	})
-	mux.HandleFunc("GET /druid/v2/datasources/{ds}", func(w http.ResponseWriter, r *http.Request) {
+	}
+	mux.HandleFunc("GET /druid/v2/datasources", list)
+	mux.HandleFunc("GET /druid/v2/datasources/{$}", list)
+	columns := func(w http.ResponseWriter, r *http.Request) {
 		ds := r.PathValue("ds")
 		if err := spec.ValidateDataSource("dataSource", ds); err != nil {
 			writeQueryError(w, &query.Error{Status: http.StatusBadRequest, Code: query.CodeBadQuery, Message: err.Error(), Class: "java.lang.IllegalArgumentException"})
@@ -84,13 +91,14 @@ func registerQueryRoutes(mux *http.ServeMux, e QueryEngine) {
 		}
 		dims, metrics, ok := e.DataSourceColumns(ds)
 		if !ok {
-			writeQueryError(w, &query.Error{Status: http.StatusNotFound, Code: query.CodeNotFound,
-				Message: "datasource [" + ds + "] does not exist", Class: "org.apache.druid.query.QueryUnsupportedException",
-			})
-			return
+			// Druid's ClientInfoResource reads the columns off the datasource's segments: none,
+			// so empty lists, not an error.
+			dims, metrics = []string{}, []string{}
 		}
 		writeJSON(w, http.StatusOK, map[string][]string{"dimensions": dims, "metrics": metrics})
-	})
+	}
+	mux.HandleFunc("GET /druid/v2/datasources/{ds}", columns)
+	mux.HandleFunc("GET /druid/v2/datasources/{ds}/{$}", columns)
 }
 
 // writeQueryError writes err as Druid's QueryException JSON with its status.

@@ -37,7 +37,7 @@ func TestQueryRoutes(t *testing.T) {
 	registerQueryRoutes(mux, stub)
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
-	// The real engine maps its own errors: an unknown datasource is a 404.
+	// The real engine maps its own errors; an unknown datasource is no rows, as in Druid.
 	realMux := http.NewServeMux()
 	registerQueryRoutes(realMux, query.New())
 	real := httptest.NewServer(realMux)
@@ -53,13 +53,14 @@ func TestQueryRoutes(t *testing.T) {
 		{name: "query slash pretty", method: "POST", url: srv.URL + "/druid/v2/?pretty", body: `{}`, status: 200, want: "\n  {\n"},
 		{name: "datasources", method: "GET", url: srv.URL + "/druid/v2/datasources", status: 200, want: `["a","b"]`},
 		{name: "datasource columns", method: "GET", url: srv.URL + "/druid/v2/datasources/a", status: 200, want: `{"dimensions":["page"],"metrics":["count"]}`},
-		{name: "unknown datasource columns", method: "GET", url: srv.URL + "/druid/v2/datasources/zz", status: 404, want: `"errorMessage":"datasource [zz] does not exist"`},
+		{name: "unknown datasource columns", method: "GET", url: srv.URL + "/druid/v2/datasources/zz/", status: 200, want: `{"dimensions":[],"metrics":[]}`},
+		{name: "datasources slash", method: "GET", url: srv.URL + "/druid/v2/datasources/", status: 200, want: `["a","b"]`},
 		{name: "timeout", method: "POST", url: srv.URL + "/druid/v2", body: `{}`, status: 504, want: `"error":"Query timeout"`,
 			engineErr: &query.Error{Status: 504, Code: query.CodeTimeout, Message: "Query [q] timed out.", Class: "java.util.concurrent.TimeoutException"}},
 		{name: "plain error is 500", method: "POST", url: srv.URL + "/druid/v2", body: `{}`, status: 500, want: `"error":"Unknown exception"`,
 			engineErr: io.ErrUnexpectedEOF},
 		{name: "real bad query", method: "POST", url: real.URL + "/druid/v2", body: `{"queryType":"nope"}`, status: 400, want: `"errorMessage":"queryType: unknown query type \"nope\"`},
-		{name: "real unknown datasource", method: "POST", url: real.URL + "/druid/v2", body: `{"queryType":"timeseries","dataSource":"x","intervals":["2026/2027"]}`, status: 404, want: `"host":null`},
+		{name: "real unknown datasource", method: "POST", url: real.URL + "/druid/v2", body: `{"queryType":"timeseries","dataSource":"x","intervals":["2026/2027"]}`, status: 200, want: "[]\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			stub.err = tc.engineErr

@@ -24,14 +24,20 @@ var _ SegmentCatalog = (*metadata.Catalog)(nil)
 
 // routeSegments serves the Coordinator's segment metadata (MetadataResource, DataSourcesResource):
 //
-//	GET /druid/coordinator/v1/metadata/datasources                     datasources with used segments
-//	GET /druid/coordinator/v1/metadata/datasources/{ds}/segments       segment ids; ?full for DataSegment JSON
+//	GET /druid/coordinator/v1/metadata/datasources                     datasources with used segments; ?full with their segments
+//	GET /druid/coordinator/v1/metadata/datasources/{ds}/segments       segment ids; ?full for DataSegment JSON; 404 when none
 //	GET /druid/coordinator/v1/datasources/{ds}                          summary: count, size, min/max time
+//
+// and the routes of routeCoordinator.
 func (s *Server) routeSegments() {
 	s.mux.HandleFunc("GET /druid/coordinator/v1/metadata/datasources", func(w http.ResponseWriter, r *http.Request) {
 		ds, err := s.catalog.DataSources(r.Context())
 		if err != nil {
 			s.writeError(w, r, err)
+			return
+		}
+		if r.URL.Query().Has("full") {
+			s.writeFullDataSources(w, r, ds)
 			return
 		}
 		writeJSON(w, http.StatusOK, ds)
@@ -40,6 +46,12 @@ func (s *Server) routeSegments() {
 		segs, err := s.catalog.UsedSegments(r.Context(), r.PathValue("ds"))
 		if err != nil {
 			s.writeError(w, r, err)
+			return
+		}
+		if len(segs) == 0 {
+			// Druid's MetadataResource: a datasource without used segments is unknown, 404
+			// with an empty body.
+			w.WriteHeader(http.StatusNotFound)
 			return
 		}
 		if !r.URL.Query().Has("full") {
@@ -66,9 +78,16 @@ func (s *Server) routeSegments() {
 			writeJSON(w, http.StatusNoContent, nil)
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]any{
-			"tiers":    map[string]any{"_default_tier": map[string]any{"size": sum.Size, "segmentCount": sum.Segments}},
-			"segments": map[string]any{"count": sum.Segments, "size": sum.Size, "minTime": spec.FormatTime(sum.MinTime), "maxTime": spec.FormatTime(sum.MaxTime), "numRows": sum.Rows},
-		})
+		writeJSON(w, http.StatusOK, simpleDataSource(sum))
 	}))
+	s.routeCoordinator()
+}
+
+// simpleDataSource is Druid's per-datasource summary (DataSourcesResource's
+// getSimpleDatasource), with kafka-indexer's numRows.
+func simpleDataSource(sum metadata.DataSourceSummary) map[string]any {
+	return map[string]any{
+		"tiers":    map[string]any{"_default_tier": map[string]any{"size": sum.Size, "segmentCount": sum.Segments}},
+		"segments": map[string]any{"count": sum.Segments, "size": sum.Size, "minTime": spec.FormatTime(sum.MinTime), "maxTime": spec.FormatTime(sum.MaxTime), "numRows": sum.Rows},
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime"
+	"sync/atomic"
 	"time"
 
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/druidapi"
@@ -17,13 +18,16 @@ import (
 type Options struct {
 	// Version is reported by /status.
 	Version string
-	// Username and Password enable HTTP basic auth on every route but /status/health when
-	// Username is non-empty.
+	// Username and Password enable HTTP basic auth on every route but /status/health and the
+	// isLeader checks when Username is non-empty.
 	Username, Password string
 	// MaxBodyBytes limits request bodies; larger ones get 413. Zero means 10 MiB.
 	MaxBodyBytes int64
 	// Logger receives request errors. Nil means slog.Default().
 	Logger *slog.Logger
+	// Properties are the settings GET /status/properties reports (Druid's runtime
+	// properties). Only non-secret ones belong here: no passwords, no URIs with credentials.
+	Properties map[string]string
 }
 
 // DefaultMaxBodyBytes is the request body limit when Options.MaxBodyBytes is zero.
@@ -44,6 +48,8 @@ type Server struct {
 	catalog SegmentCatalog
 	mux     *http.ServeMux
 	started time.Time
+	// advertised is the URL set by SetAdvertisedURL.
+	advertised atomic.Pointer[string]
 }
 
 // New builds the API handler. It starts nothing.
@@ -60,12 +66,13 @@ func New(svc Services, opts Options) *Server {
 	s.routeTasks()
 	s.routeChat()
 	s.routeSegments()
+	s.routeCluster()
 	return s
 }
 
 // ServeHTTP applies auth and the body limit, then routes.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if s.opts.Username != "" && r.URL.Path != "/status/health" && !s.authorized(r) {
+	if s.opts.Username != "" && !unsecuredPaths[r.URL.Path] && !s.authorized(r) {
 		w.Header().Set("WWW-Authenticate", `Basic realm="kafka-indexer"`)
 		writeJSON(w, http.StatusUnauthorized, errorBody{Error: "unauthorized: this server requires HTTP basic auth"})
 		return
@@ -78,6 +85,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes)
 	}
 	s.mux.ServeHTTP(w, r)
+}
+
+// unsecuredPaths are answered without auth: the health check and, as Druid's CliOverlord and
+// CliCoordinator list them in UNSECURED_PATHS, the leader checks load balancers poll.
+var unsecuredPaths = map[string]bool{
+	"/status/health":                 true,
+	"/druid/indexer/v1/isLeader":     true,
+	"/druid/coordinator/v1/isLeader": true,
 }
 
 func (s *Server) authorized(r *http.Request) bool {

@@ -5,10 +5,13 @@
 package daemon
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"log/slog"
+	"maps"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/api"
@@ -53,6 +56,9 @@ type Options struct {
 	// UnknownSpecFields says what a submitted supervisor spec's unknown fields do
 	// (--unknown-spec-fields); the zero value rejects them.
 	UnknownSpecFields spec.UnknownFields
+	// Properties are further settings for GET /status/properties (the command line's); New
+	// adds the ones above. Only non-secret ones belong here: no password, no metadata URI.
+	Properties map[string]string
 }
 
 // Engine is an assembled engine. New builds it and restores state; Start runs supervisors;
@@ -113,7 +119,8 @@ func New(ctx context.Context, store metadata.Store, opts Options) (*Engine, erro
 	met.RegisterSupervisors(mgr.MetricsSamples)
 	met.RegisterTasks(func() []metrics.TaskSample { return taskSamples(runner) })
 	handler := api.New(api.Services{Supervisors: mgr, Tasks: runner, Segments: metadata.NewCatalog(store)},
-		api.Options{Version: opts.Version, Username: opts.Username, Password: opts.Password, MaxBodyBytes: opts.MaxBodyBytes, Logger: log})
+		api.Options{Version: opts.Version, Username: opts.Username, Password: opts.Password, MaxBodyBytes: opts.MaxBodyBytes, Logger: log,
+			Properties: properties(opts)})
 	// Queries read published segments (the loader, first: it wins over a realtime copy of the
 	// same segment) and the rows still inside running tasks.
 	queries := query.New(loader)
@@ -138,6 +145,7 @@ func New(ctx context.Context, store metadata.Store, opts Options) (*Engine, erro
 // Start runs every supervisor. baseURL is where this engine's HTTP API is served: supervisors
 // reach their tasks only through its chat API.
 func (e *Engine) Start(baseURL string) {
+	e.Handler.SetAdvertisedURL(baseURL)
 	e.Manager.Start(e.ctx, supervisor.Deps{
 		Runner:               e.Runner,
 		Tasks:                supervisor.NewChatClient(func() string { return baseURL }, e.opts.Username, e.opts.Password),
@@ -191,3 +199,25 @@ func taskSamples(r *task.Runner) []metrics.TaskSample {
 
 // The segment loader is what tasks wait on for handoff.
 var _ task.Handoff = (*query.Loader)(nil)
+
+// properties are the settings GET /status/properties reports: Options.Properties and the
+// daemon's own, named as the serve command's flags. The password is left out; auth is
+// reported as on or off.
+func properties(opts Options) map[string]string {
+	p := maps.Clone(opts.Properties)
+	if p == nil {
+		p = map[string]string{}
+	}
+	p["version"] = opts.Version
+	p["data-dir"] = opts.DataDir
+	p["worker-capacity"] = strconv.Itoa(max(opts.WorkerCapacity, 1))
+	p["task-queue-size"] = strconv.Itoa(cmp.Or(opts.TaskQueueSize, task.DefaultMaxWaiting))
+	p["task-history"] = strconv.Itoa(cmp.Or(opts.TaskHistory, task.DefaultFinishedHistory))
+	p["max-body-bytes"] = strconv.FormatInt(cmp.Or(opts.MaxBodyBytes, api.DefaultMaxBodyBytes), 10)
+	p["auth"] = "off"
+	if opts.Username != "" {
+		p["auth"] = "basic"
+		p["auth-username"] = opts.Username
+	}
+	return p
+}

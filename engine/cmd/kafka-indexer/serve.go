@@ -79,7 +79,7 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveConfig, error) {
 	fs.IntVar(&c.WorkerCapacity, "worker-capacity", envInt("WORKER_CAPACITY", 4), "task slots: tasks beyond this wait for a free slot")
 	fs.IntVar(&c.TaskQueueSize, "task-queue-size", envInt("TASK_QUEUE_SIZE", task.DefaultMaxWaiting), "tasks that may wait for a slot; more are refused (503, or an error in the supervisor's recentErrors); -1: no bound")
 	fs.IntVar(&c.TaskHistory, "task-history", envInt("TASK_HISTORY", task.DefaultFinishedHistory), "finished tasks kept in memory; older ones are answered from the metadata store")
-	fs.StringVar(&c.AuthUsername, "auth-username", env("AUTH_USERNAME", ""), "enable HTTP basic auth with this user on every route but /status/health")
+	fs.StringVar(&c.AuthUsername, "auth-username", env("AUTH_USERNAME", ""), "enable HTTP basic auth with this user on every route but /status/health and the isLeader checks")
 	fs.StringVar(&c.AuthPassword, "auth-password", env("AUTH_PASSWORD", ""), "password for --auth-username")
 	fs.StringVar(&c.TLSCert, "tls-cert", env("TLS_CERT", ""), "serve HTTPS with this PEM certificate (needs --tls-key)")
 	fs.StringVar(&c.TLSKey, "tls-key", env("TLS_KEY", ""), "PEM private key for --tls-cert")
@@ -283,6 +283,7 @@ func startDaemon(ctx context.Context, c *serveConfig, logOut io.Writer) (d *daem
 		Username: c.AuthUsername, Password: c.AuthPassword, MaxBodyBytes: c.MaxBodyBytes, Logger: log,
 		SupervisorThresholds: c.SupervisorThresholds,
 		UnknownSpecFields:    unknownFields,
+		Properties:           serveProperties(c),
 	})
 	if err != nil {
 		ln.Close()
@@ -335,6 +336,27 @@ func newHTTPServer(c *serveConfig, h http.Handler) *http.Server {
 		ReadTimeout:       read,
 		WriteTimeout:      orDefault(c.HTTPWriteTimeout, defaultHTTPWriteTimeout),
 		IdleTimeout:       orDefault(c.HTTPIdleTimeout, defaultHTTPIdleTimeout),
+	}
+}
+
+// serveProperties are the command line's settings for GET /status/properties beyond the
+// engine's own: never the password, the key or the metadata URI (which may hold a password),
+// only which kind of store it names.
+func serveProperties(c *serveConfig) map[string]string {
+	store := "embedded"
+	if c.MetadataURI != "" {
+		store = "postgres"
+	}
+	return map[string]string{
+		"listen": c.Listen, "metadata-store": store, "tls": strconv.FormatBool(c.TLSCert != ""),
+		"log-format": c.LogFormat, "log-level": c.LogLevel,
+		"http-read-timeout": c.HTTPReadTimeout.String(), "http-write-timeout": c.HTTPWriteTimeout.String(),
+		"http-idle-timeout": c.HTTPIdleTimeout.String(), "max-connections-per-client": strconv.Itoa(c.MaxConnectionsPerClient),
+		"embedded-kafka": c.EmbeddedKafka, "unknown-spec-fields": c.UnknownSpecFields,
+		"supervisor-healthiness-threshold":        strconv.Itoa(c.SupervisorThresholds.HealthinessThreshold),
+		"supervisor-unhealthiness-threshold":      strconv.Itoa(c.SupervisorThresholds.UnhealthinessThreshold),
+		"supervisor-task-healthiness-threshold":   strconv.Itoa(c.SupervisorThresholds.TaskHealthinessThreshold),
+		"supervisor-task-unhealthiness-threshold": strconv.Itoa(c.SupervisorThresholds.TaskUnhealthinessThreshold),
 	}
 }
 
