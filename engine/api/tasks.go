@@ -4,8 +4,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/spec"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/task"
@@ -14,7 +18,7 @@ import (
 // routeTasks serves the Overlord's task resource (OverlordResource):
 //
 //	POST /druid/indexer/v1/task                          submit an index_kafka task
-//	GET  /druid/indexer/v1/tasks                         ?state=running|complete|waiting|pending&datasource=&max=
+//	GET  /druid/indexer/v1/tasks                         ?state=&datasource=&type=&createdTimeInterval=&max=
 //	GET  /druid/indexer/v1/runningTasks|completeTasks|waitingTasks|pendingTasks
 //	GET  /druid/indexer/v1/task/{id}                     {"task":id,"payload":…}
 //	GET  /druid/indexer/v1/task/{id}/status              {"task":id,"status":TaskStatusPlus}
@@ -48,14 +52,18 @@ func (s *Server) submitTask(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"task": id})
 }
 
-// listTasks filters like Druid: state running (in a slot), waiting (queued for a slot), pending
-// (none here: a queued task is waiting), complete (finished).
+// listTasks filters like Druid's OverlordResource.getTasks: state (any case) running (in a
+// slot), waiting (queued for a slot), pending (none here: a queued task is waiting), complete
+// (finished); datasource and type exact; createdTimeInterval and max apply to completed tasks
+// only, as Druid's TaskQueryTool applies them: a completed task is kept when it was created
+// within the interval's duration before now (Druid uses only the duration), and max keeps the
+// newest max completed tasks while every active one is listed.
 func (s *Server) listTasks(fixedState string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
 		state := fixedState
 		if state == "" {
-			state = q.Get("state")
+			state = strings.ToLower(q.Get("state"))
 		}
 		ds := q.Get("datasource")
 		if ds != "" {
@@ -65,19 +73,68 @@ func (s *Server) listTasks(fixedState string) http.HandlerFunc {
 			}
 		}
 		if !task.ListState(state).Valid() {
-			writeJSON(w, http.StatusBadRequest, errorBody{Error: fmt.Sprintf("invalid state %q: expected running, complete, waiting or pending", state)})
+			// Druid: 400 text/plain "Invalid task state[%s]. Must be one of %s."
+			writeTaskText(w, http.StatusBadRequest, fmt.Sprintf("Invalid task state[%s]. Must be one of [pending, waiting, running, complete].", q.Get("state")))
 			return
+		}
+		var createdAfter time.Time
+		if ci := q.Get("createdTimeInterval"); ci != "" {
+			d, err := intervalDuration(ci)
+			if err != nil {
+				writeJSON(w, http.StatusBadRequest, errorBody{Error: "createdTimeInterval: " + err.Error()})
+				return
+			}
+			createdAfter = time.Now().Add(-d)
+		}
+		typ := q.Get("type")
+		maxCompleted := -1
+		if m, err := strconv.Atoi(q.Get("max")); err == nil && m >= 0 {
+			maxCompleted = m
 		}
 		out, err := s.tasks.List(r.Context(), ds, task.ListState(state))
 		if err != nil {
 			s.writeError(w, r, err)
 			return
 		}
-		if m, err := strconv.Atoi(q.Get("max")); err == nil && m >= 0 && m < len(out) {
-			out = out[:m]
-		}
+		completed := 0
+		out = slices.DeleteFunc(out, func(in task.Info) bool {
+			if typ != "" && in.Type != typ {
+				return true
+			}
+			if in.StatusCode == "RUNNING" {
+				return false
+			}
+			if !createdAfter.IsZero() {
+				if ct, err := spec.ParseDateTime(in.CreatedTime); err == nil && ct.Before(createdAfter) {
+					return true
+				}
+			}
+			completed++
+			return maxCompleted >= 0 && completed > maxCompleted
+		})
 		writeJSON(w, http.StatusOK, out)
 	}
+}
+
+// intervalDuration is the length of an ISO-8601 interval start/end, with "_" accepted for "/"
+// as Druid accepts it in URLs.
+func intervalDuration(s string) (time.Duration, error) {
+	start, end, ok := strings.Cut(strings.ReplaceAll(s, "_", "/"), "/")
+	if !ok {
+		return 0, fmt.Errorf("%q is not an interval start/end", s)
+	}
+	a, err := spec.ParseDateTime(start)
+	if err != nil {
+		return 0, err
+	}
+	b, err := spec.ParseDateTime(end)
+	if err != nil {
+		return 0, err
+	}
+	if b.Before(a) {
+		return 0, fmt.Errorf("%q ends before it starts", s)
+	}
+	return b.Sub(a), nil
 }
 
 func (s *Server) getTask(w http.ResponseWriter, r *http.Request) {
@@ -129,4 +186,12 @@ func (s *Server) shutdownAllTasks(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"dataSource": ds})
+}
+
+// writeTaskText answers a plain-text body, as Druid's OverlordResource does for its errors
+// that are not JSON (invalid state, no log, no reports).
+func writeTaskText(w http.ResponseWriter, code int, msg string) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(code)
+	_, _ = io.WriteString(w, msg)
 }

@@ -5,8 +5,11 @@ import (
 	"encoding/json"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/task"
 )
 
 // TestChatUnparseableEventsBareList answers GET /unparseableEvents as Druid's
@@ -52,5 +55,84 @@ func TestChatUnparseableEventsBareList(t *testing.T) {
 	}
 	if len(evs) != 1 || evs[0]["input"] != "{not json" || evs[0]["errorType"] != "unparseable" {
 		t.Errorf("unparseableEvents = %s, want the one unparseable row", body)
+	}
+}
+
+// listIDs lists tasks at the query and returns their ids and status codes.
+func listIDs(t *testing.T, url, query string) map[string]string {
+	t.Helper()
+	code, body := call(t, "GET", url+"/druid/indexer/v1/tasks"+query, "")
+	if code != http.StatusOK {
+		t.Fatalf("GET /tasks%s: %d %s", query, code, body)
+	}
+	var infos []task.Info
+	if err := json.Unmarshal([]byte(body), &infos); err != nil {
+		t.Fatalf("GET /tasks%s: %v: %s", query, err, body)
+	}
+	out := map[string]string{}
+	for _, in := range infos {
+		out[in.ID] = in.StatusCode
+	}
+	return out
+}
+
+// TestTaskListFilters lists tasks as Druid's OverlordResource.getTasks does: state in any
+// case (StringUtils.toLowerCase before the check), an unknown state 400 text/plain "Invalid
+// task state[…]. Must be one of [pending, waiting, running, complete].", type exact, and
+// createdTimeInterval and max applied to completed tasks only (TaskQueryTool passes both to
+// the complete-task lookup; active tasks are always listed).
+func TestTaskListFilters(t *testing.T) {
+	f := newChatFixture(t)
+	f.submit("active-a", 1000, 100)
+	f.submit("active-b", 1000, 100)
+	for _, id := range []string{"done-1", "done-2", "done-3"} {
+		if code, body := call(t, "POST", f.url+"/druid/indexer/v1/task", failingTask(id)); code != http.StatusOK {
+			t.Fatalf("submit %s: %d %s", id, code, body)
+		}
+	}
+	f.waitReading("active-a", 10)
+	f.waitReading("active-b", 10)
+	f.waitFor("failed tasks", func() bool { return len(listIDs(t, f.url, "?state=complete")) == 3 })
+
+	for _, q := range []string{"?state=RUNNING", "?state=Running", "?state=running"} {
+		if got := listIDs(t, f.url, q); len(got) != 2 || got["active-a"] != "RUNNING" || got["active-b"] != "RUNNING" {
+			t.Errorf("GET /tasks%s = %v, want the two active tasks", q, got)
+		}
+	}
+	if got := listIDs(t, f.url, "?state=COMPLETE"); len(got) != 3 {
+		t.Errorf("state=COMPLETE = %v, want the three failed tasks", got)
+	}
+	code, body := call(t, "GET", f.url+"/druid/indexer/v1/tasks?state=Finished", "")
+	if want := "Invalid task state[Finished]. Must be one of [pending, waiting, running, complete]."; code != 400 || body != want {
+		t.Errorf("state=Finished: %d %q, want 400 %q", code, body, want)
+	}
+
+	if got := listIDs(t, f.url, "?type=index_kafka"); len(got) != 5 {
+		t.Errorf("type=index_kafka = %v, want all five", got)
+	}
+	if got := listIDs(t, f.url, "?type=index_parallel"); len(got) != 0 {
+		t.Errorf("type=index_parallel = %v, want none", got)
+	}
+
+	// max limits only completed tasks: every active task stays listed.
+	got := listIDs(t, f.url, "?max=1")
+	if len(got) != 3 || got["active-a"] == "" || got["active-b"] == "" {
+		t.Errorf("max=1 = %v, want both active tasks and one completed", got)
+	}
+	if got := listIDs(t, f.url, "?max=0&state=complete"); len(got) != 0 {
+		t.Errorf("max=0&state=complete = %v, want none", got)
+	}
+
+	// createdTimeInterval: completed tasks created within its duration before now.
+	if got := listIDs(t, f.url, "?createdTimeInterval=2000-01-01T00:00:00Z_2000-01-02T00:00:00Z"); len(got) != 5 {
+		t.Errorf("a one-day createdTimeInterval = %v, want all five", got)
+	}
+	time.Sleep(5 * time.Millisecond)
+	got = listIDs(t, f.url, "?createdTimeInterval=2000-01-01T00:00:00.000Z/2000-01-01T00:00:00.001Z")
+	if len(got) != 2 || got["active-a"] == "" || got["active-b"] == "" {
+		t.Errorf("a 1 ms createdTimeInterval = %v, want only the active tasks", got)
+	}
+	if code, body := call(t, "GET", f.url+"/druid/indexer/v1/tasks?createdTimeInterval=yesterday", ""); code != 400 {
+		t.Errorf("createdTimeInterval=yesterday: %d %s, want 400", code, body)
 	}
 }
