@@ -73,8 +73,8 @@ func (s *Server) listTasks(fixedState string) http.HandlerFunc {
 			}
 		}
 		if !task.ListState(state).Valid() {
-			// Druid: 400 text/plain "Invalid task state[%s]. Must be one of %s."
-			writeTaskText(w, http.StatusBadRequest, fmt.Sprintf("Invalid task state[%s]. Must be one of [pending, waiting, running, complete].", q.Get("state")))
+			// Druid: 400 text/plain "Invalid state : %s, valid values are: %s" with API_TASK_STATES.
+			writeTaskText(w, http.StatusBadRequest, fmt.Sprintf("Invalid state : %s, valid values are: [pending, waiting, running, complete]", q.Get("state")))
 			return
 		}
 		var createdAfter time.Time
@@ -87,8 +87,12 @@ func (s *Server) listTasks(fixedState string) http.HandlerFunc {
 			createdAfter = time.Now().Add(-d)
 		}
 		typ := q.Get("type")
+		maxParam := q.Get("max")
+		if fixedState == "complete" {
+			maxParam = q.Get("n") // Druid's /completeTasks?n=
+		}
 		maxCompleted := -1
-		if m, err := strconv.Atoi(q.Get("max")); err == nil && m >= 0 {
+		if m, err := strconv.Atoi(maxParam); err == nil && m >= 0 {
 			maxCompleted = m
 		}
 		out, err := s.tasks.List(r.Context(), ds, task.ListState(state))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -78,7 +79,7 @@ func listIDs(t *testing.T, url, query string) map[string]string {
 
 // TestTaskListFilters lists tasks as Druid's OverlordResource.getTasks does: state in any
 // case (StringUtils.toLowerCase before the check), an unknown state 400 text/plain "Invalid
-// task state[…]. Must be one of [pending, waiting, running, complete].", type exact, and
+// state : x, valid values are: [pending, waiting, running, complete]", type exact, and
 // createdTimeInterval and max applied to completed tasks only (TaskQueryTool passes both to
 // the complete-task lookup; active tasks are always listed).
 func TestTaskListFilters(t *testing.T) {
@@ -103,7 +104,7 @@ func TestTaskListFilters(t *testing.T) {
 		t.Errorf("state=COMPLETE = %v, want the three failed tasks", got)
 	}
 	code, body := call(t, "GET", f.url+"/druid/indexer/v1/tasks?state=Finished", "")
-	if want := "Invalid task state[Finished]. Must be one of [pending, waiting, running, complete]."; code != 400 || body != want {
+	if want := "Invalid state : Finished, valid values are: [pending, waiting, running, complete]"; code != 400 || body != want {
 		t.Errorf("state=Finished: %d %q, want 400 %q", code, body, want)
 	}
 
@@ -121,6 +122,12 @@ func TestTaskListFilters(t *testing.T) {
 	}
 	if got := listIDs(t, f.url, "?max=0&state=complete"); len(got) != 0 {
 		t.Errorf("max=0&state=complete = %v, want none", got)
+	}
+	if code, body := call(t, "GET", f.url+"/druid/indexer/v1/completeTasks?n=2", ""); code != 200 || strings.Count(body, `"id"`) != 2 {
+		t.Errorf("completeTasks?n=2: %d %s, want two tasks", code, body)
+	}
+	if code, body := call(t, "GET", f.url+"/druid/indexer/v1/runningTasks?type=index_kafka", ""); code != 200 || strings.Count(body, `"id"`) != 2 {
+		t.Errorf("runningTasks?type=index_kafka: %d %s, want the two active tasks", code, body)
 	}
 
 	// createdTimeInterval: completed tasks created within its duration before now.
