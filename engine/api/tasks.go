@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -23,7 +24,8 @@ import (
 //	GET  /druid/indexer/v1/task/{id}                     {"task":id,"payload":…}
 //	GET  /druid/indexer/v1/task/{id}/status              {"task":id,"status":TaskStatusPlus}
 //	GET  /druid/indexer/v1/task/{id}/reports             live report while running, completion report after
-//	POST /druid/indexer/v1/task/{id}/shutdown            kill the task
+//	POST /druid/indexer/v1/task/{id}/shutdown            kill the task (200 also when finished or unknown)
+//	POST /druid/indexer/v1/taskStatus                    ["id",…] → {"id":TaskStatus,…}
 //	POST /druid/indexer/v1/datasources/{ds}/shutdownAllTasks
 func (s *Server) routeTasks() {
 	const base = "/druid/indexer/v1"
@@ -37,6 +39,7 @@ func (s *Server) routeTasks() {
 	s.mux.HandleFunc("GET "+base+"/task/{id}/reports", taskParam(s.getTaskReports))
 	s.mux.HandleFunc("POST "+base+"/task/{id}/shutdown", taskParam(s.shutdownTask))
 	s.mux.HandleFunc("POST "+base+"/datasources/{ds}/shutdownAllTasks", dataSourceParam(s.shutdownAllTasks))
+	s.mux.HandleFunc("POST "+base+"/taskStatus", s.taskStatuses)
 }
 
 func (s *Server) submitTask(w http.ResponseWriter, r *http.Request) {
@@ -141,32 +144,53 @@ func intervalDuration(s string) (time.Duration, error) {
 	return b.Sub(a), nil
 }
 
+// taskPayloadResponse and taskStatusResponse are Druid's TaskPayloadResponse and
+// TaskStatusResponse, fields in Druid's order; an unknown task has a null payload or status.
+type taskPayloadResponse struct {
+	Task    string          `json:"task"`
+	Payload json.RawMessage `json:"payload"`
+}
+
+type taskStatusResponse struct {
+	Task   string     `json:"task"`
+	Status *task.Info `json:"status"`
+}
+
 func (s *Server) getTask(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	_, payload, err := s.tasks.Info(r.Context(), id)
+	if errors.Is(err, task.ErrUnknownTask) {
+		// Druid's getTaskPayload: 404 with the TaskPayloadResponse, its payload null.
+		writeJSON(w, http.StatusNotFound, taskPayloadResponse{Task: id})
+		return
+	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"task": id, "payload": json.RawMessage(payload)})
+	writeJSON(w, http.StatusOK, taskPayloadResponse{Task: id, Payload: payload})
 }
 
 func (s *Server) getTaskStatus(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	info, _, err := s.tasks.Info(r.Context(), id)
 	if errors.Is(err, task.ErrUnknownTask) {
-		writeJSON(w, http.StatusNotFound, map[string]any{"task": id, "status": nil})
+		writeJSON(w, http.StatusNotFound, taskStatusResponse{Task: id})
 		return
 	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"task": id, "status": info})
+	writeJSON(w, http.StatusOK, taskStatusResponse{Task: id, Status: &info})
 }
 
 func (s *Server) getTaskReports(w http.ResponseWriter, r *http.Request) {
 	rep, err := s.tasks.Report(r.PathValue("id"))
+	if errors.Is(err, task.ErrUnknownTask) {
+		writeTaskText(w, http.StatusNotFound, "No task reports were found for this task. The task may not exist, or it may not have completed yet.")
+		return
+	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -174,14 +198,73 @@ func (s *Server) getTaskReports(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, rep)
 }
 
+// shutdownTask answers as Druid's doShutdown: TaskQueue.shutdown ignores a task it does not
+// hold, so a finished or unknown task is 200 {"task":id} too, and nothing changes.
 func (s *Server) shutdownTask(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	if err := s.tasks.Shutdown(r.Context(), id); err != nil {
+	if err := s.tasks.Shutdown(r.Context(), id); err != nil && !errors.Is(err, task.ErrUnknownTask) {
 		s.writeError(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"task": id})
 }
+
+// druidTaskStatus is Druid's TaskStatus as getMultipleTaskStatuses writes it.
+type druidTaskStatus struct {
+	ID       string        `json:"id"`
+	Status   string        `json:"status"`
+	Duration int64         `json:"duration"`
+	ErrorMsg *string       `json:"errorMsg"`
+	Location task.Location `json:"location"`
+}
+
+// taskStatuses is Druid's getMultipleTaskStatuses (POST /taskStatus): the body is a JSON list
+// of task ids; the answer maps each known id to its TaskStatus and leaves unknown ones out. No
+// ids (null, [] or an empty body) is 400 text/plain "No TaskIds provided.".
+func (s *Server) taskStatuses(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxStatusIDsBody))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var ids []string
+	if len(bytes.TrimSpace(body)) > 0 {
+		if err := json.Unmarshal(body, &ids); err != nil {
+			writeJSON(w, http.StatusBadRequest, errorBody{Error: "body must be a JSON list of task ids: " + err.Error()})
+			return
+		}
+	}
+	if len(ids) == 0 {
+		writeTaskText(w, http.StatusBadRequest, "No TaskIds provided.")
+		return
+	}
+	if len(ids) > maxStatusIDs {
+		writeJSON(w, http.StatusBadRequest, errorBody{Error: fmt.Sprintf("at most %d task ids per request, got %d", maxStatusIDs, len(ids))})
+		return
+	}
+	out := make(map[string]druidTaskStatus, len(ids))
+	for _, id := range ids {
+		if _, done := out[id]; done || spec.ValidateID("taskId", id) != nil {
+			continue // an id no task can have is unknown
+		}
+		in, _, err := s.tasks.Info(r.Context(), id)
+		if errors.Is(err, task.ErrUnknownTask) {
+			continue
+		}
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		out[id] = druidTaskStatus{ID: in.ID, Status: in.StatusCode, Duration: in.Duration, ErrorMsg: in.ErrorMsg, Location: in.Location}
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// maxStatusIDsBody and maxStatusIDs bound POST /taskStatus: each id is a metadata look-up.
+const (
+	maxStatusIDsBody = 1 << 20
+	maxStatusIDs     = 10000
+)
 
 func (s *Server) shutdownAllTasks(w http.ResponseWriter, r *http.Request) {
 	ds := r.PathValue("ds")

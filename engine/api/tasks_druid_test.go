@@ -143,3 +143,79 @@ func TestTaskListFilters(t *testing.T) {
 		t.Errorf("createdTimeInterval=yesterday: %d %s, want 400", code, body)
 	}
 }
+
+// TestTaskUnknownAndFinished answers unknown and finished task ids as Druid's OverlordResource:
+// getTaskPayload 404 {"task":id,"payload":null}; getTaskStatus 404 {"task":id,"status":null};
+// getTaskReports 404 text "No task reports were found for this task. The task may not exist,
+// or it may not have completed yet."; doShutdown 200 {"task":id} whatever the task's state,
+// since TaskQueue.shutdown ignores a task it does not hold — and a finished task stays as it
+// ended.
+func TestTaskUnknownAndFinished(t *testing.T) {
+	r, srv := boundedRunner(t, 4, 10)
+	base := srv.URL + "/druid/indexer/v1"
+	if code, body := call(t, "POST", base+"/task", failingTask("done")); code != 200 {
+		t.Fatalf("submit: %d %s", code, body)
+	}
+	waitAllFinished(t, r)
+
+	for _, c := range []struct{ method, path, want string }{
+		{"GET", "/task/nope", `{"task":"nope","payload":null}`},
+		{"GET", "/task/nope/status", `{"task":"nope","status":null}`},
+		{"GET", "/task/nope/reports", "No task reports were found for this task. The task may not exist, or it may not have completed yet."},
+	} {
+		if code, body := call(t, c.method, base+c.path, ""); code != 404 || strings.TrimSpace(body) != c.want {
+			t.Errorf("%s %s: %d %s, want 404 %s", c.method, c.path, code, body, c.want)
+		}
+	}
+	for _, id := range []string{"nope", "done"} {
+		if code, body := call(t, "POST", base+"/task/"+id+"/shutdown", ""); code != 200 || strings.TrimSpace(body) != `{"task":"`+id+`"}` {
+			t.Errorf("shutdown %s: %d %s, want 200 {\"task\":%q}", id, code, body, id)
+		}
+	}
+	code, body := call(t, "GET", base+"/task/done/status", "")
+	if code != 200 || !strings.Contains(body, `"statusCode":"FAILED"`) || strings.Contains(body, "Shutdown request") {
+		t.Errorf("status of the finished task after shutdown: %d %s, want it FAILED as it ended", code, body)
+	}
+}
+
+// TestTaskStatusesPost answers POST /taskStatus as Druid's getMultipleTaskStatuses: a map of
+// the known ids to their TaskStatus ({"id","status","duration","errorMsg","location"}),
+// unknown ids left out; no ids (null, [], empty body) 400 text "No TaskIds provided.".
+func TestTaskStatusesPost(t *testing.T) {
+	f := newChatFixture(t)
+	f.submit("live", 1000, 100)
+	if code, body := call(t, "POST", f.url+"/druid/indexer/v1/task", failingTask("dead")); code != 200 {
+		t.Fatalf("submit: %d %s", code, body)
+	}
+	f.waitReading("live", 10)
+	f.waitFor("dead to fail", func() bool { return len(listIDs(t, f.url, "?state=complete")) == 1 })
+
+	code, body := call(t, "POST", f.url+"/druid/indexer/v1/taskStatus", `["live","dead","nope","../x"]`)
+	if code != 200 {
+		t.Fatalf("taskStatus: %d %s", code, body)
+	}
+	var got map[string]map[string]any
+	if err := json.Unmarshal([]byte(body), &got); err != nil {
+		t.Fatalf("taskStatus: %v: %s", err, body)
+	}
+	if len(got) != 2 {
+		t.Errorf("taskStatus = %s, want only live and dead", body)
+	}
+	if l := got["live"]; l["id"] != "live" || l["status"] != "RUNNING" || l["duration"] != float64(-1) || l["errorMsg"] != nil {
+		t.Errorf("live = %v, want RUNNING, duration -1, errorMsg null", l)
+	}
+	if d := got["dead"]; d["id"] != "dead" || d["status"] != "FAILED" || d["errorMsg"] == nil {
+		t.Errorf("dead = %v, want FAILED with its errorMsg", d)
+	}
+	if loc, ok := got["live"]["location"].(map[string]any); !ok || loc["port"] != float64(-1) {
+		t.Errorf("live location = %v, want Druid's TaskLocation", got["live"]["location"])
+	}
+	for _, b := range []string{"", "null", "[]"} {
+		if code, body := call(t, "POST", f.url+"/druid/indexer/v1/taskStatus", b); code != 400 || body != "No TaskIds provided." {
+			t.Errorf("taskStatus with %q: %d %q, want 400 No TaskIds provided.", b, code, body)
+		}
+	}
+	if code, body := call(t, "POST", f.url+"/druid/indexer/v1/taskStatus", `{"live":1}`); code != 400 {
+		t.Errorf("taskStatus with an object: %d %s, want 400", code, body)
+	}
+}
