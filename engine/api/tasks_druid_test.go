@@ -219,3 +219,36 @@ func TestTaskStatusesPost(t *testing.T) {
 		t.Errorf("taskStatus with an object: %d %s, want 400", code, body)
 	}
 }
+
+// TestTaskPayloadDataSource serves the payload with Druid's top-level dataSource (a Task's
+// JSON carries AbstractTask.getDataSource beside dataSchema) and takes it back on submit, so a
+// payload copied from GET /task/{id} can be posted again; one that disagrees with
+// dataSchema.dataSource is a 400.
+func TestTaskPayloadDataSource(t *testing.T) {
+	_, srv := boundedRunner(t, 4, 10)
+	base := srv.URL + "/druid/indexer/v1"
+	if code, body := call(t, "POST", base+"/task", failingTask("first")); code != 200 {
+		t.Fatalf("submit: %d %s", code, body)
+	}
+	code, body := call(t, "GET", base+"/task/first", "")
+	var got struct {
+		Task    string         `json:"task"`
+		Payload map[string]any `json:"payload"`
+	}
+	if err := json.Unmarshal([]byte(body), &got); code != 200 || err != nil {
+		t.Fatalf("GET /task/first: %d %v %s", code, err, body)
+	}
+	if got.Payload["dataSource"] != "bounded" {
+		t.Errorf("payload dataSource = %v, want bounded: %s", got.Payload["dataSource"], body)
+	}
+	got.Payload["id"] = "again"
+	b, _ := json.Marshal(got.Payload)
+	if code, body := call(t, "POST", base+"/task", string(b)); code != 200 || !strings.Contains(body, `"again"`) {
+		t.Errorf("resubmitting the served payload: %d %s, want 200", code, body)
+	}
+	got.Payload["id"], got.Payload["dataSource"] = "other", "elsewhere"
+	b, _ = json.Marshal(got.Payload)
+	if code, body := call(t, "POST", base+"/task", string(b)); code != 400 || !strings.Contains(body, "dataSource") {
+		t.Errorf("a payload whose dataSource differs: %d %s, want 400", code, body)
+	}
+}
