@@ -24,6 +24,7 @@ import (
 //	GET  /druid/indexer/v1/task/{id}                     {"task":id,"payload":…}
 //	GET  /druid/indexer/v1/task/{id}/status              {"task":id,"status":TaskStatusPlus}
 //	GET  /druid/indexer/v1/task/{id}/reports             live report while running, completion report after
+//	GET  /druid/indexer/v1/task/{id}/log                 the task's log, text/plain; ?offset= bytes (negative: from the end)
 //	POST /druid/indexer/v1/task/{id}/shutdown            kill the task (200 also when finished or unknown)
 //	POST /druid/indexer/v1/taskStatus                    ["id",…] → {"id":TaskStatus,…}
 //	POST /druid/indexer/v1/datasources/{ds}/shutdownAllTasks
@@ -37,6 +38,7 @@ func (s *Server) routeTasks() {
 	s.mux.HandleFunc("GET "+base+"/task/{id}", taskParam(s.getTask))
 	s.mux.HandleFunc("GET "+base+"/task/{id}/status", taskParam(s.getTaskStatus))
 	s.mux.HandleFunc("GET "+base+"/task/{id}/reports", taskParam(s.getTaskReports))
+	s.mux.HandleFunc("GET "+base+"/task/{id}/log", taskParam(s.getTaskLog))
 	s.mux.HandleFunc("POST "+base+"/task/{id}/shutdown", taskParam(s.shutdownTask))
 	s.mux.HandleFunc("POST "+base+"/datasources/{ds}/shutdownAllTasks", dataSourceParam(s.shutdownAllTasks))
 	s.mux.HandleFunc("POST "+base+"/taskStatus", s.taskStatuses)
@@ -196,6 +198,31 @@ func (s *Server) getTaskReports(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, rep)
+}
+
+// getTaskLog is Druid's doGetLog: the task's kept log as text/plain from ?offset= (default 0;
+// negative counts from the end), or 404 text "No log was found for this task. The task may not
+// exist, or it may not have begun running yet.".
+func (s *Server) getTaskLog(w http.ResponseWriter, r *http.Request) {
+	var offset int64
+	if v := r.URL.Query().Get("offset"); v != "" {
+		o, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			writeJSON(w, http.StatusBadRequest, errorBody{Error: fmt.Sprintf("offset: %q is not a whole number of bytes", v)})
+			return
+		}
+		offset = o
+	}
+	b, err := s.tasks.Log(r.PathValue("id"), offset)
+	if errors.Is(err, task.ErrNoLog) {
+		writeTaskText(w, http.StatusNotFound, "No log was found for this task. The task may not exist, or it may not have begun running yet.")
+		return
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeTaskText(w, http.StatusOK, string(b))
 }
 
 // shutdownTask answers as Druid's doShutdown: TaskQueue.shutdown ignores a task it does not

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -250,5 +251,60 @@ func TestTaskPayloadDataSource(t *testing.T) {
 	b, _ = json.Marshal(got.Payload)
 	if code, body := call(t, "POST", base+"/task", string(b)); code != 400 || !strings.Contains(body, "dataSource") {
 		t.Errorf("a payload whose dataSource differs: %d %s, want 400", code, body)
+	}
+}
+
+// TestTaskLog serves a task's own log as Druid's doGetLog does: 200 text/plain with the task's
+// records (each carrying task=<id>), ?offset= as LogUtils.streamFile reads it (positive skips
+// bytes, past the end is empty, negative keeps that many from the end), and 404 text "No log was
+// found for this task. The task may not exist, or it may not have begun running yet." for an
+// unknown task. The log outlives the task and holds only that task's records.
+func TestTaskLog(t *testing.T) {
+	f := newChatFixture(t)
+	f.submit("logged", 1000, 100)
+	if code, body := call(t, "POST", f.url+"/druid/indexer/v1/task", failingTask("other")); code != 200 {
+		t.Fatalf("submit: %d %s", code, body)
+	}
+	f.waitReading("logged", 10)
+	f.waitFor("other to fail", func() bool { return len(listIDs(t, f.url, "?state=complete")) == 1 })
+
+	get := func(path string) (int, string, string) {
+		t.Helper()
+		resp, err := http.Get(f.url + "/druid/indexer/v1/task/" + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, resp.Header.Get("Content-Type"), string(b)
+	}
+	code, ctype, full := get("logged/log")
+	if code != 200 || !strings.HasPrefix(ctype, "text/plain") {
+		t.Fatalf("log of a running task: %d %s %s", code, ctype, full)
+	}
+	if !strings.Contains(full, "task started") || !strings.Contains(full, "task=logged") || strings.Contains(full, "task=other") {
+		t.Errorf("log of logged = %q, want its own records only", full)
+	}
+	if _, _, tail := get("logged/log?offset=-10"); tail != full[len(full)-10:] {
+		t.Errorf("offset=-10 = %q, want %q", tail, full[len(full)-10:])
+	}
+	if _, _, rest := get("logged/log?offset=5"); rest != full[5:] {
+		t.Errorf("offset=5 = %q, want the log from byte 5", rest)
+	}
+	if code, _, body := get("logged/log?offset=-100000000"); code != 200 || body != full {
+		t.Errorf("offset beyond the start: %d, want the whole log", code)
+	}
+	if code, _, body := get("logged/log?offset=100000000"); code != 200 || body != "" {
+		t.Errorf("offset past the end: %d %q, want 200 empty", code, body)
+	}
+	if code, _, body := get("logged/log?offset=x"); code != 400 {
+		t.Errorf("offset=x: %d %s, want 400", code, body)
+	}
+	if code, _, body := get("other/log"); code != 200 || !strings.Contains(body, "task failed") {
+		t.Errorf("log of the failed task: %d %q, want its failure", code, body)
+	}
+	want := "No log was found for this task. The task may not exist, or it may not have begun running yet."
+	if code, ctype, body := get("nope/log"); code != 404 || body != want || !strings.HasPrefix(ctype, "text/plain") {
+		t.Errorf("log of an unknown task: %d %s %q, want 404 %q", code, ctype, body, want)
 	}
 }
