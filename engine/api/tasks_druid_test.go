@@ -11,6 +11,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/supervisor"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/task"
 )
 
@@ -57,6 +58,11 @@ func TestChatUnparseableEventsBareList(t *testing.T) {
 	}
 	if len(evs) != 1 || evs[0]["input"] != "{not json" || evs[0]["errorType"] != "unparseable" {
 		t.Errorf("unparseableEvents = %s, want the one unparseable row", body)
+	}
+	// The supervisors' chat client (parseErrors) reads the bare list.
+	cc := supervisor.NewChatClient(func() string { return f.url }, "", "")
+	if got, err := cc.UnparseableEvents(context.Background(), "unparseable"); err != nil || len(got) != 1 {
+		t.Errorf("ChatClient.UnparseableEvents = %s, %v; want the one event", got, err)
 	}
 }
 
