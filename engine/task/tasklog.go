@@ -178,7 +178,7 @@ func (h teeHandler) Enabled(ctx context.Context, l slog.Level) bool {
 func (h teeHandler) Handle(ctx context.Context, rec slog.Record) error {
 	var err error
 	if h.base.Enabled(ctx, rec.Level) {
-		err = h.base.Handle(ctx, rec.Clone())
+		err = h.base.Handle(ctx, rec)
 	}
 	if h.file.Enabled(ctx, rec.Level) {
 		_ = h.file.Handle(ctx, rec) // a log file that cannot be written is reported once by taskLog
