@@ -202,11 +202,10 @@ func (c *ChatClient) RowStats(ctx context.Context, id string) (json.RawMessage, 
 	return raw, err
 }
 
-// UnparseableEvents returns the task's saved parse exceptions.
+// UnparseableEvents returns the task's saved parse exceptions: a bare list, as Druid's
+// SeekableStreamIndexTaskRunner answers them.
 func (c *ChatClient) UnparseableEvents(ctx context.Context, id string) ([]json.RawMessage, error) {
-	var out struct {
-		BuildSegments []json.RawMessage `json:"buildSegments"`
-	}
+	var out []json.RawMessage
 	_, err := c.do(ctx, "GET", id, "/unparseableEvents", nil, &out)
-	return out.BuildSegments, err
+	return out, err
 }

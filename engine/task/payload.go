@@ -99,9 +99,12 @@ type IOConfig struct {
 // Payload is a Kafka indexing task as submitted to POST /druid/indexer/v1/task or created by a
 // supervisor (Druid's KafkaIndexTask JSON).
 type Payload struct {
-	Type         string          `json:"type"`
-	ID           string          `json:"id"`
-	GroupID      string          `json:"groupId"`
+	Type    string `json:"type"`
+	ID      string `json:"id"`
+	GroupID string `json:"groupId"`
+	// DataSource is Druid's top-level dataSource (AbstractTask.getDataSource): written from
+	// dataSchema.dataSource by Encode; on input optional, and when given it must match.
+	DataSource   string          `json:"dataSource,omitempty"`
 	Resource     *Resource       `json:"resource,omitempty"`
 	DataSchema   json.RawMessage `json:"dataSchema"`
 	TuningConfig json.RawMessage `json:"tuningConfig"`
@@ -247,6 +250,10 @@ func DecodePayload(raw []byte) (*Spec, error) {
 		Start:      io.StartSequenceNumbers.Offsets.Clone(),
 		End:        end,
 	}
+	if p.DataSource != "" && p.DataSource != s.DataSchema.DataSource {
+		return nil, &spec.FieldError{Path: "dataSource", Msg: fmt.Sprintf("%q differs from dataSchema.dataSource %q", p.DataSource, s.DataSchema.DataSource)}
+	}
+	s.Payload.DataSource = s.DataSchema.DataSource
 	if p.GroupID == "" {
 		s.Payload.GroupID = "index_kafka_" + s.DataSchema.DataSource
 	} else if err := spec.ValidateID("groupId", p.GroupID); err != nil {
@@ -309,7 +316,9 @@ func decodeCheckpoints(v any) (map[int]Offsets, error) {
 
 // Encode renders the payload as stored and served by GET /task/{id}.
 func (s *Spec) Encode() json.RawMessage {
-	b, err := json.Marshal(s.Payload)
+	p := s.Payload
+	p.DataSource = s.DataSchema.DataSource
+	b, err := json.Marshal(p)
 	if err != nil {
 		panic("task: encode payload: " + err.Error())
 	}

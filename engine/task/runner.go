@@ -91,6 +91,7 @@ type Runner struct {
 // entry is one known task.
 type entry struct {
 	task     *Task
+	log      *taskLog // the task's log file; nil when the id cannot name one
 	created  time.Time
 	queued   time.Time
 	started  time.Time
@@ -216,14 +217,21 @@ func (r *Runner) enqueue(s *Spec) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	logger := r.log
+	tl, err := newTaskLog(r.logDir(), s.Payload.ID, r.log)
+	if err != nil {
+		r.log.Error("task id is not a usable log file name", "task", s.Payload.ID, "err", err)
+	} else {
+		logger = taskLogger(r.log, tl)
+	}
 	opts := Options{
 		Store: r.opts.Store, Storage: r.opts.Storage, WorkDir: dir,
-		Handoff: r.opts.Handoff, Logger: r.log, Getenv: r.opts.Getenv, Metrics: r.opts.Metrics,
+		Handoff: r.opts.Handoff, Logger: logger, Getenv: r.opts.Getenv, Metrics: r.opts.Metrics,
 	}
 	if s.Payload.SupervisorID != "" {
 		opts.Checkpointer = r.opts.Checkpointer
 	}
-	e := &entry{task: New(s, opts), created: now, queued: now, runner: RunnerWaiting}
+	e := &entry{task: New(s, opts), log: tl, created: now, queued: now, runner: RunnerWaiting}
 	r.tasks[s.Payload.ID] = e
 	r.waiting = append(r.waiting, e)
 	r.log.Info("task queued", "task", s.Payload.ID, "waiting", len(r.waiting), "running", r.running, "capacity", r.opts.Capacity)
@@ -246,6 +254,7 @@ func (r *Runner) scheduleLocked() {
 func (r *Runner) run(e *entry) {
 	defer r.wg.Done()
 	res := e.task.Run(r.ctx)
+	e.closeLog()
 	interrupted := r.ctx.Err() != nil && !res.Success
 	r.mu.Lock()
 	r.running--
@@ -272,6 +281,13 @@ func (r *Runner) run(e *entry) {
 		}
 	}
 	r.retire(e)
+}
+
+// closeLog closes the task's log file once the task has stopped logging.
+func (e *entry) closeLog() {
+	if e.log != nil {
+		_ = e.log.Close()
+	}
 }
 
 // retire moves a finished task into the bounded history, once its final status is in the
@@ -333,7 +349,8 @@ func (r *Runner) storeFinalStatus(id string, status []byte) {
 	}
 }
 
-// reportsName is the directory under WorkDir that keeps completion reports, as <id>.json.
+// reportsName is the directory under WorkDir that keeps completion reports, as <id>.json;
+// logsName (tasklog.go) keeps task logs.
 const reportsName = "_reports"
 
 func (r *Runner) reportDir() string { return filepath.Join(r.opts.WorkDir, reportsName) }
@@ -342,7 +359,7 @@ func (r *Runner) reportDir() string { return filepath.Join(r.opts.WorkDir, repor
 // reports directory or anything outside, whatever the id holds. Ids are validated at the edge
 // (spec.ValidateID); this is the second line.
 func (r *Runner) taskDir(id string) (string, error) {
-	if !isLocalName(id) || id == reportsName {
+	if !isLocalName(id) || id == reportsName || id == logsName {
 		return "", &spec.FieldError{Path: "id", Msg: fmt.Sprintf("%q is not usable as a task directory name", id)}
 	}
 	return filepath.Join(r.opts.WorkDir, id), nil
@@ -434,6 +451,7 @@ func (r *Runner) Shutdown(ctx context.Context, id string) error {
 			res := Result{ErrorMsg: "Shutdown request from user"}
 			e.result, e.runner, e.finished = &res, RunnerNone, time.Now()
 			r.mu.Unlock()
+			e.closeLog()
 			b, _ := json.Marshal(TaskStatus{ID: id, Status: "FAILED", ErrorMsg: res.ErrorMsg})
 			// The task is already dropped from the queue: its final status must be stored even
 			// if the caller hangs up now, or the next start would restore a killed task.

@@ -32,7 +32,7 @@ func TestRunnerPathGuards(t *testing.T) {
 	r := NewRunner(RunnerOptions{WorkDir: workDir, Store: e.store, Storage: e.storage, Logger: testLogger()})
 	t.Cleanup(r.Close)
 
-	for _, id := range []string{"", ".", "..", "../../victim", "a/b", "/abs", "_reports", "a/../../x"} {
+	for _, id := range []string{"", ".", "..", "../../victim", "a/b", "/abs", "_reports", "_logs", "a/../../x"} {
 		if dir, err := r.taskDir(id); err == nil {
 			t.Errorf("taskDir(%q) = %s, want an error", id, dir)
 		} else if !errors.Is(err, spec.ErrInvalid) {
