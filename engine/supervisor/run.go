@@ -301,11 +301,19 @@ func (r *runtime) updateTaskStatus(ctx context.Context) error {
 // checkTaskDuration finalizes reading groups whose taskDuration elapsed (or that must stop
 // early): pause every replica, take the highest offsets, set them as end offsets with finish,
 // and start the next generation exactly there.
+//
+// With ioConfig.stopTaskCount set, at most that many generations publish at once (Druid's
+// getMaxAllowedStops): groups already publishing count against it, groups are taken oldest
+// first, and the rest keep reading past their taskDuration until a generation completes. A
+// rollover then needs taskCount + stopTaskCount groups' worth of slots, not twice taskCount.
+// Early stops (new partitions) and the handoff API are operator actions and ignore the limit,
+// as in Druid.
 func (r *runtime) checkTaskDuration(ctx context.Context) error {
 	dur, _ := r.spec.IOConfig.TaskDuration.Duration()
 	now := r.now()
 	early := !r.earlyStop.IsZero() && !now.Before(r.earlyStop)
-	for _, gid := range slices.Sorted(maps.Keys(r.active)) {
+	stops := r.allowedStops()
+	for _, gid := range r.activeOldestFirst() {
 		g := r.active[gid]
 		st := g.earliestStart()
 		// A group named by the handoff API is finalized once its tasks have started reading.
@@ -315,6 +323,14 @@ func (r *runtime) checkTaskDuration(ctx context.Context) error {
 		}
 		if st == nil && !early {
 			continue
+		}
+		if !early && !handoff {
+			if stops == 0 {
+				continue // over stopTaskCount: keep reading until a generation completes
+			}
+			if stops > 0 {
+				stops--
+			}
 		}
 		r.finalize(ctx, gid, g)
 		delete(r.handoffEarly, gid)
@@ -328,6 +344,40 @@ func (r *runtime) checkTaskDuration(ctx context.Context) error {
 		r.earlyStop = time.Time{}
 	}
 	return nil
+}
+
+// allowedStops is how many more reading groups may be finalized for their taskDuration in this
+// run: stopTaskCount less the generations still publishing, never below 0; -1 when
+// stopTaskCount is not set (no limit).
+func (r *runtime) allowedStops() int {
+	limit := r.spec.IOConfig.StopTaskCount
+	if limit == nil || *limit <= 0 {
+		return -1
+	}
+	n := *limit
+	for _, gens := range r.pending {
+		n -= len(gens)
+	}
+	return max(n, 0)
+}
+
+// activeOldestFirst lists the reading groups by the start of their earliest task, oldest first
+// (not started last), group id breaking ties, so stopTaskCount rolls the longest-running first.
+func (r *runtime) activeOldestFirst() []int {
+	gids := slices.Sorted(maps.Keys(r.active))
+	slices.SortStableFunc(gids, func(a, b int) int {
+		sa, sb := r.active[a].earliestStart(), r.active[b].earliestStart()
+		switch {
+		case sa == nil && sb == nil:
+			return 0
+		case sa == nil:
+			return 1
+		case sb == nil:
+			return -1
+		}
+		return sa.Compare(*sb)
+	})
+	return gids
 }
 
 // finalize moves a reading group to pending completion (Druid's checkpointTaskGroup with
