@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -271,6 +272,43 @@ func TestQueriesOverIngestedData(t *testing.T) {
 		wantMax := m.events[len(m.events)-1].Timestamp.Truncate(time.Minute).Format("2006-01-02T15:04:05.000Z")
 		if len(res) != 1 || res[0].Result.MinTime != wantMin || res[0].Result.MaxTime != wantMax {
 			t.Errorf("timeBoundary %+v, want %s..%s", res, wantMin, wantMax)
+		}
+	})
+	t.Run("eternity", func(t *testing.T) {
+		// Intervals.ETERNITY as Druid's Java client and SQL layer send it
+		eternity := []string{"-146136543-09-08T08:23:32.096Z/146140482-04-24T15:36:27.903Z"}
+		var ts []struct {
+			Timestamp string
+			Result    struct{ Rows int64 }
+		}
+		query(t, eng.URL, map[string]any{"queryType": "timeseries", "dataSource": "web", "granularity": "all", "intervals": eternity,
+			"aggregations": []any{map[string]any{"type": "longSum", "name": "rows", "fieldName": "count"}}}, &ts)
+		wantMin := m.events[0].Timestamp.Truncate(time.Minute).Format("2006-01-02T15:04:05.000Z")
+		if len(ts) != 1 || ts[0].Result.Rows != 3000 || ts[0].Timestamp != wantMin {
+			t.Errorf("timeseries over ETERNITY %+v, want 3000 rows at %s", ts, wantMin)
+		}
+		var tb []struct {
+			Result struct{ MinTime, MaxTime string }
+		}
+		query(t, eng.URL, map[string]any{"queryType": "timeBoundary", "dataSource": "web", "intervals": eternity}, &tb)
+		if len(tb) != 1 || tb[0].Result.MinTime != wantMin {
+			t.Errorf("timeBoundary over ETERNITY %+v, want minTime %s", tb, wantMin)
+		}
+		var sm []struct {
+			ID        string
+			Intervals []string
+			NumRows   int64
+		}
+		query(t, eng.URL, map[string]any{"queryType": "segmentMetadata", "dataSource": "web", "intervals": eternity}, &sm)
+		var rows int64
+		for _, s := range sm {
+			rows += s.NumRows
+			if len(s.Intervals) != 1 || !strings.HasPrefix(s.Intervals[0], "2024-03-05T") {
+				t.Errorf("segmentMetadata intervals %v", s.Intervals)
+			}
+		}
+		if len(sm) == 0 || rows == 0 {
+			t.Errorf("segmentMetadata over ETERNITY: %+v", sm)
 		}
 	})
 	_ = fmt.Sprint
