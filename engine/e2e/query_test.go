@@ -18,6 +18,7 @@ import (
 
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/client"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/enginetest"
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata"
 )
 
 type event struct {
@@ -309,6 +310,37 @@ func TestQueriesOverIngestedData(t *testing.T) {
 		}
 		if len(sm) == 0 || rows == 0 {
 			t.Errorf("segmentMetadata over ETERNITY: %+v", sm)
+		}
+	})
+	t.Run("loadstatus", func(t *testing.T) {
+		// Druid's CoordinatorResource.getLoadStatus once every published segment is served
+		n := published()
+		for path, want := range map[string]string{
+			"/druid/coordinator/v1/loadstatus":        `{"web":100}`,
+			"/druid/coordinator/v1/loadstatus?simple": `{"web":0}`,
+			"/druid/coordinator/v1/loadstatus?full":   `{"_default_tier":{"web":0}}`,
+		} {
+			if code, body := send(t, eng.URL, "GET", path, ""); code != 200 || strings.TrimSpace(body) != want {
+				t.Errorf("GET %s = %d %s, want %s", path, code, body, want)
+			}
+		}
+		// one more used segment whose file is not in deep storage: published, never served
+		id := metadata.SegmentID{DataSource: "web", Start: base.Add(-time.Hour), End: base, Version: "v1"}
+		seg := metadata.NewSegment(id)
+		seg.Payload = fmt.Appendf(nil, `{"dataSource":"web","interval":"%s/%s","version":"v1","identifier":%q,"size":0}`,
+			id.Start.Format(time.RFC3339), id.End.Format(time.RFC3339), seg.ID)
+		if err := eng.Store.Publish(context.Background(), metadata.PublishRequest{DataSource: "web", Segments: []metadata.Segment{seg}}); err != nil {
+			t.Fatal(err)
+		}
+		pct := fmt.Sprint(100 * float64(n) / float64(n+1))
+		for path, want := range map[string]string{
+			"/druid/coordinator/v1/loadstatus":        `{"web":` + pct + `}`,
+			"/druid/coordinator/v1/loadstatus?simple": `{"web":1}`,
+			"/druid/coordinator/v1/loadstatus?full":   `{"_default_tier":{"web":1}}`,
+		} {
+			if code, body := send(t, eng.URL, "GET", path, ""); code != 200 || strings.TrimSpace(body) != want {
+				t.Errorf("GET %s = %d %s, want %s", path, code, body, want)
+			}
 		}
 	})
 	_ = fmt.Sprint
