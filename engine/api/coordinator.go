@@ -16,6 +16,7 @@ import (
 //	GET /druid/coordinator/v1/datasources                                  names; ?simple with summaries; ?full with segments
 //	GET /druid/coordinator/v1/metadata/segments                            every used DataSegment; ?datasources= filters (repeatable)
 //	GET /druid/coordinator/v1/metadata/datasources/{ds}/segments/{segment} one DataSegment; 404 when unknown
+//	GET /druid/coordinator/v1/loadstatus                                   datasource → percent of used segments loaded; ?simple segments left; ?full per tier
 //
 // A trailing slash is tolerated on each, and on the routes of routeSegments.
 func (s *Server) routeCoordinator() {
@@ -79,6 +80,7 @@ func (s *Server) routeCoordinator() {
 		}
 		writeJSON(w, http.StatusOK, out)
 	})
+	s.handleSlash("GET /druid/coordinator/v1/loadstatus", s.loadStatus)
 	s.mux.HandleFunc("GET /druid/coordinator/v1/metadata/datasources/{ds}/segments/{segment}", dataSourceParam(func(w http.ResponseWriter, r *http.Request) {
 		segs, err := s.catalog.UsedSegments(r.Context(), r.PathValue("ds"))
 		if err != nil {
@@ -94,6 +96,51 @@ func (s *Server) routeCoordinator() {
 		// Druid's MetadataResource.getSegment: 404 with an empty body.
 		w.WriteHeader(http.StatusNotFound)
 	}))
+}
+
+// defaultTier is the one tier of this single node, named as Druid's default tier.
+const defaultTier = "_default_tier"
+
+// loadStatus answers as Druid's CoordinatorResource.getLoadStatus: by default the percent of
+// each datasource's used segments that are loaded ({"wikipedia":100}); with ?simple the number
+// of used segments not loaded yet; with ?full that number per tier. Every datasource with used
+// segments is listed, with 100 or 0 once all are loaded.
+func (s *Server) loadStatus(w http.ResponseWriter, r *http.Request) {
+	var loaded func(string) bool
+	if s.loaded != nil {
+		loaded = s.loaded.Loaded
+	}
+	st, err := s.catalog.LoadStatus(r.Context(), loaded)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	q := r.URL.Query()
+	switch {
+	case q.Has("simple"), q.Has("full"):
+		left := make(map[string]int, len(st))
+		for _, l := range st {
+			left[l.DataSource] = l.Used - l.Loaded
+		}
+		if q.Has("simple") {
+			writeJSON(w, http.StatusOK, left)
+			return
+		}
+		full := map[string]map[string]int{}
+		if len(left) > 0 {
+			full[defaultTier] = left
+		}
+		writeJSON(w, http.StatusOK, full)
+	default:
+		pct := make(map[string]float64, len(st))
+		for _, l := range st {
+			if l.Used == 0 {
+				continue // unused since it was listed
+			}
+			pct[l.DataSource] = 100 * float64(l.Loaded) / float64(l.Used)
+		}
+		writeJSON(w, http.StatusOK, pct)
+	}
 }
 
 // writeFullDataSources writes the datasources as Druid's ImmutableDruidDataSource JSON,

@@ -18,6 +18,14 @@ type SegmentCatalog interface {
 	UsedSegments(ctx context.Context, dataSource string) ([]metadata.Segment, error)
 	// Summary totals a datasource's used segments; Segments is zero when there are none.
 	Summary(ctx context.Context, dataSource string) (metadata.DataSourceSummary, error)
+	// LoadStatus counts per datasource the used segments and those loaded reports as served.
+	LoadStatus(ctx context.Context, loaded func(segmentID string) bool) ([]metadata.DataSourceLoad, error)
+}
+
+// SegmentServer is what serves published segments to queries; *query.Loader implements it.
+type SegmentServer interface {
+	// Loaded reports whether the segment is loaded and queryable.
+	Loaded(segmentID string) bool
 }
 
 var _ SegmentCatalog = (*metadata.Catalog)(nil)

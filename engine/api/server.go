@@ -38,6 +38,8 @@ type Services struct {
 	Supervisors *supervisor.Manager
 	Tasks       *task.Runner
 	Segments    SegmentCatalog
+	// Loaded answers which published segments are queryable (loadstatus); nil means none is.
+	Loaded SegmentServer
 }
 
 // Server routes the API to the engine's services.
@@ -46,6 +48,7 @@ type Server struct {
 	sup     *supervisor.Manager
 	tasks   *task.Runner
 	catalog SegmentCatalog
+	loaded  SegmentServer
 	mux     *http.ServeMux
 	started time.Time
 	// advertised is the URL set by SetAdvertisedURL.
@@ -60,7 +63,7 @@ func New(svc Services, opts Options) *Server {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	s := &Server{opts: opts, sup: svc.Supervisors, tasks: svc.Tasks, catalog: svc.Segments, mux: http.NewServeMux(), started: time.Now()}
+	s := &Server{opts: opts, sup: svc.Supervisors, tasks: svc.Tasks, catalog: svc.Segments, loaded: svc.Loaded, mux: http.NewServeMux(), started: time.Now()}
 	s.routeStatus()
 	s.routeSupervisors()
 	s.routeTasks()

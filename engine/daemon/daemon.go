@@ -118,7 +118,7 @@ func New(ctx context.Context, store metadata.Store, opts Options) (*Engine, erro
 	})
 	met.RegisterSupervisors(mgr.MetricsSamples)
 	met.RegisterTasks(func() []metrics.TaskSample { return taskSamples(runner) })
-	handler := api.New(api.Services{Supervisors: mgr, Tasks: runner, Segments: metadata.NewCatalog(store)},
+	handler := api.New(api.Services{Supervisors: mgr, Tasks: runner, Segments: metadata.NewCatalog(store), Loaded: loader},
 		api.Options{Version: opts.Version, Username: opts.Username, Password: opts.Password, MaxBodyBytes: opts.MaxBodyBytes, Logger: log,
 			Properties: properties(opts)})
 	// Queries read published segments (the loader, first: it wins over a realtime copy of the

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/client"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/enginetest"
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata"
 )
 
 type event struct {
@@ -271,6 +273,74 @@ func TestQueriesOverIngestedData(t *testing.T) {
 		wantMax := m.events[len(m.events)-1].Timestamp.Truncate(time.Minute).Format("2006-01-02T15:04:05.000Z")
 		if len(res) != 1 || res[0].Result.MinTime != wantMin || res[0].Result.MaxTime != wantMax {
 			t.Errorf("timeBoundary %+v, want %s..%s", res, wantMin, wantMax)
+		}
+	})
+	t.Run("eternity", func(t *testing.T) {
+		// Intervals.ETERNITY as Druid's Java client and SQL layer send it
+		eternity := []string{"-146136543-09-08T08:23:32.096Z/146140482-04-24T15:36:27.903Z"}
+		var ts []struct {
+			Timestamp string
+			Result    struct{ Rows int64 }
+		}
+		query(t, eng.URL, map[string]any{"queryType": "timeseries", "dataSource": "web", "granularity": "all", "intervals": eternity,
+			"aggregations": []any{map[string]any{"type": "longSum", "name": "rows", "fieldName": "count"}}}, &ts)
+		wantMin := m.events[0].Timestamp.Truncate(time.Minute).Format("2006-01-02T15:04:05.000Z")
+		if len(ts) != 1 || ts[0].Result.Rows != 3000 || ts[0].Timestamp != wantMin {
+			t.Errorf("timeseries over ETERNITY %+v, want 3000 rows at %s", ts, wantMin)
+		}
+		var tb []struct {
+			Result struct{ MinTime, MaxTime string }
+		}
+		query(t, eng.URL, map[string]any{"queryType": "timeBoundary", "dataSource": "web", "intervals": eternity}, &tb)
+		if len(tb) != 1 || tb[0].Result.MinTime != wantMin {
+			t.Errorf("timeBoundary over ETERNITY %+v, want minTime %s", tb, wantMin)
+		}
+		var sm []struct {
+			ID        string
+			Intervals []string
+			NumRows   int64
+		}
+		query(t, eng.URL, map[string]any{"queryType": "segmentMetadata", "dataSource": "web", "intervals": eternity}, &sm)
+		var rows int64
+		for _, s := range sm {
+			rows += s.NumRows
+			if len(s.Intervals) != 1 || !strings.HasPrefix(s.Intervals[0], "2024-03-05T") {
+				t.Errorf("segmentMetadata intervals %v", s.Intervals)
+			}
+		}
+		if len(sm) == 0 || rows == 0 {
+			t.Errorf("segmentMetadata over ETERNITY: %+v", sm)
+		}
+	})
+	t.Run("loadstatus", func(t *testing.T) {
+		// Druid's CoordinatorResource.getLoadStatus once every published segment is served
+		n := published()
+		for path, want := range map[string]string{
+			"/druid/coordinator/v1/loadstatus":        `{"web":100}`,
+			"/druid/coordinator/v1/loadstatus?simple": `{"web":0}`,
+			"/druid/coordinator/v1/loadstatus?full":   `{"_default_tier":{"web":0}}`,
+		} {
+			if code, body := send(t, eng.URL, "GET", path, ""); code != 200 || strings.TrimSpace(body) != want {
+				t.Errorf("GET %s = %d %s, want %s", path, code, body, want)
+			}
+		}
+		// one more used segment whose file is not in deep storage: published, never served
+		id := metadata.SegmentID{DataSource: "web", Start: base.Add(-time.Hour), End: base, Version: "v1"}
+		seg := metadata.NewSegment(id)
+		seg.Payload = fmt.Appendf(nil, `{"dataSource":"web","interval":"%s/%s","version":"v1","identifier":%q,"size":0}`,
+			id.Start.Format(time.RFC3339), id.End.Format(time.RFC3339), seg.ID)
+		if err := eng.Store.Publish(context.Background(), metadata.PublishRequest{DataSource: "web", Segments: []metadata.Segment{seg}}); err != nil {
+			t.Fatal(err)
+		}
+		pct := fmt.Sprint(100 * float64(n) / float64(n+1))
+		for path, want := range map[string]string{
+			"/druid/coordinator/v1/loadstatus":        `{"web":` + pct + `}`,
+			"/druid/coordinator/v1/loadstatus?simple": `{"web":1}`,
+			"/druid/coordinator/v1/loadstatus?full":   `{"_default_tier":{"web":1}}`,
+		} {
+			if code, body := send(t, eng.URL, "GET", path, ""); code != 200 || strings.TrimSpace(body) != want {
+				t.Errorf("GET %s = %d %s, want %s", path, code, body, want)
+			}
 		}
 	})
 	_ = fmt.Sprint

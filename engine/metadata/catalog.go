@@ -66,3 +66,35 @@ func (c *Catalog) Summary(ctx context.Context, dataSource string) (DataSourceSum
 	}
 	return sum, nil
 }
+
+// DataSourceLoad counts the used segments of one datasource and those of them being served.
+type DataSourceLoad struct {
+	DataSource string
+	// Used is the number of used segments, Loaded how many of them are served.
+	Used, Loaded int
+}
+
+// LoadStatus counts, for every datasource with used segments (sorted by name), its used
+// segments and those loaded reports as served — what Druid's Coordinator computes for
+// GET /druid/coordinator/v1/loadstatus. A nil loaded counts nothing as served.
+func (c *Catalog) LoadStatus(ctx context.Context, loaded func(segmentID string) bool) ([]DataSourceLoad, error) {
+	names, err := c.DataSources(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]DataSourceLoad, 0, len(names))
+	for _, ds := range names {
+		segs, err := c.UsedSegments(ctx, ds)
+		if err != nil {
+			return nil, err
+		}
+		l := DataSourceLoad{DataSource: ds, Used: len(segs)}
+		for _, sg := range segs {
+			if loaded != nil && loaded(sg.ID) {
+				l.Loaded++
+			}
+		}
+		out = append(out, l)
+	}
+	return out, nil
+}

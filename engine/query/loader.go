@@ -405,6 +405,10 @@ func (l *Loader) allLoaded(ids []string) bool {
 	return true
 }
 
+// Loaded reports whether the segment is loaded and served to queries (it may be
+// overshadowed).
+func (l *Loader) Loaded(segmentID string) bool { return l.view.Load().loaded[segmentID] }
+
 // DataSources lists the datasources with loaded segments, sorted.
 func (l *Loader) DataSources() []string {
 	v := l.view.Load()

@@ -154,42 +154,43 @@ func parseIntervals(raw json.RawMessage) ([]Interval, error) {
 	return normalize(out), nil
 }
 
-// parseInterval parses "start/end", "start/period" or "period/end".
+// parseInterval parses "start/end", "start/period" or "period/end". Bounds
+// may be Druid's extremes (Intervals.ETERNITY, signed years of more than four
+// digits); every bound is clamped to Eternity.
 func parseInterval(s string) (Interval, error) {
 	a, b, ok := strings.Cut(s, "/")
 	if !ok {
 		return Interval{}, fmt.Errorf("%q is not an ISO-8601 interval (start/end)", s)
 	}
-	var st, en time.Time
+	var iv Interval
 	var err error
 	switch {
 	case strings.HasPrefix(a, "P"):
-		if en, err = spec.ParseDateTime(b); err != nil {
+		if iv.End, err = parseInstant(b); err != nil {
 			return Interval{}, err
 		}
 		p, err := spec.ParsePeriod(a)
 		if err != nil {
 			return Interval{}, err
 		}
-		st = p.AddTo(en, -1)
+		iv.Start = clampTime(p.AddTo(time.UnixMilli(iv.End).UTC(), -1))
 	case strings.HasPrefix(b, "P"):
-		if st, err = spec.ParseDateTime(a); err != nil {
+		if iv.Start, err = parseInstant(a); err != nil {
 			return Interval{}, err
 		}
 		p, err := spec.ParsePeriod(b)
 		if err != nil {
 			return Interval{}, err
 		}
-		en = p.AddTo(st, 1)
+		iv.End = clampTime(p.AddTo(time.UnixMilli(iv.Start).UTC(), 1))
 	default:
-		if st, err = spec.ParseDateTime(a); err != nil {
+		if iv.Start, err = parseInstant(a); err != nil {
 			return Interval{}, err
 		}
-		if en, err = spec.ParseDateTime(b); err != nil {
+		if iv.End, err = parseInstant(b); err != nil {
 			return Interval{}, err
 		}
 	}
-	iv := Interval{Start: st.UnixMilli(), End: en.UnixMilli()}
 	if iv.End < iv.Start {
 		return Interval{}, fmt.Errorf("%q: end before start", s)
 	}
