@@ -2,12 +2,17 @@ package supervisor_test
 
 import (
 	"context"
+	"path/filepath"
 	"slices"
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kfake"
+
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/client"
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/enginetest"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata"
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata/embedded"
 )
 
 // taskIDs lists every task of the events datasource the runner knows, active or complete.
@@ -95,4 +100,54 @@ func TestIdleOnStartWithoutNewData(t *testing.T) {
 	})
 	waitCaughtUp(t, h.e, h.broker, "events", 20*time.Second)
 	checkExactlyOnce(t, h.e, 41)
+}
+
+// TestIdleOnStartAfterDaemonRestart restarts the daemon under an idle supervisor whose rows are
+// all published: the restarted supervisor goes IDLE on its first run without starting a task
+// (inactiveAfterMillis alone would start one and wait a full second first).
+func TestIdleOnStartAfterDaemonRestart(t *testing.T) {
+	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(2, "events"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cluster.Close)
+	broker := cluster.ListenAddrs()[0]
+	dataDir := t.TempDir()
+	start := func(t *testing.T) *harness {
+		store, err := embedded.Open(filepath.Join(dataDir, "metadata"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := &harness{t: t, cluster: cluster, broker: broker, e: enginetest.StartIn(t, dataDir, store)}
+		if h.c, err = client.New(h.e.URL, client.WithMaxRetries(1)); err != nil {
+			t.Fatal(err)
+		}
+		return h
+	}
+	ctx := context.Background()
+	idle := map[string]any{"idleConfig": map[string]any{"enabled": true, "inactiveAfterMillis": 1000}}
+	produceIDs(t, broker, 0, 30)
+	var before []string
+	t.Run("first daemon", func(t *testing.T) {
+		h := start(t)
+		if _, err := h.c.CreateOrUpdateSupervisor(ctx, withIOConfig(supervisorSpec(broker, "events", 1, 1, map[string]any{"offsetFetchPeriod": "PT5S"}), "events", idle)); err != nil {
+			t.Fatal(err)
+		}
+		waitCaughtUp(t, h.e, broker, "events", 20*time.Second)
+		h.waitFor("IDLE with every task done", 30*time.Second, func(r *client.SupervisorReport) bool {
+			return r.Payload.State == "IDLE" && activeTasks(r) == 0 && len(r.Payload.PublishingTasks) == 0
+		})
+		before = h.taskIDs()
+	})
+	h := start(t)
+	if got := h.taskIDs(); !slices.Equal(got, before) {
+		t.Fatalf("tasks before the restart %v, after %v", before, got)
+	}
+	h.staysIdle("after the daemon restart", before)
+	produceIDs(t, broker, 30, 1)
+	h.waitFor("leaving IDLE with a task", 15*time.Second, func(r *client.SupervisorReport) bool {
+		return r.Payload.State == "RUNNING" && len(h.taskIDs()) > len(before)
+	})
+	waitCaughtUp(t, h.e, broker, "events", 20*time.Second)
+	checkExactlyOnce(t, h.e, 31)
 }
