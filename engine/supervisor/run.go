@@ -65,6 +65,14 @@ func (r *runtime) runOnce(ctx context.Context) {
 		r.fail(err)
 		return
 	}
+	idle, err := r.checkIdleOnStart(ctx)
+	if err != nil {
+		r.fail(err)
+		return
+	}
+	if idle {
+		return // started IDLE: nothing new since the stored offsets
+	}
 	r.checkIdle()
 	if r.sm.state == StateIdle {
 		return // no new tasks while idle; running ones finish their duration

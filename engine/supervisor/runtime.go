@@ -73,6 +73,9 @@ type runtime struct {
 	ingestRate      float64
 	idleLatest      task.Offsets
 	inactiveSince   time.Time
+	// startIdleDone is set by the first run that finds a reason not to start IDLE
+	// (checkIdleOnStart); from then on only checkIdle turns the supervisor IDLE.
+	startIdleDone bool
 	// storeDown is set by a run that could not reach the metadata store and kept until the
 	// supervisor is healthy again; meanwhile runs come every storeRetryPeriod, so a short
 	// outage shows in the state and its end shows soon after.
