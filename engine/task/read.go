@@ -66,6 +66,9 @@ func (t *Task) Run(parent context.Context) (res Result) {
 	defer cancel(nil)
 	t.snapMu.Lock()
 	t.cancel = cancel
+	if t.killedBefore != nil {
+		cancel(t.killedBefore) // shut down between getting a slot and starting
+	}
 	t.snapMu.Unlock()
 	defer func() {
 		if r := recover(); r != nil {

@@ -156,6 +156,9 @@ type Task struct {
 
 	handoffWait time.Duration // written by the loop before it finishes
 	cancel      context.CancelCauseFunc
+	// killedBefore holds a kill that came before Run set cancel (the runner has given the task
+	// a slot, but its goroutine has not started yet): Run applies it at once.
+	killedBefore error
 
 	rt realtime // realtime query state (realtime.go)
 }
@@ -164,6 +167,9 @@ type Task struct {
 func (t *Task) kill(msg string) {
 	t.snapMu.Lock()
 	cancel := t.cancel
+	if cancel == nil {
+		t.killedBefore = errors.New(msg)
+	}
 	t.snapMu.Unlock()
 	if cancel != nil {
 		cancel(errors.New(msg))
