@@ -325,27 +325,21 @@ func (r *Runner) Finished() (finished, known int) {
 // task. Once the runner is closing it makes one last attempt and leaves the task active, which
 // the next start resumes (a resumed task only re-checks its published offsets).
 func (r *Runner) storeFinalStatus(id string, status []byte) {
-	wait := storeRetryFirst
-	for attempt := 1; ; attempt++ {
-		// Detached from the runner's context on purpose: the status of a task that finished
-		// (or was killed) must land even while the runner is closing; the bound and the one-
-		// last-attempt rule below keep Close from waiting long.
+	// Each attempt is detached from the runner's context on purpose: the status of a task that
+	// finished (or was killed) must land even while the runner is closing. Close stops the
+	// back-off, after which one last attempt is made, so Close does not wait long.
+	store := func() error {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.ctx), finalStatusTimeout)
-		err := r.opts.Store.UpdateTaskStatus(ctx, id, status, false)
-		cancel()
-		if err == nil {
-			return
-		}
-		if !metadata.IsTransient(err) || r.ctx.Err() != nil {
-			r.log.Error("store task status", "task", id, "attempt", attempt, "err", err)
-			return
-		}
-		r.log.Warn("metadata store unreachable; retrying the final task status", "task", id, "attempt", attempt, "in", wait, "err", err)
-		select {
-		case <-time.After(wait):
-		case <-r.ctx.Done():
-		}
-		wait = min(2*wait, storeRetryMax)
+		defer cancel()
+		return r.opts.Store.UpdateTaskStatus(ctx, id, status, false)
+	}
+	closing := r.ctx.Err() != nil
+	attempts, err := retryTransient(r.ctx, r.log.With("task", id), "store the final task status", time.Time{}, store)
+	if err != nil && metadata.IsTransient(err) && !closing && r.ctx.Err() != nil {
+		attempts, err = attempts+1, store()
+	}
+	if err != nil {
+		r.log.Error("store task status", "task", id, "attempt", attempts, "err", err)
 	}
 }
 
