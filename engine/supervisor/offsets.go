@@ -87,14 +87,7 @@ func (r *runtime) checkOffsetsBehindStream(ctx context.Context) error {
 		r.offsetsAhead[p] = a
 		r.log.Error("offsets beyond the end of the partition; the partition is stopped until the supervisor is reset",
 			"partition", p, "next", a.next, "stored", a.stored, "latest", a.latest)
-		gid := r.groupOf(p)
-		if g, ok := r.active[gid]; ok {
-			r.killGroup(ctx, g)
-			delete(r.active, gid)
-		}
-		for _, q := range r.groups()[gid] {
-			r.partitionOffset[q] = notSet
-		}
+		r.dropGroupOf(ctx, p)
 	}
 	if len(r.offsetsAhead) > 0 {
 		// Recorded every run, so the supervisor turns and stays UNHEALTHY_SUPERVISOR; the

@@ -767,19 +767,25 @@ func (r *runtime) resetAll(ctx context.Context) {
 	r.offsetsAhead = map[int32]offsetAhead{}
 }
 
+// dropGroupOf kills the reading group that owns partition p and forgets the offsets of all its
+// partitions, so a later run creates the group afresh from the stored offsets.
+func (r *runtime) dropGroupOf(ctx context.Context, p int32) {
+	gid := r.groupOf(p)
+	if g, ok := r.active[gid]; ok {
+		r.killGroup(ctx, g)
+		delete(r.active, gid)
+	}
+	for _, q := range r.groups()[gid] {
+		r.partitionOffset[q] = notSet
+	}
+}
+
 // resetPartitions kills the groups owning the given partitions so they restart from the new
 // stored offsets (POST /resetOffsets).
 func (r *runtime) resetPartitions(ctx context.Context, offsets task.Offsets) {
 	for p := range offsets {
 		delete(r.offsetsAhead, p)
-		gid := r.groupOf(p)
-		if g, ok := r.active[gid]; ok {
-			r.killGroup(ctx, g)
-			delete(r.active, gid)
-		}
-		for _, q := range r.groups()[gid] {
-			r.partitionOffset[q] = notSet
-		}
+		r.dropGroupOf(ctx, p)
 	}
 }
 
