@@ -57,6 +57,12 @@ func dynamicProvides(props map[string]any, key string) bool {
 // {"type":"environment","variable":…}) and the dynamic config provider's variables are looked up
 // with getenv. Call it only when creating a client, and never store or echo the result.
 func ResolveConsumerProperties(props map[string]any, getenv func(string) (string, bool)) (map[string]string, error) {
+	return ResolveProperties("consumerProperties", props, getenv)
+}
+
+// ResolveProperties is ResolveConsumerProperties for any map Druid resolves the same way (a
+// schema registry decoder's config and headers, say); path prefixes its errors.
+func ResolveProperties(path string, props map[string]any, getenv func(string) (string, bool)) (map[string]string, error) {
 	out := make(map[string]string, len(props))
 	keys := make([]string, 0, len(props))
 	for k := range props {
@@ -67,7 +73,7 @@ func ResolveConsumerProperties(props map[string]any, getenv func(string) (string
 		if k == DynamicConfigProviderKey {
 			continue
 		}
-		v, err := propertyString(k, props[k], getenv)
+		v, err := propertyString(path, k, props[k], getenv)
 		if err != nil {
 			return nil, err
 		}
@@ -76,12 +82,12 @@ func ResolveConsumerProperties(props map[string]any, getenv func(string) (string
 	if raw, ok := props[DynamicConfigProviderKey]; ok {
 		p, err := parseDynamicProvider(raw)
 		if err != nil {
-			return nil, fmt.Errorf("consumerProperties.%s: %v", DynamicConfigProviderKey, err)
+			return nil, fmt.Errorf("%s.%s: %v", path, DynamicConfigProviderKey, err)
 		}
 		for k, env := range p.Variables {
 			v, ok := getenv(env)
 			if !ok {
-				return nil, fmt.Errorf("consumerProperties.%s: environment variable %s (for %s) is not set", DynamicConfigProviderKey, env, k)
+				return nil, fmt.Errorf("%s.%s: environment variable %s (for %s) is not set", path, DynamicConfigProviderKey, env, k)
 			}
 			out[k] = v
 		}
@@ -89,7 +95,7 @@ func ResolveConsumerProperties(props map[string]any, getenv func(string) (string
 	return out, nil
 }
 
-func propertyString(key string, v any, getenv func(string) (string, bool)) (string, error) {
+func propertyString(path, key string, v any, getenv func(string) (string, bool)) (string, error) {
 	switch x := v.(type) {
 	case string:
 		return x, nil
@@ -110,10 +116,10 @@ func propertyString(key string, v any, getenv func(string) (string, bool)) (stri
 			name, _ := x["variable"].(string)
 			s, ok := getenv(name)
 			if !ok {
-				return "", fmt.Errorf("consumerProperties.%s: environment variable %s is not set", key, name)
+				return "", fmt.Errorf("%s.%s: environment variable %s is not set", path, key, name)
 			}
 			return s, nil
 		}
 	}
-	return "", fmt.Errorf("consumerProperties.%s: unsupported value %s", key, describe(v))
+	return "", fmt.Errorf("%s.%s: unsupported value %s", path, key, describe(v))
 }
