@@ -129,7 +129,7 @@ const (
 	noticeResetPartitions
 	noticeStop
 	noticeHandoff
-	// noticeForceScale makes the next scale action go to group tasks whatever the lag says;
+	// noticeForceScale makes the next scale action go to n.group tasks whatever the lag says;
 	// only tests send it (export_test.go), to make a scale decision deterministic.
 	noticeForceScale
 )
