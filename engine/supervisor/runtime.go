@@ -129,6 +129,9 @@ const (
 	noticeResetPartitions
 	noticeStop
 	noticeHandoff
+	// noticeForceScale makes the next scale action go to n.group tasks whatever the lag says;
+	// only tests send it (export_test.go), to make a scale decision deterministic.
+	noticeForceScale
 )
 
 func newRuntime(id string, s *spec.Supervisor, store metadata.Store, deps Deps, log *slog.Logger, now func() time.Time, maxEvents int) *runtime {
@@ -276,6 +279,11 @@ func (r *runtime) handle(ctx context.Context, n notice) error {
 		if len(r.handoffEarly) > 0 {
 			r.log.Info("task groups to hand off early", "groups", slices.Sorted(maps.Keys(r.handoffEarly)))
 		}
+	case noticeForceScale:
+		if r.scaler == nil {
+			return fmt.Errorf("supervisor %s has no task autoscaler", r.id)
+		}
+		r.scaler.forced = n.group
 	case noticeStop:
 		if n.graceful {
 			r.stopping = true
