@@ -153,7 +153,7 @@ func TestSupervisorOAuthBearer(t *testing.T) {
 	ingestExactlyOnce(t, securedSpec(t, broker, map[string]any{
 		"security.protocol": "SASL_PLAINTEXT", "sasl.mechanism": "OAUTHBEARER",
 		"sasl.oauthbearer.token.endpoint.url": idp.URL,
-		"sasl.jaas.config": `org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required clientId="druid-ingest" clientSecret="oauth-secret-3" scope="kafka.read";`,
+		"sasl.jaas.config":                    `org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required clientId="druid-ingest" clientSecret="oauth-secret-3" scope="kafka.read";`,
 	}), rows)
 	if idp.Issued() == 0 {
 		t.Fatal("no token was issued")
