@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -16,6 +17,8 @@ import (
 type OAuth struct {
 	// URL is the token endpoint (sasl.oauthbearer.token.endpoint.url).
 	URL string
+	// CAFile, for NewOAuthTLS, is the PEM certificate that makes URL trusted.
+	CAFile string
 
 	clientID, secret, scope string
 	expiresIn               int
@@ -30,6 +33,17 @@ func NewOAuth(t testing.TB, clientID, secret, scope string, expiresIn int) *OAut
 	srv := httptest.NewServer(http.HandlerFunc(o.serve))
 	t.Cleanup(srv.Close)
 	o.URL = srv.URL + "/oauth2/token"
+	return o
+}
+
+// NewOAuthTLS is NewOAuth over HTTPS; CAFile is a PEM file with the server's certificate.
+func NewOAuthTLS(t testing.TB, clientID, secret, scope string, expiresIn int) *OAuth {
+	o := &OAuth{clientID: clientID, secret: secret, scope: scope, expiresIn: expiresIn}
+	srv := httptest.NewTLSServer(http.HandlerFunc(o.serve))
+	t.Cleanup(srv.Close)
+	o.URL = srv.URL + "/oauth2/token"
+	o.CAFile = filepath.Join(t.TempDir(), "idp-ca.pem")
+	writePEM(t, o.CAFile, "CERTIFICATE", srv.Certificate().Raw)
 	return o
 }
 
@@ -56,12 +70,21 @@ func (o *OAuth) serve(w http.ResponseWriter, r *http.Request) {
 		fail(http.StatusBadRequest, "invalid_scope")
 		return
 	}
-	o.mu.Lock()
-	tok := fmt.Sprintf("token-%d-for-%s", len(o.issued)+1, id)
-	o.issued = append(o.issued, tok)
-	o.mu.Unlock()
+	tok := o.issue(id)
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(map[string]any{"access_token": tok, "token_type": "Bearer", "expires_in": o.expiresIn})
+}
+
+// Issue issues a token for the endpoint's client without an HTTP request, as an operator
+// provisioning a token file would.
+func (o *OAuth) Issue() string { return o.issue(o.clientID) }
+
+func (o *OAuth) issue(id string) string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	tok := fmt.Sprintf("token-%d-for-%s", len(o.issued)+1, id)
+	o.issued = append(o.issued, tok)
+	return tok
 }
 
 // Valid reports whether tok was issued by this endpoint.

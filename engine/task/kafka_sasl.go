@@ -119,7 +119,26 @@ func oauthBearer(p, opt map[string]string) (sasl.Mechanism, error) {
 	if cfg.ClientID == "" {
 		return nil, fmt.Errorf("consumerProperties.sasl.jaas.config: OAUTHBEARER needs clientId (OAuthBearerLoginModule required clientId=\"…\" clientSecret=\"…\";)")
 	}
-	tc := &tokenCache{cfg: cfg, now: time.Now}
+	httpc := &http.Client{Timeout: tokenHTTPTimeout}
+	if u.Scheme == "https" {
+		// As in Kafka's JaasOptionsUtils, TLS to the identity provider is configured by ssl.*
+		// options inside the JAAS line, not by the client's own ssl.* properties; without them
+		// the system roots apply.
+		sslOpt := map[string]string{}
+		for k, v := range opt {
+			if strings.HasPrefix(k, "ssl.") {
+				sslOpt[k] = v
+			}
+		}
+		if len(sslOpt) > 0 {
+			tc, err := tlsConfig(sslOpt)
+			if err != nil {
+				return nil, fmt.Errorf("sasl.jaas.config (TLS to the token endpoint): %w", err)
+			}
+			httpc.Transport = &http.Transport{TLSClientConfig: tc}
+		}
+	}
+	tc := &tokenCache{cfg: cfg, http: httpc, now: time.Now}
 	return oauth.Oauth(func(ctx context.Context) (oauth.Auth, error) {
 		tok, err := tc.token(ctx)
 		if err != nil {
@@ -133,8 +152,9 @@ func oauthBearer(p, opt map[string]string) (sasl.Mechanism, error) {
 // passed, as the Java client's login refresh does (sasl.login.refresh.window.factor = 0.8),
 // so every new broker connection and re-authentication reuses a valid token.
 type tokenCache struct {
-	cfg *clientcredentials.Config
-	now func() time.Time
+	cfg  *clientcredentials.Config
+	http *http.Client
+	now  func() time.Time
 
 	mu        sync.Mutex
 	tok       string
@@ -151,7 +171,7 @@ func (c *tokenCache) token(ctx context.Context) (string, error) {
 	if c.tok != "" && now.Before(c.refreshAt) {
 		return c.tok, nil
 	}
-	ctx = context.WithValue(ctx, oauth2.HTTPClient, &http.Client{Timeout: tokenHTTPTimeout})
+	ctx = context.WithValue(ctx, oauth2.HTTPClient, c.http)
 	t, err := c.cfg.Token(ctx)
 	if err != nil {
 		return "", fmt.Errorf("fetch OAUTHBEARER token from sasl.oauthbearer.token.endpoint.url: %w", err)

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -186,6 +187,7 @@ func TestClientOptionsSCRAM(t *testing.T) {
 // broker side (a kfake hook) accepts only tokens that endpoint issued.
 func TestClientOptionsOAuthBearer(t *testing.T) {
 	idp := kafkatest.NewOAuth(t, "druid-ingest", "oauth-secret-7", "kafka", 3600)
+	tlsIdP := kafkatest.NewOAuthTLS(t, "druid-ingest", "oauth-secret-7", "", 3600)
 	c, err := kfake.NewCluster(kfake.NumBrokers(1))
 	if err != nil {
 		t.Fatal(err)
@@ -197,7 +199,7 @@ func TestClientOptionsOAuthBearer(t *testing.T) {
 		if err != nil {
 			return nil, err
 		}
-		if !idp.Valid(tok) {
+		if !idp.Valid(tok) && !tlsIdP.Valid(tok) {
 			return nil, fmt.Errorf("token not issued by the identity provider")
 		}
 		exts = append(exts, ext)
@@ -220,6 +222,36 @@ func TestClientOptionsOAuthBearer(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "invalid_client") || strings.Contains(err.Error(), "wrong-secret") {
 		t.Fatalf("wrong client secret: err = %v, want the endpoint's invalid_client without the secret", err)
 	}
+
+	// HTTPS: the identity provider is trusted through ssl.* options in the JAAS line.
+	https := func(sslOpts string) map[string]any {
+		return map[string]any{"bootstrap.servers": c.ListenAddrs()[0], "security.protocol": "SASL_PLAINTEXT", "sasl.mechanism": "OAUTHBEARER",
+			"sasl.oauthbearer.token.endpoint.url": tlsIdP.URL,
+			"sasl.jaas.config":                    `org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required clientId="druid-ingest" clientSecret="oauth-secret-7"` + sslOpts + `;`}
+	}
+	if err := pingWith(t, https(` ssl.truststore.type="PEM" ssl.truststore.location="`+tlsIdP.CAFile+`"`), noEnv); err != nil {
+		t.Fatalf("HTTPS token endpoint with its CA in the JAAS line: %v", err)
+	}
+	if err := pingWith(t, https(""), noEnv); err == nil || !strings.Contains(err.Error(), "unknown authority") {
+		t.Fatalf("HTTPS token endpoint with system roots: err = %v, want unknown authority", err)
+	}
+
+	// file://: the token is read from a file at each login.
+	tokFile := filepath.Join(t.TempDir(), "token")
+	fileProps := map[string]any{"bootstrap.servers": c.ListenAddrs()[0], "security.protocol": "SASL_PLAINTEXT", "sasl.mechanism": "OAUTHBEARER",
+		"sasl.oauthbearer.token.endpoint.url": "file://" + tokFile,
+		"sasl.jaas.config":                    "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required;"}
+	for _, c := range []struct {
+		token string
+		ok    bool
+	}{{idp.Issue() + "\n", true}, {"not-issued\n", false}} {
+		if err := os.WriteFile(tokFile, []byte(c.token), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := pingWith(t, fileProps, noEnv); (err == nil) != c.ok {
+			t.Fatalf("token file %q: err = %v, want success %v", c.token, err, c.ok)
+		}
+	}
 }
 
 // TestTokenCacheRefresh checks the cached token is reused until 80% of its lifetime has
@@ -228,7 +260,7 @@ func TestTokenCacheRefresh(t *testing.T) {
 	idp := kafkatest.NewOAuth(t, "id", "secret", "", 100)
 	now := time.Unix(1_700_000_000, 0)
 	tc := &tokenCache{cfg: &clientcredentials.Config{ClientID: "id", ClientSecret: "secret", TokenURL: idp.URL, AuthStyle: oauth2.AuthStyleInHeader},
-		now: func() time.Time { return now }}
+		http: http.DefaultClient, now: func() time.Time { return now }}
 	ctx := context.Background()
 	first, err := tc.token(ctx)
 	if err != nil {
