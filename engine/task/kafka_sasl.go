@@ -12,7 +12,10 @@ import (
 	"sync"
 	"time"
 
+	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/twmb/franz-go/pkg/sasl"
 	"github.com/twmb/franz-go/pkg/sasl/aws"
 	"github.com/twmb/franz-go/pkg/sasl/oauth"
@@ -212,13 +215,12 @@ func jwtExpiry(tok string) time.Time {
 }
 
 // mskIAM is Amazon MSK's IAM authentication (the aws-msk-iam-auth IAMLoginModule):
-// credentials come from the default AWS chain (environment, shared files, container and
-// instance roles), or from the profile awsProfileName names. The SDK caches and refreshes
-// them; each login signs with the current ones.
+// credentials come from the default AWS chain (environment, shared files, web identity,
+// container and instance roles), or from the profile awsProfileName names; with awsRoleArn
+// those credentials assume that role through STS (awsRoleSessionName, awsRoleExternalId and
+// awsStsRegion as in the Java library). The SDK caches and refreshes the credentials; each
+// login signs with the current ones.
 func mskIAM(opt map[string]string) (sasl.Mechanism, error) {
-	if opt["awsRoleArn"] != "" {
-		return nil, fmt.Errorf("consumerProperties.sasl.jaas.config: awsRoleArn is not supported; configure the role in an AWS profile (role_arn, source_profile) and name it with awsProfileName")
-	}
 	var load []func(*awsconfig.LoadOptions) error
 	if prof := opt["awsProfileName"]; prof != "" {
 		load = append(load, awsconfig.WithSharedConfigProfile(prof))
@@ -230,6 +232,22 @@ func mskIAM(opt map[string]string) (sasl.Mechanism, error) {
 		return nil, fmt.Errorf("consumerProperties.sasl.jaas.config: load AWS credentials: %w", err)
 	}
 	creds := cfg.Credentials
+	if arn := opt["awsRoleArn"]; arn != "" {
+		client := sts.NewFromConfig(cfg, func(o *sts.Options) {
+			switch {
+			case opt["awsStsRegion"] != "":
+				o.Region = opt["awsStsRegion"]
+			case o.Region == "":
+				o.Region = "us-east-1"
+			}
+		})
+		creds = awssdk.NewCredentialsCache(stscreds.NewAssumeRoleProvider(client, arn, func(o *stscreds.AssumeRoleOptions) {
+			o.RoleSessionName = opt["awsRoleSessionName"]
+			if id := opt["awsRoleExternalId"]; id != "" {
+				o.ExternalID = &id
+			}
+		}))
+	}
 	return aws.ManagedStreamingIAM(func(ctx context.Context) (aws.Auth, error) {
 		v, err := creds.Retrieve(ctx)
 		if err != nil {

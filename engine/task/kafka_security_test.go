@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -330,6 +331,38 @@ func TestClientOptionsMSKIAM(t *testing.T) {
 	}
 	if err := pingWith(t, props(`software.amazon.msk.auth.iam.IAMLoginModule required awsProfileName="absent";`), noEnv); err == nil || !strings.Contains(err.Error(), "consumerProperties.sasl.jaas.config") {
 		t.Fatalf("unknown profile: err = %v", err)
+	}
+
+	// awsRoleArn: the environment credentials assume the role through STS (a loopback server
+	// speaking STS's query protocol), and the broker sees the role's credentials.
+	var assumed []url.Values
+	stsSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := r.ParseForm(); err != nil || r.PostForm.Get("Action") != "AssumeRole" ||
+			!strings.Contains(r.Header.Get("Authorization"), "Credential=AKIAENV00000000001/") {
+			http.Error(w, "<ErrorResponse><Error><Code>AccessDenied</Code></Error></ErrorResponse>", http.StatusForbidden)
+			return
+		}
+		assumed = append(assumed, r.PostForm)
+		w.Header().Set("Content-Type", "text/xml")
+		fmt.Fprintf(w, `<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult><Credentials>`+
+			`<AccessKeyId>ASIAROLE0000000001</AccessKeyId><SecretAccessKey>role-secret</SecretAccessKey><SessionToken>role-session</SessionToken>`+
+			`<Expiration>%s</Expiration></Credentials><AssumedRoleUser><Arn>%s/s</Arn><AssumedRoleId>AROA1:s</AssumedRoleId></AssumedRoleUser>`+
+			`</AssumeRoleResult><ResponseMetadata><RequestId>r1</RequestId></ResponseMetadata></AssumeRoleResponse>`,
+			time.Now().Add(time.Hour).UTC().Format(time.RFC3339), r.PostForm.Get("RoleArn"))
+	}))
+	t.Cleanup(stsSrv.Close)
+	t.Setenv("AWS_ENDPOINT_URL_STS", stsSrv.URL)
+	secrets["ASIAROLE0000000001"] = "role-secret"
+	seen = nil
+	const role = "arn:aws:iam::123456789012:role/msk_client_role"
+	if err := pingWith(t, props(`software.amazon.msk.auth.iam.IAMLoginModule required awsRoleArn="`+role+`" awsRoleSessionName="druid-ingest";`), noEnv); err != nil {
+		t.Fatal(err)
+	}
+	if len(assumed) == 0 || assumed[0].Get("RoleArn") != role || assumed[0].Get("RoleSessionName") != "druid-ingest" {
+		t.Fatalf("AssumeRole requests: %v", assumed)
+	}
+	if len(seen) == 0 || !strings.HasPrefix(seen[0]["x-amz-credential"], "ASIAROLE0000000001/") || seen[0]["x-amz-security-token"] != "role-session" {
+		t.Fatalf("role credentials: broker saw %v", seen)
 	}
 }
 
