@@ -174,12 +174,13 @@ func validateSecurityProperties(props map[string]any) error {
 	default:
 		return fieldErr(path+"sasl.mechanism", fmt.Sprintf("unsupported mechanism %q (%s)", mech, strings.Join(SASLMechanisms, ", ")))
 	}
-	if jaas, ok := lit("sasl.jaas.config"); ok {
+	// Like the Java client, the JAAS line is read only for a SASL protocol.
+	if jaas, ok := lit("sasl.jaas.config"); ok && strings.HasPrefix(proto, "SASL") {
 		j, err := ParseJAAS(jaas)
 		if err != nil {
 			return fieldErr(path+"sasl.jaas.config", err.Error())
 		}
-		if strings.HasPrefix(proto, "SASL") && (mech == "" || mech == "PLAIN" || strings.HasPrefix(mech, "SCRAM")) &&
+		if (mech == "" || mech == "PLAIN" || strings.HasPrefix(mech, "SCRAM")) &&
 			j.Options["username"] == "" && !given("sasl.username") {
 			return fieldErr(path+"sasl.jaas.config", "no username found (…LoginModule required username=\"…\" password=\"…\";)")
 		}
