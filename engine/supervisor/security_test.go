@@ -1,13 +1,16 @@
 package supervisor_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -16,6 +19,7 @@ import (
 	"github.com/twmb/franz-go/pkg/sasl/scram"
 
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/client"
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/daemon"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/enginetest"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/kafkatest"
 )
@@ -57,9 +61,9 @@ func produceSecuredIDs(t *testing.T, n int, opts ...kgo.Opt) {
 
 // ingestExactlyOnce runs a supervisor with the spec and waits until all n rows are published,
 // then checks each was published exactly once and that the supervisor reported no errors.
-func ingestExactlyOnce(t *testing.T, raw []byte, n int) {
+func ingestExactlyOnce(t *testing.T, raw []byte, n int, opts ...enginetest.Option) {
 	t.Helper()
-	e := enginetest.Start(t)
+	e := enginetest.Start(t, opts...)
 	c, err := client.New(e.URL)
 	if err != nil {
 		t.Fatal(err)
@@ -110,6 +114,8 @@ func TestSupervisorOverTLSAndSCRAM(t *testing.T) {
 	produceSecuredIDs(t, rows, kgo.SeedBrokers(broker), kgo.DialTLSConfig(&tls.Config{RootCAs: roots, Certificates: []tls.Certificate{pair}}),
 		kgo.SASL(scram.Auth{User: "druid", Pass: "scram-secret-1"}.AsSha256Mechanism()))
 
+	var logs lockedBuffer
+	logTo := func(o *daemon.Options) { o.Logger = slog.New(slog.NewTextHandler(&logs, nil)) }
 	t.Setenv("KI_TEST_STORE_PW", kafkatest.StorePassword)
 	t.Setenv("KI_TEST_KEY_PW", kafkatest.KeyPassword)
 	t.Setenv("KI_TEST_JAAS", `org.apache.kafka.common.security.scram.ScramLoginModule required username="druid" password="scram-secret-1";`)
@@ -121,10 +127,37 @@ func TestSupervisorOverTLSAndSCRAM(t *testing.T) {
 		"druid.dynamic.config.provider": map[string]any{"type": "environment", "variables": map[string]any{
 			"ssl.keystore.password": "KI_TEST_STORE_PW", "ssl.truststore.password": "KI_TEST_STORE_PW",
 			"ssl.key.password": "KI_TEST_KEY_PW", "sasl.jaas.config": "KI_TEST_JAAS"}},
-	}), rows)
+	}), rows, logTo)
 	if names := seen.Names(); !slices.Contains(names, kafkatest.ClientKeytool) {
 		t.Fatalf("client certificates the broker saw: %v, want the keytool one (%s)", names, kafkatest.ClientKeytool)
 	}
+	log := logs.String()
+	if n := strings.Count(log, "consumerProperties ignored"); n != 1 || !strings.Contains(log, "client.dns.lookup") {
+		t.Errorf("%d warnings about ignored consumerProperties (want 1, naming client.dns.lookup) in the log:\n%s", n, log)
+	}
+	for _, secret := range []string{"scram-secret-1", kafkatest.StorePassword, kafkatest.KeyPassword} {
+		if strings.Contains(log, secret) {
+			t.Errorf("the log contains the secret %q", secret)
+		}
+	}
+}
+
+// lockedBuffer is a log sink safe for the engine's goroutines.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // TestSupervisorOAuthBearer ingests from a broker that accepts only OAUTHBEARER tokens issued
