@@ -214,7 +214,7 @@ func validateConsumerProperties(props map[string]any) error {
 			return fieldErr(path+".isolation.level", fmt.Sprintf("must be \"read_committed\" or \"read_uncommitted\", got %s", describe(v)))
 		}
 	}
-	return nil
+	return validateSecurityProperties(props)
 }
 
 func validateInputFormat(f *InputFormat, path string, legacy bool) error {

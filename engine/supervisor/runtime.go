@@ -193,6 +193,10 @@ func (r *runtime) run(ctx context.Context) {
 		}
 	}()
 	io := &r.spec.IOConfig
+	if ignored := task.IgnoredConsumerProperties(io.ConsumerProperties); len(ignored) > 0 {
+		// Druid hands these to the Java consumer; this engine's client has no use for them.
+		r.log.Warn("consumerProperties ignored: they only apply to the Java Kafka client", "properties", ignored)
+	}
 	startDelay, _ := io.StartDelay.Duration()
 	period, _ := io.Period.Duration()
 	fetchEvery, _ := r.spec.TuningConfig.OffsetFetchPeriod.Duration()
