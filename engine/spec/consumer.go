@@ -148,7 +148,7 @@ func validateSecurityProperties(props map[string]any) error {
 		case string:
 			return v, true
 		case float64, bool, json.Number:
-			s, _ := propertyString(k, v, nil)
+			s, _ := propertyString("consumerProperties", k, v, nil)
 			return s, true
 		}
 		return "", false
