@@ -194,10 +194,7 @@ func (d *registryDecoder) schema(id int) (*compiledSchema, error) {
 		// without the answer, so there is no shorter deadline to give it.
 		s, err := d.reg.ByID(context.Background(), id)
 		if err != nil {
-			if schemaregistry.IsUnavailable(err) {
-				return nil, err
-			}
-			return nil, fmt.Errorf("schema id %d: %w", id, err)
+			return nil, err // ErrNotFound (wrapped, naming the id) or *UnavailableError
 		}
 		cs = compileSchema(s)
 		d.mu.Lock()

@@ -50,7 +50,7 @@ func TestProtobufSpecs(t *testing.T) {
 		{"file", map[string]any{"type": "protobuf", "protoBytesDecoder": map[string]any{"type": "file", "descriptor": "file://" + desc, "protoMessageType": "Event"}}, false},
 		{"inline", map[string]any{"type": "protobuf", "protoBytesDecoder": map[string]any{"type": "inline", "descriptorString": inline, "protoMessageType": "kafkaindexer.test.Event"}}, false},
 		{"schema_registry", map[string]any{"type": "protobuf", "protoBytesDecoder": map[string]any{"type": "schema_registry", "urls": []any{"http://localhost:8081"}, "capacity": 100,
-			"config": map[string]any{"basic.auth.credentials.source": "USER_INFO", "druid.dynamic.config.provider": map[string]any{"type": "environment", "variables": map[string]any{"basic.auth.user.info": "SR_AUTH"}}},
+			"config":  map[string]any{"basic.auth.credentials.source": "USER_INFO", "druid.dynamic.config.provider": map[string]any{"type": "environment", "variables": map[string]any{"basic.auth.user.info": "SR_AUTH"}}},
 			"headers": map[string]any{"X-Team": "ingest"}}}, false},
 		{"kafka value", map[string]any{"type": "kafka", "valueFormat": map[string]any{"type": "protobuf", "protoBytesDecoder": map[string]any{"type": "file", "descriptor": desc, "protoMessageType": "Event"}}}, false},
 		{"legacy parser with protoBytesDecoder", map[string]any{"type": "protobuf", "protoBytesDecoder": map[string]any{"type": "file", "descriptor": desc, "protoMessageType": "Event"}, "parseSpec": parseSpec}, true},
