@@ -13,8 +13,10 @@ import (
 	"github.com/twmb/franz-go/pkg/sr"
 	"github.com/twmb/franz-go/pkg/sr/srfake"
 	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/reflect/protoregistry"
+	"google.golang.org/protobuf/types/descriptorpb"
 	"google.golang.org/protobuf/types/dynamicpb"
 
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/input/protobuftest"
@@ -321,5 +323,58 @@ func TestProtobufKafkaValueFormat(t *testing.T) {
 	}
 	if len(rows) != 1 || !strings.Contains(rows[0], `kafka.timestamp=42`) || !strings.Contains(rows[0], `kafka.topic="events"`) || !strings.Contains(rows[0], `pageName="Main_Page"`) {
 		t.Fatalf("rows %v", rows)
+	}
+}
+
+// TestProtobufSetWithoutImports reads a descriptor set written without --include_imports: the
+// well-known types it imports resolve from the protobuf library, as in Druid; a missing user
+// import is a spec error naming the file.
+func TestProtobufSetWithoutImports(t *testing.T) {
+	fx := protobuftest.Compile(t)
+	var own []*descriptorpb.FileDescriptorProto
+	for _, f := range fx.Set.File {
+		if !strings.HasPrefix(f.GetName(), "google/") {
+			own = append(own, f)
+		}
+	}
+	b, err := proto.Marshal(&descriptorpb.FileDescriptorSet{File: own})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := protoParser(t, &spec.ProtoBytesDecoder{Type: "inline", DescriptorString: base64.StdEncoding.EncodeToString(b), ProtoMessageType: "Event"})
+	rows, err := parseAll(t, p, Record{Value: protoEvent(t, fx)})
+	if err != nil || len(rows) != 1 || rows[0] != protoEventWant {
+		t.Fatalf("rows %v, %v", rows, err)
+	}
+
+	b, _ = proto.Marshal(&descriptorpb.FileDescriptorSet{File: own[1:]}) // event.proto without common.proto
+	_, err = (&spec.ProtoBytesDecoder{Type: "inline", DescriptorString: base64.StdEncoding.EncodeToString(b)}).MessageDescriptor()
+	var fe *spec.FieldError
+	if !errors.As(err, &fe) || fe.Path != "descriptorString" || !strings.Contains(fe.Msg, "event.proto") {
+		t.Fatalf("missing import: %v", err)
+	}
+}
+
+// TestProtobufRegistrySchemaDoesNotCompile: a registry schema that is not valid .proto source is
+// a parse exception for each record, compiled (and fetched) once.
+func TestProtobufRegistrySchemaDoesNotCompile(t *testing.T) {
+	reg := srfake.New()
+	defer reg.Close()
+	id, _, err := reg.RegisterSchema("broken-value", sr.Schema{Schema: `syntax = "proto3"; message M { strin x = 1; }`, Type: sr.TypeProtobuf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hits int
+	reg.Intercept(func(http.ResponseWriter, *http.Request) bool { hits++; return false })
+	p := protoParser(t, &spec.ProtoBytesDecoder{Type: "schema_registry", URLs: []string{reg.URL()}})
+	for range 3 {
+		_, err := parseAll(t, p, Record{Value: confluent(t, id, []int{0}, []byte{0x0a, 0x01, 'x'})})
+		var pe *ParseError
+		if !errors.As(err, &pe) || !strings.Contains(pe.Error(), "compile schema id") {
+			t.Fatalf("err = %v", err)
+		}
+	}
+	if hits != 1 {
+		t.Errorf("%d registry requests, want 1", hits)
 	}
 }
