@@ -8,6 +8,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"google.golang.org/protobuf/encoding/protojson"
@@ -75,15 +76,7 @@ func (c *protoJSON) appendField(dst []byte, fd protoreflect.FieldDescriptor, v p
 			entries = append(entries, entry{mapKeyString(k), val})
 			return true
 		})
-		slices.SortFunc(entries, func(a, b entry) int {
-			if a.key < b.key {
-				return -1
-			}
-			if a.key > b.key {
-				return 1
-			}
-			return 0
-		})
+		slices.SortFunc(entries, func(a, b entry) int { return strings.Compare(a.key, b.key) })
 		dst = append(dst, '{')
 		for i, e := range entries {
 			if i > 0 {
