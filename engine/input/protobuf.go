@@ -82,10 +82,15 @@ func (s *protobufSource) read(data []byte, r *Row, each func(*ParseError) error)
 type descriptorDecoder struct {
 	md   protoreflect.MessageDescriptor
 	conv *protoJSON
+	msg  *dynamicpb.Message // reused: the row's strings point into the JSON, not the message
 }
 
 func (d *descriptorDecoder) decode(b []byte) (protoreflect.Message, *protoJSON, error) {
-	m := dynamicpb.NewMessage(d.md)
+	if d.msg == nil {
+		d.msg = dynamicpb.NewMessage(d.md)
+	}
+	m := d.msg
+	m.Reset()
 	if err := proto.Unmarshal(b, m); err != nil {
 		return nil, nil, newParseError(b, fmt.Sprintf("decode protobuf message %s: %v", d.md.FullName(), err))
 	}
