@@ -36,7 +36,15 @@ type protoDecoder interface {
 	decode(b []byte) (protoreflect.Message, *protoJSON, error)
 }
 
+// newProtobufSource builds the source with the daemon's environment and no deadline beyond the
+// registry client's own request timeout.
 func newProtobufSource(f *spec.InputFormat) (*protobufSource, error) {
+	return newProtobufSourceEnv(f, os.LookupEnv, context.Background())
+}
+
+// newProtobufSourceEnv builds the source; getenv resolves the schema_registry decoder's password
+// providers and druid.dynamic.config.provider, and ctx bounds its registry lookups.
+func newProtobufSourceEnv(f *spec.InputFormat, getenv func(string) (string, bool), ctx context.Context) (*protobufSource, error) {
 	if f.ProtoBytesDecoder == nil {
 		return nil, fmt.Errorf("protoBytesDecoder: required for the protobuf format")
 	}
@@ -55,7 +63,7 @@ func newProtobufSource(f *spec.InputFormat) (*protobufSource, error) {
 		}
 		s.dec = &descriptorDecoder{md: md, conv: &protoJSON{types: typesOf(md.ParentFile())}}
 	case spec.ProtoDecoderSchemaRegistry:
-		if s.dec, err = newRegistryDecoder(&d); err != nil {
+		if s.dec, err = newRegistryDecoder(&d, getenv, ctx); err != nil {
 			return nil, fmt.Errorf("protoBytesDecoder.%w", err)
 		}
 	default:
@@ -127,6 +135,7 @@ func typesOf(f protoreflect.FileDescriptor) *dynamicpb.Types {
 type registryDecoder struct {
 	reg      *schemaregistry.Registry
 	capacity int
+	ctx      context.Context // bounds registry lookups (the task's run context)
 
 	mu       sync.Mutex
 	compiled map[int]*compiledSchema
@@ -141,12 +150,12 @@ type compiledSchema struct {
 	err  error
 }
 
-func newRegistryDecoder(d *spec.ProtoBytesDecoder) (*registryDecoder, error) {
-	config, err := spec.ResolveProperties("config", d.Config, os.LookupEnv)
+func newRegistryDecoder(d *spec.ProtoBytesDecoder, getenv func(string) (string, bool), ctx context.Context) (*registryDecoder, error) {
+	config, err := spec.ResolveProperties("config", d.Config, getenv)
 	if err != nil {
 		return nil, err
 	}
-	headers, err := spec.ResolveProperties("headers", d.Headers, os.LookupEnv)
+	headers, err := spec.ResolveProperties("headers", d.Headers, getenv)
 	if err != nil {
 		return nil, err
 	}
@@ -162,7 +171,7 @@ func newRegistryDecoder(d *spec.ProtoBytesDecoder) (*registryDecoder, error) {
 	if capacity <= 0 {
 		capacity = schemaregistry.DefaultCapacity
 	}
-	return &registryDecoder{reg: reg, capacity: capacity, compiled: map[int]*compiledSchema{}}, nil
+	return &registryDecoder{reg: reg, capacity: capacity, ctx: ctx, compiled: map[int]*compiledSchema{}}, nil
 }
 
 func (d *registryDecoder) decode(b []byte) (protoreflect.Message, *protoJSON, error) {
@@ -195,9 +204,8 @@ func (d *registryDecoder) schema(id int) (*compiledSchema, error) {
 	cs, ok := d.compiled[id]
 	d.mu.Unlock()
 	if !ok {
-		// Registry.ByID bounds each request with its own timeout; the record cannot be parsed
-		// without the answer, so there is no shorter deadline to give it.
-		s, err := d.reg.ByID(context.Background(), id)
+		// Registry.ByID also bounds each request with its own timeout.
+		s, err := d.reg.ByID(d.ctx, id)
 		if err != nil {
 			return nil, err // ErrNotFound (wrapped, naming the id) or *UnavailableError
 		}

@@ -378,3 +378,40 @@ func TestProtobufRegistrySchemaDoesNotCompile(t *testing.T) {
 		t.Errorf("%d registry requests, want 1", hits)
 	}
 }
+
+// TestProtobufRegistrySecrets: config and headers go through the dynamic config provider, with
+// the environment the caller gives; the registry sees the resolved header and credentials.
+func TestProtobufRegistrySecrets(t *testing.T) {
+	fx := protobuftest.Compile(t)
+	reg, id := registryFixture(t)
+	var sawHeader, sawAuth string
+	reg.Intercept(func(w http.ResponseWriter, r *http.Request) bool {
+		sawHeader = r.Header.Get("X-Token")
+		if u, p, ok := r.BasicAuth(); ok {
+			sawAuth = u + ":" + p
+		}
+		return false
+	})
+	env := map[string]string{"PB_TOKEN": "t0k", "PB_AUTH": "alice:s3cret"}
+	getenv := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+	src, err := newProtobufSourceEnv(&spec.InputFormat{Type: "protobuf", ProtoBytesDecoder: &spec.ProtoBytesDecoder{Type: "schema_registry", URLs: []string{reg.URL()},
+		Config: map[string]any{"basic.auth.credentials.source": "USER_INFO",
+			"druid.dynamic.config.provider": map[string]any{"type": "environment", "variables": map[string]any{"basic.auth.user.info": "PB_AUTH"}}},
+		Headers: map[string]any{"druid.dynamic.config.provider": map[string]any{"type": "environment", "variables": map[string]any{"X-Token": "PB_TOKEN"}}},
+	}}, getenv, context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r Row
+	if err := src.read(confluent(t, id, []int{0}, protoEvent(t, fx)), &r, func(pe *ParseError) error {
+		if pe != nil {
+			return pe
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if sawHeader != "t0k" || sawAuth != "alice:s3cret" {
+		t.Fatalf("registry saw header %q and credentials %q", sawHeader, sawAuth)
+	}
+}
