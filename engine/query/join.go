@@ -329,12 +329,7 @@ func joinSegment(ctx context.Context, ref SegmentRef, ix *joinIndex, j *joinSpec
 			if c < 0 {
 				return &column{name: name, kind: colMissing}, nil
 			}
-			return memColumn(name, t.kinds[c], len(rightRows), func(i int) expr.Value {
-				if r := rightRows[i]; r >= 0 {
-					return t.cols[c][r]
-				}
-				return expr.Null()
-			}), nil
+			return memColumnGather(name, t.kinds[c], t.cols[c], rightRows), nil
 		}
 		src, err := lc.column(name)
 		if err != nil {

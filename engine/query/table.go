@@ -281,7 +281,7 @@ func (t *table) ref(intervals []Interval) SegmentRef {
 			if c < 0 {
 				return &column{name: name, kind: colMissing}, nil
 			}
-			return memColumn(name, t.kinds[c], len(perm), func(i int) expr.Value { return t.cols[c][perm[i]] }), nil
+			return memColumnGather(name, t.kinds[c], t.cols[c], perm), nil
 		})
 		t.seg = &memSegment{id: inlineSegmentID, cols: cols}
 	})
@@ -315,72 +315,63 @@ const jsonComplexType = "json"
 // emptyBitmap is shared by dictionary ids no row holds; never modify it.
 var emptyBitmap = roaring.New()
 
-// memColumn builds a decoded column of n rows from val. String columns get a
-// sorted dictionary with null at id 0 and one bitmap per id, like a stored
-// segment's ("" reads as null there too); arrays make a multi-value column.
+// memColumn builds a decoded column of n rows from val, which is called
+// twice per row for strings. String columns get a sorted dictionary with
+// null at id 0 and one bitmap per id, like a stored segment's ("" reads as
+// null there too); arrays make a multi-value column.
 func memColumn(name string, kind colKind, n int, val func(i int) expr.Value) *column {
 	c := &column{name: name, kind: kind}
 	switch kind {
 	case colString:
-		vals := make([][]string, n)
 		seen := map[string]bool{}
 		for i := range n {
 			v := val(i)
 			switch v.Kind() {
 			case expr.KindNull:
 			case expr.KindStrings:
-				vals[i] = v.Array()
-				if len(vals[i]) > 1 {
+				if len(v.Array()) > 1 {
 					c.multi = true
+				}
+				for _, s := range v.Array() {
+					seen[s] = true
 				}
 			default:
 				s, _ := v.AsString()
-				vals[i] = []string{s}
-			}
-			for _, s := range vals[i] {
 				seen[s] = true
 			}
 		}
-		delete(seen, "")
-		c.dict = make([]string, 1, len(seen)+1)
-		for s := range seen {
-			c.dict = append(c.dict, s)
-		}
-		slices.Sort(c.dict[1:])
-		idOf := make(map[string]int32, len(c.dict))
-		for id, s := range c.dict[1:] {
-			idOf[s] = int32(id + 1)
-		}
+		idOf := c.buildDict(seen)
 		bms := make([]*roaring.Bitmap, len(c.dict))
-		add := func(id int32, row int) {
-			if bms[id] == nil {
-				bms[id] = roaring.New()
-			}
-			bms[id].Add(uint32(row))
-		}
 		if c.multi {
 			c.offs = make([]int32, 0, n+1)
 		}
 		c.ids = make([]int32, 0, n)
-		for i, vs := range vals {
+		for i := range n {
 			if c.multi {
 				c.offs = append(c.offs, int32(len(c.ids)))
 			}
-			if len(vs) == 0 {
+			v := val(i)
+			switch v.Kind() {
+			case expr.KindNull:
 				c.ids = append(c.ids, 0)
-				add(0, i)
-				continue
-			}
-			if !c.multi { // one value: "" is null
-				id := idOf[vs[0]]
-				c.ids = append(c.ids, id)
-				add(id, i)
-				continue
-			}
-			for _, s := range vs {
+				addRow(bms, 0, i)
+			case expr.KindStrings:
+				arr := v.Array()
+				if len(arr) == 0 || (len(arr) == 1 && arr[0] == "") {
+					c.ids = append(c.ids, 0)
+					addRow(bms, 0, i)
+					continue
+				}
+				for _, s := range arr {
+					id := idOf[s]
+					c.ids = append(c.ids, id)
+					addRow(bms, id, i)
+				}
+			default:
+				s, _ := v.AsString()
 				id := idOf[s]
 				c.ids = append(c.ids, id)
-				add(id, i)
+				addRow(bms, id, i)
 			}
 		}
 		if c.multi {
@@ -417,6 +408,76 @@ func memColumn(name string, kind colKind, n int, val func(i int) expr.Value) *co
 	return c
 }
 
+// buildDict sets the dictionary of a string column to the sorted values
+// (without "", which is null at id 0) and returns each value's id.
+func (c *column) buildDict(values map[string]bool) map[string]int32 {
+	delete(values, "")
+	c.dict = make([]string, 1, len(values)+1)
+	for s := range values {
+		c.dict = append(c.dict, s)
+	}
+	slices.Sort(c.dict[1:])
+	idOf := make(map[string]int32, len(c.dict))
+	for id, s := range c.dict[1:] {
+		idOf[s] = int32(id + 1)
+	}
+	return idOf
+}
+
+func addRow(bms []*roaring.Bitmap, id int32, row int) {
+	if bms[id] == nil {
+		bms[id] = roaring.New()
+	}
+	bms[id].Add(uint32(row))
+}
+
+// memColumnGather builds the column whose row i is vals[rows[i]], or null
+// where rows[i] is -1. Strings are looked up in the dictionary once per
+// value rather than once per row: the right-hand columns of a join (a few
+// values, many rows), a virtual column computed per dictionary value, an
+// inline table in time order.
+func memColumnGather(name string, kind colKind, vals []expr.Value, rows []int32) *column {
+	multi := false
+	for _, v := range vals {
+		if v.Kind() == expr.KindStrings && len(v.Array()) > 1 {
+			multi = true
+			break
+		}
+	}
+	if kind != colString || multi {
+		return memColumn(name, kind, len(rows), func(i int) expr.Value {
+			if r := rows[i]; r >= 0 {
+				return vals[r]
+			}
+			return expr.Null()
+		})
+	}
+	c := &column{name: name, kind: kind}
+	seen := map[string]bool{}
+	strs := make([]string, len(vals))
+	for j, v := range vals {
+		strs[j], _ = v.Scalar().AsString()
+		seen[strs[j]] = true
+	}
+	idOf := c.buildDict(seen)
+	valID := make([]int32, len(vals))
+	for j, s := range strs {
+		valID[j] = idOf[s]
+	}
+	bms := make([]*roaring.Bitmap, len(c.dict))
+	c.ids = make([]int32, len(rows))
+	for i, r := range rows {
+		var id int32
+		if r >= 0 {
+			id = valID[r]
+		}
+		c.ids[i] = id
+		addRow(bms, id, i)
+	}
+	c.setBitmaps(bms)
+	return c
+}
+
 func (c *column) setNull(i int) {
 	if c.nulls == nil {
 		c.nulls = roaring.New()
@@ -447,12 +508,7 @@ func gatherColumn(src *column, rows []int32) *column {
 	case colString:
 		c.dict = src.dict
 		bms := make([]*roaring.Bitmap, len(src.dict))
-		add := func(id int32, row int) {
-			if bms[id] == nil {
-				bms[id] = roaring.New()
-			}
-			bms[id].Add(uint32(row))
-		}
+		add := func(id int32, row int) { addRow(bms, id, row) }
 		c.ids = make([]int32, 0, n)
 		if src.multi {
 			c.offs = make([]int32, 0, n+1)

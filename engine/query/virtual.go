@@ -121,27 +121,65 @@ func (sc *segCtx) virtualColumn(vc *virtualColumn) (*column, error) {
 	if c := sc.vcols[vc.name]; c != nil {
 		return c, nil
 	}
-	n := sc.cols.NumRows()
-	vals := make([]expr.Value, n)
-	rb := newRowBinding(sc.column)
-	err := forRows(sc.ctx, sc.scope, func(row int) {
-		rb.row = row
-		vals[row] = vc.expr.Eval(rb)
-	})
+	perID, src, err := sc.evalPerValue(vc)
 	if err != nil {
 		return nil, err
 	}
-	if rb.err != nil {
-		return nil, rb.err
+	var c *column
+	if perID != nil {
+		// Rows outside the query intervals get values too; nothing reads them.
+		kind := vc.kind
+		if kind == colMissing {
+			kind = inferKind(perID)
+		}
+		c = memColumnGather(vc.name, kind, coerce(perID, kind), src.ids)
+	} else {
+		n := sc.cols.NumRows()
+		vals := make([]expr.Value, n)
+		rb := newRowBinding(sc.column)
+		err = forRows(sc.ctx, sc.scope, func(row int) {
+			rb.row = row
+			vals[row] = vc.expr.Eval(rb)
+		})
+		if err == nil {
+			err = rb.err
+		}
+		if err != nil {
+			return nil, err
+		}
+		kind := vc.kind
+		if kind == colMissing {
+			kind = inferKind(vals)
+		}
+		c = memColumn(vc.name, kind, n, func(i int) expr.Value { return coerceValue(vals[i], kind) })
 	}
-	kind := vc.kind
-	if kind == colMissing {
-		kind = inferKind(vals)
-	}
-	c := memColumn(vc.name, kind, n, func(i int) expr.Value { return coerceValue(vals[i], kind) })
 	if sc.vcols == nil {
 		sc.vcols = map[string]*column{}
 	}
 	sc.vcols[vc.name] = c
 	return c, nil
+}
+
+// evalPerValue evaluates an expression that reads one single-valued string
+// column once per dictionary value (nvl("j0.v", 'none'), concat(page, 'x')),
+// instead of once per row; nil when the expression reads anything else.
+func (sc *segCtx) evalPerValue(vc *virtualColumn) ([]expr.Value, *column, error) {
+	ids := vc.expr.Identifiers()
+	if len(ids) != 1 {
+		return nil, nil, nil
+	}
+	src, err := sc.column(ids[0])
+	if err != nil || src.kind != colString || src.multi {
+		return nil, nil, err
+	}
+	per := make([]expr.Value, len(src.dict))
+	b := &valueBinding{name: ids[0]}
+	for id := range src.dict {
+		b.v = expr.Null()
+		if id > 0 {
+			b.v = expr.String(src.dict[id])
+		}
+		per[id] = vc.expr.Eval(b)
+	}
+	return per, src, nil
 }
