@@ -118,7 +118,7 @@ func parseJoin(raw json.RawMessage, path string) (*joinSpec, error) {
 			continue
 		}
 		if !part.IsConstant() {
-			return nil, badQuery(path+".condition", "%q is not an equi-join condition: every part joined by && must be an equality between an expression of left-hand columns and a right-hand column (%s…); Druid cannot hash-join on anything else", j.condition, j.prefix)
+			return nil, badQuery(path+".condition", "%q is not an equi-join condition: it must be one equality, or several joined by and, each between an expression of left-hand columns and a right-hand column (%s…); Druid cannot hash-join on anything else", j.condition, j.prefix)
 		}
 		if !part.Eval(nil).Truthy() {
 			j.never = true
