@@ -411,6 +411,44 @@ func TestVirtualColumns(t *testing.T) {
 			t.Errorf("topN %v, want %s with %d", res, best, bestN)
 		}
 	})
+	t.Run("per-value and per-row evaluation agree", func(t *testing.T) {
+		// upper(page) reads one string column: evaluated once per dictionary value;
+		// with a second (empty) input it is evaluated per row.
+		q := func(e string) []any {
+			return run(t, f.c.engine, `{"queryType":"groupBy","dataSource":"wiki","intervals":["2026-01-01T01:00:00Z/2026-01-01T02:30:00Z"],"granularity":"all",
+				"virtualColumns":[{"type":"expression","name":"u","expression":"`+e+`"}],"dimensions":["u"],
+				"filter":{"type":"in","dimension":"u","values":["MAIN","KIWI"]},"aggregations":[{"type":"count","name":"rows"}]}`)
+		}
+		a, b := q(`upper(page)`), q(`concat(upper(page), substring(user, 0, 0))`)
+		ab, _ := json.Marshal(a)
+		bb, _ := json.Marshal(b)
+		if len(a) != 2 || string(ab) != string(bb) {
+			t.Errorf("per value %s, per row %s", ab, bb)
+		}
+	})
+	t.Run("multi-value input", func(t *testing.T) {
+		out := run(t, f.c.engine, `{"queryType":"groupBy","dataSource":"wiki","intervals":[`+wikiIv+`],"granularity":"all",
+			"virtualColumns":[{"type":"expression","name":"t","expression":"concat(tags, '!')"}],"dimensions":["t"],
+			"aggregations":[{"type":"count","name":"rows"}]}`)
+		want := map[any]int64{}
+		for _, r := range f.wiki {
+			if r.tags == nil {
+				want[nil]++
+			}
+			for _, tag := range r.tags {
+				want[tag+"!"]++
+			}
+		}
+		if len(out) != len(want) {
+			t.Fatalf("%d groups, want %d: %v", len(out), len(want), out)
+		}
+		for _, r := range out {
+			ev := obj(obj(r)["event"])
+			if int64(num(ev["rows"])) != want[ev["t"]] {
+				t.Errorf("%v: %v rows, want %d", ev["t"], ev["rows"], want[ev["t"]])
+			}
+		}
+	})
 	t.Run("errors", func(t *testing.T) {
 		for _, tc := range []struct{ name, vcs, msg string }{
 			{"unknown function", `[{"type":"expression","name":"v0","expression":"frobnicate(page)"}]`, `virtualColumns[0].expression: `},
