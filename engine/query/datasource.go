@@ -116,14 +116,6 @@ func parseDataSource(raw json.RawMessage, path string) (*dataSource, error) {
 	return ds, nil
 }
 
-// tableName is the datasource's name when it is a table, else "".
-func (ds *dataSource) tableName() string {
-	if ds.typ == "table" {
-		return ds.name
-	}
-	return ""
-}
-
 // resolve returns the segments of ds in the query intervals; the caller
 // releases them (releaseRefs).
 func (e *Engine) resolve(ctx context.Context, ds *dataSource, c *common) ([]SegmentRef, error) {

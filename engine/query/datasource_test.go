@@ -107,6 +107,12 @@ func TestInlineDataSource(t *testing.T) {
 			{"version":"v1","timestamp":"2024-01-01T00:00:00.000Z","event":{"k":"q","x":2,"rows":1}},
 			{"version":"v1","timestamp":"2024-01-02T00:00:00.000Z","event":{"k":"p","x":null,"rows":1}}]`)
 	})
+	t.Run("timeBoundary", func(t *testing.T) {
+		got := runJSON(t, e, `{"queryType":"timeBoundary","dataSource":{"type":"inline","columnNames":["__time","k"],
+			"rows":[[1704153600000,"b"],[1704067200000,"a"]]}}`)
+		sameJSON(t, got, `[{"timestamp":"2024-01-01T00:00:00.000Z","result":{"minTime":"2024-01-01T00:00:00.000Z","maxTime":"2024-01-02T00:00:00.000Z"}}]`)
+		badRequest(t, e, `{"queryType":"segmentMetadata","dataSource":`+leftInline+`}`, "dataSource: a segmentMetadata query needs a table datasource, not inline")
+	})
 	t.Run("errors", func(t *testing.T) {
 		for _, tc := range []struct{ name, ds, msg string }{
 			{"no columnNames", `{"type":"inline","rows":[]}`, "dataSource.columnNames: missing"},

@@ -4,10 +4,13 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/expr"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/segment"
@@ -211,15 +214,37 @@ func (e *Engine) resolveJoin(ctx context.Context, ds *dataSource, c *common) ([]
 	if err != nil {
 		return nil, err
 	}
-	out := make([]SegmentRef, 0, len(left))
-	for i, ref := range left {
-		jr, err := joinSegment(ctx, ref, ix, j)
-		if err != nil {
-			releaseRefs(out)
-			releaseRefs(left[i:])
-			return nil, err
+	// Segments are joined in parallel, like the per-segment work of the query.
+	out := make([]SegmentRef, len(left))
+	errs := make([]error, len(left))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(left)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				out[i], errs[i] = joinSegment(ctx, left[i], ix, j)
+			}
+		}()
+	}
+	for i := range left {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		for i, ref := range left {
+			if errs[i] == nil {
+				ref = out[i] // carries the left ref's release
+			}
+			releaseRefs([]SegmentRef{ref})
 		}
-		out = append(out, jr)
+		for _, e := range errs {
+			if e != nil {
+				return nil, e // the first, which may be a *Error
+			}
+		}
 	}
 	return out, nil
 }
