@@ -21,7 +21,7 @@ func dumpSegment(args []string, stdout, stderr io.Writer) error {
 	iso := fs.Bool("time-iso8601", false, "print __time as ISO-8601 instead of epoch milliseconds")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			return errUsage
+			return flag.ErrHelp
 		}
 		return err
 	}

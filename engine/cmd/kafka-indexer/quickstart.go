@@ -104,7 +104,7 @@ func parseQuickstartFlags(args []string, stderr io.Writer) (*quickstartConfig, e
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			return nil, errUsage
+			return nil, flag.ErrHelp
 		}
 		return nil, err
 	}

@@ -99,7 +99,7 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveConfig, error) {
 	fs.StringVar(&c.UnknownSpecFields, "unknown-spec-fields", env("UNKNOWN_SPEC_FIELDS", "reject"), "a supervisor spec field no Druid version knows: reject (400 naming it), warn (drop it, say so in a Warning header and the log) or ignore (drop it silently, as Druid does)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			return nil, errUsage
+			return nil, flag.ErrHelp
 		}
 		return nil, err
 	}
