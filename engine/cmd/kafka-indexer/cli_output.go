@@ -36,7 +36,8 @@ func cell(s string) string {
 
 // printJSON writes raw (the server's answer) indented by two spaces, keys in the server's order.
 func printJSON(w io.Writer, raw []byte) error {
-	if len(bytes.TrimSpace(raw)) == 0 {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 {
 		raw = []byte("null")
 	}
 	var buf bytes.Buffer
