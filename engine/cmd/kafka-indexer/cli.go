@@ -71,6 +71,8 @@ var connFlags = []cliFlag{
 	{name: "output", short: "o", kind: "string", arg: "FORMAT", def: "table", usage: "output: table (aligned columns, for people) or json (the server's JSON, indented, for scripts)", values: []string{"table", "json"}},
 }
 
+var quietFlag = cliFlag{name: "quiet", short: "q", kind: "bool", usage: "print only the ids, one a line (for $(…) in scripts)"}
+
 var yesFlag = cliFlag{name: "yes", short: "y", kind: "bool", usage: "do not ask for confirmation (required when stdin is not a terminal)"}
 
 // cliGroups lists the command groups in help order, with their one-line descriptions.
@@ -84,7 +86,7 @@ var cliGroups = []struct{ name, summary string }{
 // cliCommands is the one table of the CLI. Order is help order.
 var cliCommands = []*cliCommand{
 	{group: "supervisor", name: "list", summary: "list supervisors with their state and health (GET /druid/indexer/v1/supervisor?state=true)",
-		example: "kafka-indexer supervisor list", run: supervisorList},
+		flags: []cliFlag{quietFlag}, example: "kafka-indexer supervisor list", run: supervisorList},
 	{group: "supervisor", name: "get", args: "ID", nargs: 1, summary: "print a supervisor's spec as the server stores it, defaults filled in (GET /supervisor/{id})",
 		example: "kafka-indexer supervisor get metrics-kafka", run: supervisorGet},
 	{group: "supervisor", name: "status", args: "ID", nargs: 1, summary: "show a supervisor's state, health, tasks and per-partition lag (GET /supervisor/{id}/status)",
@@ -131,14 +133,15 @@ var cliCommands = []*cliCommand{
 		flags: []cliFlag{
 			{name: "state", kind: "string", arg: "STATE", usage: "only tasks in this state", values: []string{"running", "pending", "waiting", "complete"}},
 			{name: "datasource", kind: "string", arg: "DS", usage: "only tasks of this datasource"},
+			quietFlag,
 		},
 		example: "kafka-indexer task list --state running --datasource metrics-kafka", run: taskList},
 	{group: "task", name: "status", args: "ID", nargs: 1, summary: "show one task's status (GET /druid/indexer/v1/task/{id}/status)",
-		example: "kafka-indexer task status \"$(kafka-indexer task list --state running -o json | jq -r '.[0].id')\"", run: taskStatus},
+		example: "kafka-indexer task status \"$(kafka-indexer task list --state running -q | head -n 1)\"", run: taskStatus},
 	{group: "task", name: "reports", args: "ID", nargs: 1, summary: "print a task's reports: live while it runs, the completion report after (GET /task/{id}/reports)",
-		example: "kafka-indexer task reports \"$(kafka-indexer task list --state running -o json | jq -r '.[0].id')\"", run: taskReports},
+		example: "kafka-indexer task reports \"$(kafka-indexer task list --state running -q | head -n 1)\"", run: taskReports},
 	{group: "task", name: "shutdown", args: "ID", nargs: 1, summary: "kill a task; its supervisor starts a replacement from the last published offsets (POST /task/{id}/shutdown)",
-		example: "kafka-indexer task shutdown index_kafka_metrics-kafka_0123456789abcdef_0", run: taskShutdown},
+		example: "kafka-indexer task shutdown \"$(kafka-indexer task list --state running -q | head -n 1)\"", run: taskShutdown},
 
 	{group: "datasource", name: "list", summary: "list datasources with published segments (GET /druid/coordinator/v1/metadata/datasources)",
 		example: "kafka-indexer datasource list", run: datasourceList},

@@ -21,10 +21,16 @@ func supervisorList(ctx context.Context, inv *invocation) error {
 	if err != nil {
 		return err
 	}
+	sort.Slice(list, func(i, j int) bool { return list[i].ID < list[j].ID })
+	if inv.boolean("quiet") {
+		for _, s := range list {
+			fmt.Fprintln(inv.stdout, s.ID)
+		}
+		return nil
+	}
 	if inv.json() {
 		return printJSON(inv.stdout, raw)
 	}
-	sort.Slice(list, func(i, j int) bool { return list[i].ID < list[j].ID })
 	rows := make([][]string, 0, len(list))
 	for _, s := range list {
 		rows = append(rows, []string{s.ID, s.State, s.DetailedState, yesNo(s.Healthy, "yes", "no"), yesNo(s.Suspended, "yes", "no")})
@@ -129,7 +135,7 @@ func renderStatus(w io.Writer, r *client.SupervisorReport) error {
 	tw := newTable(w)
 	fmt.Fprintf(tw, "Supervisor:\t%s\n", r.ID)
 	fmt.Fprintf(tw, "Datasource:\t%s\n", p.DataSource)
-	fmt.Fprintf(tw, "Stream:\t%s (%d partitions, %d replicas)\n", p.Stream, p.Partitions, p.Replicas)
+	fmt.Fprintf(tw, "Stream:\t%s (%s, %s)\n", p.Stream, plural(p.Partitions, "partition"), plural(p.Replicas, "replica"))
 	fmt.Fprintf(tw, "State:\t%s\n", p.State)
 	fmt.Fprintf(tw, "Detailed state:\t%s\n", p.DetailedState)
 	fmt.Fprintf(tw, "Healthy:\t%s\n", yesNo(p.Healthy, "yes", "no"))

@@ -16,6 +16,12 @@ func taskList(ctx context.Context, inv *invocation) error {
 	if err != nil {
 		return err
 	}
+	if inv.boolean("quiet") {
+		for _, t := range tasks {
+			fmt.Fprintln(inv.stdout, t.ID)
+		}
+		return nil
+	}
 	if inv.json() {
 		return printJSON(inv.stdout, raw)
 	}
@@ -116,7 +122,7 @@ func datasourceSegments(ctx context.Context, inv *invocation) error {
 	if err := printRows(inv.stdout, []string{"INTERVAL", "VERSION", "PARTITION", "ROWS", "SIZE", "ID"}, rows); err != nil {
 		return err
 	}
-	_, err = fmt.Fprintf(inv.stdout, "%d segments, %s rows, %s\n", len(segs), thousands(totalRows), bytesIEC(totalSize))
+	_, err = fmt.Fprintf(inv.stdout, "%s, %s rows, %s\n", plural(len(segs), "segment"), thousands(totalRows), bytesIEC(totalSize))
 	return err
 }
 
