@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/url"
 	"os"
 	"sort"
 	"strconv"
@@ -137,11 +138,11 @@ var cliCommands = []*cliCommand{
 		},
 		example: "kafka-indexer task list --state running --datasource metrics-kafka", run: taskList},
 	{group: "task", name: "status", args: "ID", nargs: 1, summary: "show one task's status (GET /druid/indexer/v1/task/{id}/status)",
-		example: "kafka-indexer task status \"$(kafka-indexer task list --state running -q | head -n 1)\"", run: taskStatus},
+		example: "kafka-indexer task status \"$(kafka-indexer task list -q | head -n 1)\"", run: taskStatus},
 	{group: "task", name: "reports", args: "ID", nargs: 1, summary: "print a task's reports: live while it runs, the completion report after (GET /task/{id}/reports)",
-		example: "kafka-indexer task reports \"$(kafka-indexer task list --state running -q | head -n 1)\"", run: taskReports},
+		example: "kafka-indexer task reports \"$(kafka-indexer task list --state complete -q | head -n 1)\"", run: taskReports},
 	{group: "task", name: "shutdown", args: "ID", nargs: 1, summary: "kill a task; its supervisor starts a replacement from the last published offsets (POST /task/{id}/shutdown)",
-		example: "kafka-indexer task shutdown \"$(kafka-indexer task list --state running -q | head -n 1)\"", run: taskShutdown},
+		example: "kafka-indexer task shutdown \"$(kafka-indexer task list -q | head -n 1)\"", run: taskShutdown},
 
 	{group: "datasource", name: "list", summary: "list datasources with published segments (GET /druid/coordinator/v1/metadata/datasources)",
 		example: "kafka-indexer datasource list", run: datasourceList},
@@ -259,6 +260,12 @@ func runCLI(ctx context.Context, group string, args []string, env cliEnv, stdout
 		}
 		return usagef("%s: unexpected arguments %q", cmd.path(), inv.args[cmd.maxArgs:])
 	}
+	for i, a := range inv.args {
+		if a == "" {
+			commandUsage(stderr, cmd)
+			return usagef("%s: %s must not be empty", cmd.path(), strings.Fields(cmd.args)[min(i, len(strings.Fields(cmd.args))-1)])
+		}
+	}
 	if cmd.group != "completion" {
 		if o := inv.str("output"); o != "table" && o != "json" {
 			return usagef("-o must be table or json, got %q", o)
@@ -276,7 +283,15 @@ func runCLI(ctx context.Context, group string, args []string, env cliEnv, stdout
 	var ne net.Error
 	var ae *client.APIError
 	if err != nil && !errors.As(err, &ae) && errors.As(err, &ne) {
-		// The request never got an answer: say which server, and how to name another.
+		// The request never got an answer: say which server, and how to name another. The
+		// url.Error around the cause only repeats the URL.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			ne, _ = ue.Err.(net.Error)
+			if ne == nil {
+				return fmt.Errorf("cannot reach the server at %s (set --endpoint or KAFKA_INDEXER_ENDPOINT): %w", inv.cl.Endpoint(), ue.Err)
+			}
+		}
 		return fmt.Errorf("cannot reach the server at %s (set --endpoint or KAFKA_INDEXER_ENDPOINT): %w", inv.cl.Endpoint(), ne)
 	}
 	return err

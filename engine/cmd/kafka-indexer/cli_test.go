@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -543,5 +544,43 @@ func TestCLIQuickstart(t *testing.T) {
 	cliJSON(t, &tasks, "task", "list")
 	if len(tasks) == 0 || tasks[0].DataSource != id {
 		t.Errorf("task list -o json: %+v", tasks)
+	}
+
+	// Then docs/cli.md, as written: every line of its ```sh blocks, in order, through bash with
+	// the built binary first on PATH, from the repository root. (Blocks meant to be read, not
+	// run, such as --watch or installing completions, are ```bash or ```text.)
+	cl, err := client.New("http://" + cfg.Listen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitCLI(t, "the quickstart's first segment", func() bool {
+		segs, err := cl.DataSourceSegments(context.Background(), id)
+		return err == nil && len(segs) > 0
+	})
+	root, _ := filepath.Abs(filepath.Join("..", "..", ".."))
+	doc, err := os.ReadFile(filepath.Join(root, "docs", "cli.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cmds []string
+	for _, block := range strings.Split(string(doc), "```sh\n")[1:] {
+		block, _, _ = strings.Cut(block, "```")
+		for _, line := range strings.Split(block, "\n") {
+			if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
+				cmds = append(cmds, line)
+			}
+		}
+	}
+	if len(cmds) < 20 {
+		t.Fatalf("docs/cli.md has %d runnable commands; the parsing is off", len(cmds))
+	}
+	env := append(os.Environ(), "PATH="+filepath.Dir(binary)+string(os.PathListSeparator)+os.Getenv("PATH"))
+	for _, c := range cmds {
+		cmd := exec.Command("bash", "-o", "pipefail", "-c", c)
+		cmd.Dir, cmd.Env = root, env
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Errorf("docs/cli.md: %s: %v\n%s", c, err, out)
+		}
 	}
 }
