@@ -49,8 +49,9 @@ type cliCommand struct {
 	// required, and optional ones beyond nargs are allowed up to maxArgs.
 	args           string
 	nargs, maxArgs int
-	// argKind says what shell completion offers for the first positional argument: "file", or
-	// "" for nothing.
+	// argKind says what shell completion offers for the first positional argument: "file" for
+	// file names; "supervisor", "task" or "datasource" for the ids the server has (init derives
+	// these from the group for an ID or DS argument); "" for nothing.
 	argKind string
 	summary string
 	// detail is a longer explanation shown in help after the summary, may be empty.
@@ -145,7 +146,7 @@ var cliCommands = []*cliCommand{
 		example: "kafka-indexer task shutdown \"$(kafka-indexer task list -q | head -n 1)\"", run: taskShutdown},
 
 	{group: "datasource", name: "list", summary: "list datasources with published segments (GET /druid/coordinator/v1/metadata/datasources)",
-		example: "kafka-indexer datasource list", run: datasourceList},
+		flags: []cliFlag{quietFlag}, example: "kafka-indexer datasource list", run: datasourceList},
 	{group: "datasource", name: "segments", args: "DS", nargs: 1, summary: "list a datasource's published segments (GET /druid/coordinator/v1/metadata/datasources/{ds}/segments?full)",
 		example: "kafka-indexer datasource segments metrics-kafka", run: datasourceSegments},
 }
@@ -164,6 +165,9 @@ var completionCommands = []*cliCommand{
 func init() {
 	cliCommands = append(cliCommands, completionCommands...)
 	for _, c := range cliCommands {
+		if a := strings.Fields(c.args); c.argKind == "" && len(a) > 0 && (a[0] == "ID" || a[0] == "DS") {
+			c.argKind = c.group
+		}
 		if c.maxArgs < c.nargs {
 			c.maxArgs = c.nargs
 		}
@@ -226,6 +230,10 @@ type cliEnv struct {
 
 // runCLI runs `kafka-indexer GROUP [SUBCOMMAND [ARGS]]` for one of the groups of cliGroups.
 func runCLI(ctx context.Context, group string, args []string, env cliEnv, stdout, stderr io.Writer) error {
+	if group == completeCommand {
+		completeIDs(ctx, args, env, stdout)
+		return nil
+	}
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		w := stdout
 		if len(args) == 0 {

@@ -4,12 +4,59 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"sort"
 	"strings"
+	"time"
+
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/client"
 )
 
 // Completion scripts are generated from cliCommands (groups, subcommands, flags, their values)
-// and daemonCommands, so they offer exactly what the binary accepts. They complete names and
-// flag values, not server-side ids; a FILE argument completes file names.
+// and daemonCommands, so they offer exactly what the binary accepts. A FILE argument completes
+// file names; an ID or DS argument the ids the server has, through the hidden command
+// `kafka-indexer __complete supervisor|task|datasource`.
+
+// completeCommand is the hidden command the completion scripts call for server-side ids.
+const completeCommand = "__complete"
+
+// completeIDs prints the supervisor ids, task ids or datasource names of the server named by
+// the environment (KAFKA_INDEXER_ENDPOINT and the credentials). A shell waits on it at every
+// <Tab>, so it tries once with a short timeout and prints nothing on any failure.
+func completeIDs(ctx context.Context, args []string, env cliEnv, stdout io.Writer) {
+	if len(args) != 1 {
+		return
+	}
+	endpoint := env.getenv("KAFKA_INDEXER_ENDPOINT")
+	if endpoint == "" {
+		endpoint = connFlags[0].def
+	}
+	opts := []client.Opt{client.WithMaxRetries(0), client.WithTimeout(2 * time.Second)}
+	if u := env.getenv("KAFKA_INDEXER_USERNAME"); u != "" {
+		opts = append(opts, client.WithBasicAuth(u, env.getenv("KAFKA_INDEXER_PASSWORD")))
+	}
+	cl, err := client.New(endpoint, opts...)
+	if err != nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	var ids []string
+	switch args[0] {
+	case "supervisor":
+		ids, _ = cl.ListSupervisors(ctx)
+	case "task":
+		tasks, _ := cl.ListTasks(ctx, client.TaskFilter{})
+		for _, t := range tasks {
+			ids = append(ids, t.ID)
+		}
+	case "datasource":
+		ids, _ = cl.ListDataSources(ctx)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		fmt.Fprintln(stdout, id)
+	}
+}
 
 // daemonCommands are the top-level commands that are not groups of cliCommands.
 var daemonCommands = []struct{ name, summary string }{
@@ -83,11 +130,11 @@ func bashCompletion() string {
 _kafka_indexer() {
     local cur="${COMP_WORDS[COMP_CWORD]}" prev=""
     (( COMP_CWORD > 0 )) && prev="${COMP_WORDS[COMP_CWORD-1]}"
-    local group="" sub="" i
+    local group="" sub="" npos=0 i
     for (( i = 1; i < COMP_CWORD; i++ )); do
         case "${COMP_WORDS[i]}" in
             -*) ;;
-            *) if [[ -z "$group" ]]; then group="${COMP_WORDS[i]}"; elif [[ -z "$sub" ]]; then sub="${COMP_WORDS[i]}"; fi ;;
+            *) if [[ -z "$group" ]]; then group="${COMP_WORDS[i]}"; elif [[ -z "$sub" ]]; then sub="${COMP_WORDS[i]}"; else npos=$((npos + 1)); fi ;;
         esac
     done
     COMPREPLY=()
@@ -116,8 +163,12 @@ _kafka_indexer() {
 		}
 		b.WriteString("            esac\n")
 		fmt.Fprintf(&b, "            if [[ \"$cur\" == -* ]]; then COMPREPLY=( $(compgen -W %q -- \"$cur\") ); return; fi\n", strings.Join(flagWords(c), " "))
-		if c.argKind == "file" {
+		switch c.argKind {
+		case "file":
 			b.WriteString("            COMPREPLY=( $(compgen -f -- \"$cur\") )\n")
+		case "":
+		default:
+			fmt.Fprintf(&b, "            if (( npos == 0 )); then COMPREPLY=( $(compgen -W \"$(kafka-indexer %s %s 2>/dev/null)\" -- \"$cur\") ); fi\n", completeCommand, c.argKind)
 		}
 		b.WriteString("            ;;\n")
 	}
@@ -140,10 +191,10 @@ func zshCompletion() string {
 # Install it as _kafka-indexer in a directory of $fpath, or load it with:
 #   source <(kafka-indexer completion zsh)
 _kafka_indexer() {
-    local group="" sub="" w
+    local group="" sub="" npos=0 w
     for w in "${(@)words[2,CURRENT-1]}"; do
         [[ "$w" == -* ]] && continue
-        if [[ -z "$group" ]]; then group="$w"; elif [[ -z "$sub" ]]; then sub="$w"; fi
+        if [[ -z "$group" ]]; then group="$w"; elif [[ -z "$sub" ]]; then sub="$w"; else npos=$((npos + 1)); fi
     done
     local cur="${words[CURRENT]}" prev="${words[CURRENT-1]}"
     if [[ -z "$group" ]]; then
@@ -184,8 +235,12 @@ _kafka_indexer() {
 		}
 		b.WriteString("            esac\n")
 		fmt.Fprintf(&b, "            if [[ \"$cur\" == -* ]]; then compadd -- %s; return; fi\n", strings.Join(flagWords(c), " "))
-		if c.argKind == "file" {
+		switch c.argKind {
+		case "file":
 			b.WriteString("            _files\n")
+		case "":
+		default:
+			fmt.Fprintf(&b, "            if (( npos == 0 )); then compadd -- ${(f)\"$(kafka-indexer %s %s 2>/dev/null)\"}; fi\n", completeCommand, c.argKind)
 		}
 		b.WriteString("            ;;\n")
 	}
@@ -223,8 +278,12 @@ func fishCompletion() string {
 			fmt.Fprintf(&b, "complete -c kafka-indexer -n %s -a %s -d %s\n",
 				fishQuote("__fish_seen_subcommand_from "+g.name+"; and not __fish_seen_subcommand_from "+subs), c.name, fishQuote(c.summary))
 			cond := fishQuote("__fish_seen_subcommand_from " + g.name + "; and __fish_seen_subcommand_from " + c.name)
-			if c.argKind == "file" {
+			switch c.argKind {
+			case "file":
 				fmt.Fprintf(&b, "complete -c kafka-indexer -n %s -F\n", cond)
+			case "":
+			default:
+				fmt.Fprintf(&b, "complete -c kafka-indexer -n %s -a %s\n", cond, fishQuote("(kafka-indexer "+completeCommand+" "+c.argKind+" 2>/dev/null)"))
 			}
 			for _, f := range c.allFlags() {
 				line := fmt.Sprintf("complete -c kafka-indexer -n %s -l %s", cond, f.name)

@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -39,32 +40,41 @@ func TestCompletionBash(t *testing.T) {
 		{"kafka-indexer completion ", []string{"bash", "zsh", "fish"}, nil},
 		{"kafka-indexer completion bash --", []string{"--help"}, []string{"--endpoint"}},
 	} {
-		words := strings.Split(c.line, " ")
-		quoted := make([]string, len(words))
-		for i, w := range words {
-			quoted[i] = "'" + w + "'"
-		}
-		script := "source <(" + binary + " completion bash)\nCOMP_WORDS=(" + strings.Join(quoted, " ") + ")\nCOMP_CWORD=" +
-			strconv.Itoa(len(words)-1) + "\n_kafka_indexer\nprintf '%s\\n' \"${COMPREPLY[@]}\"\n"
-		out, err := exec.Command(bash, "-c", script).CombinedOutput()
-		if err != nil {
-			t.Fatalf("%q: %v\n%s", c.line, err, out)
-		}
 		got := map[string]bool{}
-		for _, w := range strings.Fields(string(out)) {
+		for _, w := range bashComplete(t, nil, c.line) {
 			got[w] = true
 		}
 		for _, w := range c.want {
 			if !got[w] {
-				t.Errorf("%q completes to %q, lacking %q", c.line, strings.Fields(string(out)), w)
+				t.Errorf("%q completes to %v, lacking %q", c.line, got, w)
 			}
 		}
 		for _, w := range c.not {
 			if got[w] {
-				t.Errorf("%q completes to %q, which should not include %q", c.line, strings.Fields(string(out)), w)
+				t.Errorf("%q completes to %v, which should not include %q", c.line, got, w)
 			}
 		}
 	}
+}
+
+// bashComplete loads the bash script and returns the completions of line, whose last word is
+// the one being completed, with the built binary first on PATH and env added to the environment.
+func bashComplete(t *testing.T, env []string, line string) []string {
+	t.Helper()
+	words := strings.Split(line, " ")
+	quoted := make([]string, len(words))
+	for i, w := range words {
+		quoted[i] = "'" + w + "'"
+	}
+	script := "source <(kafka-indexer completion bash)\nCOMP_WORDS=(" + strings.Join(quoted, " ") + ")\nCOMP_CWORD=" +
+		strconv.Itoa(len(words)-1) + "\n_kafka_indexer\nprintf '%s\\n' \"${COMPREPLY[@]}\"\n"
+	cmd := exec.Command("bash", "-c", script)
+	cmd.Env = append(append(os.Environ(), "PATH="+filepath.Dir(binary)+string(os.PathListSeparator)+os.Getenv("PATH")), env...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%q: %v\n%s", line, err, out)
+	}
+	return strings.Fields(string(out))
 }
 
 // TestCompletionZshFish checks the zsh and fish scripts against the command table (zsh and fish
@@ -77,7 +87,7 @@ func TestCompletionZshFish(t *testing.T) {
 	if n, m := strings.Count(zsh, "case "), strings.Count(zsh, "esac"); n != m {
 		t.Errorf("zsh script: %d case, %d esac", n, m)
 	}
-	if n, m := len(regexp.MustCompile(`\bif \[\[`).FindAllString(zsh, -1)), len(regexp.MustCompile(`\bfi\b`).FindAllString(zsh, -1)); n != m {
+	if n, m := len(regexp.MustCompile(`\bif (\[\[|\(\()`).FindAllString(zsh, -1)), len(regexp.MustCompile(`\bfi\b`).FindAllString(zsh, -1)); n != m {
 		t.Errorf("zsh script: %d if, %d fi", n, m)
 	}
 	for _, c := range cliCommands {

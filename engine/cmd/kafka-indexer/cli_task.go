@@ -89,6 +89,12 @@ func datasourceList(ctx context.Context, inv *invocation) error {
 	if err != nil {
 		return err
 	}
+	if inv.boolean("quiet") {
+		for _, d := range ds {
+			fmt.Fprintln(inv.stdout, d)
+		}
+		return nil
+	}
 	if inv.json() {
 		return printJSON(inv.stdout, raw)
 	}

@@ -351,6 +351,21 @@ func TestCLIAgainstEngine(t *testing.T) {
 			t.Errorf("segments of an unknown datasource: exit %d, %q", r.code, r.err)
 		}
 	})
+	t.Run("completion of ids", func(t *testing.T) {
+		env := []string{"KAFKA_INDEXER_ENDPOINT=" + e.URL}
+		if got := bashComplete(t, env, "kafka-indexer supervisor status "); len(got) != 1 || got[0] != "events" {
+			t.Errorf("supervisor ids completed to %q", got)
+		}
+		if got := bashComplete(t, env, "kafka-indexer datasource segments ev"); len(got) != 1 || got[0] != "events" {
+			t.Errorf("datasources completed to %q", got)
+		}
+		if got := bashComplete(t, env, "kafka-indexer task status index_kafka_"); len(got) == 0 || !strings.HasPrefix(got[0], "index_kafka_events_") {
+			t.Errorf("task ids completed to %q", got)
+		}
+		if got := bashComplete(t, []string{"KAFKA_INDEXER_ENDPOINT=http://" + freePort(t)}, "kafka-indexer supervisor status "); len(got) != 0 {
+			t.Errorf("ids from a server that is not there: %q", got)
+		}
+	})
 	t.Run("dangerous commands", func(t *testing.T) {
 		r := cli(t, append([]string{"supervisor", "reset", "events"}, ep...)...)
 		if r.code != 1 || !strings.Contains(r.err, "rows between the stored offsets and latest will be skipped or re-read") || !strings.Contains(r.err, "pass --yes") {

@@ -43,7 +43,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = dumpSegment(args[1:], stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintf(stdout, "kafka-indexer %s\n", version)
-	case "supervisor", "task", "datasource", "completion":
+	case "supervisor", "task", "datasource", "completion", completeCommand:
 		err = runCLI(ctx, args[0], args[1:], processCLIEnv(), stdout, stderr)
 	case "help", "-h", "--help":
 		usage(stdout)
