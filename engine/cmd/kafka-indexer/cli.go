@@ -284,7 +284,7 @@ func runCLI(ctx context.Context, group string, args []string, env cliEnv, stdout
 	}
 	if cmd.confirm != "" {
 		if err := confirm(inv); err != nil {
-			return err
+			return &cliCommandError{cmd, err}
 		}
 	}
 	err = cmd.run(ctx, inv)
@@ -297,13 +297,27 @@ func runCLI(ctx context.Context, group string, args []string, env cliEnv, stdout
 		if errors.As(err, &ue) {
 			ne, _ = ue.Err.(net.Error)
 			if ne == nil {
-				return fmt.Errorf("cannot reach the server at %s (set --endpoint or KAFKA_INDEXER_ENDPOINT): %w", inv.cl.Endpoint(), ue.Err)
+				return &cliCommandError{cmd, fmt.Errorf("cannot reach the server at %s (set --endpoint or KAFKA_INDEXER_ENDPOINT): %w", inv.cl.Endpoint(), ue.Err)}
 			}
 		}
-		return fmt.Errorf("cannot reach the server at %s (set --endpoint or KAFKA_INDEXER_ENDPOINT): %w", inv.cl.Endpoint(), ne)
+		return &cliCommandError{cmd, fmt.Errorf("cannot reach the server at %s (set --endpoint or KAFKA_INDEXER_ENDPOINT): %w", inv.cl.Endpoint(), ne)}
 	}
-	return err
+	if err != nil {
+		return &cliCommandError{cmd, err}
+	}
+	return nil
 }
+
+// cliCommandError is a failure of a command that ran: exit code 1, printed after the command's
+// full name ("kafka-indexer supervisor submit: …").
+type cliCommandError struct {
+	cmd *cliCommand
+	err error
+}
+
+func (e *cliCommandError) Error() string { return e.cmd.path() + ": " + cliMessage(e.err) }
+
+func (e *cliCommandError) Unwrap() error { return e.err }
 
 // parseCommandFlags builds cmd's flag set from the table, with defaults from the environment,
 // and parses args allowing flags after positional arguments (`status ID -o json`).
@@ -405,6 +419,8 @@ func confirm(inv *invocation) error {
 	}
 	what := fmt.Sprintf(inv.cmd.confirm, inv.args[0])
 	if !inv.stdinTerminal {
+		// The error is printed after the command's name already.
+		what = strings.TrimPrefix(what, inv.cmd.name+": ")
 		return fmt.Errorf("%s\nrefusing without confirmation: stdin is not a terminal; pass --yes to go ahead", what)
 	}
 	fmt.Fprintf(inv.stderr, "%s\nContinue? [y/N] ", what)
@@ -422,7 +438,13 @@ func confirm(inv *invocation) error {
 func cliMessage(err error) string {
 	var ae *client.APIError
 	if errors.As(err, &ae) {
-		return fmt.Sprintf("%s (HTTP %d from %s %s)", ae.Message, ae.StatusCode, ae.Method, ae.Path)
+		// Keep the context wrapped around the answer ("submit: …"), put the server's words in
+		// place of the client's request trace.
+		friendly := fmt.Sprintf("%s (HTTP %d from %s %s)", ae.Message, ae.StatusCode, ae.Method, ae.Path)
+		if msg := err.Error(); strings.Contains(msg, ae.Error()) {
+			return strings.Replace(msg, ae.Error(), friendly, 1)
+		}
+		return friendly
 	}
 	return err.Error()
 }

@@ -53,6 +53,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	var ue *cliUsageError
+	var ce *cliCommandError
 	switch {
 	case err == nil:
 	case errors.Is(err, flag.ErrHelp):
@@ -62,6 +63,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case errors.As(err, &ue):
 		fmt.Fprintf(stderr, "kafka-indexer %s\n", ue.msg)
 		return 2
+	case errors.As(err, &ce):
+		fmt.Fprintf(stderr, "kafka-indexer %s\n", ce.Error())
+		return 1
 	default:
 		fmt.Fprintf(stderr, "kafka-indexer %s: %s\n", args[0], cliMessage(err))
 		return 1
