@@ -75,7 +75,8 @@ func (c *Client) TaskStatus(ctx context.Context, id string) (*TaskStatus, error)
 		Task   string      `json:"task"`
 		Status *TaskStatus `json:"status"`
 	}
-	err := c.Do(ctx, http.MethodGet, taskBase+"/task/"+url.PathEscape(id)+"/status", nil, &a)
+	path := taskBase + "/task/" + url.PathEscape(id) + "/status"
+	err := c.Do(ctx, http.MethodGet, path, nil, &a)
 	var ae *APIError
 	if errors.As(err, &ae) && ae.StatusCode == http.StatusNotFound {
 		return nil, unknownTaskError{ae}
@@ -84,7 +85,8 @@ func (c *Client) TaskStatus(ctx context.Context, id string) (*TaskStatus, error)
 		return nil, err
 	}
 	if a.Status == nil {
-		return nil, unknownTaskError{&APIError{Method: http.MethodGet, Path: taskBase + "/task/" + id + "/status", StatusCode: http.StatusNotFound, Message: "task " + id + " is unknown"}}
+		// A null status means unknown however the server answered; Druid's 404 carries one too.
+		return nil, unknownTaskError{&APIError{Method: http.MethodGet, Path: path, StatusCode: http.StatusNotFound, Message: "task " + id + " is unknown"}}
 	}
 	return a.Status, nil
 }

@@ -38,17 +38,15 @@ type cliFlag struct {
 	usage string
 	// values are the accepted values, offered by shell completion; empty means any.
 	values []string
-	// file says shell completion offers file names.
-	file bool
 }
 
 // cliCommand is one leaf command such as `supervisor status`.
 type cliCommand struct {
 	group, name string
-	// args names the positional arguments in help ("ID", "ID FILE"); nargs is how many are
-	// required, and optional ones beyond nargs are allowed up to maxArgs.
-	args           string
-	nargs, maxArgs int
+	// args names the positional arguments in help ("ID", "ID OFFSETS"); nargs is how many
+	// there must be.
+	args  string
+	nargs int
 	// argKind says what shell completion offers for the first positional argument: "file" for
 	// file names; "supervisor", "task" or "datasource" for the ids the server has (init derives
 	// these from the group for an ID or DS argument); "" for nothing.
@@ -168,9 +166,6 @@ func init() {
 		if a := strings.Fields(c.args); c.argKind == "" && len(a) > 0 && (a[0] == "ID" || a[0] == "DS") {
 			c.argKind = c.group
 		}
-		if c.maxArgs < c.nargs {
-			c.maxArgs = c.nargs
-		}
 	}
 }
 
@@ -261,12 +256,12 @@ func runCLI(ctx context.Context, group string, args []string, env cliEnv, stdout
 		return err
 	}
 	inv.fs, inv.args = fs, fs.Args()
-	if len(inv.args) < cmd.nargs || len(inv.args) > cmd.maxArgs {
+	if len(inv.args) != cmd.nargs {
 		commandUsage(stderr, cmd)
 		if len(inv.args) < cmd.nargs {
 			return usagef("%s: missing %s", cmd.path(), strings.Fields(cmd.args)[len(inv.args)])
 		}
-		return usagef("%s: unexpected arguments %q", cmd.path(), inv.args[cmd.maxArgs:])
+		return usagef("%s: unexpected arguments %q", cmd.path(), inv.args[cmd.nargs:])
 	}
 	for i, a := range inv.args {
 		if a == "" {

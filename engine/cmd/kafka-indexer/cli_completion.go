@@ -155,8 +155,6 @@ _kafka_indexer() {
 			switch {
 			case len(f.values) > 0:
 				fmt.Fprintf(&b, "                %s) COMPREPLY=( $(compgen -W %q -- \"$cur\") ); return ;;\n", flagSpellings(f), strings.Join(f.values, " "))
-			case f.file:
-				fmt.Fprintf(&b, "                %s) COMPREPLY=( $(compgen -f -- \"$cur\") ); return ;;\n", flagSpellings(f))
 			default:
 				fmt.Fprintf(&b, "                %s) return ;;\n", flagSpellings(f))
 			}
@@ -227,8 +225,6 @@ _kafka_indexer() {
 			switch {
 			case len(f.values) > 0:
 				fmt.Fprintf(&b, "                %s) compadd -- %s; return ;;\n", flagSpellings(f), strings.Join(f.values, " "))
-			case f.file:
-				fmt.Fprintf(&b, "                %s) _files; return ;;\n", flagSpellings(f))
 			default:
 				fmt.Fprintf(&b, "                %s) return ;;\n", flagSpellings(f))
 			}
@@ -294,8 +290,6 @@ func fishCompletion() string {
 				case f.kind == "bool":
 				case len(f.values) > 0:
 					line += " -x -a " + fishQuote(strings.Join(f.values, " "))
-				case f.file:
-					line += " -r -F"
 				default:
 					line += " -x"
 				}

@@ -56,9 +56,14 @@ func supervisorStatus(ctx context.Context, inv *invocation) error {
 			return "", err
 		}
 		var buf bytes.Buffer
-		if inv.json() {
+		switch {
+		case inv.json() && inv.boolean("watch"):
+			// One report a line (JSON Lines), so a script can read the stream as it comes.
+			err = json.Compact(&buf, bytes.TrimSpace(raw))
+			buf.WriteByte('\n')
+		case inv.json():
 			err = printJSON(&buf, raw)
-		} else {
+		default:
 			err = renderStatus(&buf, r)
 		}
 		return buf.String(), err
@@ -75,7 +80,21 @@ func supervisorStatus(ctx context.Context, inv *invocation) error {
 	if interval <= 0 {
 		return usagef("--interval must be positive, got %s", interval)
 	}
-	return watch(ctx, inv.stdout, inv.stdoutTerminal, interval, block, func() string {
+	if inv.json() {
+		// JSON Lines: no separators and no cursor movement, which a parser would choke on.
+		return watch(ctx, inv.stdout, watchPlain, interval, block, func() string {
+			b, err := fetch()
+			if err != nil {
+				return "" // a reader of the stream sees a gap; the error is not JSON
+			}
+			return b
+		})
+	}
+	style := watchAppend
+	if inv.stdoutTerminal {
+		style = watchRedraw
+	}
+	return watch(ctx, inv.stdout, style, interval, block, func() string {
 		b, err := fetch()
 		if err != nil {
 			if ctx.Err() != nil {
@@ -88,18 +107,30 @@ func supervisorStatus(ctx context.Context, inv *invocation) error {
 	})
 }
 
+// watchStyle is how watch shows a new block.
+type watchStyle int
+
+const (
+	// watchRedraw replaces the previous block in place: ANSI cursor up over its lines, then
+	// clear to the end of the screen. For terminals.
+	watchRedraw watchStyle = iota
+	// watchAppend writes each block after a "--- <time>" line, so a log reads in order.
+	watchAppend
+	// watchPlain writes blocks back to back (JSON Lines).
+	watchPlain
+)
+
 // watch shows first, then the result of next every interval until ctx ends (Ctrl-C), which is
-// a normal end. On a terminal each block replaces the previous one (cursor up, clear to the end
-// of the screen); elsewhere blocks are appended, each after a line with the time, so a log of
-// the output reads in order.
-func watch(ctx context.Context, w io.Writer, terminal bool, interval time.Duration, first string, next func() string) error {
+// a normal end.
+func watch(ctx context.Context, w io.Writer, style watchStyle, interval time.Duration, first string, next func() string) error {
 	show := func(block string, prevLines int) (int, error) {
 		var b strings.Builder
-		if terminal {
+		switch style {
+		case watchRedraw:
 			if prevLines > 0 {
 				fmt.Fprintf(&b, "\x1b[%dA\x1b[J", prevLines)
 			}
-		} else {
+		case watchAppend:
 			fmt.Fprintf(&b, "--- %s\n", time.Now().UTC().Format(time.RFC3339))
 		}
 		b.WriteString(block)

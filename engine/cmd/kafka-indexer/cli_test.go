@@ -203,7 +203,7 @@ func TestCLIAgainstEngine(t *testing.T) {
 	})
 	t.Run("supervisor status --watch", func(t *testing.T) {
 		for _, terminal := range []bool{false, true} {
-			w := &blockCounter{want: 3}
+			w := &blockCounter{want: 3, marker: "Supervisor:"}
 			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 			w.done = cancel
 			env := cliEnv{stdin: strings.NewReader(""), stdoutTerminal: terminal, getenv: func(string) string { return "" }}
@@ -227,6 +227,21 @@ func TestCLIAgainstEngine(t *testing.T) {
 				}
 			} else if strings.Contains(s, "\x1b[") || strings.Count(s, "--- ") < 3 {
 				t.Errorf("off a terminal, blocks are not appended plainly: %q", s)
+			}
+		}
+		// -o json --watch is JSON Lines: one report a line, nothing else.
+		w := &blockCounter{want: 3, marker: "\n"}
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		w.done = cancel
+		env := cliEnv{stdin: strings.NewReader(""), stdoutTerminal: true, getenv: func(string) string { return "" }}
+		if err := runCLI(ctx, "supervisor", append([]string{"status", "events", "-w", "--interval", "50ms", "-o", "json"}, ep...), env, w, &bytes.Buffer{}); err != nil {
+			t.Fatal(err)
+		}
+		cancel()
+		for _, line := range strings.Split(strings.TrimSpace(w.String()), "\n") {
+			var rep client.SupervisorReport
+			if err := json.Unmarshal([]byte(line), &rep); err != nil || rep.ID != "events" {
+				t.Errorf("--watch -o json line %q: %v", line, err)
 			}
 		}
 	})
@@ -396,19 +411,20 @@ func TestCLIAgainstEngine(t *testing.T) {
 	})
 }
 
-// blockCounter collects --watch output and calls done once want status blocks are written.
+// blockCounter collects --watch output and calls done once marker has been written want times.
 type blockCounter struct {
-	mu   sync.Mutex
-	b    bytes.Buffer
-	want int
-	done func()
+	mu     sync.Mutex
+	b      bytes.Buffer
+	want   int
+	marker string
+	done   func()
 }
 
 func (w *blockCounter) Write(p []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.b.Write(p)
-	if strings.Count(w.b.String(), "Supervisor:") >= w.want {
+	if strings.Count(w.b.String(), w.marker) >= w.want {
 		w.done()
 	}
 	return len(p), nil
