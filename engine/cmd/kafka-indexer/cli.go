@@ -195,7 +195,8 @@ type invocation struct {
 	stdin  io.Reader
 	stdout io.Writer
 	stderr io.Writer
-	// isTerminal reports whether stdin and stdout are terminals (confirmation, --watch).
+	// stdinTerminal and stdoutTerminal say whether the streams are terminals: confirmation
+	// prompts need the one, --watch redraws in place on the other.
 	stdinTerminal, stdoutTerminal bool
 	cl                            *client.Client
 }
@@ -266,7 +267,7 @@ func runCLI(ctx context.Context, group string, args []string, env cliEnv, stdout
 	for i, a := range inv.args {
 		if a == "" {
 			commandUsage(stderr, cmd)
-			return usagef("%s: %s must not be empty", cmd.path(), strings.Fields(cmd.args)[min(i, len(strings.Fields(cmd.args))-1)])
+			return usagef("%s: %s must not be empty", cmd.path(), strings.Fields(cmd.args)[i])
 		}
 	}
 	if cmd.group != "completion" {
@@ -288,14 +289,12 @@ func runCLI(ctx context.Context, group string, args []string, env cliEnv, stdout
 	if err != nil && !errors.As(err, &ae) && errors.As(err, &ne) {
 		// The request never got an answer: say which server, and how to name another. The
 		// url.Error around the cause only repeats the URL.
+		cause := error(ne)
 		var ue *url.Error
 		if errors.As(err, &ue) {
-			ne, _ = ue.Err.(net.Error)
-			if ne == nil {
-				return &cliCommandError{cmd, fmt.Errorf("cannot reach the server at %s (set --endpoint or KAFKA_INDEXER_ENDPOINT): %w", inv.cl.Endpoint(), ue.Err)}
-			}
+			cause = ue.Err
 		}
-		return &cliCommandError{cmd, fmt.Errorf("cannot reach the server at %s (set --endpoint or KAFKA_INDEXER_ENDPOINT): %w", inv.cl.Endpoint(), ne)}
+		err = fmt.Errorf("cannot reach the server at %s (set --endpoint or KAFKA_INDEXER_ENDPOINT): %w", inv.cl.Endpoint(), cause)
 	}
 	if err != nil {
 		return &cliCommandError{cmd, err}

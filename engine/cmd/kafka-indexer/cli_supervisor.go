@@ -379,19 +379,19 @@ func supervisorStream(ctx context.Context, cl *client.Client, id string) (string
 	if err != nil {
 		return "", err
 	}
-	type io struct {
+	type ioConfig struct {
 		Topic        string `json:"topic"`
 		TopicPattern string `json:"topicPattern"`
 		Stream       string `json:"stream"`
 	}
 	var s struct {
-		IOConfig io `json:"ioConfig"`
+		IOConfig ioConfig `json:"ioConfig"`
 		Spec     struct {
-			IOConfig io `json:"ioConfig"`
+			IOConfig ioConfig `json:"ioConfig"`
 		} `json:"spec"`
 	}
 	_ = json.Unmarshal(raw, &s)
-	for _, c := range []io{s.IOConfig, s.Spec.IOConfig} {
+	for _, c := range []ioConfig{s.IOConfig, s.Spec.IOConfig} {
 		for _, v := range []string{c.Topic, c.TopicPattern, c.Stream} {
 			if v != "" {
 				return v, nil
