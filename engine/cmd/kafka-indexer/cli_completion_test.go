@@ -1,6 +1,7 @@
 package main
 
 import (
+	"flag"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -123,6 +124,34 @@ func TestCompletionZshFish(t *testing.T) {
 		want := map[string]string{"zsh": zsh, "fish": fish}[sh]
 		if got := cliOK(t, "completion", sh); got != want {
 			t.Errorf("kafka-indexer completion %s differs from the generated script", sh)
+		}
+	}
+}
+
+var updateCompletion = flag.Bool("update", false, "rewrite testdata/completion.* from the command table")
+
+// TestCompletionGolden keeps the generated scripts in testdata, so a change to the command
+// table shows up in review as a change to the scripts. After changing the table:
+//
+//	go test ./engine/cmd/kafka-indexer -run TestCompletionGolden -update
+func TestCompletionGolden(t *testing.T) {
+	for name, script := range map[string]string{"bash": bashCompletion(), "zsh": zshCompletion(), "fish": fishCompletion()} {
+		path := filepath.Join("testdata", "completion."+name)
+		if *updateCompletion {
+			if err := os.MkdirAll("testdata", 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(path, []byte(script), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		want, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatalf("%v (run with -update to create it)", err)
+		}
+		if string(want) != script {
+			t.Errorf("the %s script differs from %s; if the command table changed on purpose, run with -update and review the diff", name, path)
 		}
 	}
 }
