@@ -4,7 +4,7 @@
 //	kafka-indexer quickstart    run the daemon with an embedded broker and sample data
 //	kafka-indexer dump-segment  print a segment's rows, metadata or bitmaps
 //	kafka-indexer version       print the version
-//	kafka-indexer supervisor|task|datasource …  the operator CLI over the REST API (cli.go)
+//	kafka-indexer supervisor|task|datasource …  the operator CLI over the REST API (cli_*.go)
 //	kafka-indexer completion bash|zsh|fish      shell completion
 package main
 
