@@ -334,8 +334,13 @@ func TestCLIAgainstEngine(t *testing.T) {
 		if st.Task != id || st.Status.ID != id {
 			t.Errorf("task status -o json: %+v", st)
 		}
+		// A finished task always has its completion report (a queued one has none yet).
+		waitCLI(t, "a completed task", func() bool {
+			cliJSON(t, &complete, append([]string{"task", "list", "--state", "complete"}, ep...)...)
+			return len(complete) > 0
+		})
 		var reports map[string]any
-		cliJSON(t, &reports, append([]string{"task", "reports", id}, ep...)...)
+		cliJSON(t, &reports, append([]string{"task", "reports", complete[0].ID}, ep...)...)
 		if len(reports) == 0 {
 			t.Error("task reports printed an empty object")
 		}
