@@ -11,7 +11,9 @@ import (
 
 // ingest parses one Kafka record and adds its rows to the sequence its offset belongs to.
 // Parse errors are counted and saved, never dropped silently; too many of them fail the task.
-func (l *loop) ingest(rec *kgo.Record) error {
+// With parsed set, the record was parsed ahead on a parse goroutine (ingestParallel): rows and
+// parsed.err are what Parse emitted and returned, replayed here in the same order.
+func (l *loop) ingest(rec *kgo.Record, parsed *parsedRecord, rows []input.Row) error {
 	p, off := rec.Partition, rec.Offset
 	cur, ok := l.current[p]
 	if !ok {
@@ -27,19 +29,31 @@ func (l *loop) ingest(rec *kgo.Record) error {
 	delete(l.stalled, p)
 	stats := l.t.stats
 	stats.add(func(c *RowCounters) { c.ProcessedBytes += int64(len(rec.Value)) })
-	var headers []input.Header
-	if len(rec.Headers) > 0 {
-		headers = make([]input.Header, len(rec.Headers))
-		for i, h := range rec.Headers {
-			headers[i] = input.Header{Key: h.Key, Value: h.Value}
-		}
-	}
-	in := input.Record{Key: rec.Key, Value: rec.Value, Timestamp: rec.Timestamp.UnixMilli(), Topic: rec.Topic, Headers: headers, Partition: p, Offset: off}
 	// The emit callback is created once per task (l.emit): a closure per record would be a
 	// heap allocation per record, since the parser keeps it while parsing.
 	l.emitSeq, l.emitPart, l.emitRows = seq, p, 0
-	err := l.parser.Parse(in, l.emit)
-	rows := l.emitRows
+	var err error
+	if parsed == nil {
+		var headers []input.Header
+		if len(rec.Headers) > 0 {
+			headers = make([]input.Header, len(rec.Headers))
+			for i, h := range rec.Headers {
+				headers[i] = input.Header{Key: h.Key, Value: h.Value}
+			}
+		}
+		in := input.Record{Key: rec.Key, Value: rec.Value, Timestamp: rec.Timestamp.UnixMilli(), Topic: rec.Topic, Headers: headers, Partition: p, Offset: off}
+		err = l.parser.Parse(in, l.emit)
+	} else {
+		// Parse stops at the first error emit returns and returns it unchanged; so does this.
+		err = parsed.err
+		for i := range rows {
+			if e := l.emitRow(&rows[i]); e != nil {
+				err = e
+				break
+			}
+		}
+	}
+	nrows := l.emitRows
 	if perrs := input.AsParseErrors(err); perrs != nil {
 		for _, pe := range perrs {
 			if err := l.parseException(pe); err != nil {
@@ -49,7 +63,7 @@ func (l *loop) ingest(rec *kgo.Record) error {
 	} else if err != nil {
 		return err
 	}
-	if rows == 0 && err == nil {
+	if nrows == 0 && err == nil {
 		// A null or empty record, or one whose value holds no row: Druid counts it thrown away.
 		stats.add(func(c *RowCounters) { c.ThrownAway++ })
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"os"
+	"runtime"
 	"slices"
 	"time"
 
@@ -24,11 +25,13 @@ type loop struct {
 	// ctx is Run's context, for calls made deep inside ingestion (segment allocation in
 	// builder.add) that the loop's call chain does not pass a context to: a kill or shutdown
 	// cancels them. The loop lives exactly as long as Run, so it may hold it.
-	ctx       context.Context
-	seqs      []*sequence
-	current   Offsets
-	client    *kgo.Client
-	parser    *input.Parser
+	ctx     context.Context
+	seqs    []*sequence
+	current Offsets
+	client  *kgo.Client
+	parser  *input.Parser
+	// pool parses records ahead on numParseThreads goroutines; nil when parsing is inline.
+	pool      *parsePool
 	transform *transform.Transformer
 	builder   *builder
 
@@ -168,7 +171,7 @@ func (t *Task) start(ctx context.Context) (*loop, error) {
 			l.current[p] = s.Start[p]
 		}
 	}
-	l.parser, err = input.NewParser(input.Config{Format: s.Input, Timestamp: s.DataSchema.TimestampSpec, Dimensions: s.DataSchema.DimensionsSpec, Metrics: s.DataSchema.MetricsSpec})
+	l.parser, err = input.NewParser(parserConfig(s))
 	if err != nil {
 		return nil, fmt.Errorf("input format: %w", err)
 	}
@@ -192,6 +195,14 @@ func (t *Task) start(ctx context.Context) (*loop, error) {
 	opts = append(opts, kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{s.Stream(): assign}))
 	if l.client, err = kgo.NewClient(opts...); err != nil {
 		return nil, fmt.Errorf("create Kafka client: %w", err)
+	}
+	// Last, so that no error return of start leaves the parse goroutines running: from here
+	// on, loop.close stops them.
+	if n := s.Tuning.EffectiveParseThreads(runtime.GOMAXPROCS(0)); n > 1 {
+		if l.pool, err = newParsePool(ctx, parserConfig(s), n); err != nil {
+			l.client.Close()
+			return nil, err
+		}
 	}
 	st := t.opts.Now()
 	t.snapMu.Lock()
@@ -219,9 +230,17 @@ func alreadyPublished(seq *sequence, stored *metadata.DataSourceMetadata, stream
 	return true
 }
 
+// parserConfig is what the task's parsers are built from.
+func parserConfig(s *Spec) input.Config {
+	return input.Config{Format: s.Input, Timestamp: s.DataSchema.TimestampSpec, Dimensions: s.DataSchema.DimensionsSpec, Metrics: s.DataSchema.MetricsSpec}
+}
+
 func (l *loop) close() {
 	// First, so the request's goroutine is gone before anything it might touch is closed.
 	l.ckptCall.stop()
+	if l.pool != nil {
+		l.pool.stop()
+	}
 	if l.client != nil {
 		l.client.Close()
 	}
@@ -489,8 +508,17 @@ func (l *loop) poll(ctx context.Context, timeout time.Duration) error {
 		fetches.EachRecord(func(rec *kgo.Record) { l.backlog = append(l.backlog, rec) })
 	}
 	n := 0
+	if l.pool != nil && len(l.backlog) >= minParallelRecords {
+		var err error
+		n, err = l.ingestParallel()
+		clear(l.backlog[:n])
+		if err != nil {
+			l.backlog = l.backlog[n:]
+			return err
+		}
+	}
 	for n < len(l.backlog) && !l.cut {
-		if err := l.ingest(l.backlog[n]); err != nil {
+		if err := l.ingest(l.backlog[n], nil, nil); err != nil {
 			return err
 		}
 		l.backlog[n] = nil

@@ -1,0 +1,79 @@
+package task
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// TestParallelParseMatchesInline ingests the same records, good rows mixed with unparseable
+// records, rows with a metric value that does not fit (processedWithError), empty records
+// (thrownAway) and broken JSON, once with parsing inline (numParseThreads 1) and once on three
+// parse goroutines. One partition, so both runs see the records in the same order. The counters, the published rows and the saved parse
+// exceptions, in their order, must be the same: parsing ahead changes nothing but who parses.
+func TestParallelParseMatchesInline(t *testing.T) {
+	const topic = "parallel"
+	broker := startKafka(t, topic, 1)
+	base := time.Date(2024, 3, 5, 10, 0, 0, 0, time.UTC)
+	var recs []*kgo.Record
+	const n = 3000 // several chunks per fetch, so jobs overlap with indexing
+	for i := range n {
+		var v string
+		switch {
+		case i%97 == 0:
+			v = fmt.Sprintf(`{"timestamp":"not a time %d","host":"h","metric":"cpu","value":1}`, i)
+		case i%89 == 0:
+			v = fmt.Sprintf(`{"timestamp":"%s","host":"big","metric":"cpu","value":"x%d"}`, base.Format(time.RFC3339), i)
+		case i%83 == 0:
+			v = ""
+		case i%79 == 0:
+			v = `{"timestamp": broken`
+		default:
+			tm := base.Add(time.Duration(i%120) * time.Minute)
+			v = fmt.Sprintf(`{"timestamp":"%s","host":"h%d","metric":"m%d","value":%d}`, tm.Format(time.RFC3339), i%7, i%3, i)
+		}
+		recs = append(recs, &kgo.Record{Value: []byte(v)})
+	}
+	produce(t, broker, topic, recs...)
+
+	type outcome struct {
+		totals RowCounters
+		rows   map[string][2]float64
+		errs   []string
+	}
+	run := func(threads int) outcome {
+		e := newEnv(t)
+		id := fmt.Sprintf("parallel-%d", threads)
+		raw := payload(id, broker, topic, map[int32]int64{0: 0}, map[int32]int64{0: n}, func(p map[string]any) {
+			tc := p["tuningConfig"].(map[string]any)
+			tc["numParseThreads"] = threads
+			tc["maxSavedParseExceptions"] = 1000
+			tc["maxRowsInMemory"] = 700 // intermediate persists in the middle of chunks
+		})
+		tk, res := runTask(t, e, raw)
+		if !res.Success {
+			t.Fatalf("threads=%d: task failed: %s", threads, res.ErrorMsg)
+		}
+		o := outcome{totals: tk.Stats().Totals(), rows: dumpRows(t, e, "metrics")}
+		for _, pe := range tk.Stats().ParseExceptions() {
+			o.errs = append(o.errs, fmt.Sprintf("%s %q %v", pe.ErrorType, pe.Input, pe.Details))
+		}
+		return o
+	}
+	inline, parallel := run(1), run(3)
+	if inline.totals.Unparseable == 0 || inline.totals.ProcessedWithError == 0 || inline.totals.ThrownAway == 0 {
+		t.Fatalf("the workload exercises no error path: %+v", inline.totals)
+	}
+	if inline.totals != parallel.totals {
+		t.Errorf("row counters: inline %+v, parallel %+v", inline.totals, parallel.totals)
+	}
+	if fmt.Sprint(inline.rows) != fmt.Sprint(parallel.rows) {
+		t.Errorf("published rows differ: inline %d keys, parallel %d keys", len(inline.rows), len(parallel.rows))
+	}
+	if !slices.Equal(inline.errs, parallel.errs) {
+		t.Errorf("saved parse exceptions differ:\ninline   %q\nparallel %q", inline.errs, parallel.errs)
+	}
+}
