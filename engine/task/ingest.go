@@ -13,7 +13,9 @@ import (
 // Parse errors are counted and saved, never dropped silently; too many of them fail the task.
 // With parsed set, the record was parsed ahead on a parse goroutine (ingestParallel): rows and
 // parsed.err are what Parse emitted and returned, replayed here in the same order.
-func (l *loop) ingest(rec *kgo.Record, parsed *parsedRecord, rows []input.Row) error {
+// checked holds each row's CheckTypes result when the parse goroutine checked the types too
+// (nil: check here).
+func (l *loop) ingest(rec *kgo.Record, parsed *parsedRecord, rows []input.Row, checked []*input.ParseError) error {
 	p, off := rec.Partition, rec.Offset
 	cur, ok := l.current[p]
 	if !ok {
@@ -47,7 +49,14 @@ func (l *loop) ingest(rec *kgo.Record, parsed *parsedRecord, rows []input.Row) e
 		// Parse stops at the first error emit returns and returns it unchanged; so does this.
 		err = parsed.err
 		for i := range rows {
-			if e := l.emitRow(&rows[i]); e != nil {
+			l.emitRows++
+			var e error
+			if checked != nil {
+				e = l.addCheckedRow(seq, p, &rows[i], checked[i])
+			} else {
+				e = l.addRow(seq, p, &rows[i])
+			}
+			if e != nil {
 				err = e
 				break
 			}
@@ -89,6 +98,16 @@ func (l *loop) sequenceFor(p int32, off int64) *sequence {
 
 // addRow applies transforms, the filter and the message-time window, then adds the row.
 func (l *loop) addRow(seq *sequence, partition int32, row *input.Row) error {
+	return l.addRowTyped(seq, partition, row, false, nil)
+}
+
+// addCheckedRow is addRow for a row whose types a parse goroutine checked already: partial is
+// what CheckTypes returned for it.
+func (l *loop) addCheckedRow(seq *sequence, partition int32, row *input.Row, partial *input.ParseError) error {
+	return l.addRowTyped(seq, partition, row, true, partial)
+}
+
+func (l *loop) addRowTyped(seq *sequence, partition int32, row *input.Row, checked bool, partial *input.ParseError) error {
 	stats := l.t.stats
 	keep, err := l.transform.Apply(row)
 	if err != nil {
@@ -102,7 +121,9 @@ func (l *loop) addRow(seq *sequence, partition int32, row *input.Row) error {
 		stats.add(func(c *RowCounters) { c.ThrownAway++ })
 		return nil
 	}
-	partial := l.parser.CheckTypes(row)
+	if !checked {
+		partial = l.parser.CheckTypes(row)
+	}
 	sk, ixErr, err := l.builder.add(seq, row)
 	if pe, ok := err.(*input.ParseError); ok {
 		// The row's segment interval cannot be written (builder.checkBucket): unparseable.

@@ -18,7 +18,9 @@ import (
 // segment limit that cuts a fetch) stays on the run loop's goroutine, which replays the parsed
 // records in exactly their fetch order through the same ingest code as the single-goroutine
 // path. Offsets, sequences, checkpoints, exactly-once and the order of parse exceptions are
-// therefore those of parsing inline; only the CPU work of parsing moves.
+// therefore those of parsing inline; only the CPU work of parsing moves. When the task has no
+// transforms, a row reaches the index exactly as parsed, so the parse goroutines also run
+// CheckTypes on it and hand over its result.
 
 const (
 	// chunkRecords is how many records one parse job holds: big enough that handing a job over
@@ -38,6 +40,8 @@ type parsePool struct {
 	free     []*parseChunk
 	inflight []*parseChunk
 	maxJobs  int
+	// checkTypes is set when the parse goroutines also run CheckTypes on each row.
+	checkTypes bool
 }
 
 // parseChunk is one parse job: a run of consecutive records of the backlog and, once done is
@@ -47,9 +51,12 @@ type parseChunk struct {
 	recs []*kgo.Record
 	out  []parsedRecord
 	rows []input.Row
-	n    int // rows used in this job
-	done chan struct{}
-	err  error // the job did not complete: the context ended, or the parser panicked
+	// checked is each row's input.Parser.CheckTypes result, when the pool checks types (the
+	// task has no transforms, so rows reach the index as parsed).
+	checked []*input.ParseError
+	n       int // rows used in this job
+	done    chan struct{}
+	err     error // the job did not complete: the context ended, or the parser panicked
 }
 
 // parsedRecord is the outcome of input.Parser.Parse for one record: its rows (the next rows
@@ -61,7 +68,7 @@ type parsedRecord struct {
 
 // newParsePool starts threads parse goroutines, each with a parser built from cfg. They end when
 // stop is called; ctx ending makes them abandon the job at hand quickly.
-func newParsePool(ctx context.Context, cfg input.Config, threads int) (*parsePool, error) {
+func newParsePool(ctx context.Context, cfg input.Config, threads int, checkTypes bool) (*parsePool, error) {
 	parsers := make([]*input.Parser, threads)
 	for i := range parsers {
 		p, err := input.NewParser(cfg)
@@ -70,7 +77,7 @@ func newParsePool(ctx context.Context, cfg input.Config, threads int) (*parsePoo
 		}
 		parsers[i] = p
 	}
-	pp := &parsePool{maxJobs: 2 * threads}
+	pp := &parsePool{maxJobs: 2 * threads, checkTypes: checkTypes}
 	// Room for every job the loop may have in flight, so sending never blocks.
 	pp.jobs = make(chan *parseChunk, pp.maxJobs)
 	for _, p := range parsers {
@@ -96,6 +103,12 @@ func (pp *parsePool) work(ctx context.Context, p *input.Parser) {
 			c.rows = append(c.rows, input.Row{})
 		}
 		row.CopyTo(&c.rows[c.n])
+		if pp.checkTypes {
+			if c.n == len(c.checked) {
+				c.checked = append(c.checked, nil)
+			}
+			c.checked[c.n] = p.CheckTypes(row)
+		}
 		c.n++
 		return nil
 	}
@@ -160,6 +173,7 @@ func (pp *parsePool) next() *parseChunk {
 func (pp *parsePool) recycle(c *parseChunk) {
 	c.recs = nil
 	clear(c.out)
+	clear(c.checked)
 	pp.free = append(pp.free, c)
 }
 
@@ -191,12 +205,20 @@ func (l *loop) ingestParallel() (int, error) {
 			return n, c.err
 		}
 		rows := c.rows[:c.n]
+		var checked []*input.ParseError
+		if pp.checkTypes {
+			checked = c.checked[:c.n]
+		}
 		for i, rec := range c.recs {
 			if l.cut {
 				break
 			}
 			pr := &c.out[i]
-			if err := l.ingest(rec, pr, rows[:pr.rows]); err != nil {
+			var ck []*input.ParseError
+			if checked != nil {
+				ck, checked = checked[:pr.rows], checked[pr.rows:]
+			}
+			if err := l.ingest(rec, pr, rows[:pr.rows], ck); err != nil {
 				pp.recycle(c)
 				return n, err
 			}

@@ -39,19 +39,19 @@ func TestParallelParseMatchesInline(t *testing.T) {
 	}
 	produce(t, broker, topic, recs...)
 
-	type outcome struct {
-		totals RowCounters
-		rows   map[string][2]float64
-		errs   []string
-	}
-	run := func(threads int) outcome {
+	run := func(threads int, transform bool) outcome {
 		e := newEnv(t)
-		id := fmt.Sprintf("parallel-%d", threads)
+		id := fmt.Sprintf("parallel-%d-%v", threads, transform)
 		raw := payload(id, broker, topic, map[int32]int64{0: 0}, map[int32]int64{0: n}, func(p map[string]any) {
 			tc := p["tuningConfig"].(map[string]any)
 			tc["numParseThreads"] = threads
 			tc["maxSavedParseExceptions"] = 1000
 			tc["maxRowsInMemory"] = 700 // intermediate persists in the middle of chunks
+			if transform {
+				// A transform: the types are checked on the run loop, after it, not ahead.
+				ds := p["dataSchema"].(map[string]any)
+				ds["transformSpec"] = map[string]any{"transforms": []any{map[string]any{"type": "expression", "name": "host", "expression": "concat(host, '-t')"}}}
+			}
 		})
 		tk, res := runTask(t, e, raw)
 		if !res.Success {
@@ -63,7 +63,23 @@ func TestParallelParseMatchesInline(t *testing.T) {
 		}
 		return o
 	}
-	inline, parallel := run(1), run(3)
+	for _, transform := range []bool{false, true} {
+		t.Run(fmt.Sprintf("transform=%v", transform), func(t *testing.T) {
+			inline, parallel := run(1, transform), run(3, transform)
+			compareOutcomes(t, inline, parallel)
+		})
+	}
+}
+
+// outcome is what a task run of TestParallelParseMatchesInline gave.
+type outcome struct {
+	totals RowCounters
+	rows   map[string][2]float64
+	errs   []string // the saved parse exceptions, in order
+}
+
+func compareOutcomes(t *testing.T, inline, parallel outcome) {
+	t.Helper()
 	if inline.totals.Unparseable == 0 || inline.totals.ProcessedWithError == 0 || inline.totals.ThrownAway == 0 {
 		t.Fatalf("the workload exercises no error path: %+v", inline.totals)
 	}

@@ -199,7 +199,7 @@ func (t *Task) start(ctx context.Context) (*loop, error) {
 	// Last, so that no error return of start leaves the parse goroutines running: from here
 	// on, loop.close stops them.
 	if n := s.Tuning.EffectiveParseThreads(runtime.GOMAXPROCS(0)); n > 1 {
-		if l.pool, err = newParsePool(ctx, parserConfig(s), n); err != nil {
+		if l.pool, err = newParsePool(ctx, parserConfig(s), n, !l.transform.Rewrites()); err != nil {
 			l.client.Close()
 			return nil, err
 		}
@@ -518,7 +518,7 @@ func (l *loop) poll(ctx context.Context, timeout time.Duration) error {
 		}
 	}
 	for n < len(l.backlog) && !l.cut {
-		if err := l.ingest(l.backlog[n], nil, nil); err != nil {
+		if err := l.ingest(l.backlog[n], nil, nil, nil); err != nil {
 			return err
 		}
 		l.backlog[n] = nil
