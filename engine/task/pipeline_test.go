@@ -1,6 +1,7 @@
 package task
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"testing"
@@ -92,4 +93,69 @@ func compareOutcomes(t *testing.T, inline, parallel outcome) {
 	if !slices.Equal(inline.errs, parallel.errs) {
 		t.Errorf("saved parse exceptions differ:\ninline   %q\nparallel %q", inline.errs, parallel.errs)
 	}
+}
+
+// TestParallelParseStopsCleanly ends tasks while their parse goroutines are busy: one by
+// cancelling its context mid-read, one by exceeding maxParseExceptions (an error from the run
+// loop while jobs are in flight). Each Run returns, with the same error message as inline
+// parsing, and TestMain's goleak check finds no parse goroutine left behind.
+func TestParallelParseStopsCleanly(t *testing.T) {
+	const topic = "parallel-stop"
+	broker := startKafka(t, topic, 1)
+	const n = 20000
+	recs := make([]*kgo.Record, n)
+	base := time.Date(2024, 3, 5, 10, 0, 0, 0, time.UTC)
+	for i := range recs {
+		v := fmt.Sprintf(`{"timestamp":"%s","host":"h%d","metric":"cpu","value":%d}`, base.Add(time.Duration(i)*time.Second).Format(time.RFC3339), i%5, i)
+		if i == 5000 {
+			v = `{"timestamp": broken`
+		}
+		recs[i] = &kgo.Record{Value: []byte(v)}
+	}
+	produce(t, broker, topic, recs...)
+
+	t.Run("cancel", func(t *testing.T) {
+		e := newEnv(t)
+		raw := payload("parallel-cancel", broker, topic, map[int32]int64{0: 0}, map[int32]int64{0: n + 1_000_000}, func(p map[string]any) {
+			p["tuningConfig"].(map[string]any)["numParseThreads"] = 2
+		})
+		s, err := DecodePayload(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tk := New(s, e.options(s.Payload.ID))
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		done := make(chan Result, 1)
+		go func() { done <- tk.Run(ctx) }()
+		deadline := time.Now().Add(30 * time.Second)
+		for tk.CurrentOffsets()[0] < n/2 && time.Now().Before(deadline) {
+			time.Sleep(5 * time.Millisecond)
+		}
+		cancel()
+		select {
+		case res := <-done:
+			if res.Success {
+				t.Fatalf("a cancelled unbounded task succeeded")
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatal("Run did not return after cancel")
+		}
+	})
+	t.Run("maxParseExceptions", func(t *testing.T) {
+		for _, threads := range []int{1, 2} {
+			e := newEnv(t)
+			raw := payload(fmt.Sprintf("parallel-maxparse-%d", threads), broker, topic, map[int32]int64{0: 0}, map[int32]int64{0: n}, func(p map[string]any) {
+				p["tuningConfig"].(map[string]any)["numParseThreads"] = threads
+				p["tuningConfig"].(map[string]any)["maxParseExceptions"] = 0
+			})
+			tk, res := runTask(t, e, raw)
+			if res.Success || res.ErrorMsg != "Max parse exceptions[0] exceeded" {
+				t.Fatalf("threads=%d: result %+v, want the task failed on max parse exceptions", threads, res)
+			}
+			if got := tk.Stats().Totals(); got.Processed != 5000 || got.Unparseable != 1 {
+				t.Errorf("threads=%d: row counters %+v, want 5000 processed and 1 unparseable", threads, got)
+			}
+		}
+	})
 }
