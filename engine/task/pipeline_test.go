@@ -58,6 +58,9 @@ func TestParallelParseMatchesInline(t *testing.T) {
 		if !res.Success {
 			t.Fatalf("threads=%d: task failed: %s", threads, res.ErrorMsg)
 		}
+		if got := tk.spec.Tuning.NumParseThreads; got != threads {
+			t.Fatalf("the payload's numParseThreads %d decoded as %d", threads, got)
+		}
 		o := outcome{totals: tk.Stats().Totals(), rows: dumpRows(t, e, "metrics")}
 		for _, pe := range tk.Stats().ParseExceptions() {
 			o.errs = append(o.errs, fmt.Sprintf("%s %q %v", pe.ErrorType, pe.Input, pe.Details))
