@@ -16,6 +16,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -113,6 +114,11 @@ type benchResult struct {
 	StoredRows          int64
 	PeakRSS, BrokerRSS  uint64
 	ReadSecs, TotalSecs float64
+	// CPUSecs is this process's user+system CPU time from POST to published: the engine's work,
+	// which, unlike the wall-clock rates, hardly depends on what else the machine runs.
+	CPUSecs float64
+	// BaselineCPUSecs is the same for the baseline consumer.
+	BaselineCPUSecs float64
 }
 
 func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -154,10 +160,12 @@ func runBench(ctx context.Context, c *benchConfig, progress io.Writer) (*benchRe
 		return nil, err
 	}
 	r.AvgRowBytes = float64(bytes) / float64(c.Rows)
+	cpu0 := cpuSeconds()
 	secs, err := benchBaseline(ctx, broker.addr, c.Rows, bar)
 	if err != nil {
 		return nil, err
 	}
+	r.BaselineCPUSecs = cpuSeconds() - cpu0
 	r.BaselineRowsPerSec = float64(c.Rows) / secs
 	if err := benchIngest(ctx, broker.addr, c, dir, bar, r); err != nil {
 		return nil, err
@@ -457,7 +465,7 @@ func benchIngest(ctx context.Context, addr string, c *benchConfig, dir string, b
 	debug.FreeOSMemory()
 	_ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
 
-	start := time.Now()
+	start, startCPU := time.Now(), cpuSeconds()
 	if _, err := cl.CreateOrUpdateSupervisor(ctx, spec); err != nil {
 		return fmt.Errorf("submit the supervisor: %w", err)
 	}
@@ -505,6 +513,7 @@ func benchIngest(ctx context.Context, addr string, c *benchConfig, dir string, b
 		}
 	}
 	end := time.Now()
+	r.CPUSecs = cpuSeconds() - startCPU
 	r.PeakRSS = procStatusBytes("self", "VmHWM")
 	if err := benchCheckTasks(ctx, cl); err != nil {
 		return err
@@ -558,6 +567,15 @@ func benchCheckTasks(ctx context.Context, cl *client.Client) error {
 		}
 	}
 	return nil
+}
+
+// cpuSeconds is the user+system CPU time this process has used.
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {
@@ -632,6 +650,9 @@ func printBench(w io.Writer, c *benchConfig, r *benchResult) {
 		{fmt.Sprintf("read: POST → all rows processed (%.1f s)", r.ReadSecs), thousands(int64(r.ReadRowsPerSec)) + " rows/s", ratio(r.ReadRowsPerSec)},
 		{fmt.Sprintf("end to end: → every row in a published segment (%.1f s)", r.TotalSecs), thousands(int64(r.EndToEndRowsPerSec)) + " rows/s", ratio(r.EndToEndRowsPerSec)},
 		{fmt.Sprintf("published index.zip (%d segments, %s rows stored)", r.Segments, thousands(r.StoredRows)), fmt.Sprintf("%.1f B/row", r.ZipBytesPerRow), ""},
+		{fmt.Sprintf("baseline CPU (%.1f s user+sys)", r.BaselineCPUSecs), thousands(int64(float64(r.Rows)/r.BaselineCPUSecs)) + " rows/CPU-s", "1.00×"},
+		{fmt.Sprintf("engine CPU, POST → published (%.1f s user+sys)", r.CPUSecs), thousands(int64(float64(r.Rows)/r.CPUSecs)) + " rows/CPU-s",
+			fmt.Sprintf("%.2f×", r.BaselineCPUSecs/r.CPUSecs)},
 		{"peak RSS of this process (VmHWM)", fmt.Sprintf("%d MiB", r.PeakRSS>>20), ""},
 	}
 	if r.BrokerRSS > 0 {
