@@ -466,6 +466,7 @@ func (m *Manager) Report(id string) (*Report, error) {
 			p.PublishingTasks = snap.publishing
 		}
 		p.LatestOffsets, p.MinimumLag, p.AggregateLag, p.OffsetsLastUpdated = snap.latest, snap.minimumLag, snap.aggregateLag, snap.offsetsAt
+		p.MinimumLagMillis, p.AggregateLagMillis = snap.minimumLagMillis, snap.aggregateLagMillis
 		p.RecentErrors = snap.recentErrors
 	}
 	if p.RecentErrors == nil {
@@ -794,6 +795,14 @@ func (m *Manager) MetricsSamples() []metrics.SupervisorSample {
 				for p, l := range snap.minimumLag {
 					if n, err := strconv.Atoi(p); err == nil {
 						s.Lag[int32(n)] = l
+					}
+				}
+			}
+			if snap.minimumLagMillis != nil {
+				s.LagMillis = map[int32]int64{}
+				for p, l := range snap.minimumLagMillis {
+					if n, err := strconv.Atoi(p); err == nil {
+						s.LagMillis[int32(n)] = l
 					}
 				}
 			}

@@ -7,6 +7,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/input"
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/metrics"
 )
 
 // ingest parses one Kafka record and adds its rows to the sequence its offset belongs to.
@@ -51,7 +52,7 @@ func (l *loop) ingest(rec *kgo.Record) error {
 	}
 	if rows == 0 && err == nil {
 		// A null or empty record, or one whose value holds no row: Druid counts it thrown away.
-		stats.add(func(c *RowCounters) { c.ThrownAway++ })
+		l.throwAway(metrics.ThrownAwayNull)
 	}
 	l.current[p] = off + 1
 	return nil
@@ -81,11 +82,15 @@ func (l *loop) addRow(seq *sequence, partition int32, row *input.Row) error {
 		return l.parseException(&input.ParseError{Input: string(row.Input()), Details: []string{err.Error()}})
 	}
 	if !keep {
-		stats.add(func(c *RowCounters) { c.ThrownAway++ })
+		l.throwAway(metrics.ThrownAwayFiltered)
 		return nil
 	}
-	if s := l.t.spec; (s.MinTime != nil && row.Time < s.MinTime.UnixMilli()) || (s.MaxTime != nil && row.Time > s.MaxTime.UnixMilli()) {
-		stats.add(func(c *RowCounters) { c.ThrownAway++ })
+	if s := l.t.spec; s.MinTime != nil && row.Time < s.MinTime.UnixMilli() {
+		l.throwAway(metrics.ThrownAwayBeforeMin)
+		return nil
+	}
+	if s := l.t.spec; s.MaxTime != nil && row.Time > s.MaxTime.UnixMilli() {
+		l.throwAway(metrics.ThrownAwayAfterMax)
 		return nil
 	}
 	partial := l.parser.CheckTypes(row)

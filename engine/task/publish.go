@@ -177,9 +177,16 @@ func (l *loop) waitHandoff(ctx context.Context) {
 		defer cancel()
 	}
 	start := l.t.opts.Now()
-	if err := h.WaitLoaded(ctx, l.t.spec.DataSchema.DataSource, l.published); err != nil {
+	ds := l.t.spec.DataSchema.DataSource
+	if err := h.WaitLoaded(ctx, ds, l.published); err != nil {
 		l.t.log.Warn("segments not handed off in time", "segments", len(l.published), "err", err)
+		if m := l.t.opts.Metrics; m != nil {
+			m.ObserveHandoff(ds, len(l.published), true)
+		}
 		return
+	}
+	if m := l.t.opts.Metrics; m != nil {
+		m.ObserveHandoff(ds, len(l.published), false)
 	}
 	l.t.handoffWait = l.t.opts.Now().Sub(start)
 }

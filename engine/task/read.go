@@ -49,7 +49,9 @@ type loop struct {
 	lastTick    time.Time
 	published   []string    // segment ids published by this task, for handoff
 	exported    RowCounters // row counters already handed to the metrics
-	stalled     map[int32]time.Time
+	// thrownAway counts thrown-away rows by Druid's reason since the last export.
+	thrownAway map[string]int64
+	stalled    map[int32]time.Time
 
 	// emit is emitRow bound once; emitSeq, emitPart and emitRows describe the record being
 	// parsed (see ingest).
@@ -564,6 +566,19 @@ func (l *loop) exportRows() {
 	m.AddRows(l.t.spec.DataSchema.DataSource, cur.Processed-d.Processed, cur.ProcessedBytes-d.ProcessedBytes,
 		cur.ProcessedWithError-d.ProcessedWithError, cur.Unparseable-d.Unparseable, cur.ThrownAway-d.ThrownAway)
 	l.exported = cur
+	for reason, n := range l.thrownAway {
+		m.AddThrownAway(l.t.spec.DataSchema.DataSource, reason, n)
+	}
+	clear(l.thrownAway)
+}
+
+// throwAway counts a thrown-away row, with its reason for the metrics.
+func (l *loop) throwAway(reason string) {
+	l.t.stats.add(func(c *RowCounters) { c.ThrownAway++ })
+	if l.thrownAway == nil {
+		l.thrownAway = map[string]int64{}
+	}
+	l.thrownAway[reason]++
 }
 
 // needCheckpoint reports whether the open sequence hit a segment limit: a segment with
