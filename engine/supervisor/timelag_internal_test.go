@@ -1,0 +1,56 @@
+package supervisor
+
+import (
+	"context"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/spec"
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/task"
+)
+
+// TestMeasureTimeLag measures the time lag on a real (kfake) broker: partition 0 holds records
+// stamped one minute apart and the reader is at its second record, so it is the newest record's
+// time minus the second's; partition 1 is read to its end (0); partition 2 has no reader and is
+// left out.
+func TestMeasureTimeLag(t *testing.T) {
+	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(3, "tl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cluster.Close()
+	broker := cluster.ListenAddrs()[0]
+	cl, err := kgo.NewClient(kgo.SeedBrokers(broker), kgo.DefaultProduceTopic("tl"), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	t0 := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	var recs []*kgo.Record
+	for i := range 5 {
+		recs = append(recs, &kgo.Record{Partition: 0, Timestamp: t0.Add(time.Duration(i) * time.Minute), Value: []byte("{}")})
+	}
+	recs = append(recs, &kgo.Record{Partition: 1, Timestamp: t0, Value: []byte("{}")}, &kgo.Record{Partition: 2, Timestamp: t0, Value: []byte("{}")})
+	if err := cl.ProduceSync(context.Background(), recs...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	sp, err := spec.Decode([]byte(`{"type":"kafka","dataSchema":{"dataSource":"tl","timestampSpec":{"column":"ts"},"dimensionsSpec":{"dimensions":[]}},
+	  "ioConfig":{"topic":"tl","inputFormat":{"type":"json"},"consumerProperties":{"bootstrap.servers":"` + broker + `"}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &runtime{id: "tl", spec: sp, log: slog.New(slog.DiscardHandler)}
+	if err := r.connect(); err != nil {
+		t.Fatal(err)
+	}
+	defer r.client.Close()
+	got := r.measureTimeLag(t.Context(), task.Offsets{0: 5, 1: 1, 2: 1}, task.Offsets{0: 1, 1: 1})
+	want := map[int32]int64{0: 3 * time.Minute.Milliseconds(), 1: 0}
+	if len(got) != len(want) || got[0] != want[0] || got[1] != want[1] {
+		t.Errorf("time lag %v, want %v", got, want)
+	}
+}
