@@ -140,7 +140,7 @@ func quickstart(ctx context.Context, args []string, stdout, stderr io.Writer) er
 
 // qsProgress is one reading of the quickstart's state.
 type qsProgress struct {
-	Rows     int64   // rows processed by the supervisor's tasks, from their row stats (all runs)
+	Rows     int64   // rows processed by the supervisor's tasks since this run started, from their row stats
 	Rate     float64 // rows/s, smoothed (rateSmoothing)
 	Lag      int64
 	Segments int
@@ -216,7 +216,7 @@ func runQuickstart(ctx context.Context, c *quickstartConfig, stdout io.Writer, u
 	tick := time.NewTicker(2 * time.Second)
 	defer tick.Stop()
 	var (
-		rows      = newRowCounter(cl)
+		rows      = newRowCounter(ctx, cl)
 		lastAt    time.Time // the previous reading, for rows/s
 		rated     bool      // a rate has been measured
 		shownHint bool
@@ -269,7 +269,7 @@ func runQuickstart(ctx context.Context, c *quickstartConfig, stdout io.Writer, u
 	daemonOpen = false
 	derr := d.Close()
 	berr := broker.Close()
-	fmt.Fprintf(stdout, "stopped: %s events produced this run, %s rows ingested in all, %d segments published. "+
+	fmt.Fprintf(stdout, "stopped: %s events produced and %s rows ingested this run, %d segments published in all. "+
 		"Run the same command again to resume from the stored offsets.\n", thousands(produced), thousands(last.Rows), last.Segments)
 	return last, errors.Join(perr, derr, berr)
 }
@@ -340,21 +340,33 @@ func smoothRate(prev float64, delta int64, dt time.Duration, alpha float64) floa
 	return prev + alpha*(inst-prev)
 }
 
-// rowCounter sums the rows processed by every task of the quickstart's datasource, from the
-// tasks' own row stats (their reports: live while a task runs, the completion report after),
-// so that the figure is rows, not offsets (a null record or an unparseable one advances the
-// offset but is not a row). A finished task's count never changes, so it is read once.
+// rowCounter counts the rows processed by the tasks of the quickstart's datasource since the
+// quickstart started, from the tasks' own row stats (their reports: live while a task runs, the
+// completion report after), so that the figure is rows, not offsets (a null record or an
+// unparseable one advances the offset but is not a row). Row stats live in the task's memory:
+// a task resumed after a restart counts from zero, so the counter reports this run's rows, the
+// sum at start (earlier runs' finished tasks) taken off. A finished task's count never changes
+// and is read once.
 type rowCounter struct {
 	cl       *client.Client
 	finished map[string]int64 // task id → processed, for complete tasks
+	baseline int64            // the sum when the quickstart started
 }
 
-func newRowCounter(cl *client.Client) *rowCounter {
-	return &rowCounter{cl: cl, finished: map[string]int64{}}
+func newRowCounter(ctx context.Context, cl *client.Client) *rowCounter {
+	c := &rowCounter{cl: cl, finished: map[string]int64{}}
+	c.baseline, _ = c.total(ctx)
+	return c
 }
 
-// processed is the sum of rowStats.buildSegments.processed over the datasource's tasks.
+// processed is the rows processed since the counter was made.
 func (c *rowCounter) processed(ctx context.Context) (int64, error) {
+	n, err := c.total(ctx)
+	return max(n-c.baseline, 0), err
+}
+
+// total is the sum of rowStats.buildSegments.processed over the datasource's tasks.
+func (c *rowCounter) total(ctx context.Context) (int64, error) {
 	var tasks []struct {
 		ID         string `json:"id"`
 		StatusCode string `json:"statusCode"`
