@@ -335,6 +335,8 @@ func TestQuickstartTerraformExample(t *testing.T) {
 	for _, line := range strings.Split(out.String(), "\n") {
 		if strings.Contains(line, "terraform init") {
 			line, _, _ = strings.Cut(line, "(see")
+			// Run from elsewhere (as here, the package directory), the banner says where to run it.
+			line = strings.TrimPrefix(strings.TrimSpace(line), "from the repository root:")
 			for _, c := range strings.Split(line, "&&") {
 				banner = append(banner, strings.TrimSpace(c))
 			}
