@@ -6,6 +6,7 @@ import (
 	"maps"
 	"time"
 
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/druidapi"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/spec"
 )
 
@@ -125,7 +126,7 @@ func (r *runtime) autoscale(ctx context.Context) error {
 	r.gracefulShutdown(ctx)
 	r.setSpec(&next)
 	r.active, r.pending = map[int]*taskGroup{}, map[int][]*taskGroup{}
-	r.partitionOffset = map[int32]int64{}
+	r.partitionOffset = map[druidapi.Partition]int64{}
 	a.lastScale = now
 	a.reset()
 	return nil

@@ -23,8 +23,8 @@ func TestTaskPayloadSurvivesRestart(t *testing.T) {
 	r := &runtime{spec: sp, id: "sup"}
 	minT := time.Date(2024, 1, 2, 3, 4, 5, 6e6, time.UTC)
 	maxT := minT.Add(time.Hour)
-	g := newTaskGroup(3, task.Offsets{0: 5, 2: 7}, &minT, &maxT, "base")
-	g.checkpoints[1] = task.Offsets{0: 9, 2: 10}
+	g := newTaskGroup(3, task.Offsets{{ID: 0}: 5, {ID: 2}: 7}, &minT, &maxT, "base")
+	g.checkpoints[1] = task.Offsets{{ID: 0}: 9, {ID: 2}: 10}
 
 	raw, err := r.taskPayload(g, "base_abcdefgh")
 	if err != nil {
@@ -39,7 +39,7 @@ func TestTaskPayloadSurvivesRestart(t *testing.T) {
 		p.IOConfig.BaseSequenceName != "base" || p.Resource == nil || p.Resource.AvailabilityGroup != "base" || p.Context["priority"] != 75.0 {
 		t.Errorf("payload %+v", p)
 	}
-	if !maps.Equal(ts.Start, g.start) || !maps.Equal(ts.End, task.Offsets{0: task.EndOfPartition, 2: task.EndOfPartition}) {
+	if !maps.Equal(ts.Start, g.start) || !maps.Equal(ts.End, task.Offsets{{ID: 0}: task.EndOfPartition, {ID: 2}: task.EndOfPartition}) {
 		t.Errorf("start %v end %v", ts.Start, ts.End)
 	}
 	if len(ts.Checkpoints) != 2 || !maps.Equal(ts.Checkpoints[1], g.checkpoints[1]) {

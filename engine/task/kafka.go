@@ -166,5 +166,3 @@ func saslMechanism(p map[string]string) (sasl.Mechanism, error) {
 		return nil, fmt.Errorf("consumerProperties.sasl.mechanism: unsupported mechanism %q (PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512)", p["sasl.mechanism"])
 	}
 }
-
-func itoa32(p int32) string { return strconv.Itoa(int(p)) }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/druidapi"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata"
 )
 
@@ -58,7 +59,7 @@ func TestPublishSurvivesLostCommit(t *testing.T) {
 		t.Errorf("%d publishes, %d allocations: the faults were not hit", flaky.publishes.Load(), flaky.allocations.Load())
 	}
 	md, err := e.store.GetDataSourceMetadata(context.Background(), "metrics")
-	if err != nil || md.Offsets[0] != 50 {
+	if err != nil || md.Offsets[druidapi.Partition{ID: 0}] != 50 {
 		t.Fatalf("stored offsets %+v, %v", md, err)
 	}
 	var count float64
