@@ -342,18 +342,11 @@ func DecodePayload(raw []byte) (*Spec, error) {
 // is set to match, so the task's stored payload says it as Druid's does.
 func partitionMode(io *IOConfig) (multi bool, err error) {
 	keys := io.StartSequenceNumbers.Offsets.Partitions()
-	multi = io.MultiTopic || keys[0].MultiTopic()
+	multi = io.MultiTopic || slices.ContainsFunc(keys, druidapi.Partition.MultiTopic)
 	for _, p := range keys {
-		if p.MultiTopic() != multi {
-			want := "a partition number, as the other partitions"
-			if multi {
-				want = "topic:partition, as the other partitions"
-				if io.MultiTopic {
-					want = "topic:partition (ioConfig.multiTopic is true)"
-				}
-			}
+		if !p.MultiTopic() && multi {
 			return false, &spec.FieldError{Path: "ioConfig.startSequenceNumbers.partitionSequenceNumberMap." + p.String(),
-				Msg: "must be keyed " + want}
+				Msg: "must be keyed topic:partition, as in a multi-topic (topicPattern) task"}
 		}
 	}
 	for p := range io.EndSequenceNumbers.Offsets {
