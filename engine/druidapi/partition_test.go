@@ -63,13 +63,13 @@ func TestPartitionJSONMapKeys(t *testing.T) {
 // a JDK 17 for these strings, including non-ASCII ones).
 func TestJavaStringHash(t *testing.T) {
 	for s, want := range map[string]int32{
-		"metrics-a": -573857321,
-		"metrics-b": -573857320,
-		"metrics-c": -573857319,
-		"clicks": -1357714453,
+		"metrics-a":   -573857321,
+		"metrics-b":   -573857320,
+		"metrics-c":   -573857319,
+		"clicks":      -1357714453,
 		"impressions": -555634806,
-		"é-ü": 225560,
-		"a": 97,
+		"é-ü":         225560,
+		"a":           97,
 	} {
 		if got := javaStringHash(s); got != want {
 			t.Errorf("javaStringHash(%q) = %d, want %d", s, got, want)

@@ -292,7 +292,9 @@ func waitCaughtUpTopics(t *testing.T, e *enginetest.Engine, broker string, topic
 		if err != nil || ends.Error() != nil {
 			return p, false
 		}
-		ends.Each(func(o kadm.ListedOffset) { p.End[druidapi.Partition{Topic: o.Topic, ID: o.Partition}.String()] = o.Offset })
+		ends.Each(func(o kadm.ListedOffset) {
+			p.End[druidapi.Partition{Topic: o.Topic, ID: o.Partition}.String()] = o.Offset
+		})
 		md, err = e.Store.GetDataSourceMetadata(context.Background(), "events")
 		if err != nil {
 			return p, false
