@@ -57,7 +57,8 @@ func idRange(from, n int64) []int64 {
 // the row ids so a native query can check that each row was ingested once.
 func topicPatternSpec(broker, pattern string) []byte {
 	var sp map[string]any
-	_ = json.Unmarshal(supervisorSpec(broker, "unused", 2, 1, map[string]any{"offsetFetchPeriod": "PT5S"}), &sp)
+	// maxRowsPerSegment makes the tasks ask for incremental handoffs (checkpoints) mid-generation.
+	_ = json.Unmarshal(supervisorSpec(broker, "unused", 2, 1, map[string]any{"offsetFetchPeriod": "PT5S", "maxRowsPerSegment": 200}), &sp)
 	s := sp["spec"].(map[string]any)
 	io := s["ioConfig"].(map[string]any)
 	delete(io, "topic")
@@ -230,6 +231,9 @@ func TestTopicPattern(t *testing.T) {
 	matching := []string{"metrics-a", "metrics-b", "metrics-c"}
 	md := waitCaughtUpTopics(t, e, broker, matching, 60*time.Second)
 	checkIDsOnce(t, e, want, nil)
+	segs, _ := e.Store.Segments(ctx, "events", true)
+	all, _ := e.Store.ListTasks(ctx, metadata.TaskFilter{DataSource: "events"})
+	t.Logf("%d rows exactly once in %d segments from %d tasks", len(want), len(segs), len(all))
 	stored, err := json.Marshal(md)
 	if err != nil {
 		t.Fatal(err)

@@ -169,7 +169,7 @@ func (s *Spec) PartitionOf(topic string, id int32) druidapi.Partition {
 	return druidapi.Partition{ID: id}
 }
 
-// Topics groups the partitions of o by Kafka topic, the shape franz-go's partition
+// Topics groups parts by Kafka topic, the shape franz-go's partition
 // assignment, pause and offset calls take.
 func (s *Spec) Topics(parts []druidapi.Partition) map[string][]int32 {
 	out := map[string][]int32{}
