@@ -37,6 +37,8 @@ func newSource(f *spec.InputFormat) (source, error) {
 		g := *f
 		g.Type = strings.ToLower(f.Type)
 		return newDelimitedSource(&g)
+	case "protobuf":
+		return newProtobufSource(f)
 	case "kafka":
 		return nil, fmt.Errorf("type: kafka is only allowed as the top-level inputFormat")
 	}

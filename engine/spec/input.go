@@ -26,6 +26,9 @@ type InputFormat struct {
 	Delimiter             *string  `json:"delimiter,omitempty"`
 	HasHeaderRow          *bool    `json:"hasHeaderRow,omitempty"`
 
+	// protobuf (see protobuf.go)
+	ProtoBytesDecoder *ProtoBytesDecoder `json:"protoBytesDecoder,omitempty"`
+
 	// kafka
 	ValueFormat         *InputFormat  `json:"valueFormat,omitempty"`
 	KeyFormat           *InputFormat  `json:"keyFormat,omitempty"`
@@ -43,7 +46,7 @@ type HeaderFormat struct {
 }
 
 // InputFormatTypes lists the accepted inputFormat types.
-var InputFormatTypes = []string{"json", "csv", "tsv", "delimited", "kafka"}
+var InputFormatTypes = []string{"json", "csv", "tsv", "delimited", "kafka", "protobuf"}
 
 // FlattenSpec extracts nested JSON fields as columns.
 type FlattenSpec struct {

@@ -183,6 +183,9 @@ func (s *Supervisor) normalize() error {
 			d.DimensionsSpec = ps.DimensionsSpec
 		}
 		io.InputFormat = inputFormatFromParseSpec(ps)
+		if lower(p.Type) == "protobuf" {
+			io.InputFormat = protobufFormatFromParser(p)
+		}
 	}
 	if d.TimestampSpec == nil {
 		d.TimestampSpec = &TimestampSpec{}

@@ -214,7 +214,7 @@ func validateConsumerProperties(props map[string]any) error {
 			return fieldErr(path+".isolation.level", fmt.Sprintf("must be \"read_committed\" or \"read_uncommitted\", got %s", describe(v)))
 		}
 	}
-	return nil
+	return validateSecurityProperties(props)
 }
 
 func validateInputFormat(f *InputFormat, path string, legacy bool) error {
@@ -257,6 +257,10 @@ func validateInputFormat(f *InputFormat, path string, legacy bool) error {
 		if f.FlattenSpec != nil {
 			return fieldErr(path+".flattenSpec", "only the json input format supports flattenSpec")
 		}
+	case "protobuf":
+		if err := validateProtobufFormat(f, path, legacy); err != nil {
+			return err
+		}
 	case "kafka":
 		if f.ValueFormat == nil {
 			return fieldErr(path+".valueFormat", "missing (the format of the record value, e.g. {\"type\":\"json\"})")
@@ -285,6 +289,9 @@ func validateInputFormat(f *InputFormat, path string, legacy bool) error {
 		}
 	default:
 		return fieldErr(typePath, fmt.Sprintf("unknown input format %q (expected one of %s)", f.Type, strings.Join(InputFormatTypes, ", ")))
+	}
+	if f.Type != "protobuf" && f.ProtoBytesDecoder != nil {
+		return fieldErr(path+".protoBytesDecoder", "only the protobuf input format has a protoBytesDecoder")
 	}
 	if f.Type != "kafka" && (f.ValueFormat != nil || f.KeyFormat != nil || f.HeaderFormat != nil) {
 		return fieldErr(path+".valueFormat", "only the kafka input format has valueFormat, keyFormat and headerFormat")
@@ -351,8 +358,11 @@ func (s *Supervisor) validateDataSchema() error {
 		}
 	}
 	if d.Parser != nil {
-		if t := lower(d.Parser.Type); t != "string" && t != "" {
-			return fieldErr("dataSchema.parser.type", fmt.Sprintf("unsupported parser type %q (only \"string\"; use ioConfig.inputFormat)", d.Parser.Type))
+		if t := lower(d.Parser.Type); t != "string" && t != "" && t != "protobuf" {
+			return fieldErr("dataSchema.parser.type", fmt.Sprintf("unsupported parser type %q (expected \"string\" or \"protobuf\"; or use ioConfig.inputFormat)", d.Parser.Type))
+		}
+		if err := validateProtobufParser(d.Parser); err != nil {
+			return err
 		}
 	}
 	ts := d.TimestampSpec
