@@ -97,6 +97,11 @@ type Parser struct {
 	Type      string     `json:"type"`
 	ParseSpec *ParseSpec `json:"parseSpec"`
 	Encoding  string     `json:"encoding,omitempty"`
+
+	// The avro_stream parser (avro.go).
+	AvroBytesDecoder    *AvroBytesDecoder `json:"avroBytesDecoder,omitempty"`
+	BinaryAsString      *bool             `json:"binaryAsString,omitempty"`
+	ExtractUnionsByType *bool             `json:"extractUnionsByType,omitempty"`
 }
 
 // ParseSpec is the legacy parser's format description.

@@ -209,6 +209,8 @@ func echoInputFormat(f *InputFormat) any {
 		if f.Type != "csv" {
 			out["delimiter"] = f.DelimiterOrDefault()
 		}
+	case "avro_stream", "avro_ocf":
+		echoAvroFormat(f, out)
 	case "kafka":
 		out["valueFormat"] = echoInputFormat(f.ValueFormat)
 		out["keyFormat"] = echoInputFormat(f.KeyFormat)
