@@ -569,4 +569,3 @@ func unionTypeName(s avro.Schema) string {
 	}
 	return string(s.Type())
 }
-
