@@ -309,3 +309,42 @@ func TestAvroOCF(t *testing.T) {
 		})
 	}
 }
+
+// TestAvroFromDruidSpecs decodes whole supervisor specs in Druid's shapes (the legacy
+// avro_stream parser; the kafka format with Avro key and value) and parses goavro records with
+// the formats they yield.
+func TestAvroFromDruidSpecs(t *testing.T) {
+	schema, _ := json.Marshal(json.RawMessage(avroEventSchema))
+	legacy := `{"type":"kafka","dataSchema":{"dataSource":"d","parser":{"type":"avro_stream",
+	  "avroBytesDecoder":{"type":"schema_inline","schema":` + string(schema) + `},
+	  "parseSpec":{"format":"avro","timestampSpec":{"column":"ts","format":"millis"},
+	   "flattenSpec":{"useFieldDiscovery":false,"fields":["ts",{"type":"root","name":"id"},{"type":"path","name":"city","expr":"$.addr.city"}]}}}},
+	 "ioConfig":{"topic":"t","consumerProperties":{"bootstrap.servers":"x:1"}}}`
+	keySchema := `{"type":"record","name":"Key","fields":[{"name":"k","type":"string"}]}`
+	kafka := `{"type":"kafka","dataSchema":{"dataSource":"d","timestampSpec":{"column":"ts","format":"millis"}},
+	 "ioConfig":{"topic":"t","consumerProperties":{"bootstrap.servers":"x:1"},"inputFormat":{"type":"kafka",
+	  "keyFormat":{"type":"avro_stream","avroBytesDecoder":{"type":"schema_inline","schema":` + keySchema + `}},
+	  "valueFormat":{"type":"avro_stream","avroBytesDecoder":{"type":"schema_inline","schema":` + string(schema) + `},
+	   "flattenSpec":{"useFieldDiscovery":false,"fields":["ts","id"]}}}}}`
+	value := goavroEncode(t, avroEventSchema, avroEvent(2, nil))
+	key := goavroEncode(t, keySchema, map[string]any{"k": "the-key"})
+	for _, c := range []struct{ name, spec, want string }{
+		{"legacy parser", legacy, `1714566602000|city="Oslo",id="id-c",ts=1714566602000`},
+		{"kafka format", kafka, `1714566602000|id="id-c",kafka.key="the-key",kafka.timestamp=5,kafka.topic="t",ts=1714566602000`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s, err := spec.Decode([]byte(c.spec))
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err := NewParser(Config{Format: s.IOConfig.InputFormat, Timestamp: s.DataSchema.TimestampSpec})
+			if err != nil {
+				t.Fatal(err)
+			}
+			rows, err := parseAll(t, p, Record{Key: key, Value: value, Topic: "t", Timestamp: 5})
+			if err != nil || len(rows) != 1 || rows[0] != c.want {
+				t.Fatalf("rows %v, err %v; want %s", rows, err, c.want)
+			}
+		})
+	}
+}
