@@ -271,13 +271,14 @@ func (ar *avroRows) emit(sch avro.Schema, v any, raw []byte, r *Row, each func(*
 
 // avroDiscoverable reports whether field discovery makes a root field of this schema a
 // dimension: string, bytes, int, long, float, double, enum and fixed, arrays of them, and a
-// union of null with one of them (Druid's AvroFlattenerMaker.isFieldPrimitive). Booleans are
-// deliberately not discovered, as in Druid.
+// two-branch union of null with one of them or an array of them (Druid's
+// AvroFlattenerMaker.isFieldPrimitive). Booleans are deliberately not discovered, as in Druid.
 func avroDiscoverable(s avro.Schema) bool {
 	s = derefSchema(s)
 	switch t := s.(type) {
 	case *avro.ArraySchema:
-		return avroPrimitive(t.Items()) || nullableOf(t.Items(), avroPrimitive)
+		// Only arrays of plain primitives: array<[null, string]> is not discovered in Druid.
+		return avroPrimitive(t.Items())
 	case *avro.UnionSchema:
 		return nullableOf(t, func(x avro.Schema) bool {
 			if a, ok := derefSchema(x).(*avro.ArraySchema); ok {
