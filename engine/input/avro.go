@@ -101,7 +101,7 @@ func (s *avroStreamSource) read(data []byte, r *Row, each func(*ParseError) erro
 	}
 	s.rd.Reset(datum)
 	s.rd.Error = nil
-	v := s.rows.conv.decode(s.rd, sch.root)
+	v := s.rows.conv.decodeDatum(s.rd, sch.root)
 	if s.rd.Error != nil {
 		return newParseError(data, "unable to decode Avro record: "+s.rd.Error.Error())
 	}
@@ -389,10 +389,28 @@ func collectGeneric(v any, steps []pathStep, out *[]any) {
 type avroConv struct {
 	binaryAsString bool
 	explodeUnions  bool
+	items          int // array and map entries decoded in the current datum
 }
 
-// maxAvroItems bounds one array or map block, so a corrupt count cannot allocate without limit.
-const maxAvroItems = 1 << 20
+// maxAvroItems bounds the array and map entries of one datum, so a corrupt count cannot
+// allocate or spin without limit (entries of an empty schema take no bytes at all).
+const maxAvroItems = 1 << 22
+
+// decodeDatum decodes one datum; errors are left in r.Error.
+func (c *avroConv) decodeDatum(r *avro.Reader, s avro.Schema) any {
+	c.items = 0
+	return c.decode(r, s)
+}
+
+// take counts n more entries, reporting an error on r past maxAvroItems.
+func (c *avroConv) take(r *avro.Reader, n int64, what string) bool {
+	if n > maxAvroItems || c.items+int(n) > maxAvroItems {
+		r.ReportError(what, fmt.Sprintf("more than %d entries in one datum", maxAvroItems))
+		return false
+	}
+	c.items += int(n)
+	return true
+}
 
 func (c *avroConv) decode(r *avro.Reader, s avro.Schema) any {
 	if r.Error != nil {
@@ -435,8 +453,7 @@ func (c *avroConv) decode(r *avro.Reader, s avro.Schema) any {
 			if r.Error != nil || n == 0 {
 				break
 			}
-			if n > maxAvroItems {
-				r.ReportError("array", fmt.Sprintf("block of %d items is too large", n))
+			if !c.take(r, n, "array") {
 				return nil
 			}
 			for range n {
@@ -457,12 +474,11 @@ func (c *avroConv) decode(r *avro.Reader, s avro.Schema) any {
 			if r.Error != nil || n == 0 {
 				break
 			}
-			if n > maxAvroItems {
-				r.ReportError("map", fmt.Sprintf("block of %d entries is too large", n))
+			if !c.take(r, n, "map") {
 				return nil
 			}
 			for range n {
-				k := strings.Clone(r.ReadString())
+				k := r.ReadString() // freshly allocated by the Reader, never overwritten
 				out[k] = c.decode(r, t.Values())
 				if r.Error != nil {
 					return nil
@@ -518,7 +534,7 @@ func (c *avroConv) primitive(r *avro.Reader, t *avro.PrimitiveSchema) any {
 	case avro.Double:
 		return r.ReadDouble()
 	case avro.String:
-		return strings.Clone(r.ReadString())
+		return r.ReadString() // freshly allocated by the Reader, never overwritten
 	case avro.Bytes:
 		b := r.ReadBytes()
 		if dl, ok := t.Logical().(*avro.DecimalLogicalSchema); ok {

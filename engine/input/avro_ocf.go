@@ -59,6 +59,10 @@ func (s *avroOCFSource) read(data []byte, r *Row, each func(*ParseError) error) 
 	if s.reader != nil {
 		sch = s.reader
 	}
+	if _, ok := derefSchema(sch).(*avro.RecordSchema); !ok {
+		return newParseError(data, fmt.Sprintf("expected Avro records but the file's schema is %s", sch.Type()))
+	}
+	total := int64(0) // data in the file, bounded like the entries of one datum
 	for len(body) > 0 {
 		// Block: zig-zag varint object count and byte size, the data, the sync marker.
 		count, w1 := binary.Varint(body)
@@ -68,6 +72,9 @@ func (s *avroOCFSource) read(data []byte, r *Row, each func(*ParseError) error) 
 		size, w2 := binary.Varint(body[w1:])
 		if w2 <= 0 || count < 0 || size < 0 {
 			return newParseError(data, "unable to read Avro container file: bad block header")
+		}
+		if total += count; total > maxAvroItems {
+			return newParseError(data, fmt.Sprintf("unable to read Avro container file: more than %d data", maxAvroItems))
 		}
 		hdr := w1 + w2
 		if int64(len(body)-hdr) < size+ocfSyncSize {
@@ -82,10 +89,15 @@ func (s *avroOCFSource) read(data []byte, r *Row, each func(*ParseError) error) 
 		if err != nil {
 			return newParseError(data, "unable to read Avro container file: "+err.Error())
 		}
+		if count > int64(len(plain)) && count > 1024 {
+			// Only data of an empty record take no bytes; a block claiming more data than it
+			// has bytes is corrupt, and decoding it would spin.
+			return newParseError(data, fmt.Sprintf("unable to read Avro container file: block claims %d data in %d bytes", count, len(plain)))
+		}
 		drd := s.rd.Reset(plain)
 		drd.Error = nil
 		for range count {
-			v := s.rows.conv.decode(drd, writer)
+			v := s.rows.conv.decodeDatum(drd, writer)
 			if drd.Error != nil {
 				return newParseError(data, "unable to decode Avro datum: "+drd.Error.Error())
 			}
