@@ -228,6 +228,9 @@ type avroStatus struct {
 		RecentErrors []struct {
 			Message string `json:"message"`
 		} `json:"recentErrors"`
+		ActiveTasks []struct {
+			ID string `json:"id"`
+		} `json:"activeTasks"`
 	} `json:"payload"`
 }
 
@@ -348,6 +351,22 @@ func TestAvroSchemaRegistryIngestion(t *testing.T) {
 	})
 	if processed, unparseable := h.totals(); unparseable != 0 || processed != 20 {
 		t.Fatalf("during the outage: processed %d, unparseable %d; want 20 and 0", processed, unparseable)
+	}
+	// The stalled task says why in its live report.
+	st := h.status()
+	if len(st.Payload.ActiveTasks) != 1 {
+		t.Fatalf("active tasks: %+v", st.Payload.ActiveTasks)
+	}
+	var rep struct {
+		IngestionStatsAndErrors struct {
+			Payload struct {
+				ErrorMsg string `json:"errorMsg"`
+			} `json:"payload"`
+		} `json:"ingestionStatsAndErrors"`
+	}
+	h.get("/druid/indexer/v1/task/"+st.Payload.ActiveTasks[0].ID+"/reports", &rep)
+	if msg := rep.IngestionStatsAndErrors.Payload.ErrorMsg; !strings.Contains(msg, "stalled at partition 0 offset 20") || !strings.Contains(msg, "schema registry unavailable") {
+		t.Fatalf("live report errorMsg = %q", msg)
 	}
 	down.Store(false)
 	waitFor(t, "every row after the outage is queryable", func() bool { return len(h.scan()) == 30 })
