@@ -77,6 +77,8 @@ func newSource(f *spec.InputFormat, env sourceEnv) (source, error) {
 		g := *f
 		g.Type = strings.ToLower(f.Type)
 		return newDelimitedSource(&g)
+	case "protobuf":
+		return newProtobufSourceEnv(f, env.lookupEnv(), env.context())
 	case "kafka":
 		return nil, fmt.Errorf("type: kafka is only allowed as the top-level inputFormat")
 	}

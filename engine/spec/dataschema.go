@@ -102,6 +102,12 @@ type Parser struct {
 	AvroBytesDecoder    *AvroBytesDecoder `json:"avroBytesDecoder,omitempty"`
 	BinaryAsString      *bool             `json:"binaryAsString,omitempty"`
 	ExtractUnionsByType *bool             `json:"extractUnionsByType,omitempty"`
+
+	// protobuf parser (Druid's ProtobufInputRowParser): protoBytesDecoder, or the older
+	// descriptor and protoMessageType at the parser's top level (a file decoder).
+	ProtoBytesDecoder *ProtoBytesDecoder `json:"protoBytesDecoder,omitempty"`
+	Descriptor        string             `json:"descriptor,omitempty"`
+	ProtoMessageType  string             `json:"protoMessageType,omitempty"`
 }
 
 // ParseSpec is the legacy parser's format description.

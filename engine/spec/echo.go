@@ -211,6 +211,11 @@ func echoInputFormat(f *InputFormat) any {
 		}
 	case "avro_stream", "avro_ocf":
 		echoAvroFormat(f, out)
+	case "protobuf":
+		out["protoBytesDecoder"] = f.ProtoBytesDecoder
+		if f.FlattenSpec != nil {
+			out["flattenSpec"] = map[string]any{"useFieldDiscovery": f.FlattenSpec.DiscoverFields(), "fields": f.FlattenSpec.Fields}
+		}
 	case "kafka":
 		out["valueFormat"] = echoInputFormat(f.ValueFormat)
 		out["keyFormat"] = echoInputFormat(f.KeyFormat)

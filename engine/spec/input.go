@@ -26,6 +26,9 @@ type InputFormat struct {
 	Delimiter             *string  `json:"delimiter,omitempty"`
 	HasHeaderRow          *bool    `json:"hasHeaderRow,omitempty"`
 
+	// protobuf (see protobuf.go)
+	ProtoBytesDecoder *ProtoBytesDecoder `json:"protoBytesDecoder,omitempty"`
+
 	// kafka
 	ValueFormat         *InputFormat  `json:"valueFormat,omitempty"`
 	KeyFormat           *InputFormat  `json:"keyFormat,omitempty"`
@@ -50,7 +53,7 @@ type HeaderFormat struct {
 }
 
 // InputFormatTypes lists the accepted inputFormat types.
-var InputFormatTypes = []string{"json", "csv", "tsv", "delimited", "kafka", "avro_stream", "avro_ocf"}
+var InputFormatTypes = []string{"json", "csv", "tsv", "delimited", "kafka", "avro_stream", "avro_ocf", "protobuf"}
 
 // FlattenSpec extracts nested JSON fields as columns.
 type FlattenSpec struct {

@@ -186,6 +186,9 @@ func (s *Supervisor) normalize() error {
 		if lower(p.Type) == "avro_stream" {
 			io.InputFormat = avroFormatFromParser(p)
 		}
+		if lower(p.Type) == "protobuf" {
+			io.InputFormat = protobufFormatFromParser(p)
+		}
 	}
 	if d.TimestampSpec == nil {
 		d.TimestampSpec = &TimestampSpec{}

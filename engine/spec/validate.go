@@ -214,7 +214,7 @@ func validateConsumerProperties(props map[string]any) error {
 			return fieldErr(path+".isolation.level", fmt.Sprintf("must be \"read_committed\" or \"read_uncommitted\", got %s", describe(v)))
 		}
 	}
-	return nil
+	return validateSecurityProperties(props)
 }
 
 func validateInputFormat(f *InputFormat, path string, legacy bool) error {
@@ -257,6 +257,10 @@ func validateInputFormat(f *InputFormat, path string, legacy bool) error {
 		if f.FlattenSpec != nil {
 			return fieldErr(path+".flattenSpec", "only the json input format supports flattenSpec")
 		}
+	case "protobuf":
+		if err := validateProtobufFormat(f, path, legacy); err != nil {
+			return err
+		}
 	case "kafka":
 		if f.ValueFormat == nil {
 			return fieldErr(path+".valueFormat", "missing (the format of the record value, e.g. {\"type\":\"json\"})")
@@ -296,6 +300,9 @@ func validateInputFormat(f *InputFormat, path string, legacy bool) error {
 	}
 	if !isAvroFormat(f.Type) && (f.AvroBytesDecoder != nil || f.BinaryAsString != nil || f.ExtractUnionsByType != nil || len(f.Schema) > 0) {
 		return fieldErr(path+".avroBytesDecoder", "only the avro_stream and avro_ocf input formats have avroBytesDecoder, binaryAsString, extractUnionsByType and schema")
+	}
+	if f.Type != "protobuf" && f.ProtoBytesDecoder != nil {
+		return fieldErr(path+".protoBytesDecoder", "only the protobuf input format has a protoBytesDecoder")
 	}
 	if f.Type != "kafka" && (f.ValueFormat != nil || f.KeyFormat != nil || f.HeaderFormat != nil) {
 		return fieldErr(path+".valueFormat", "only the kafka input format has valueFormat, keyFormat and headerFormat")
@@ -362,10 +369,13 @@ func (s *Supervisor) validateDataSchema() error {
 		}
 	}
 	if d.Parser != nil {
-		if t := lower(d.Parser.Type); t != "string" && t != "" && t != "avro_stream" {
-			return fieldErr("dataSchema.parser.type", fmt.Sprintf("unsupported parser type %q (only \"string\" or \"avro_stream\"; use ioConfig.inputFormat)", d.Parser.Type))
+		if t := lower(d.Parser.Type); t != "string" && t != "" && t != "avro_stream" && t != "protobuf" {
+			return fieldErr("dataSchema.parser.type", fmt.Sprintf("unsupported parser type %q (expected \"string\", \"avro_stream\" or \"protobuf\"; or use ioConfig.inputFormat)", d.Parser.Type))
 		}
 		if err := validateAvroParser(d.Parser); err != nil {
+			return err
+		}
+		if err := validateProtobufParser(d.Parser); err != nil {
 			return err
 		}
 	}

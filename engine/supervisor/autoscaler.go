@@ -22,6 +22,9 @@ type autoscaler struct {
 	lastCollect time.Time
 	lastAction  time.Time
 	lastScale   time.Time
+	// forced, when positive, is the task count the next scale action goes to whatever the
+	// lag says (noticeForceScale, sent only by tests to make a decision deterministic).
+	forced int
 }
 
 func newAutoscaler(cfg *spec.AutoScalerConfig, now time.Time) *autoscaler {
@@ -87,10 +90,25 @@ func (a *autoscaler) desired(now time.Time, current, partitions int) int {
 	return -1
 }
 
-// autoscale runs the autoscaler's part of a run: sample, decide, and scale. A scale action lets
-// every reading group publish, stores the spec with the new taskCount as a new version (visible
-// in history), and forgets the allocation so the next run rebuilds it with the new modulus,
-// adopting the publishing tasks and starting from their end offsets.
+// autoscale runs the autoscaler's part of a run: sample, decide, and scale (Druid's
+// changeTaskCount). A scale action is exactly-once by the same hand-over as a taskDuration
+// rollover:
+//
+//  1. every reading group is checkpointed for the last time (paused, end offsets set to where
+//     it is) and moves to pending completion, where it publishes as usual; partitionOffset
+//     keeps each partition's end offset;
+//  2. the spec with the new taskCount is stored as a new version (visible in history) and
+//     replaces the running one, so the partitions are allocated to groups anew
+//     (partition % taskCount);
+//  3. the createNewTasks of this same run starts the new groups, each partition exactly at
+//     the end offset of the publishing group that read it.
+//
+// The new tasks read on while the old ones publish. Their realtime rows begin where the old
+// ones' end, so no row is served twice, and their own publish starts at the old group's end,
+// which the compare-and-swap accepts only once the old group has committed (until then it is
+// the retryable "start is ahead of stored offsets", engine/task/publish.go). The publishing
+// groups stay followed under their old group ids; if one fails, checkPendingCompletion
+// restarts every reading group that owns one of its partitions from the stored offsets.
 func (r *runtime) autoscale(ctx context.Context) error {
 	a := r.scaler
 	if a == nil || r.spec.Suspended || r.sm.state == StateIdle {
@@ -108,6 +126,9 @@ func (r *runtime) autoscale(ctx context.Context) error {
 		current = r.spec.IOConfig.TaskCount
 	}
 	want := a.desired(now, current, len(r.partitions))
+	if a.forced > 0 {
+		want, a.forced = min(a.forced, len(r.partitions)), 0
+	}
 	if want < 0 || want == r.spec.IOConfig.TaskCount {
 		return nil
 	}
@@ -124,8 +145,9 @@ func (r *runtime) autoscale(ctx context.Context) error {
 	r.log.Info("autoscaler changes task count", "from", r.spec.IOConfig.TaskCount, "to", want)
 	r.gracefulShutdown(ctx)
 	r.setSpec(&next)
-	r.active, r.pending = map[int]*taskGroup{}, map[int][]*taskGroup{}
-	r.partitionOffset = map[int32]int64{}
+	// Group ids now name other partitions: an early hand-off asked for an old group must not
+	// finalize the new group of the same id.
+	clear(r.handoffEarly)
 	a.lastScale = now
 	a.reset()
 	return nil

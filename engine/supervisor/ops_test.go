@@ -233,6 +233,7 @@ func TestAutoscalerScalesOut(t *testing.T) {
 	produced := p.close(t)
 	waitCaughtUp(t, h.e, h.broker, "events", 60*time.Second)
 	checkExactlyOnce(t, h.e, produced)
+	checkNoTaskFailed(t, h.c)
 }
 
 // TestReportShapes checks the status, stats and health JSON field by field against Druid's
@@ -321,6 +322,7 @@ func TestAutoscalerScalesIn(t *testing.T) {
 	produced := p.close(t)
 	waitCaughtUp(t, h.e, h.broker, "events", 60*time.Second)
 	checkExactlyOnce(t, h.e, produced)
+	checkNoTaskFailed(t, h.c)
 }
 
 // autoscalerSpec is the test supervisor with the given autoScalerConfig. Lag is refreshed every

@@ -460,10 +460,7 @@ func (r *runtime) checkPendingCompletion(ctx context.Context) error {
 			for _, later := range gens[i:] {
 				r.killGroup(ctx, later)
 			}
-			if a, ok := r.active[gid]; ok {
-				r.killGroup(ctx, a)
-				delete(r.active, gid)
-			}
+			r.killReadingOn(ctx, gid, g)
 			for _, p := range g.start.Partitions() {
 				r.partitionOffset[p] = notSet
 			}
@@ -477,6 +474,42 @@ func (r *runtime) checkPendingCompletion(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// killReadingOn kills the groups that read on from where the failed publishing group g (of
+// pending id gid) ends, as their publishes can never commit after it: the reading groups that
+// own one of g's partitions and, in other pending ids, the newer generations of its partitions.
+// Without a scale action both are just the groups of id gid; after one, the new allocation
+// spreads g's partitions over other ids. The killed publishing generations fail and reset
+// their partitions in a later run.
+func (r *runtime) killReadingOn(ctx context.Context, gid int, g *taskGroup) {
+	for agid, a := range r.active {
+		if newerOn(a.start, g.start) {
+			r.killGroup(ctx, a)
+			delete(r.active, agid)
+		}
+	}
+	for ogid, gens := range r.pending {
+		if ogid == gid {
+			continue
+		}
+		for _, o := range gens {
+			if newerOn(o.start, g.start) {
+				r.killGroup(ctx, o)
+			}
+		}
+	}
+}
+
+// newerOn reports whether start shares a partition with base and starts after it there: a
+// later generation of that partition.
+func newerOn(start, base task.Offsets) bool {
+	for p, o := range start {
+		if b, ok := base[p]; ok && o > b {
+			return true
+		}
+	}
+	return false
 }
 
 // checkCurrentTasks drops failed reading tasks and retires groups in which a task succeeded.

@@ -129,6 +129,9 @@ const (
 	noticeResetPartitions
 	noticeStop
 	noticeHandoff
+	// noticeForceScale makes the next scale action go to n.group tasks whatever the lag says;
+	// only tests send it (export_test.go), to make a scale decision deterministic.
+	noticeForceScale
 )
 
 func newRuntime(id string, s *spec.Supervisor, store metadata.Store, deps Deps, log *slog.Logger, now func() time.Time, maxEvents int) *runtime {
@@ -190,6 +193,10 @@ func (r *runtime) run(ctx context.Context) {
 		}
 	}()
 	io := &r.spec.IOConfig
+	if ignored := task.IgnoredConsumerProperties(io.ConsumerProperties); len(ignored) > 0 {
+		// Druid hands these to the Java consumer; this engine's client has no use for them.
+		r.log.Warn("consumerProperties ignored: they only apply to the Java Kafka client", "properties", ignored)
+	}
 	startDelay, _ := io.StartDelay.Duration()
 	period, _ := io.Period.Duration()
 	fetchEvery, _ := r.spec.TuningConfig.OffsetFetchPeriod.Duration()
@@ -276,6 +283,11 @@ func (r *runtime) handle(ctx context.Context, n notice) error {
 		if len(r.handoffEarly) > 0 {
 			r.log.Info("task groups to hand off early", "groups", slices.Sorted(maps.Keys(r.handoffEarly)))
 		}
+	case noticeForceScale:
+		if r.scaler == nil {
+			return fmt.Errorf("supervisor %s has no task autoscaler", r.id)
+		}
+		r.scaler.forced = n.group
 	case noticeStop:
 		if n.graceful {
 			r.stopping = true

@@ -103,7 +103,10 @@ func (l *loop) publish(ctx context.Context, s *sequence) error {
 		if !metadata.IsRetryable(err) || attempt >= t.opts.PublishRetries {
 			return fmt.Errorf("publish sequence %s (attempt %d): %w", s.name, attempt+1, err)
 		}
-		wait := min(time.Duration(1<<attempt)*200*time.Millisecond, 5*time.Second)
+		// Doubling from 200ms up to 30s: the default 10 retries wait about two minutes in all,
+		// long enough for a predecessor generation that is still building and pushing large
+		// segments when its successor (a rollover or a scale action) is ready to publish.
+		wait := min(time.Duration(1<<attempt)*200*time.Millisecond, 30*time.Second)
 		t.log.Info("publish must wait for an earlier sequence; retrying", "sequence", s.name, "in", wait, "err", err)
 		select {
 		case <-time.After(wait):

@@ -2,6 +2,7 @@ package task
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync/atomic"
 	"syscall"
@@ -67,5 +68,65 @@ func TestPublishSurvivesLostCommit(t *testing.T) {
 	}
 	if count != 50 {
 		t.Errorf("%v rows published, want 50", count)
+	}
+}
+
+// predecessorStore is the real store with a predecessor generation that commits at the
+// moment its successor's first publish finds the stored offsets behind its start: the
+// hand-over of a scale action or a taskDuration rollover, where the new group starts at the
+// old group's end offsets before the old group has committed them.
+type predecessorStore struct {
+	metadata.Store
+	predecessor metadata.PublishRequest
+	waited      atomic.Int32
+}
+
+func (s *predecessorStore) Publish(ctx context.Context, req metadata.PublishRequest) error {
+	err := s.Store.Publish(ctx, req)
+	if mm, ok := errors.AsType[*metadata.OffsetMismatchError](err); ok && mm.Retryable && s.waited.Add(1) == 1 {
+		if perr := s.Store.Publish(ctx, s.predecessor); perr != nil {
+			return fmt.Errorf("predecessor publish: %w", perr)
+		}
+	}
+	return err
+}
+
+// TestPublishWaitsForPredecessor: a task starting at offsets its predecessor has read but
+// not yet committed does not fail; its publish retries until the predecessor's commit lands
+// and then chains onto it (issue 17).
+func TestPublishWaitsForPredecessor(t *testing.T) {
+	e := newEnv(t)
+	md := func(o int64) *metadata.DataSourceMetadata {
+		return &metadata.DataSourceMetadata{Stream: "metrics", Offsets: map[int32]int64{0: o}}
+	}
+	// The predecessor started at 0; it will publish 0 → 20.
+	if err := e.store.Publish(context.Background(), metadata.PublishRequest{SupervisorID: "metrics", DataSource: "metrics", Start: md(0), End: md(0)}); err != nil {
+		t.Fatal(err)
+	}
+	ps := &predecessorStore{Store: e.store, predecessor: metadata.PublishRequest{SupervisorID: "metrics", DataSource: "metrics", Start: md(0), End: md(20)}}
+	e.store = ps
+	broker := startKafka(t, "metrics", 1)
+	var recs []*kgo.Record
+	for i := range 50 {
+		recs = append(recs, jsonRecord(t, 0, event{Timestamp: at(i), Host: "h", Metric: "cpu", Value: 1}))
+	}
+	produce(t, broker, "metrics", recs...)
+	_, res := runTask(t, e, payload("task-successor", broker, "metrics", map[int32]int64{0: 20}, map[int32]int64{0: 50}, nil))
+	if !res.Success {
+		t.Fatalf("task failed: %s", res.ErrorMsg)
+	}
+	if ps.waited.Load() == 0 {
+		t.Error("the successor never found its predecessor still publishing")
+	}
+	stored, err := e.store.GetDataSourceMetadata(context.Background(), "metrics")
+	if err != nil || stored.Offsets[0] != 50 {
+		t.Fatalf("stored offsets %+v, %v", stored, err)
+	}
+	var count float64
+	for _, v := range dumpRows(t, e, "metrics") {
+		count += v[0]
+	}
+	if count != 30 {
+		t.Errorf("%v rows published, want the successor's 30", count)
 	}
 }

@@ -41,7 +41,8 @@ type Options struct {
 	// Metrics receives row counts and persist/publish latencies; nil means none.
 	Metrics Metrics
 	// PublishRetries bounds retries of a publish whose start offsets are ahead of the stored
-	// ones (the previous sequence may still be committing). Zero means 10.
+	// ones (the previous sequence, or the previous task group, may still be committing), with
+	// waits doubling from 200ms to at most 30s. Zero means 10 (about two minutes).
 	PublishRetries int
 	// StoreOutageTimeout bounds how long metadata calls (publish, segment allocation, reading
 	// the stored offsets) are retried while the store is unreachable before the task fails.
