@@ -261,3 +261,11 @@ func (c *Client) SupervisorHistory(ctx context.Context, id string) ([]HistoryEnt
 	err := c.Do(ctx, http.MethodGet, idPath(id, "/history"), nil, &h)
 	return h, err
 }
+
+// ResetOffsetsMetadata is ResetOffsets with the request body given as Druid's
+// DataSourceMetadata JSON ({"type":"kafka","partitions":{"type":"end","stream":…,
+// "partitionOffsetMap":{…}}}), sent as is. It is never retried.
+func (c *Client) ResetOffsetsMetadata(ctx context.Context, id string, metadata json.RawMessage) error {
+	ctx = context.WithValue(ctx, retryModeKey{}, retryNever)
+	return c.Do(ctx, http.MethodPost, idPath(id, "/resetOffsets"), metadata, nil)
+}

@@ -51,7 +51,7 @@ func (r *runtime) runOnce(ctx context.Context) {
 		return
 	}
 	r.sm.propose(StateDiscoveringInitialTasks)
-	steps := []func(context.Context) error{r.discoverTasks, r.updateTaskStatus, r.checkTaskDuration, r.checkPendingCompletion, r.checkCurrentTasks}
+	steps := []func(context.Context) error{r.discoverTasks, r.updateTaskStatus, r.checkStalledTasks, r.checkTaskDuration, r.checkPendingCompletion, r.checkCurrentTasks}
 	for _, step := range steps {
 		if err := step(ctx); err != nil {
 			r.fail(err)

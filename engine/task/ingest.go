@@ -41,6 +41,14 @@ func (l *loop) ingest(rec *kgo.Record) error {
 	l.emitSeq, l.emitPart, l.emitRows = seq, p, 0
 	err := l.parser.Parse(in, l.emit)
 	rows := l.emitRows
+	if isStall(err) {
+		if rows > 0 {
+			// The parser contract says this cannot happen; failing beats duplicating rows.
+			return fmt.Errorf("record at offset %d of partition %s: %d rows were added before: %w", off, p, rows, err)
+		}
+		stats.add(func(c *RowCounters) { c.ProcessedBytes -= int64(len(rec.Value)) })
+		return err // not counted, not skipped: poll retries it (stall.go)
+	}
 	if perrs := input.AsParseErrors(err); perrs != nil {
 		for _, pe := range perrs {
 			if err := l.parseException(pe); err != nil {

@@ -213,5 +213,9 @@ func (t *Task) LiveReport() map[string]any {
 		"unparseableEvents": map[string]any{"buildSegments": t.stats.ParseExceptions()},
 		"rowStats":          t.stats.RowStats(),
 	}
+	if msg := t.StallMessage(); msg != "" {
+		// Druid's report has errorMsg; a running task fills it only while it is stalled.
+		payload["errorMsg"] = msg
+	}
 	return map[string]any{"ingestionStatsAndErrors": map[string]any{"taskId": t.id, "type": "ingestionStatsAndErrors", "payload": payload}}
 }

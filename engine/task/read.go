@@ -51,6 +51,7 @@ type loop struct {
 	published   []string    // segment ids published by this task, for handoff
 	exported    RowCounters // row counters already handed to the metrics
 	stalled     map[druidapi.Partition]time.Time
+	stall       *stall // the backlog's first record waits for the schema registry (stall.go)
 
 	// emit is emitRow bound once; emitSeq, emitPart and emitRows describe the record being
 	// parsed (see ingest).
@@ -169,7 +170,8 @@ func (t *Task) start(ctx context.Context) (*loop, error) {
 			l.current[p] = s.Start[p]
 		}
 	}
-	l.parser, err = input.NewParser(input.Config{Format: s.Input, Timestamp: s.DataSchema.TimestampSpec, Dimensions: s.DataSchema.DimensionsSpec, Metrics: s.DataSchema.MetricsSpec})
+	l.parser, err = input.NewParser(input.Config{Format: s.Input, Timestamp: s.DataSchema.TimestampSpec, Dimensions: s.DataSchema.DimensionsSpec, Metrics: s.DataSchema.MetricsSpec,
+		Context: ctx, Getenv: t.opts.Getenv})
 	if err != nil {
 		return nil, fmt.Errorf("input format: %w", err)
 	}
@@ -470,6 +472,9 @@ func (l *loop) poll(ctx context.Context, timeout time.Duration) error {
 	if l.cut {
 		return nil // fetch nothing more until the checkpoint is handled (maintain asks for it)
 	}
+	if l.stall != nil && !l.waitStall(ctx, timeout) {
+		return nil // the stalled record is not due yet; serve requests meanwhile
+	}
 	if len(l.backlog) == 0 {
 		pctx, cancel := context.WithTimeout(ctx, timeout)
 		fetches := l.client.PollRecords(pctx, 20000)
@@ -496,8 +501,14 @@ func (l *loop) poll(ctx context.Context, timeout time.Duration) error {
 	n := 0
 	for n < len(l.backlog) && !l.cut {
 		if err := l.ingest(l.backlog[n]); err != nil {
-			return err
+			if !isStall(err) {
+				return err
+			}
+			// Keep the record (and everything after it) for the next attempt.
+			l.stallOn(l.t.spec.PartitionOf(l.backlog[n].Topic, l.backlog[n].Partition), l.backlog[n].Offset, err)
+			break
 		}
+		l.stallCleared()
 		l.backlog[n] = nil
 		n++
 	}
