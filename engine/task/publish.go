@@ -156,8 +156,8 @@ func (l *loop) markPublished(ctx context.Context, s *sequence, ids []string) {
 	l.t.publishSnapshot(l.current, l.last().end, l.seqs)
 }
 
-func toMeta(o Offsets) map[int32]int64 {
-	m := make(map[int32]int64, len(o))
+func toMeta(o Offsets) map[druidapi.Partition]int64 {
+	m := make(map[druidapi.Partition]int64, len(o))
 	for p, v := range o {
 		m[p] = v
 	}
