@@ -33,7 +33,7 @@ const (
 // engine with basic auth on, a supervisor ingesting from kfake: the list shows it RUNNING with
 // its lag; Suspend (after its confirmation) suspends it, as the API confirms; the detail chart
 // has points; a spec with a misspelt field gets the error's JSON path shown and marked in the
-// editor; tasks and the segment timeline render. Screenshots of every view go to
+// editor, and once fixed it submits; tasks and the segment timeline render. Screenshots of every view go to
 // $KAFKA_INDEXER_SCREENSHOT_DIR (else a temporary directory).
 func TestConsoleInBrowser(t *testing.T) {
 	chromium := findChromium(t)
@@ -142,6 +142,18 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Errorf("editor selection %q, want the key \"taskCuont\"", selected)
 	}
 	b.shot("console-submit-error")
+
+	// Fixed, and for a new datasource, the same text validates and submits; the console then
+	// opens the new supervisor.
+	fixed, _ := json.Marshal(strings.ReplaceAll(strings.ReplaceAll(text, `"taskCuont"`, `"taskCount"`), `"dataSource": "web"`, `"dataSource": "web-copy"`))
+	b.run(chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`document.getElementById('spec-text').value = %s`, fixed)))
+	b.run(chromedp.Click(chromedp.CSS(`#validate`)))
+	b.waitJS(`document.getElementById('valid')?.innerText.includes('supervisor web-copy')`, "the fixed spec reported valid")
+	b.run(chromedp.Click(chromedp.CSS(`#submit`)))
+	b.waitJS(`location.hash === '#/supervisors/web-copy' && document.querySelector('h1')?.innerText.startsWith('web-copy')`, "the new supervisor's view")
+	if _, err := cl.SupervisorStatus(t.Context(), "web-copy"); err != nil {
+		t.Errorf("the supervisor submitted from the console: %v", err)
+	}
 
 	// Tasks: the suspended supervisor's task is listed; its reports open.
 	b.setHash("#/tasks")

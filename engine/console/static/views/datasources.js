@@ -11,15 +11,15 @@ export async function render(main, { ds }) {
     const seg = sum?.segments || {};
     return h('tr', { 'data-ds': name },
       h('td', {}, h('a', { href: `#/datasources/${enc(name)}` }, name)),
-      h('td', { class: 'num' }, fmtNum(seg.count)), h('td', { class: 'num' }, fmtBytes(seg.size)),
+      h('td', { class: 'num' }, fmtNum(seg.count)), h('td', { class: 'num' }, fmtNum(seg.numRows)), h('td', { class: 'num' }, fmtBytes(seg.size)),
       h('td', {}, fmtTime(seg.minTime)), h('td', {}, fmtTime(seg.maxTime)));
   }));
   main.replaceChildren(
     h('h1', {}, 'Datasources'),
     h('table', { id: 'datasources' },
-      h('thead', {}, h('tr', {}, h('th', {}, 'Datasource'), h('th', { class: 'num' }, 'Segments'), h('th', { class: 'num' }, 'Size'),
+      h('thead', {}, h('tr', {}, h('th', {}, 'Datasource'), h('th', { class: 'num' }, 'Segments'), h('th', { class: 'num' }, 'Rows'), h('th', { class: 'num' }, 'Size'),
         h('th', {}, 'From'), h('th', {}, 'To'))),
-      h('tbody', {}, rows.length ? rows : h('tr', {}, h('td', { colspan: 5, class: 'muted' }, 'No published segments yet: a datasource appears when its first segment is published.')))));
+      h('tbody', {}, rows.length ? rows : h('tr', {}, h('td', { colspan: 6, class: 'muted' }, 'No published segments yet: a datasource appears when its first segment is published.')))));
 }
 
 async function renderDataSource(main, ds) {
