@@ -101,9 +101,24 @@ func TestConsoleInBrowser(t *testing.T) {
 	b.waitJS(`document.querySelectorAll('#partitions tbody tr').length === 2`, "a row per partition")
 	b.shot("console-supervisor-detail")
 
-	// Suspend from the list, through its confirmation dialog.
+	// The dangerous actions say what they do, and Cancel does nothing.
 	b.setHash("#/supervisors")
 	b.waitJS(row+`?.querySelector('button[data-action="suspend"]') != null`, "the Suspend button")
+	b.run(chromedp.Click(chromedp.CSS(`#supervisors tr[data-id="web"] button[data-action="reset"]`)))
+	b.waitJS(`document.getElementById('confirm').open && document.querySelector('#confirm .body').innerText.includes('Rows between the stored offsets and latest will be skipped or re-read')`, "the reset warning")
+	b.run(chromedp.Click(chromedp.CSS(`#confirm button.cancel`)))
+	b.run(chromedp.Click(chromedp.CSS(`#supervisors tr[data-id="web"] button[data-action="reset-offsets"]`)))
+	b.waitJS(`document.getElementById('confirm').open && /"0": \d+/.test(document.querySelector('#confirm .input').value)`, "the reset-offsets editor filled with the current offsets")
+	b.run(chromedp.Evaluate[chromedp.Void](`document.querySelector('#confirm .input').value = '{"0": -5}'`))
+	b.run(chromedp.Click(chromedp.CSS(`#confirm button.ok`)))
+	b.waitJS(`document.getElementById('confirm').open && document.querySelector('#confirm .error').innerText.includes('whole number ≥ 0')`, "the reset-offsets input refused")
+	b.run(chromedp.Click(chromedp.CSS(`#confirm button.cancel`)))
+	b.waitJS(`!document.getElementById('confirm').open`, "the dialog closed")
+	if st, err := cl.SupervisorStatus(t.Context(), "web"); err != nil || st.Payload.State != "RUNNING" {
+		t.Fatalf("after cancelled actions: %v %+v, want RUNNING", err, st)
+	}
+
+	// Suspend from the list, through its confirmation dialog.
 	b.run(chromedp.Click(chromedp.CSS(`#supervisors tr[data-id="web"] button[data-action="suspend"]`)))
 	b.waitJS(`document.getElementById('confirm').open && document.querySelector('#confirm .body').innerText.includes('publish the segments')`, "the suspend confirmation")
 	b.shot("console-confirm-suspend")
