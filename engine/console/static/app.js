@@ -36,9 +36,13 @@ function match(hash) {
 }
 
 let cleanup = null;
+// seq numbers the navigations: a view that finishes rendering after the user already moved on
+// is stopped at once instead of polling behind the current one.
+let seq = 0;
 
 async function route() {
   if (cleanup) { cleanup(); cleanup = null; }
+  const mine = ++seq;
   const main = document.getElementById('view');
   const m = match(location.hash || '#/supervisors');
   for (const a of document.querySelectorAll('header nav a')) a.classList.toggle('active', m && a.dataset.nav === m.nav);
@@ -46,11 +50,16 @@ async function route() {
     main.replaceChildren(h('h1', {}, 'Not found'), h('p', {}, 'No view at ', h('code', {}, location.hash), '. ', h('a', { href: '#/supervisors' }, 'Supervisors')));
     return;
   }
-  main.replaceChildren(h('p', { class: 'muted' }, 'Loading…'));
+  // Each navigation renders into its own box, so a view that is still loading when the user
+  // moves on writes only into its detached box.
+  const box = h('div', {}, h('p', { class: 'muted' }, 'Loading…'));
+  main.replaceChildren(box);
   try {
-    cleanup = (await m.view.render(main, m.params)) || null;
+    const stop = (await m.view.render(box, m.params)) || null;
+    if (mine === seq) cleanup = stop;
+    else if (stop) stop();
   } catch (err) {
-    main.replaceChildren(errorBox(err));
+    box.replaceChildren(errorBox(err));
   }
 }
 
