@@ -238,6 +238,16 @@ func (c *Client) Endpoint() string { return c.base.String() }
 
 type retryModeKey struct{}
 
+type rawAnswerKey struct{}
+
+// WithRawAnswer returns a context under which a method, besides decoding a 2xx answer into its
+// typed result, copies the answer's body into *dst. It is for callers that print the server's
+// own JSON (the CLI's -o json), so that fields a newer server adds are not lost in decoding.
+// One context serves one call: each answer overwrites *dst.
+func WithRawAnswer(ctx context.Context, dst *json.RawMessage) context.Context {
+	return context.WithValue(ctx, rawAnswerKey{}, dst)
+}
+
 type retryMode int
 
 const (
@@ -331,6 +341,9 @@ func (c *Client) do(ctx context.Context, method, path string, body, out any) (in
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return resp.StatusCode, newAPIError(method, path, resp.StatusCode, data)
+	}
+	if dst, ok := ctx.Value(rawAnswerKey{}).(*json.RawMessage); ok && dst != nil {
+		*dst = append((*dst)[:0], data...)
 	}
 	switch o := out.(type) {
 	case nil:

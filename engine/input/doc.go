@@ -21,6 +21,11 @@
 //     is what Druid does; streams that send a header only once must list columns instead.
 //     Extra values beyond the columns are ignored and missing ones are absent (Druid's
 //     zipMapPartial). Empty fields stay "" (SQL-compatible null handling).
+//   - protobuf: one message per record (Druid's ProtobufReader), decoded by the
+//     protoBytesDecoder (file or inline descriptor set, or Confluent framing with schemas from a
+//     registry), rendered as the JSON Druid's ProtobufConverter builds and then read as json. An
+//     empty record gives no rows; bytes that do not decode are unparseable. A registry that
+//     cannot answer is not a parse error: Parse returns the *schemaregistry.UnavailableError.
 //   - kafka: rows of valueFormat, each extended with the record timestamp, topic, headers and
 //     key. A tombstone (empty value) yields one row holding only those columns, as Druid's
 //     KafkaInputReader does.

@@ -3,7 +3,6 @@ package metrics
 import (
 	"maps"
 	"slices"
-	"strconv"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -103,7 +102,7 @@ func (c *druidSupervisorCollector) Collect(ch chan<- prometheus.Metric) {
 					continue // unknown (Druid's MIN_INT marker) or ahead
 				}
 				lags = append(lags, l)
-				ch <- prometheus.MustNewConstMetric(druidPartLagDesc, prometheus.GaugeValue, float64(l), s.DataSource, strconv.Itoa(int(p)), s.Stream)
+				ch <- prometheus.MustNewConstMetric(druidPartLagDesc, prometheus.GaugeValue, float64(l), s.DataSource, p, s.Stream)
 			}
 			emitAggregates(ch, lags, s, druidLagDesc, druidMaxLagDesc, druidAvgLagDesc)
 		}

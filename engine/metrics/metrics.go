@@ -10,7 +10,6 @@ package metrics
 
 import (
 	"net/http"
-	"strconv"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -142,13 +141,13 @@ type SupervisorSample struct {
 	ID, DataSource, Stream string
 	State                  string // detailed state
 	Healthy                bool
-	Lag                    map[int32]int64 // per partition; absent until the first offset fetch
+	Lag                    map[string]int64 // per partition key ("0", "topic:0"); absent until the first offset fetch
 	AggregateLag           *int64
 	// LagMillis is the time lag per partition: how far, in record timestamps, the task is
 	// behind the newest record. Absent until measured; partitions whose lag is unknown are left
 	// out.
-	LagMillis  map[int32]int64
-	IngestRate float64 // rows/s over the last minute, summed over the supervisor's tasks
+	LagMillis  map[string]int64 // keyed as Lag
+	IngestRate float64          // rows/s over the last minute, summed over the supervisor's tasks
 }
 
 // TaskSample counts tasks at scrape time.
@@ -190,7 +189,7 @@ func (c *supervisorCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(stateDesc, prometheus.GaugeValue, 1, s.ID, s.DataSource, s.State)
 		ch <- prometheus.MustNewConstMetric(healthDesc, prometheus.GaugeValue, boolFloat(s.Healthy), s.ID, s.DataSource)
 		for p, l := range s.Lag {
-			ch <- prometheus.MustNewConstMetric(lagDesc, prometheus.GaugeValue, float64(l), s.ID, s.DataSource, s.Stream, strconv.Itoa(int(p)))
+			ch <- prometheus.MustNewConstMetric(lagDesc, prometheus.GaugeValue, float64(l), s.ID, s.DataSource, s.Stream, p)
 		}
 		if s.AggregateLag != nil {
 			ch <- prometheus.MustNewConstMetric(aggLagDesc, prometheus.GaugeValue, float64(*s.AggregateLag), s.ID, s.DataSource, s.Stream)

@@ -198,7 +198,7 @@ func (a *aggregator) bind(sc *segCtx) (rowAgg, error) {
 	case aggCount:
 		return countAgg{}, nil
 	case aggSum, aggMin, aggMax:
-		c, err := sc.cols.column(a.field)
+		c, err := sc.column(a.field)
 		if err != nil {
 			return nil, err
 		}
@@ -221,13 +221,13 @@ func (a *aggregator) bind(sc *segCtx) (rowAgg, error) {
 			return minMax{nr, a.vt == valLong, true}, nil
 		}
 	case aggFirst, aggLast:
-		c, err := sc.cols.column(a.field)
+		c, err := sc.column(a.field)
 		if err != nil {
 			return nil, err
 		}
 		return &firstLast{c: c, nr: newNumReader(c), times: sc.times, last: a.kind == aggLast, vt: a.vt, maxBytes: a.maxStrings}, nil
 	case aggHyperUnique:
-		c, err := sc.cols.column(a.field)
+		c, err := sc.column(a.field)
 		if err != nil {
 			return nil, err
 		}
@@ -238,7 +238,7 @@ func (a *aggregator) bind(sc *segCtx) (rowAgg, error) {
 	case aggCardinality:
 		cs := make([]*column, len(a.fields))
 		for i, f := range a.fields {
-			c, err := sc.cols.column(f.dimension)
+			c, err := sc.column(f.dimension)
 			if err != nil {
 				return nil, err
 			}

@@ -76,6 +76,13 @@ func BenchmarkQuery(b *testing.B) {
 			"filter":{"type":"not","field":{"type":"selector","dimension":"page","value":"Main"}},
 			"aggregations":[{"type":"count","name":"n"},{"type":"longSum","name":"added","fieldName":"added"}],
 			"limitSpec":{"type":"default","limit":20,"columns":[{"dimension":"added","direction":"descending"}]}}`},
+		// The join path: every row joined with an inline table (LEFT, some pages
+		// unmatched), then grouped on an nvl virtual column.
+		{"query=topN-join-inline", `{"queryType":"topN","intervals":["2026/2027"],"granularity":"all",
+			"dataSource":{"type":"join","left":"bench","rightPrefix":"j0.","condition":"page == \"j0.k\"","joinType":"LEFT",
+				"right":{"type":"inline","columnNames":["k","v"],"rows":[["Main","portal"],["Apple","fruit"],["Banana","fruit"],["Cherry","fruit"]]}},
+			"virtualColumns":[{"type":"expression","name":"v0","expression":"nvl(\"j0.v\", 'none')","outputType":"STRING"}],
+			"dimension":"v0","metric":"added","threshold":10,"aggregations":[{"type":"longSum","name":"added","fieldName":"added"}]}`},
 	} {
 		b.Run("rows=3e6/"+bc.name, func(b *testing.B) {
 			q := []byte(bc.query)

@@ -121,6 +121,16 @@ type Columns struct {
 
 	colsMu sync.Mutex
 	cols   map[string]*colEntry
+
+	// derive, when set, builds every column instead of r (rows that are not a
+	// stored segment: inline data, subquery results, join output; see
+	// derivedColumns). r is nil then.
+	derive func(name string) (*column, error)
+	// bounds, when set, is the data interval cursors clip the query intervals
+	// to, instead of the first and last row times (Druid's
+	// StorageAdapter.getMinTime/getMaxTime: all time for inline rows, the
+	// base segment's for a join).
+	bounds *Interval
 }
 
 type colEntry struct {
@@ -139,6 +149,28 @@ func (c *Columns) Metadata() segment.Metadata { return c.meta }
 
 // NumRows returns the number of rows.
 func (c *Columns) NumRows() int { return c.n }
+
+// derivedColumns returns Columns over n rows that are not a stored segment:
+// times are the row times (sorted), meta lists the columns (all as
+// dimensions), and derive builds a column by name (colMissing for names it
+// does not know).
+func derivedColumns(meta segment.Metadata, times []int64, bounds *Interval, derive func(name string) (*column, error)) *Columns {
+	c := &Columns{meta: meta, n: len(times), times: times, cols: map[string]*colEntry{}, derive: derive, bounds: bounds}
+	c.timesOnce.Do(func() {})
+	return c
+}
+
+// dataInterval is the interval the rows are known to lie in; ok is false
+// when there are no rows.
+func (c *Columns) dataInterval() (iv Interval, ok bool) {
+	if c.bounds != nil {
+		return *c.bounds, true
+	}
+	if c.n == 0 || len(c.times) < c.n {
+		return Interval{}, false
+	}
+	return Interval{Start: c.times[0], End: c.times[c.n-1] + 1}, true
+}
 
 // Times returns the __time column.
 func (c *Columns) Times() ([]int64, error) {
@@ -195,6 +227,9 @@ func (c *Columns) column(name string) (*column, error) {
 }
 
 func (c *Columns) load(name string) (*column, error) {
+	if c.derive != nil {
+		return c.derive(name)
+	}
 	kind, multi, ctype := c.kindOf(name)
 	col := &column{name: name, kind: kind, multi: multi, complexType: ctype}
 	var err error

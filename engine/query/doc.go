@@ -35,6 +35,11 @@
 //	segmentMetadata     [{"id","intervals","columns",…}]             SegmentMetadataQueryQueryToolChest
 //	dataSourceMetadata  [{"timestamp","result":{"maxIngestedEventTime"}}]
 //
+// The dataSource may be a table, inline rows, a subquery or a join, and
+// queries may declare expression virtual columns; every datasource resolves
+// to segments, so the query types above run unchanged over all of them (see
+// datasource.go, join.go and virtual.go).
+//
 // Each segment is processed by one worker (Druid's per-segment QueryRunner);
 // partial results are merged (the toolchest's mergeResults) and finalised.
 // Filters on string columns resolve to roaring bitmaps through the

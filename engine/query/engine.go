@@ -195,16 +195,20 @@ func queryTypeNames() string {
 // lookup returns the query's segments, or the 404 for an unknown
 // datasource. The caller releases them (releaseRefs) when it is done
 // reading; their sources keep them open until then.
-func (e *Engine) lookup(c *common) ([]SegmentRef, error) {
-	refs, known := e.segments(c.dataSource, c.intervals)
-	if !known {
-		releaseRefs(refs)
-		return nil, unknownDataSource(c.dataSource)
-	}
-	return refs, nil
+func (e *Engine) lookup(ctx context.Context, c *common) ([]SegmentRef, error) {
+	return e.resolve(ctx, c.ds, c)
 }
 
-// segCtx is one segment as a query sees it.
+// lookupTable is lookup for query types that read only tables (Druid's
+// segmentMetadata and dataSourceMetadata are about stored segments).
+func (e *Engine) lookupTable(ctx context.Context, c *common) ([]SegmentRef, error) {
+	if c.ds.typ != "table" {
+		return nil, badQuery("dataSource", "a %s query needs a table datasource, not %s", c.queryType, c.ds.typ)
+	}
+	return e.lookup(ctx, c)
+}
+
+// segCtx is one segment as a query sees it. It is used by one goroutine.
 type segCtx struct {
 	ctx   context.Context
 	ref   SegmentRef
@@ -212,9 +216,12 @@ type segCtx struct {
 	times []int64
 	scope *roaring.Bitmap // rows inside the clipped intervals
 	fc    *filterCache
+
+	virtual *virtualColumns    // the query's virtual columns; nil when none
+	vcols   map[string]*column // virtual columns computed on this segment
 }
 
-func newSegCtx(ctx context.Context, ref SegmentRef, fc *filterCache) (*segCtx, error) {
+func newSegCtx(ctx context.Context, ref SegmentRef, c *common) (*segCtx, error) {
 	cols := ref.Segment.Columns()
 	times, err := cols.Times()
 	if err != nil {
@@ -228,12 +235,23 @@ func newSegCtx(ctx context.Context, ref SegmentRef, fc *filterCache) (*segCtx, e
 			scope.AddRange(uint64(lo), uint64(hi))
 		}
 	}
-	return &segCtx{ctx: ctx, ref: ref, cols: cols, times: times, scope: scope, fc: fc}, nil
+	return &segCtx{ctx: ctx, ref: ref, cols: cols, times: times, scope: scope, fc: c.fc, virtual: c.virtual}, nil
+}
+
+// column returns a column of the segment as the query sees it: a virtual
+// column of the query, or else the segment's own.
+func (sc *segCtx) column(name string) (*column, error) {
+	if sc.virtual != nil {
+		if vc := sc.virtual.byName[name]; vc != nil {
+			return sc.virtualColumn(vc)
+		}
+	}
+	return sc.cols.column(name)
 }
 
 // forEachSegment runs fn on every segment with up to GOMAXPROCS workers and
 // returns the first error. fn must be safe for concurrent use.
-func forEachSegment(ctx context.Context, refs []SegmentRef, fc *filterCache, fn func(i int, sc *segCtx) error) error {
+func forEachSegment(ctx context.Context, refs []SegmentRef, c *common, fn func(i int, sc *segCtx) error) error {
 	workers := min(runtime.GOMAXPROCS(0), len(refs))
 	next := make(chan int)
 	errs := make(chan error, workers)
@@ -245,7 +263,7 @@ func forEachSegment(ctx context.Context, refs []SegmentRef, fc *filterCache, fn 
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				sc, err := newSegCtx(ctx, refs[i], fc)
+				sc, err := newSegCtx(ctx, refs[i], c)
 				if err == nil {
 					err = fn(i, sc)
 				}

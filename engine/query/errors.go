@@ -16,6 +16,9 @@ const (
 	// CodeCancelled is QueryInterruptedException's code for a query whose
 	// caller went away.
 	CodeCancelled = "Query cancelled"
+	// CodeResourceLimit is ResourceLimitExceededException's code, e.g. for a
+	// subquery with more rows than context.maxSubqueryRows.
+	CodeResourceLimit = "Resource limit exceeded"
 	// CodeUnknown is the code of every other failure.
 	CodeUnknown = "Unknown exception"
 	// CodeNotFound is kafka-indexer's code for a datasource no source
@@ -67,6 +70,12 @@ func badQuery(path, format string, args ...any) *Error {
 	}
 	return &Error{Status: http.StatusBadRequest, Code: CodeBadQuery, Message: msg,
 		Class: "com.fasterxml.jackson.databind.exc.ValueInstantiationException"}
+}
+
+// resourceLimit is a 400 for a query beyond one of its limits.
+func resourceLimit(format string, args ...any) *Error {
+	return &Error{Status: http.StatusBadRequest, Code: CodeResourceLimit, Message: fmt.Sprintf(format, args...),
+		Class: "org.apache.druid.query.ResourceLimitExceededException"}
 }
 
 func unknownDataSource(ds string) *Error {

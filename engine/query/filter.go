@@ -117,7 +117,7 @@ func evalTF(sc *segCtx, f *spec.Filter) (t, fl *roaring.Bitmap, err error) {
 	switch f.Type {
 	case "selector", "in", "equals", "bound", "range", "like", "regex", "null":
 		if name != segment.TimeColumn {
-			c, err := sc.cols.column(name)
+			c, err := sc.column(name)
 			if err != nil {
 				return nil, nil, err
 			}
@@ -272,7 +272,7 @@ func (sc *segCtx) scanFilter(f *spec.Filter) (t, fl *roaring.Bitmap, err error) 
 		return nil, nil, err
 	}
 	t, fl = roaring.New(), roaring.New()
-	rb := newRowBinding(sc.cols)
+	rb := newRowBinding(sc.column)
 	it := sc.scope.Iterator()
 	n := 0
 	for it.HasNext() {
@@ -299,21 +299,21 @@ func (sc *segCtx) scanFilter(f *spec.Filter) (t, fl *roaring.Bitmap, err error) 
 // rowBinding exposes one row of a segment to expressions and row-wise
 // filters.
 type rowBinding struct {
-	cols *Columns
-	row  int
-	byN  map[string]*column
-	err  error
+	get func(name string) (*column, error) // segCtx.column or Columns.column
+	row int
+	byN map[string]*column
+	err error
 }
 
-func newRowBinding(cols *Columns) *rowBinding {
-	return &rowBinding{cols: cols, byN: map[string]*column{}}
+func newRowBinding(get func(name string) (*column, error)) *rowBinding {
+	return &rowBinding{get: get, byN: map[string]*column{}}
 }
 
 func (b *rowBinding) Get(name string) (expr.Value, bool) {
 	c := b.byN[name]
 	if c == nil {
 		var err error
-		if c, err = b.cols.column(name); err != nil {
+		if c, err = b.get(name); err != nil {
 			b.err = err
 			return expr.Null(), false
 		}

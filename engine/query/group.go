@@ -59,7 +59,7 @@ type groupSpec struct {
 // aggregateAll runs gs over every segment.
 func aggregateAll(ctx context.Context, gs *groupSpec, refs []SegmentRef) (*grouping, error) {
 	out := newGrouping()
-	err := forEachSegment(ctx, refs, gs.c.fc, func(_ int, sc *segCtx) error { return aggregateSegment(sc, gs, out) })
+	err := forEachSegment(ctx, refs, gs.c, func(_ int, sc *segCtx) error { return aggregateSegment(sc, gs, out) })
 	return out, err
 }
 
@@ -237,14 +237,18 @@ func aggregateSegment(sc *segCtx, gs *groupSpec, out *grouping) error {
 	// clipped to the segment's data interval
 	allStart := int64(math.MaxInt64)
 	var buckets []int64
-	if n > 0 {
-		data := Interval{Start: sc.times[0], End: sc.times[n-1] + 1}
+	if data, ok := sc.cols.dataInterval(); ok && n > 0 {
 		for _, iv := range sc.ref.Intervals {
 			a, ok := iv.intersect(data)
 			if !ok {
 				continue
 			}
 			allStart = min(allStart, a.Start)
+			if a == Eternity && !isAll {
+				// Druid's RowBasedStorageAdapter refuses this rather than create
+				// that many time buckets.
+				return badQuery("granularity", "cannot support interval [ETERNITY] with granularity [%s] over inline rows; narrow the intervals", gran.String())
+			}
 			if gs.fill && !isAll && gran.Kind != spec.GranularityNone {
 				for b := gran.Truncate(a.Start); b < a.End && len(buckets) < 1<<20; b = gran.Next(b) {
 					buckets = append(buckets, b)
@@ -264,7 +268,7 @@ func aggregateSegment(sc *segCtx, gs *groupSpec, out *grouping) error {
 	}
 	dims := make([]*dimReader, len(gs.dims))
 	for i, d := range gs.dims {
-		col, err := sc.cols.column(d.dimension)
+		col, err := sc.column(d.dimension)
 		if err != nil {
 			return err
 		}

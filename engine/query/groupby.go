@@ -256,7 +256,7 @@ func runGroupBy(ctx context.Context, e *Engine, q rawQuery) (any, error) {
 			return nil, err
 		}
 	}
-	refs, err := e.lookup(c)
+	refs, err := e.lookup(ctx, c)
 	if err != nil {
 		return nil, err
 	}

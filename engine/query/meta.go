@@ -28,7 +28,7 @@ func runTimeBoundary(ctx context.Context, e *Engine, q rawQuery) (any, error) {
 	if bound != "" && bound != "minTime" && bound != "maxTime" {
 		return nil, badQuery("bound", "unknown bound %q (expected minTime or maxTime)", bound)
 	}
-	refs, err := e.lookup(c)
+	refs, err := e.lookup(ctx, c)
 	if err != nil {
 		return nil, err
 	}
@@ -58,7 +58,7 @@ func runTimeBoundary(ctx context.Context, e *Engine, q rawQuery) (any, error) {
 // query filter.
 func timeRange(ctx context.Context, refs []SegmentRef, c *common) (lo, hi int64, ok bool, err error) {
 	for _, ref := range refs {
-		sc, err := newSegCtx(ctx, ref, c.fc)
+		sc, err := newSegCtx(ctx, ref, c)
 		if err != nil {
 			return 0, 0, false, err
 		}
@@ -92,7 +92,7 @@ func runDataSourceMetadata(ctx context.Context, e *Engine, q rawQuery) (any, err
 		return nil, err
 	}
 	c.filter = nil
-	refs, err := e.lookup(c)
+	refs, err := e.lookupTable(ctx, c)
 	if err != nil {
 		return nil, err
 	}
@@ -180,7 +180,7 @@ func runSegmentMetadata(ctx context.Context, e *Engine, q rawQuery) (any, error)
 			}
 		}
 	}
-	refs, err := e.lookup(c)
+	refs, err := e.lookupTable(ctx, c)
 	if err != nil {
 		return nil, err
 	}

@@ -33,7 +33,8 @@ func (q rawQuery) decode(f string, dst any) error {
 // common holds the parts every native query shares (Druid's BaseQuery).
 type common struct {
 	queryType   string
-	dataSource  string
+	ds          *dataSource
+	virtual     *virtualColumns // nil: none
 	intervals   []Interval
 	granularity spec.Granularity
 	filter      *spec.Filter
@@ -50,6 +51,7 @@ type queryContext struct {
 	timeout          time.Duration // 0: none
 	skipEmptyBuckets bool
 	grandTotal       bool
+	maxSubqueryRows  int // rows a subquery or a join's right-hand side may have
 }
 
 // defaultTimeout is druid.server.http.defaultQueryTimeout.
@@ -58,11 +60,14 @@ const defaultTimeout = 300 * time.Second
 func parseCommon(q rawQuery, needIntervals bool) (*common, error) {
 	c := &common{granularity: spec.MustGranularity("all"), fc: &filterCache{}}
 	_ = q.decode("queryType", &c.queryType)
-	ds, err := parseDataSource(q)
+	ds, err := parseDataSource(q["dataSource"], "dataSource")
 	if err != nil {
 		return nil, err
 	}
-	c.dataSource = ds
+	c.ds = ds
+	if c.virtual, err = parseVirtualColumns(q); err != nil {
+		return nil, err
+	}
 	if q.has("intervals") {
 		if c.intervals, err = parseIntervals(q["intervals"]); err != nil {
 			return nil, err
@@ -93,33 +98,6 @@ func parseCommon(q rawQuery, needIntervals bool) (*common, error) {
 		return nil, err
 	}
 	return c, nil
-}
-
-func parseDataSource(q rawQuery) (string, error) {
-	if !q.has("dataSource") {
-		return "", badQuery("dataSource", "missing")
-	}
-	var s string
-	if json.Unmarshal(q["dataSource"], &s) == nil {
-		if s == "" {
-			return "", badQuery("dataSource", "must not be empty")
-		}
-		return s, nil
-	}
-	var o struct {
-		Type string `json:"type"`
-		Name string `json:"name"`
-	}
-	if err := json.Unmarshal(q["dataSource"], &o); err != nil {
-		return "", badQuery("dataSource", "must be a name or a table object")
-	}
-	if o.Type != "table" {
-		return "", badQuery("dataSource.type", "unsupported datasource type %q (only table)", o.Type)
-	}
-	if o.Name == "" {
-		return "", badQuery("dataSource.name", "missing")
-	}
-	return o.Name, nil
 }
 
 // parseIntervals accepts ["a/b", …], the legacy "a/b" and
@@ -200,7 +178,7 @@ func parseInterval(s string) (Interval, error) {
 // parseContext reads the honoured context keys; like Druid's QueryContext
 // it accepts numbers and booleans also as strings.
 func parseContext(q rawQuery) (queryContext, error) {
-	qc := queryContext{timeout: defaultTimeout}
+	qc := queryContext{timeout: defaultTimeout, maxSubqueryRows: defaultMaxSubqueryRows}
 	if !q.has("context") {
 		return qc, nil
 	}
@@ -219,6 +197,13 @@ func parseContext(q rawQuery) (queryContext, error) {
 			return qc, badQuery("context.timeout", "must be a non-negative number of milliseconds")
 		}
 		qc.timeout = time.Duration(n) * time.Millisecond
+	}
+	if v, ok := m["maxSubqueryRows"]; ok && v != nil {
+		n, err := strconv.ParseInt(fmt.Sprint(v), 10, 32)
+		if err != nil || n <= 0 {
+			return qc, badQuery("context.maxSubqueryRows", "must be a positive number of rows")
+		}
+		qc.maxSubqueryRows = int(n)
 	}
 	for key, dst := range map[string]*bool{"skipEmptyBuckets": &qc.skipEmptyBuckets, "grandTotal": &qc.grandTotal} {
 		if v, ok := m[key]; ok && v != nil {

@@ -3,6 +3,7 @@ package query
 import (
 	"context"
 	"encoding/binary"
+	"encoding/json"
 	"math"
 
 	"github.com/RoaringBitmap/roaring/v2"
@@ -55,7 +56,7 @@ func runScan(ctx context.Context, e *Engine, q rawQuery) (any, error) {
 	if limit == 0 {
 		limit = math.MaxInt64
 	}
-	refs, err := e.lookup(c)
+	refs, err := e.lookup(ctx, c)
 	if err != nil {
 		return nil, err
 	}
@@ -66,7 +67,7 @@ func runScan(ctx context.Context, e *Engine, q rawQuery) (any, error) {
 		if left == 0 {
 			break
 		}
-		sc, err := newSegCtx(ctx, ref, c.fc)
+		sc, err := newSegCtx(ctx, ref, c)
 		if err != nil {
 			return nil, err
 		}
@@ -80,7 +81,7 @@ func runScan(ctx context.Context, e *Engine, q rawQuery) (any, error) {
 		}
 		readers := make([]*column, len(cols))
 		for i, name := range cols {
-			if readers[i], err = sc.cols.column(name); err != nil {
+			if readers[i], err = sc.column(name); err != nil {
 				return nil, err
 			}
 		}
@@ -209,6 +210,11 @@ func complexValue(typ string, b []byte) any {
 			p.RHS = float64(math.Float32frombits(binary.BigEndian.Uint32(v)))
 		}
 		return p
+	case jsonComplexType: // a complex value of inline rows, as the query wrote it
+		if b == nil {
+			return nil
+		}
+		return json.RawMessage(b)
 	case "string": // stringAny: null flag then bytes
 		if len(b) < 1 || b[0] == 1 {
 			return nil

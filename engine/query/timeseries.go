@@ -29,7 +29,7 @@ func runTimeseries(ctx context.Context, e *Engine, q rawQuery) (any, error) {
 	if err := q.decode("limit", &limit); err != nil {
 		return nil, err
 	}
-	refs, err := e.lookup(c)
+	refs, err := e.lookup(ctx, c)
 	if err != nil {
 		return nil, err
 	}

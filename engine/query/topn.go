@@ -104,7 +104,7 @@ func runTopN(ctx context.Context, e *Engine, q rawQuery) (any, error) {
 	if !q.has("threshold") || threshold <= 0 {
 		return nil, badQuery("threshold", "must be a positive number")
 	}
-	refs, err := e.lookup(c)
+	refs, err := e.lookup(ctx, c)
 	if err != nil {
 		return nil, err
 	}

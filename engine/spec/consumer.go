@@ -3,8 +3,11 @@ package spec
 import (
 	"encoding/json"
 	"fmt"
+	"net/url"
+	"slices"
 	"sort"
 	"strconv"
+	"strings"
 )
 
 // DynamicConfigProviderKey is the consumerProperties key that names a dynamic config provider
@@ -122,4 +125,139 @@ func propertyString(path, key string, v any, getenv func(string) (string, bool))
 		}
 	}
 	return "", fmt.Errorf("%s.%s: unsupported value %s", path, key, describe(v))
+}
+
+// SASLMechanisms are the sasl.mechanism values the engine speaks.
+var SASLMechanisms = []string{"PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER", "AWS_MSK_IAM"}
+
+// StoreTypes are the ssl.keystore.type and ssl.truststore.type values the engine reads.
+var StoreTypes = []string{"JKS", "PKCS12", "PEM"}
+
+// consumerIntProperties are the numeric consumer properties the engine maps onto its client.
+var consumerIntProperties = []string{"fetch.max.bytes", "max.partition.fetch.bytes", "fetch.max.wait.ms", "request.timeout.ms"}
+
+// validateSecurityProperties checks what can be checked before any client exists: the names
+// of protocols, mechanisms and store types, the shape of the JAAS line, and which properties go
+// together. Values given through a password provider or the dynamic config provider are only
+// known when a task starts, so they are checked there. Messages never repeat a value that may
+// be secret.
+func validateSecurityProperties(props map[string]any) error {
+	const path = "ioConfig.consumerProperties."
+	lit := func(k string) (string, bool) {
+		switch v := props[k].(type) {
+		case string:
+			return v, true
+		case float64, bool, json.Number:
+			s, _ := propertyString("consumerProperties", k, v, nil)
+			return s, true
+		}
+		return "", false
+	}
+	given := func(k string) bool {
+		_, ok := props[k]
+		return ok || dynamicProvides(props, k)
+	}
+	for _, k := range consumerIntProperties {
+		if v, ok := lit(k); ok {
+			if n, err := strconv.Atoi(v); err != nil || n <= 0 {
+				return fieldErr(path+k, fmt.Sprintf("must be a positive integer, got %q", v))
+			}
+		}
+	}
+	proto, _ := lit("security.protocol")
+	proto = strings.ToUpper(proto)
+	switch proto {
+	case "", "PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL":
+	default:
+		return fieldErr(path+"security.protocol", fmt.Sprintf("unknown protocol %q (PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL)", proto))
+	}
+	mech, _ := lit("sasl.mechanism")
+	mech = strings.ToUpper(mech)
+	switch {
+	case mech == "" || slices.Contains(SASLMechanisms, mech):
+	case mech == "GSSAPI":
+		return fieldErr(path+"sasl.mechanism", "Kerberos (GSSAPI) is not supported; use one of "+strings.Join(SASLMechanisms, ", "))
+	default:
+		return fieldErr(path+"sasl.mechanism", fmt.Sprintf("unsupported mechanism %q (%s)", mech, strings.Join(SASLMechanisms, ", ")))
+	}
+	// Like the Java client, the JAAS line is read only for a SASL protocol.
+	if jaas, ok := lit("sasl.jaas.config"); ok && strings.HasPrefix(proto, "SASL") {
+		j, err := ParseJAAS(jaas)
+		if err != nil {
+			return fieldErr(path+"sasl.jaas.config", err.Error())
+		}
+		if (mech == "" || mech == "PLAIN" || strings.HasPrefix(mech, "SCRAM")) &&
+			j.Options["username"] == "" && !given("sasl.username") {
+			return fieldErr(path+"sasl.jaas.config", "no username found (…LoginModule required username=\"…\" password=\"…\";)")
+		}
+		if mech == "OAUTHBEARER" && j.Options["clientId"] == "" && !given("sasl.oauthbearer.client.credentials.client.id") && !isFileURL(props["sasl.oauthbearer.token.endpoint.url"]) {
+			return fieldErr(path+"sasl.jaas.config", "OAUTHBEARER needs clientId (OAuthBearerLoginModule required clientId=\"…\" clientSecret=\"…\";)")
+		}
+	}
+	if mech == "OAUTHBEARER" && strings.HasPrefix(proto, "SASL") {
+		const k = "sasl.oauthbearer.token.endpoint.url"
+		if !given(k) {
+			return fieldErr(path+k, "missing (OAUTHBEARER needs the token endpoint of the identity provider)")
+		}
+		if v, ok := lit(k); ok {
+			if u, err := url.Parse(v); err != nil || (u.Scheme != "https" && u.Scheme != "http" && u.Scheme != "file") {
+				return fieldErr(path+k, "must be an http(s):// or file:// URL")
+			}
+		}
+	}
+	for _, k := range []string{"ssl.keystore.type", "ssl.truststore.type"} {
+		if v, ok := lit(k); ok && !slices.Contains(StoreTypes, strings.ToUpper(v)) {
+			return fieldErr(path+k, fmt.Sprintf("unknown store type %q (JKS, PKCS12 or PEM)", v))
+		}
+	}
+	if v, ok := lit("ssl.endpoint.identification.algorithm"); ok && v != "" && !strings.EqualFold(v, "https") {
+		return fieldErr(path+"ssl.endpoint.identification.algorithm", fmt.Sprintf("must be \"https\" (verify the broker's host name) or \"\" (do not), got %q", v))
+	}
+	ksType, _ := lit("ssl.keystore.type")
+	tsType, _ := lit("ssl.truststore.type")
+	if given("ssl.keystore.certificate.chain") != given("ssl.keystore.key") {
+		return fieldErr(path+"ssl.keystore.key", "ssl.keystore.key and ssl.keystore.certificate.chain go together (PEM strings of the key and its certificates)")
+	}
+	if given("ssl.keystore.key") {
+		if !strings.EqualFold(ksType, "PEM") {
+			return fieldErr(path+"ssl.keystore.type", "must be PEM when ssl.keystore.key is given")
+		}
+		if given("ssl.keystore.location") {
+			return fieldErr(path+"ssl.keystore.location", "cannot be combined with ssl.keystore.key; use one of them")
+		}
+	}
+	if given("ssl.truststore.certificates") {
+		if !strings.EqualFold(tsType, "PEM") {
+			return fieldErr(path+"ssl.truststore.type", "must be PEM when ssl.truststore.certificates is given")
+		}
+		if given("ssl.truststore.location") {
+			return fieldErr(path+"ssl.truststore.location", "cannot be combined with ssl.truststore.certificates; use one of them")
+		}
+	}
+	return nil
+}
+
+func isFileURL(v any) bool {
+	s, _ := v.(string)
+	return strings.HasPrefix(s, "file:")
+}
+
+// ConsumerPropertyKeys lists, sorted, the keys of consumerProperties together with those the
+// dynamic config provider supplies, without resolving any value.
+func ConsumerPropertyKeys(props map[string]any) []string {
+	keys := map[string]bool{}
+	for k := range props {
+		keys[k] = true
+	}
+	if p, err := parseDynamicProvider(props[DynamicConfigProviderKey]); err == nil && props[DynamicConfigProviderKey] != nil {
+		for k := range p.Variables {
+			keys[k] = true
+		}
+	}
+	out := make([]string, 0, len(keys))
+	for k := range keys {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }

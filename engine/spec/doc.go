@@ -6,7 +6,8 @@
 // (KafkaSupervisorSpec serialisation: durations as PT…S, sections duplicated next to "spec").
 //
 // Druid concepts: KafkaSupervisorSpec, KafkaSupervisorIOConfig, KafkaSupervisorTuningConfig,
-// DataSchema, IndexSpec, LagBasedAutoScalerConfig, IdleConfig, DynamicConfigProvider.
+// DataSchema, IndexSpec, LagBasedAutoScalerConfig, IdleConfig, DynamicConfigProvider,
+// ProtobufInputFormat and its ProtobufBytesDecoders (protobuf.go).
 //
 // The package holds data and rules only; parsing rows, rolling them up and evaluating
 // expressions live in the input, index and expr packages.

@@ -209,6 +209,13 @@ func echoInputFormat(f *InputFormat) any {
 		if f.Type != "csv" {
 			out["delimiter"] = f.DelimiterOrDefault()
 		}
+	case "avro_stream", "avro_ocf":
+		echoAvroFormat(f, out)
+	case "protobuf":
+		out["protoBytesDecoder"] = f.ProtoBytesDecoder
+		if f.FlattenSpec != nil {
+			out["flattenSpec"] = map[string]any{"useFieldDiscovery": f.FlattenSpec.DiscoverFields(), "fields": f.FlattenSpec.Fields}
+		}
 	case "kafka":
 		out["valueFormat"] = echoInputFormat(f.ValueFormat)
 		out["keyFormat"] = echoInputFormat(f.KeyFormat)

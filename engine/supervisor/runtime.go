@@ -14,6 +14,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/druidapi"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/spec"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/task"
@@ -57,9 +58,9 @@ type runtime struct {
 	// owned by the loop
 	client          *kgo.Client
 	admin           *kadm.Client
-	partitions      []int32
+	partitions      []druidapi.Partition
 	discoveredOnce  bool
-	partitionOffset map[int32]int64 // next start offset, or notSet
+	partitionOffset map[druidapi.Partition]int64 // next start offset, or notSet
 	active          map[int]*taskGroup
 	pending         map[int][]*taskGroup
 	earlyStop       time.Time
@@ -68,7 +69,7 @@ type runtime struct {
 	lastRun         time.Time
 	latest          task.Offsets
 	latestAt        time.Time
-	lagMillis       map[int32]int64 // time lag per partition read by a task (timelag.go)
+	lagMillis       map[druidapi.Partition]int64 // time lag per partition read by a task (timelag.go)
 	stopping        bool
 	scaler          *autoscaler
 	ingestRate      float64
@@ -83,7 +84,7 @@ type runtime struct {
 	storeDown bool
 	// offsetsAhead holds the partitions stopped because their offsets are beyond the
 	// partition's end (offsets.go), until a reset.
-	offsetsAhead map[int32]offsetAhead
+	offsetsAhead map[druidapi.Partition]offsetAhead
 	// handoffEarly holds the reading groups named by POST /taskGroups/handoff: the next run
 	// finalizes them as if their taskDuration had elapsed.
 	handoffEarly map[int]bool
@@ -143,7 +144,7 @@ func newRuntime(id string, s *spec.Supervisor, store metadata.Store, deps Deps, 
 	return &runtime{
 		id: id, spec: s, store: store, deps: deps, log: log.With("supervisor", id), now: now,
 		notices: make(chan notice, 64), done: make(chan struct{}),
-		partitionOffset: map[int32]int64{}, active: map[int]*taskGroup{}, pending: map[int][]*taskGroup{}, offsetsAhead: map[int32]offsetAhead{},
+		partitionOffset: map[druidapi.Partition]int64{}, active: map[int]*taskGroup{}, pending: map[int][]*taskGroup{}, offsetsAhead: map[druidapi.Partition]offsetAhead{},
 		handoffEarly: map[int]bool{},
 		sm:           newStateManager(deps.Thresholds, maxEvents, s.Suspended), taskSpecs: map[string]*task.Spec{},
 		snap:    snapshot{state: initialState(s)},
@@ -198,6 +199,10 @@ func (r *runtime) run(ctx context.Context) {
 		}
 	}()
 	io := &r.spec.IOConfig
+	if ignored := task.IgnoredConsumerProperties(io.ConsumerProperties); len(ignored) > 0 {
+		// Druid hands these to the Java consumer; this engine's client has no use for them.
+		r.log.Warn("consumerProperties ignored: they only apply to the Java Kafka client", "properties", ignored)
+	}
 	startDelay, _ := io.StartDelay.Duration()
 	period, _ := io.Period.Duration()
 	fetchEvery, _ := r.spec.TuningConfig.OffsetFetchPeriod.Duration()

@@ -3,11 +3,13 @@ package supervisor
 import (
 	"context"
 	"maps"
+	"slices"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/druidapi"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/task"
 )
 
@@ -20,9 +22,9 @@ const timeLagWait = 3 * time.Second
 // ingest/kafka/lag/time): the newest record's timestamp minus that of the next record the task
 // will read, 0 for a partition read to its end. Partitions whose timestamps cannot be read now
 // are left out. reading holds the furthest current offset per partition; latest the log ends.
-func (r *runtime) measureTimeLag(ctx context.Context, latest, reading task.Offsets) map[int32]int64 {
-	out := map[int32]int64{}
-	behind := map[int32]kgo.Offset{}
+func (r *runtime) measureTimeLag(ctx context.Context, latest, reading task.Offsets) map[druidapi.Partition]int64 {
+	out := map[druidapi.Partition]int64{}
+	behind := map[string]map[int32]kgo.Offset{} // topic → partition → next offset to read
 	for p, pos := range reading {
 		end, ok := latest[p]
 		switch {
@@ -30,23 +32,27 @@ func (r *runtime) measureTimeLag(ctx context.Context, latest, reading task.Offse
 		case pos >= end:
 			out[p] = 0
 		default:
-			behind[p] = kgo.NewOffset().At(pos)
+			t := r.topicOf(p)
+			if behind[t] == nil {
+				behind[t] = map[int32]kgo.Offset{}
+			}
+			behind[t][p.ID] = kgo.NewOffset().At(pos)
 		}
 	}
 	if len(behind) == 0 {
 		return out
 	}
 	// The newest timestamp comes from ListOffsets' max-timestamp query (KIP-734): one request.
-	newest, err := r.admin.ListMaxTimestampOffsets(ctx, r.stream())
+	newest, err := r.admin.ListMaxTimestampOffsets(ctx, slices.Sorted(maps.Keys(behind))...)
 	if err != nil {
 		r.log.Debug("list max-timestamp offsets", "err", err)
 		return out
 	}
 	at := r.recordTimes(ctx, behind)
 	newest.Each(func(o kadm.ListedOffset) {
-		ts, ok := at[o.Partition]
+		ts, ok := at[o.Topic][o.Partition]
 		if o.Err == nil && ok && o.Timestamp >= 0 {
-			out[o.Partition] = max(o.Timestamp-ts, 0)
+			out[r.partitionOf(o.Topic, o.Partition)] = max(o.Timestamp-ts, 0)
 		}
 	})
 	return out
@@ -54,13 +60,18 @@ func (r *runtime) measureTimeLag(ctx context.Context, latest, reading task.Offse
 
 // recordTimes reads the timestamp of the first record at or after each given offset, with a
 // short-lived consumer (the admin client does not consume).
-func (r *runtime) recordTimes(ctx context.Context, at map[int32]kgo.Offset) map[int32]int64 {
+func (r *runtime) recordTimes(ctx context.Context, at map[string]map[int32]kgo.Offset) map[string]map[int32]int64 {
 	opts, err := task.ClientOptions(r.spec.IOConfig.ConsumerProperties, r.deps.Getenv)
 	if err != nil {
 		return nil
 	}
-	opts = append(opts, kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{r.stream(): maps.Clone(at)}),
-		kgo.FetchMaxPartitionBytes(64<<10))
+	want := 0
+	parts := map[string]map[int32]kgo.Offset{}
+	for t, ps := range at {
+		parts[t] = maps.Clone(ps)
+		want += len(ps)
+	}
+	opts = append(opts, kgo.ConsumePartitions(parts), kgo.FetchMaxPartitionBytes(64<<10))
 	cl, err := kgo.NewClient(opts...)
 	if err != nil {
 		return nil
@@ -68,12 +79,17 @@ func (r *runtime) recordTimes(ctx context.Context, at map[int32]kgo.Offset) map[
 	defer cl.Close()
 	ctx, cancel := context.WithTimeout(ctx, timeLagWait)
 	defer cancel()
-	out := map[int32]int64{}
-	for len(out) < len(at) && ctx.Err() == nil {
+	out := map[string]map[int32]int64{}
+	got := 0
+	for got < want && ctx.Err() == nil {
 		fs := cl.PollFetches(ctx)
 		fs.EachRecord(func(rec *kgo.Record) {
-			if _, ok := out[rec.Partition]; !ok {
-				out[rec.Partition] = rec.Timestamp.UnixMilli()
+			if out[rec.Topic] == nil {
+				out[rec.Topic] = map[int32]int64{}
+			}
+			if _, ok := out[rec.Topic][rec.Partition]; !ok {
+				out[rec.Topic][rec.Partition] = rec.Timestamp.UnixMilli()
+				got++
 			}
 		})
 	}

@@ -3,12 +3,14 @@ package supervisor
 import (
 	"context"
 	"log/slog"
+	"maps"
 	"testing"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/druidapi"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/spec"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/task"
 )
@@ -48,9 +50,10 @@ func TestMeasureTimeLag(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r.client.Close()
-	got := r.measureTimeLag(t.Context(), task.Offsets{0: 5, 1: 1, 2: 1}, task.Offsets{0: 1, 1: 1})
-	want := map[int32]int64{0: 3 * time.Minute.Milliseconds(), 1: 0}
-	if len(got) != len(want) || got[0] != want[0] || got[1] != want[1] {
+	p0, p1, p2 := druidapi.Partition{ID: 0}, druidapi.Partition{ID: 1}, druidapi.Partition{ID: 2}
+	got := r.measureTimeLag(t.Context(), task.Offsets{p0: 5, p1: 1, p2: 1}, task.Offsets{p0: 1, p1: 1})
+	want := map[druidapi.Partition]int64{p0: 3 * time.Minute.Milliseconds(), p1: 0}
+	if !maps.Equal(got, want) {
 		t.Errorf("time lag %v, want %v", got, want)
 	}
 }

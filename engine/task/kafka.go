@@ -1,27 +1,22 @@
 package task
 
 import (
-	"crypto/tls"
-	"crypto/x509"
 	"fmt"
 	"os"
-	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
-	"github.com/twmb/franz-go/pkg/sasl"
-	"github.com/twmb/franz-go/pkg/sasl/plain"
-	"github.com/twmb/franz-go/pkg/sasl/scram"
 
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/spec"
 )
 
 // ClientOptions turns Kafka consumer properties (Java client names, as Druid passes them to
 // KafkaConsumer) into franz-go options. Secrets from the dynamic config provider and password
-// providers are resolved here, at client creation, and nowhere else. Properties that only
-// matter to the Java client (deserializers, group.id, auto.offset.reset…) are ignored.
+// providers are resolved here, at client creation, and nowhere else. Properties the engine
+// does not map are ignored (IgnoredConsumerProperties lists them, for a warning).
 func ClientOptions(props map[string]any, getenv func(string) (string, bool)) ([]kgo.Opt, error) {
 	if getenv == nil {
 		getenv = os.LookupEnv
@@ -103,68 +98,39 @@ func splitList(s string) []string {
 	return out
 }
 
-// tlsConfig builds TLS settings. Java keystores cannot be read here, so PEM files are named
-// with librdkafka's property names (ssl.ca.location, ssl.certificate.location,
-// ssl.key.location); ssl.endpoint.identification.algorithm="" turns host verification off.
-func tlsConfig(p map[string]string) (*tls.Config, error) {
-	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
-	if ca := p["ssl.ca.location"]; ca != "" {
-		pem, err := os.ReadFile(ca)
-		if err != nil {
-			return nil, fmt.Errorf("consumerProperties.ssl.ca.location: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("consumerProperties.ssl.ca.location: no PEM certificates in %s", ca)
-		}
-		cfg.RootCAs = pool
-	}
-	if cert, key := p["ssl.certificate.location"], p["ssl.key.location"]; cert != "" || key != "" {
-		pair, err := tls.LoadX509KeyPair(cert, key)
-		if err != nil {
-			return nil, fmt.Errorf("consumerProperties.ssl.certificate.location/ssl.key.location: %w", err)
-		}
-		cfg.Certificates = []tls.Certificate{pair}
-	}
-	if v, ok := p["ssl.endpoint.identification.algorithm"]; ok && v == "" {
-		cfg.InsecureSkipVerify = true
-	}
-	if p["ssl.truststore.location"] != "" || p["ssl.keystore.location"] != "" {
-		return nil, fmt.Errorf("consumerProperties.ssl.truststore.location: Java keystores are not supported; give PEM files as ssl.ca.location, ssl.certificate.location and ssl.key.location")
-	}
-	return cfg, nil
+// mappedConsumerProperties are the consumer properties ClientOptions turns into client
+// settings.
+var mappedConsumerProperties = []string{
+	"bootstrap.servers", "isolation.level", "client.id",
+	"fetch.max.bytes", "max.partition.fetch.bytes", "fetch.max.wait.ms", "request.timeout.ms",
+	"security.protocol",
+	"sasl.mechanism", "sasl.jaas.config", "sasl.username", "sasl.password",
+	"sasl.oauthbearer.token.endpoint.url", "sasl.oauthbearer.scope",
+	"sasl.oauthbearer.client.credentials.client.id", "sasl.oauthbearer.client.credentials.client.secret",
+	"ssl.truststore.type", "ssl.truststore.location", "ssl.truststore.password", "ssl.truststore.certificates",
+	"ssl.keystore.type", "ssl.keystore.location", "ssl.keystore.password", "ssl.key.password",
+	"ssl.keystore.key", "ssl.keystore.certificate.chain",
+	"ssl.endpoint.identification.algorithm",
+	"ssl.ca.location", "ssl.certificate.location", "ssl.key.location",
 }
 
-var jaasField = regexp.MustCompile(`(username|password)\s*=\s*"([^"]*)"|(username|password)\s*=\s*'([^']*)'`)
-
-// saslMechanism reads sasl.mechanism and the credentials from sasl.jaas.config
-// (… PlainLoginModule required username="u" password="p";) or from sasl.username/sasl.password.
-func saslMechanism(p map[string]string) (sasl.Mechanism, error) {
-	user, pass := p["sasl.username"], p["sasl.password"]
-	for _, m := range jaasField.FindAllStringSubmatch(p["sasl.jaas.config"], -1) {
-		key, val := m[1], m[2]
-		if key == "" {
-			key, val = m[3], m[4]
-		}
-		if key == "username" {
-			user = val
-		} else {
-			pass = val
-		}
-	}
-	if user == "" {
-		return nil, fmt.Errorf("consumerProperties.sasl.jaas.config: no username found")
-	}
-	switch mech := strings.ToUpper(p["sasl.mechanism"]); mech {
-	case "", "PLAIN":
-		return plain.Auth{User: user, Pass: pass}.AsMechanism(), nil
-	case "SCRAM-SHA-256":
-		return scram.Auth{User: user, Pass: pass}.AsSha256Mechanism(), nil
-	case "SCRAM-SHA-512":
-		return scram.Auth{User: user, Pass: pass}.AsSha512Mechanism(), nil
-	default:
-		return nil, fmt.Errorf("consumerProperties.sasl.mechanism: unsupported mechanism %q (PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512)", p["sasl.mechanism"])
-	}
+// quietConsumerProperties are ignored without a warning: Druid itself overrides them (the
+// deserializers, auto commit, auto.offset.reset, group.id), or they only name the Java class
+// implementing a mechanism the engine implements natively.
+var quietConsumerProperties = []string{
+	"key.deserializer", "value.deserializer", "enable.auto.commit", "auto.offset.reset", "group.id",
+	"sasl.login.callback.handler.class", "sasl.client.callback.handler.class",
 }
 
-func itoa32(p int32) string { return strconv.Itoa(int(p)) }
+// IgnoredConsumerProperties lists, sorted, the consumer properties (including those the
+// dynamic config provider supplies) that only the Java client would use, so a supervisor can
+// warn about them once. Values are never read.
+func IgnoredConsumerProperties(props map[string]any) []string {
+	var out []string
+	for _, k := range spec.ConsumerPropertyKeys(props) {
+		if k != spec.DynamicConfigProviderKey && !slices.Contains(mappedConsumerProperties, k) && !slices.Contains(quietConsumerProperties, k) {
+			out = append(out, k)
+		}
+	}
+	return out
+}

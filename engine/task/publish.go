@@ -159,8 +159,8 @@ func (l *loop) markPublished(ctx context.Context, s *sequence, ids []string) {
 	l.t.publishSnapshot(l.current, l.last().end, l.seqs)
 }
 
-func toMeta(o Offsets) map[int32]int64 {
-	m := make(map[int32]int64, len(o))
+func toMeta(o Offsets) map[druidapi.Partition]int64 {
+	m := make(map[druidapi.Partition]int64, len(o))
 	for p, v := range o {
 		m[p] = v
 	}
@@ -222,6 +222,10 @@ func (t *Task) LiveReport() map[string]any {
 		"ingestionState":    state,
 		"unparseableEvents": map[string]any{"buildSegments": t.stats.ParseExceptions()},
 		"rowStats":          t.stats.RowStats(),
+	}
+	if msg := t.StallMessage(); msg != "" {
+		// Druid's report has errorMsg; a running task fills it only while it is stalled.
+		payload["errorMsg"] = msg
 	}
 	return map[string]any{"ingestionStatsAndErrors": map[string]any{"taskId": t.id, "type": "ingestionStatsAndErrors", "payload": payload}}
 }

@@ -154,6 +154,7 @@ type Task struct {
 	checkpoints map[int]Offsets
 	startTime   *time.Time
 	result      *Result
+	stallMsg    string // stall.go
 
 	// pauseRequested is Druid's pauseRequested: a /pause that the loop did not pick up within
 	// its wait (it was polling Kafka or publishing) still holds, and the loop pauses when it

@@ -19,9 +19,16 @@ func dumpSegment(args []string, stdout, stderr io.Writer) error {
 	var columns multiFlag
 	fs.Var(&columns, "column", "restrict output to this column (repeatable, or comma-separated)")
 	iso := fs.Bool("time-iso8601", false, "print __time as ISO-8601 instead of epoch milliseconds")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, "Usage: kafka-indexer dump-segment --directory DIR [flags]\n\n"+
+			"Prints a segment's rows (one JSON object a line), metadata or bitmaps, like Druid's DumpSegment\n"+
+			"tool; it reads files only and needs no running daemon.\n\nFlags:\n")
+		fs.PrintDefaults()
+		fmt.Fprint(stderr, "\nExample:\n  kafka-indexer dump-segment --directory var/deep-storage/.../index.zip --dump metadata\n")
+	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			return errUsage
+			return flag.ErrHelp
 		}
 		return err
 	}

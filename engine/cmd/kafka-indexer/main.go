@@ -4,10 +4,14 @@
 //	kafka-indexer quickstart    run the daemon with an embedded broker and sample data
 //	kafka-indexer dump-segment  print a segment's rows, metadata or bitmaps
 //	kafka-indexer version       print the version
+//	kafka-indexer supervisor|task|datasource …  the operator CLI over the REST API (cli_*.go)
+//	kafka-indexer completion bash|zsh|fish      shell completion
 package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -39,6 +43,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = dumpSegment(args[1:], stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintf(stdout, "kafka-indexer %s\n", version)
+	case "supervisor", "task", "datasource", "completion", completeCommand:
+		err = runCLI(ctx, args[0], args[1:], processCLIEnv(), stdout, stderr)
 	case "help", "-h", "--help":
 		usage(stdout)
 	default:
@@ -46,11 +52,22 @@ func run(args []string, stdout, stderr io.Writer) int {
 		usage(stderr)
 		return 2
 	}
-	if err != nil {
-		if err == errUsage {
-			return 2
-		}
-		fmt.Fprintf(stderr, "kafka-indexer %s: %v\n", args[0], err)
+	var ue *cliUsageError
+	var ce *cliCommandError
+	switch {
+	case err == nil:
+	case errors.Is(err, flag.ErrHelp):
+		return 0 // -h printed the help it asked for
+	case err == errUsage:
+		return 2
+	case errors.As(err, &ue):
+		fmt.Fprintf(stderr, "kafka-indexer %s\n", ue.msg)
+		return 2
+	case errors.As(err, &ce):
+		fmt.Fprintf(stderr, "kafka-indexer %s\n", ce.Error())
+		return 1
+	default:
+		fmt.Fprintf(stderr, "kafka-indexer %s: %s\n", args[0], cliMessage(err))
 		return 1
 	}
 	return 0
@@ -65,4 +82,5 @@ Usage:
   kafka-indexer dump-segment [flags]  print a segment (see 'kafka-indexer dump-segment -h')
   kafka-indexer version               print the version
 `)
+	cliUsage(w)
 }

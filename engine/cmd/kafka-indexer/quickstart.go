@@ -108,10 +108,11 @@ func parseQuickstartFlags(args []string, stderr io.Writer) (*quickstartConfig, e
 			quickstartTopic+" and ingests them with the supervisor "+quickstartDataSource+". Ctrl-C stops; running it\n"+
 			"again on the same --data-dir resumes from the stored offsets.\n\nFlags:\n")
 		fs.PrintDefaults()
+		fmt.Fprint(stderr, "\nExample:\n  kafka-indexer quickstart --rate 500 --data-dir ./var/quickstart\n")
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			return nil, errUsage
+			return nil, flag.ErrHelp
 		}
 		return nil, err
 	}

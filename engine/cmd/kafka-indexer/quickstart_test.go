@@ -151,7 +151,7 @@ func TestQuickstartFlags(t *testing.T) {
 		}
 	}
 	var out, errOut bytes.Buffer
-	if code := run([]string{"quickstart", "-h"}, &out, &errOut); code != 2 || !strings.Contains(errOut.String(), "--data-dir") && !strings.Contains(errOut.String(), "-data-dir") {
+	if code := run([]string{"quickstart", "-h"}, &out, &errOut); code != 0 || !strings.Contains(errOut.String(), "--data-dir") && !strings.Contains(errOut.String(), "-data-dir") {
 		t.Errorf("quickstart -h: exit %d, %s", code, errOut.String())
 	}
 	if code := run([]string{"help"}, &out, &errOut); code != 0 || !strings.Contains(out.String(), "quickstart") {

@@ -97,9 +97,17 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveConfig, error) {
 	fs.IntVar(&th.TaskUnhealthinessThreshold, "supervisor-task-unhealthiness-threshold", envInt("SUPERVISOR_TASK_UNHEALTHINESS_THRESHOLD", 3), "consecutive failed tasks that make a supervisor UNHEALTHY_TASKS (druid.supervisor.taskUnhealthinessThreshold)")
 	fs.StringVar(&c.EmbeddedKafka, "embedded-kafka", env("EMBEDDED_KAFKA", ""), "also run an embedded Kafka-protocol broker on this host:port (log under --data-dir/kafka)")
 	fs.StringVar(&c.UnknownSpecFields, "unknown-spec-fields", env("UNKNOWN_SPEC_FIELDS", "reject"), "a supervisor spec field no Druid version knows: reject (400 naming it), warn (drop it, say so in a Warning header and the log) or ignore (drop it silently, as Druid does)")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, "Usage: kafka-indexer serve [flags]\n\n"+
+			"Runs the daemon: the Druid-compatible supervisor and task API, the indexing tasks and the query\n"+
+			"endpoint. Every flag falls back to the environment variable KAFKA_INDEXER_<FLAG> (upper case,\n"+
+			"dashes as underscores: --data-dir is KAFKA_INDEXER_DATA_DIR), then to its default.\n\nFlags:\n")
+		fs.PrintDefaults()
+		fmt.Fprint(stderr, "\nExample:\n  kafka-indexer serve --listen 127.0.0.1:8090 --data-dir ./var\n")
+	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			return nil, errUsage
+			return nil, flag.ErrHelp
 		}
 		return nil, err
 	}
