@@ -80,6 +80,19 @@ func (r *runtime) refreshLag(ctx context.Context) {
 		}
 	}
 	r.ingestRate = rate
+	// The time lag is measured at the reading tasks' furthest positions; publishing tasks have
+	// stopped reading, and a partition no task reads has no position to measure from.
+	reading := task.Offsets{}
+	for _, g := range r.active {
+		for _, ts := range g.tasks {
+			for p, o := range ts.current {
+				if h, ok := reading[p]; !ok || o > h {
+					reading[p] = o
+				}
+			}
+		}
+	}
+	r.lagMillis = r.measureTimeLag(cctx, r.latest, reading)
 	r.publishSnapshot(ctx)
 }
 
@@ -195,6 +208,15 @@ func (r *runtime) publishSnapshot(ctx context.Context) {
 			snap.minimumLag[p.String()] = lag
 		}
 		snap.aggregateLag = &agg
+		if len(r.lagMillis) > 0 {
+			snap.minimumLagMillis = map[string]int64{}
+			var aggMillis int64
+			for p, ms := range r.lagMillis {
+				snap.minimumLagMillis[p.String()] = ms
+				aggMillis += ms
+			}
+			snap.aggregateLagMillis = &aggMillis
+		}
 		at := spec.FormatTime(r.latestAt)
 		snap.offsetsAt = &at
 	}

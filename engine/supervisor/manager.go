@@ -465,6 +465,7 @@ func (m *Manager) Report(id string) (*Report, error) {
 			p.PublishingTasks = snap.publishing
 		}
 		p.LatestOffsets, p.MinimumLag, p.AggregateLag, p.OffsetsLastUpdated = snap.latest, snap.minimumLag, snap.aggregateLag, snap.offsetsAt
+		p.MinimumLagMillis, p.AggregateLagMillis = snap.minimumLagMillis, snap.aggregateLagMillis
 		p.RecentErrors = snap.recentErrors
 	}
 	if p.RecentErrors == nil {
@@ -795,6 +796,7 @@ func (m *Manager) MetricsSamples() []metrics.SupervisorSample {
 			if snap.minimumLag != nil {
 				s.Lag = maps.Clone(snap.minimumLag)
 			}
+			s.LagMillis = maps.Clone(snap.minimumLagMillis)
 		}
 		out = append(out, s)
 	}

@@ -263,8 +263,10 @@ func TestReportShapes(t *testing.T) {
 		t.Errorf("status keys %v", got)
 	}
 	payload := status["payload"].(map[string]any)
-	wantPayload := []string{"activeTasks", "aggregateLag", "dataSource", "detailedState", "durationSeconds", "healthy", "latestOffsets",
-		"minimumLag", "offsetsLastUpdated", "partitions", "publishingTasks", "recentErrors", "replicas", "state", "stream", "suspended"}
+	// minimumLagMillis and aggregateLagMillis (the time lag) are Druid's Kinesis fields, which
+	// we fill for Kafka too once the reading task's position is known.
+	wantPayload := []string{"activeTasks", "aggregateLag", "aggregateLagMillis", "dataSource", "detailedState", "durationSeconds", "healthy", "latestOffsets",
+		"minimumLag", "minimumLagMillis", "offsetsLastUpdated", "partitions", "publishingTasks", "recentErrors", "replicas", "state", "stream", "suspended"}
 	if got := keys(payload); !slices.Equal(got, wantPayload) {
 		t.Errorf("payload keys %v\nwant %v", got, wantPayload)
 	}

@@ -69,6 +69,7 @@ type runtime struct {
 	lastRun         time.Time
 	latest          task.Offsets
 	latestAt        time.Time
+	lagMillis       map[druidapi.Partition]int64 // time lag per partition read by a task (timelag.go)
 	stopping        bool
 	scaler          *autoscaler
 	ingestRate      float64
@@ -105,9 +106,13 @@ type snapshot struct {
 	latest       map[string]int64
 	minimumLag   map[string]int64
 	aggregateLag *int64
-	offsetsAt    *string
-	taskGroups   map[string][]string // group → task ids, for stats
-	ingestRate   float64             // rows/s over the last minute, summed over tasks
+	// minimumLagMillis and aggregateLagMillis are the time lag (timelag.go), by partition and
+	// summed; absent until measured.
+	minimumLagMillis   map[string]int64
+	aggregateLagMillis *int64
+	offsetsAt          *string
+	taskGroups         map[string][]string // group → task ids, for stats
+	ingestRate         float64             // rows/s over the last minute, summed over tasks
 }
 
 // notice is work handed to the loop.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/druidapi"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/input"
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/metrics"
 )
 
 // ingest parses one Kafka record and adds its rows to the sequence its offset belongs to.
@@ -60,7 +61,7 @@ func (l *loop) ingest(rec *kgo.Record) error {
 	}
 	if rows == 0 && err == nil {
 		// A null or empty record, or one whose value holds no row: Druid counts it thrown away.
-		stats.add(func(c *RowCounters) { c.ThrownAway++ })
+		l.throwAway(metrics.ThrownAwayNull)
 	}
 	l.current[p] = off + 1
 	return nil
@@ -90,11 +91,15 @@ func (l *loop) addRow(seq *sequence, partition druidapi.Partition, row *input.Ro
 		return l.parseException(&input.ParseError{Input: string(row.Input()), Details: []string{err.Error()}})
 	}
 	if !keep {
-		stats.add(func(c *RowCounters) { c.ThrownAway++ })
+		l.throwAway(metrics.ThrownAwayFiltered)
 		return nil
 	}
-	if s := l.t.spec; (s.MinTime != nil && row.Time < s.MinTime.UnixMilli()) || (s.MaxTime != nil && row.Time > s.MaxTime.UnixMilli()) {
-		stats.add(func(c *RowCounters) { c.ThrownAway++ })
+	if s := l.t.spec; s.MinTime != nil && row.Time < s.MinTime.UnixMilli() {
+		l.throwAway(metrics.ThrownAwayBeforeMin)
+		return nil
+	}
+	if s := l.t.spec; s.MaxTime != nil && row.Time > s.MaxTime.UnixMilli() {
+		l.throwAway(metrics.ThrownAwayAfterMax)
 		return nil
 	}
 	partial := l.parser.CheckTypes(row)

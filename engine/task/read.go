@@ -50,8 +50,10 @@ type loop struct {
 	lastTick    time.Time
 	published   []string    // segment ids published by this task, for handoff
 	exported    RowCounters // row counters already handed to the metrics
-	stalled     map[druidapi.Partition]time.Time
-	stall       *stall // the backlog's first record waits for the schema registry (stall.go)
+	// thrownAway counts thrown-away rows by Druid's reason since the last export.
+	thrownAway map[string]int64
+	stalled    map[druidapi.Partition]time.Time
+	stall      *stall // the backlog's first record waits for the schema registry (stall.go)
 
 	// emit is emitRow bound once; emitSeq, emitPart and emitRows describe the record being
 	// parsed (see ingest).
@@ -581,6 +583,19 @@ func (l *loop) exportRows() {
 	m.AddRows(l.t.spec.DataSchema.DataSource, cur.Processed-d.Processed, cur.ProcessedBytes-d.ProcessedBytes,
 		cur.ProcessedWithError-d.ProcessedWithError, cur.Unparseable-d.Unparseable, cur.ThrownAway-d.ThrownAway)
 	l.exported = cur
+	for reason, n := range l.thrownAway {
+		m.AddThrownAway(l.t.spec.DataSchema.DataSource, reason, n)
+	}
+	clear(l.thrownAway)
+}
+
+// throwAway counts a thrown-away row, with its reason for the metrics.
+func (l *loop) throwAway(reason string) {
+	l.t.stats.add(func(c *RowCounters) { c.ThrownAway++ })
+	if l.thrownAway == nil {
+		l.thrownAway = map[string]int64{}
+	}
+	l.thrownAway[reason]++
 }
 
 // needCheckpoint reports whether the open sequence hit a segment limit: a segment with
