@@ -444,6 +444,7 @@ func printBanner(w io.Writer, c *quickstartConfig, base string, broker *embedkaf
 		quickstartDataSource, day.AddDate(0, 0, -1).Format("2006-01-02"), day.AddDate(0, 0, 2).Format("2006-01-02"))
 	fmt.Fprintf(w, `kafka-indexer quickstart
   API         %[1]s  (Druid's supervisor, task, segment and query API)
+  console     %[1]s/  (web console: supervisors, lag, tasks, segments; docs/console.md)
   Kafka       %[2]s  embedded broker, topic %[3]s (%[4]d partitions), ~%[5]d sample events/s
   supervisor  %[6]s: %[7]s
   data        %[8]s  (%[11]s; daemon log: %[9]s)
