@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/druidapi"
 )
 
 // TestParallelParseMatchesInline ingests the same records, good rows mixed with unparseable
@@ -132,7 +134,7 @@ func TestParallelParseStopsCleanly(t *testing.T) {
 		done := make(chan Result, 1)
 		go func() { done <- tk.Run(ctx) }()
 		deadline := time.Now().Add(30 * time.Second)
-		for tk.CurrentOffsets()[0] < n/2 && time.Now().Before(deadline) {
+		for tk.CurrentOffsets()[druidapi.Partition{ID: 0}] < n/2 && time.Now().Before(deadline) {
 			time.Sleep(5 * time.Millisecond)
 		}
 		cancel()
