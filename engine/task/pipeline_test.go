@@ -2,12 +2,17 @@ package task
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
+	"net/http"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/sr"
+	"github.com/twmb/franz-go/pkg/sr/srfake"
 
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/druidapi"
 )
@@ -163,4 +168,79 @@ func TestParallelParseStopsCleanly(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestParallelParseStallsOnRegistryOutage: with parsing ahead, a record whose schema the
+// registry cannot serve yet is neither counted nor skipped. The task stalls at it, retries it
+// inline until the registry is back, and then ingests every record once, in order.
+func TestParallelParseStallsOnRegistryOutage(t *testing.T) {
+	reg := srfake.New()
+	defer reg.Close()
+	var down atomic.Bool
+	down.Store(true)
+	reg.Intercept(func(w http.ResponseWriter, r *http.Request) bool {
+		if down.Load() {
+			http.Error(w, `{"error_code":50301,"message":"registry down"}`, http.StatusServiceUnavailable)
+			return true
+		}
+		return false
+	})
+	const schema = `{"type":"record","name":"r","fields":[{"name":"ts","type":"long"},{"name":"host","type":"string"}]}`
+	id, _, err := reg.RegisterSchema("s-value", sr.Schema{Schema: schema, Type: sr.TypeAvro})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const topic = "parallel-stall"
+	broker := startKafka(t, topic, 1)
+	const n = 500
+	base := time.Date(2024, 3, 5, 10, 0, 0, 0, time.UTC).UnixMilli()
+	var hdr sr.ConfluentHeader
+	recs := make([]*kgo.Record, n)
+	for i := range recs {
+		b, err := hdr.AppendEncode(nil, id, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		host := fmt.Sprintf("h%d", i%3)
+		// Avro binary: the long and the string's length zig-zag varints, then the string.
+		b = binary.AppendVarint(b, base+int64(i)*1000)
+		b = binary.AppendVarint(b, int64(len(host)))
+		recs[i] = &kgo.Record{Value: append(b, host...)}
+	}
+	produce(t, broker, topic, recs...)
+	e := newEnv(t)
+	raw := payload("parallel-stall", broker, topic, map[int32]int64{0: 0}, map[int32]int64{0: n}, func(p map[string]any) {
+		p["tuningConfig"].(map[string]any)["numParseThreads"] = 2
+		p["dataSchema"].(map[string]any)["timestampSpec"] = map[string]any{"column": "ts", "format": "millis"}
+		p["dataSchema"].(map[string]any)["dimensionsSpec"] = map[string]any{"dimensions": []any{"host"}}
+		p["ioConfig"].(map[string]any)["inputFormat"] = map[string]any{"type": "avro_stream",
+			"avroBytesDecoder": map[string]any{"type": "schema_registry", "url": reg.URL()}}
+	})
+	s, err := DecodePayload(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tk := New(s, e.options(s.Payload.ID))
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	done := make(chan Result, 1)
+	go func() { done <- tk.Run(ctx) }()
+	deadline := time.Now().Add(30 * time.Second)
+	for tk.StallMessage() == "" && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if tk.StallMessage() == "" {
+		t.Fatal("the task did not stall while the registry was down")
+	}
+	if got := tk.Stats().Totals(); got.Processed != 0 || got.Unparseable != 0 {
+		t.Errorf("while stalled: %+v, want nothing counted", got)
+	}
+	down.Store(false)
+	res := <-done
+	if !res.Success {
+		t.Fatalf("task failed: %s", res.ErrorMsg)
+	}
+	if got := tk.Stats().Totals(); got.Processed != n || got.Unparseable != 0 || got.ThrownAway != 0 {
+		t.Errorf("row counters %+v, want %d processed and nothing else", got, n)
+	}
 }
