@@ -40,6 +40,8 @@ var dialect = sqlstore.Dialect{
 	Blob:   "BLOB",
 	// BEGIN IMMEDIATE already holds the database write lock.
 	ForUpdate: "",
+	ForShare:  "",
+	NowMillis: "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)",
 }
 
 // Open opens (creating when missing) the store in directory dir and applies

@@ -5,6 +5,7 @@ import (
 	"crypto/sha1"
 	"database/sql"
 	"encoding/hex"
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata/internal/sqlstore"
 	"os"
 	"path/filepath"
 	"strings"
@@ -128,7 +129,7 @@ func TestStoredShape(t *testing.T) {
 		t.Fatalf("sha1 = %s, want %s", sum, wantSum)
 	}
 	var n int
-	if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations`).Scan(&n); err != nil || n != 1 {
-		t.Fatalf("schema_migrations rows = %d, %v, want 1", n, err)
+	if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations`).Scan(&n); err != nil || n != sqlstore.SchemaVersion() {
+		t.Fatalf("schema_migrations rows = %d, %v, want %d", n, err, sqlstore.SchemaVersion())
 	}
 }

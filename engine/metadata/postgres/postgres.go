@@ -29,6 +29,10 @@ var dialect = sqlstore.Dialect{
 	Serial:    "BIGSERIAL PRIMARY KEY",
 	Blob:      "BYTEA",
 	ForUpdate: " FOR UPDATE",
+	ForShare:  " FOR SHARE",
+	// clock_timestamp, not now(): now() is the transaction's start, and a lease
+	// must end by the time of the statement that checks it.
+	NowMillis: "(EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::BIGINT",
 }
 
 // Open connects to the database at dsn (a pgx connection string; a
