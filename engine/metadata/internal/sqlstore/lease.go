@@ -11,14 +11,11 @@ import (
 
 var _ metadata.LeaseStore = (*Store)(nil)
 
-// leaseLockKey serialises lease changes with each other (PostgreSQL's
-// transaction advisory lock; SQLite locks the whole database anyway).
-func leaseLockKey(name string) string { return "lease:" + name }
-
 // AcquireLease implements metadata.LeaseStore. One upsert decides: a missing
 // row is inserted with term 1; an existing one is taken when it has expired
 // (term + 1) or renewed when holder still holds it (same term); a live lease
-// of another holder is left as it is.
+// of another holder is left as it is. The upsert is atomic on its own, so no
+// advisory lock is taken: a stalled process must not hold up the election.
 func (s *Store) AcquireLease(ctx context.Context, name, holder, url string, ttl time.Duration) (metadata.Lease, error) {
 	if err := s.check(); err != nil {
 		return metadata.Lease{}, err
@@ -28,7 +25,7 @@ func (s *Store) AcquireLease(ctx context.Context, name, holder, url string, ttl 
 	}
 	now := s.d.NowMillis
 	var out metadata.Lease
-	err := s.b.Write(ctx, []string{leaseLockKey(name)}, func(tx Tx) error {
+	err := s.b.Write(ctx, nil, func(tx Tx) error {
 		_, err := tx.Exec(ctx, `INSERT INTO leader_leases (name, holder, url, term, expires_at)
 			VALUES (?, ?, ?, 1, `+now+` + ?)
 			ON CONFLICT (name) DO UPDATE SET
@@ -54,7 +51,7 @@ func (s *Store) ReleaseLease(ctx context.Context, name, holder string) error {
 	if err := s.check(); err != nil {
 		return err
 	}
-	err := s.b.Write(ctx, []string{leaseLockKey(name)}, func(tx Tx) error {
+	err := s.b.Write(ctx, nil, func(tx Tx) error {
 		_, err := tx.Exec(ctx, `UPDATE leader_leases SET expires_at = `+s.d.NowMillis+` WHERE name = ? AND holder = ? AND expires_at > `+s.d.NowMillis,
 			name, holder)
 		return err
