@@ -52,7 +52,9 @@ type Fence struct {
 }
 
 // String describes the fence for logs and errors.
-func (f Fence) String() string { return fmt.Sprintf("lease %s term %d of %s", f.Name, f.Term, f.Holder) }
+func (f Fence) String() string {
+	return fmt.Sprintf("lease %s term %d of %s", f.Name, f.Term, f.Holder)
+}
 
 // ErrFenced is returned by Publish when the request's Fence no longer matches
 // the stored lease: the process that started the publisher lost its

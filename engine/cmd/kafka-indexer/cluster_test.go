@@ -17,6 +17,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/api"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata/metadatatest"
 )
 
@@ -199,6 +200,23 @@ func TestClusterFailover(t *testing.T) {
 			},
 			"tuningConfig": map[string]any{"type": "kafka", "maxRowsPerSegment": 400},
 		},
+	}
+	// A request a node forwarded is never forwarded again: a follower that receives one
+	// answers 503 instead of bouncing it, while the leader serves it.
+	for _, c := range []struct {
+		n    *node
+		code int
+	}{{follower, http.StatusServiceUnavailable}, {first, http.StatusOK}} {
+		req, _ := http.NewRequest("GET", c.n.url()+"/druid/indexer/v1/supervisor", nil)
+		req.Header.Set(api.ForwardedByHeader, "http://elsewhere:8090")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != c.code {
+			t.Errorf("forwarded request to %s: %d, want %d", c.n.name, resp.StatusCode, c.code)
+		}
 	}
 	// Submitted to a follower: forwarded to the leader, which runs it.
 	if code := follower.proc().call(t, "POST", "/druid/indexer/v1/supervisor", spec, nil); code != 200 {
