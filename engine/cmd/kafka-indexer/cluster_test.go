@@ -442,3 +442,66 @@ func TestClusterFlags(t *testing.T) {
 		t.Errorf("listen 0.0.0.0 without --advertise: err %v, want a hint to pass --advertise", err)
 	}
 }
+
+// TestClusterForwardingKeepsRequest sends requests with basic auth and a body to a follower of
+// a two-node cluster with auth on: the leader answers them, so the credentials, the body and
+// the query string were forwarded; without credentials the follower refuses before forwarding.
+func TestClusterForwardingKeepsRequest(t *testing.T) {
+	dsn := metadatatest.FreshPostgresSchema(t)
+	auth := []string{"--auth-username", "ops", "--auth-password", "s3cret"}
+	nodes := []*node{startNode(t, "a", dsn, auth...), startNode(t, "b", dsn, auth...)}
+	var leader, follower *node
+	for deadline := time.Now().Add(30 * time.Second); leader == nil; time.Sleep(100 * time.Millisecond) {
+		var leaders []*node
+		for _, n := range nodes {
+			if code, _ := n.get("/druid/indexer/v1/isLeader"); code == http.StatusOK { // unsecured
+				leaders = append(leaders, n)
+			}
+		}
+		if len(leaders) == 1 {
+			leader = leaders[0]
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no single leader")
+		}
+	}
+	follower = without(nodes, leader)[0]
+	do := func(method, path, body string, withAuth bool) (int, string) {
+		t.Helper()
+		req, _ := http.NewRequest(method, follower.url()+path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		if withAuth {
+			req.SetBasicAuth("ops", "s3cret")
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, body := do("GET", "/druid/indexer/v1/leader", "", true); code != 200 || body != leader.url() {
+		t.Errorf("follower /leader: %d %q, want %s", code, body, leader.url())
+	}
+	if code, _ := do("GET", "/druid/indexer/v1/supervisor", "", false); code != http.StatusUnauthorized {
+		t.Errorf("follower without credentials: %d, want 401", code)
+	}
+	if code, body := do("GET", "/druid/indexer/v1/supervisor?full", "", true); code != 200 || strings.TrimSpace(body) != "[]" {
+		t.Errorf("forwarded GET with a query string: %d %s", code, body)
+	}
+	bad := `{"type":"kafka","spec":{"dataSchema":{"dataSource":"x"},"ioConfig":{"topic":"t","taskCount":0,"consumerProperties":{"bootstrap.servers":"127.0.0.1:1"}}}}`
+	if code, body := do("POST", "/druid/indexer/v1/supervisor", bad, true); code != 400 || !strings.Contains(body, "taskCount") {
+		t.Errorf("forwarded POST of an invalid spec: %d %s, want 400 naming taskCount", code, body)
+	}
+	var workers []struct {
+		Worker struct {
+			Host string `json:"host"`
+		} `json:"worker"`
+	}
+	code, body := do("GET", "/druid/indexer/v1/workers", "", true)
+	_ = json.Unmarshal([]byte(body), &workers)
+	if code != 200 || len(workers) != 1 || workers[0].Worker.Host != leader.addr {
+		t.Errorf("forwarded GET /workers: %d %s, want the leader %s", code, body, leader.addr)
+	}
+}
