@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/api"
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/console"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/leader"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/metrics"
@@ -199,6 +200,7 @@ func New(ctx context.Context, store metadata.Store, opts Options) (*Engine, erro
 		e.local.RouteQueries(queries)
 	}
 	e.local.RouteMetrics(met.Handler())
+	e.local.RouteConsole(console.Handler())
 	go func() {
 		defer close(e.loaderCh)
 		if err := loader.Run(root); err != nil {

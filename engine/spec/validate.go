@@ -144,15 +144,15 @@ func (s *Supervisor) Validate() error {
 func (s *Supervisor) validateIOConfig() error {
 	io := &s.IOConfig
 	if io.Topic == "" && io.TopicPattern == "" {
-		return fieldErr("ioConfig.topic", "missing (name the Kafka topic to read)")
+		return fieldErr("ioConfig.topic", "missing (name the Kafka topic to read, or set ioConfig.topicPattern to read every topic it matches)")
 	}
 	if io.Topic != "" && io.TopicPattern != "" {
 		return fieldErr("ioConfig.topicPattern", "cannot be combined with topic; use one of them")
 	}
 	if io.TopicPattern != "" {
-		// Multi-topic ingestion (Druid ≥ 28) needs topic:partition keys throughout the offsets
-		// model; refuse it clearly rather than run a supervisor that cannot work.
-		return fieldErr("ioConfig.topicPattern", "multi-topic ingestion is not supported yet; name a single topic in ioConfig.topic")
+		if _, err := CompileTopicPattern(io.TopicPattern); err != nil {
+			return fieldErr("ioConfig.topicPattern", err.Error())
+		}
 	}
 	if err := validateConsumerProperties(io.ConsumerProperties); err != nil {
 		return err

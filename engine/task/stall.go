@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/druidapi"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/schemaregistry"
 )
 
@@ -20,7 +21,7 @@ import (
 
 // stall is the loop's record of the current stall.
 type stall struct {
-	partition int32
+	partition druidapi.Partition
 	offset    int64
 	since     time.Time
 	retryAt   time.Time
@@ -32,19 +33,19 @@ type stall struct {
 func isStall(err error) bool { return schemaregistry.IsUnavailable(err) }
 
 // stallOn records a failed attempt at the record and schedules the next one.
-func (l *loop) stallOn(p int32, off int64, err error) {
+func (l *loop) stallOn(p druidapi.Partition, off int64, err error) {
 	now := time.Now() // wall time: the waits are real
 	st := l.stall
 	if st == nil || st.partition != p || st.offset != off {
 		st = &stall{partition: p, offset: off, since: now, wait: storeRetryFirst}
 		l.stall = st
-		l.t.log.Warn("record cannot be parsed yet; will retry", "partition", p, "offset", off, "err", err)
+		l.t.log.Warn("record cannot be parsed yet; will retry", "partition", p.String(), "offset", off, "err", err)
 	} else {
 		st.wait = min(2*st.wait, storeRetryMax)
 	}
 	st.attempts++
 	st.retryAt = now.Add(st.wait)
-	msg := fmt.Sprintf("stalled at partition %d offset %d since %s (%d attempts): %v; retrying",
+	msg := fmt.Sprintf("stalled at partition %s offset %d since %s (%d attempts): %v; retrying",
 		p, off, st.since.UTC().Format(time.RFC3339), st.attempts, err)
 	l.t.snapMu.Lock()
 	l.t.stallMsg = msg
@@ -56,7 +57,7 @@ func (l *loop) stallCleared() {
 	if l.stall == nil {
 		return
 	}
-	l.t.log.Info("stalled record parsed; reading on", "partition", l.stall.partition, "offset", l.stall.offset,
+	l.t.log.Info("stalled record parsed; reading on", "partition", l.stall.partition.String(), "offset", l.stall.offset,
 		"attempts", l.stall.attempts, "after", time.Since(l.stall.since).Round(time.Millisecond))
 	l.stall = nil
 	l.t.snapMu.Lock()

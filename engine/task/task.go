@@ -109,8 +109,14 @@ type Checkpointer interface {
 // Metrics is where a task reports for /metrics (implemented by engine/metrics).
 type Metrics interface {
 	AddRows(dataSource string, processed, processedBytes, withError, unparseable, thrownAway int64)
-	ObservePersist(dataSource string, seconds float64)
+	// AddThrownAway counts thrown-away rows by Druid's reason (engine/metrics ThrownAway*).
+	AddThrownAway(dataSource, reason string, n int64)
+	ObservePersist(dataSource string, seconds float64, rows int)
 	ObservePublish(dataSource string, seconds float64, segments int)
+	// ObserveHandoff records how many published segments were handed off, or not (failed).
+	ObserveHandoff(dataSource string, segments int, failed bool)
+	// TaskFinished counts a task's end.
+	TaskFinished(dataSource string, success bool)
 }
 
 // Handoff waits until the given published segments are served.
