@@ -69,6 +69,10 @@ func NewNode(local *Server, lead Leadership, self string) *Node {
 				return
 			}
 			n.log.Warn("forward to overlord leader", "leader", target.String(), "path", r.URL.Path, "err", err)
+			// The leader may have gone: look the lease up now rather than at the next round.
+			if rf, ok := n.lead.(interface{ Refresh() }); ok {
+				rf.Refresh()
+			}
 			writeJSON(w, http.StatusBadGateway, errorBody{Error: fmt.Sprintf("forward to the overlord leader %s: %v", target, err)})
 		},
 	}

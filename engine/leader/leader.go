@@ -101,6 +101,7 @@ type Elector struct {
 	log    *slog.Logger
 	holder string // unique per process start
 
+	nudge     chan struct{} // Refresh's request for a round now; holds at most one
 	ready     chan struct{} // closed after the first round
 	readyOnce sync.Once
 
@@ -121,7 +122,17 @@ func New(store metadata.LeaseStore, duties Duties, opts Options) (*Elector, erro
 	var b [8]byte
 	_, _ = rand.Read(b[:])
 	return &Elector{store: store, duties: duties, opts: opts, log: opts.Logger.With("lease", opts.Name),
-		holder: opts.URL + "#" + hex.EncodeToString(b[:]), ready: make(chan struct{})}, nil
+		holder: opts.URL + "#" + hex.EncodeToString(b[:]), ready: make(chan struct{}), nudge: make(chan struct{}, 1)}, nil
+}
+
+// Refresh asks Run for a round now instead of at the next tick: a follower whose forward to
+// the leader it knows failed learns of a new leader (or takes the released lease) at once.
+// Requests made while one is pending are merged.
+func (e *Elector) Refresh() {
+	select {
+	case e.nudge <- struct{}{}:
+	default:
+	}
 }
 
 // Ready is closed once Run has finished its first round: a candidate that found the lease
@@ -254,6 +265,7 @@ func (e *Elector) Run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
+		case <-e.nudge:
 		}
 	}
 }
