@@ -58,7 +58,12 @@ func open(t *testing.T, dsn string) *postgres.Store {
 
 func elect(t *testing.T, s metadata.LeaseStore, d leader.Duties, url string) (*leader.Elector, context.CancelFunc) {
 	t.Helper()
-	e, err := leader.New(s, d, leader.Options{URL: url, Candidate: true, Lease: time.Second, Logger: slog.New(slog.DiscardHandler)})
+	return electFor(t, s, d, url, time.Second)
+}
+
+func electFor(t *testing.T, s metadata.LeaseStore, d leader.Duties, url string, lease time.Duration) (*leader.Elector, context.CancelFunc) {
+	t.Helper()
+	e, err := leader.New(s, d, leader.Options{URL: url, Candidate: true, Lease: lease, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,6 +149,23 @@ func TestReleaseOnShutdown(t *testing.T) {
 	if err != nil || l.URL != "http://b:8090" || l.Term != 2 {
 		t.Fatalf("lease after hand-over: %+v, %v; want b's in term 2", l, err)
 	}
+}
+
+// TestRefresh checks that Refresh runs a round at once: with a lease of minutes, the follower's
+// next scheduled round is far beyond the wait below, so only Refresh can make it take the
+// lease the leader released.
+func TestRefresh(t *testing.T) {
+	dsn := metadatatest.FreshPostgresSchema(t)
+	ev := &events{ch: make(chan string, 16)}
+	a, b := &recorder{name: "a", events: ev}, &recorder{name: "b", events: ev}
+	_, stopA := electFor(t, open(t, dsn), a, "http://a:8090", 3*time.Minute)
+	want(t, ev, "a start")
+	eb, _ := electFor(t, open(t, dsn), b, "http://b:8090", 3*time.Minute)
+	<-eb.Ready()
+	stopA()
+	want(t, ev, "a stop")
+	eb.Refresh()
+	want(t, ev, "b start")
 }
 
 func TestOptionsRefused(t *testing.T) {
