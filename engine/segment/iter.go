@@ -356,7 +356,7 @@ func (it *rowIter) next() error {
 			if err != nil {
 				return err
 			}
-			v.Null, v.Str = id == 0, str
+			v.Null, v.Str, v.ID = id == 0, str, id
 		default:
 			c := &d.counts
 			if err := c.advance(); err != nil {

@@ -225,10 +225,13 @@ func copyRow(dst, src *Row) {
 	}
 	dst.Dims = dst.Dims[:len(src.Dims)]
 	for i := range src.Dims {
-		strs := dst.Dims[i].Strs
+		strs, ids := dst.Dims[i].Strs, dst.Dims[i].IDs
 		dst.Dims[i] = src.Dims[i]
 		if src.Dims[i].Strs != nil {
 			dst.Dims[i].Strs = append(strs[:0], src.Dims[i].Strs...)
+		}
+		if src.Dims[i].IDs != nil {
+			dst.Dims[i].IDs = append(ids[:0], src.Dims[i].IDs...)
 		}
 	}
 	if cap(dst.Metrics) < len(src.Metrics) {
