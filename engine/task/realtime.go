@@ -184,18 +184,8 @@ func writeIndex(dir string, ix *index.Index, meta segment.Metadata, spec segment
 	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
 		return err
 	}
-	meta.Dimensions, meta.Metrics = ix.Dimensions(), ix.Metrics()
-	w, err := segment.NewWriter(dir, meta, spec)
-	if err != nil {
-		return err
-	}
-	it := ix.Iter()
-	for it.Next() {
-		if err := w.Add(it.Row()); err != nil {
-			return errors.Join(err, w.Abort())
-		}
-	}
-	return w.Finish()
+	_, err := ix.WriteSegment(dir, meta, spec)
+	return err
 }
 
 // QuerySegments returns the segments the task is building, for realtime queries (see
