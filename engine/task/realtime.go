@@ -123,6 +123,11 @@ func (l *loop) realtimeSnapshot() []rtSink {
 	if b == nil {
 		return nil
 	}
+	// Spills listed by the sinks are complete only once the background persists are done.
+	if err := b.persists.wait(); err != nil {
+		l.t.log.Warn("realtime snapshot: a persist failed", "err", err)
+		return nil
+	}
 	rt := &l.t.rt
 	now := l.t.opts.Now()
 	persisted := rt.memSpills != b.spills
