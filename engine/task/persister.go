@@ -72,6 +72,7 @@ func (p *persister) submit(j *persistJob) error {
 		return nil
 	case <-p.ctx.Done():
 		p.pending.Done()
+		p.fail(p.ctx.Err()) // the spill is never written: nothing may publish without it
 		return p.ctx.Err()
 	}
 }
