@@ -46,8 +46,13 @@ type persistJob struct {
 	now     func() float64        // seconds on the task's clock
 }
 
+// maxQueuedPersists caps maxPendingPersists (which the spec bounds only below) as the queue's
+// capacity: each queued persist holds a whole index in memory, so a deeper queue only moves
+// the task towards running out of memory.
+const maxQueuedPersists = 64
+
 func newPersister(ctx context.Context, threads, maxPending int) *persister {
-	return &persister{ctx: ctx, threads: max(threads, 1), jobs: make(chan *persistJob, max(maxPending, 0))}
+	return &persister{ctx: ctx, threads: max(threads, 1), jobs: make(chan *persistJob, min(max(maxPending, 0), maxQueuedPersists))}
 }
 
 // submit hands j over, blocking while the queue is full. It returns the first error of an
