@@ -103,9 +103,9 @@ func Merge(dst string, meta Metadata, spec IndexSpec, inputs []*Reader, combine 
 // id and, per input and output dimension, the input id → output id table
 // (nil where the input lacks the column or the dimension is not by id).
 //
-// The union grows one input at a time, and the id tables are built in a
-// second pass that reads each input's dictionary again, so only the output
-// dictionary and one input's are held at once.
+// The union grows one input at a time, so only the output dictionary and
+// one input's are held at once; each step also moves the earlier inputs'
+// tables to the grown union's ids (integer work, no string comparison).
 func mergeDictionaries(w *Writer, meta *Metadata, inputs []*Reader) ([]bool, [][][]int32, error) {
 	byID := make([]bool, len(meta.Dimensions))
 	remaps := make([][][]int32, len(inputs))
@@ -113,23 +113,12 @@ func mergeDictionaries(w *Writer, meta *Metadata, inputs []*Reader) ([]bool, [][
 		remaps[i] = make([][]int32, len(meta.Dimensions))
 	}
 	var spare []string
+	var moved []int32
 	for k, d := range meta.Dimensions {
 		if d.Type != TypeString || d.MultiValue || !singleValueIn(d.Name, inputs) {
 			continue
 		}
 		merged := []string{""}
-		for _, in := range inputs {
-			if !hasColumn(in, d.Name) {
-				continue
-			}
-			dict, err := in.Dictionary(d.Name)
-			if err != nil {
-				return nil, nil, fmt.Errorf("segment: merge input %s: %w", in.Dir(), err)
-			}
-			spare = unionSorted(spare[:0], merged, dict)
-			merged, spare = spare, merged
-		}
-		clear(spare) // let the replaced strings go
 		for i, in := range inputs {
 			if !hasColumn(in, d.Name) {
 				continue
@@ -139,17 +128,17 @@ func mergeDictionaries(w *Writer, meta *Metadata, inputs []*Reader) ([]bool, [][
 				return nil, nil, fmt.Errorf("segment: merge input %s: %w", in.Dir(), err)
 			}
 			remap := make([]int32, len(dict))
-			lo := 1
-			for id := 1; id < len(dict); id++ {
-				j, ok := slices.BinarySearch(merged[lo:], dict[id])
-				if !ok {
-					return nil, nil, fmt.Errorf("segment: merge input %s: %w", in.Dir(), corruptf("column %q: dictionary changed while merging", d.Name))
+			moved = slices.Grow(moved[:0], len(merged))[:len(merged)]
+			spare = unionSorted(spare[:0], merged, dict, moved, remap)
+			merged, spare = spare, merged
+			for _, r := range remaps[:i] {
+				for j, id := range r[k] {
+					r[k][j] = moved[id]
 				}
-				lo += j
-				remap[id] = int32(lo)
 			}
 			remaps[i][k] = remap
 		}
+		clear(spare) // let the replaced strings go
 		if err := w.SetDictionary(k, merged, nil); err != nil {
 			return nil, nil, err
 		}
@@ -159,27 +148,32 @@ func mergeDictionaries(w *Writer, meta *Metadata, inputs []*Reader) ([]bool, [][
 }
 
 // unionSorted appends to dst the sorted union of a and b, two sorted
-// dictionaries that both start with "" (null).
-func unionSorted(dst, a, b []string) []string {
+// dictionaries that both start with "" (null), and sets amap[i] and bmap[j]
+// to the positions in dst of a[i] and b[j].
+func unionSorted(dst, a, b []string, amap, bmap []int32) []string {
 	dst = append(dst, "")
+	amap[0], bmap[0] = 0, 0
 	i, j := 1, 1
 	for i < len(a) && j < len(b) {
+		n := int32(len(dst))
 		switch {
 		case a[i] < b[j]:
-			dst = append(dst, a[i])
+			dst, amap[i] = append(dst, a[i]), n
 			i++
 		case a[i] > b[j]:
-			dst = append(dst, b[j])
+			dst, bmap[j] = append(dst, b[j]), n
 			j++
 		default:
-			dst = append(dst, a[i])
+			dst, amap[i], bmap[j] = append(dst, a[i]), n, n
 			i++
 			j++
 		}
 	}
-	dst = append(dst, a[i:]...)
-	if j < len(b) {
-		dst = append(dst, b[j:]...)
+	for ; i < len(a); i++ {
+		dst, amap[i] = append(dst, a[i]), int32(len(dst))
+	}
+	for ; j < len(b); j++ {
+		dst, bmap[j] = append(dst, b[j]), int32(len(dst))
 	}
 	return dst
 }
