@@ -45,11 +45,10 @@ func Merge(dst string, meta Metadata, spec IndexSpec, inputs []*Reader, combine 
 	}
 	h := &mergeHeap{dims: meta.Dimensions, byID: byID}
 	for i, in := range inputs {
-		src, err := newMergeSource(i, in, &meta)
+		src, err := newMergeSource(i, in, &meta, remaps[i])
 		if err != nil {
 			return err
 		}
-		src.remaps = remaps[i]
 		ok, err := src.next()
 		if err != nil {
 			return err
@@ -206,16 +205,21 @@ type mergeSource struct {
 	row    Row
 }
 
-func newMergeSource(i int, in *Reader, meta *Metadata) (*mergeSource, error) {
-	s := &mergeSource{idx: i, in: in, it: in.Rows()}
+func newMergeSource(i int, in *Reader, meta *Metadata, remaps [][]int32) (*mergeSource, error) {
+	s := &mergeSource{idx: i, in: in, remaps: remaps}
 	im := in.Metadata()
+	idOnly := make([]bool, len(im.Dimensions))
 	for _, d := range meta.Dimensions {
 		j := slices.IndexFunc(im.Dimensions, func(x DimensionSchema) bool { return x.Name == d.Name })
 		if j >= 0 && im.Dimensions[j].Type != d.Type {
 			return nil, fmt.Errorf("segment: merge input %d (%s): dimension %q is %v, want %v", i, in.Dir(), d.Name, im.Dimensions[j].Type, d.Type)
 		}
 		s.dimM = append(s.dimM, j)
+		if j >= 0 && remaps[len(s.dimM)-1] != nil {
+			idOnly[j] = true
+		}
 	}
+	s.it = in.rowsByID(idOnly)
 	for _, m := range meta.Metrics {
 		j := slices.IndexFunc(im.Metrics, func(x MetricSchema) bool { return x.Name == m.Name })
 		if j < 0 || im.Metrics[j].Type != m.Type {
