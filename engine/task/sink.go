@@ -225,7 +225,8 @@ func (b *builder) persistAll() error {
 			what: fmt.Sprintf("spill %d of task %s", b.spills, b.t.id),
 			now:  func() float64 { return float64(b.t.opts.Now().UnixNano()) / 1e9 }}
 		if m := b.t.opts.Metrics; m != nil {
-			j.observe = func(s float64) { m.ObservePersist(meta.DataSource, s) }
+			rows := old.Rows()
+			j.observe = func(s float64) { m.ObservePersist(meta.DataSource, s, rows) }
 		}
 		err = b.persists.submit(j)
 		n++
