@@ -30,12 +30,22 @@ type RowIterator interface {
 // time from the data file, so its memory does not grow with the row count.
 func (r *Reader) Rows() RowIterator { return &rowIter{r: r, pos: -1} }
 
+// rowsByID is Rows, except that the single-value string dimensions marked in
+// idOnly (by position in the segment's dimensions) yield only their
+// dictionary id, sparing the decoding of their strings.
+func (r *Reader) rowsByID(idOnly []bool) RowIterator {
+	return &rowIter{r: r, pos: -1, idOnly: idOnly}
+}
+
 type rowIter struct {
 	r    *Reader
 	pos  int
 	err  error
 	init bool
 	row  Row
+	// idOnly marks single-value string dimensions whose rows get ID alone
+	// (Str stays ""): Merge maps ids and needs no string (see rowsByID).
+	idOnly []bool
 
 	times cursor
 	dims  []iterDim
@@ -351,12 +361,18 @@ func (it *rowIter) next() error {
 				v.Long, v.Double = c.number()
 			}
 			c.i++
+		case !d.multi && it.idOnly != nil && it.idOnly[k]:
+			id, err := d.nextID()
+			if err != nil {
+				return err
+			}
+			v.Null, v.ID = id == 0, id
 		case !d.multi:
 			id, str, err := d.next(it.r)
 			if err != nil {
 				return err
 			}
-			v.Null, v.Str = id == 0, str
+			v.Null, v.Str, v.ID = id == 0, str, id
 		default:
 			c := &d.counts
 			if err := c.advance(); err != nil {
@@ -505,6 +521,21 @@ func (d *iterDim) next(r *Reader) (int32, string, error) {
 	}
 	v, err := d.value(id)
 	return id, v, err
+}
+
+// nextID reads the next id of a single-value string column, checking it
+// against the dictionary, without its value.
+func (d *iterDim) nextID() (int32, error) {
+	c := &d.ids
+	if err := c.advance(); err != nil {
+		return 0, err
+	}
+	id := c.ints[c.i]
+	c.i++
+	if int(id) >= d.dictLen() {
+		return 0, corruptf("column %q: id %d beyond dictionary of %d", c.name, id, d.dictLen())
+	}
+	return id, nil
 }
 
 // Batched dictionary reads: values are read in id order, coalescing values

@@ -176,13 +176,21 @@ type Row struct {
 
 // DimValue holds one dimension value. Which field is read depends on the
 // column: Str for single-value strings, Strs for multi-value strings, Long for
-// long dimensions, Double for float and double dimensions.
+// long dimensions, Double for float and double dimensions. A string column
+// whose dictionary was given to the Writer up front (Writer.SetDictionary)
+// reads ID or IDs instead of Str or Strs.
 type DimValue struct {
 	Str    string   // single-value string; "" is stored as null
 	Strs   []string // multi-value string; nil or empty is stored as null
 	Long   int64    // long dimension
 	Double float64  // float (narrowed to float32) or double dimension
 	Null   bool     // null for any dimension type
+	// ID is the dictionary id of a single-value string (0 is null) and IDs
+	// the ids of a multi-value one. A RowIterator sets ID to the segment's
+	// own id; the Writer reads them only for a column given SetDictionary,
+	// as ids of that dictionary.
+	ID  int32
+	IDs []int32
 }
 
 // MetricValue holds one metric value: Long for long metrics, Double for float
@@ -200,6 +208,9 @@ func (r *Row) Clone() *Row {
 	for i := range c.Dims {
 		if c.Dims[i].Strs != nil {
 			c.Dims[i].Strs = append([]string(nil), c.Dims[i].Strs...)
+		}
+		if c.Dims[i].IDs != nil {
+			c.Dims[i].IDs = append([]int32(nil), c.Dims[i].IDs...)
 		}
 	}
 	copy(c.Metrics, r.Metrics)
