@@ -138,3 +138,45 @@ func TestGoldenOldVersions(t *testing.T) {
 		})
 	}
 }
+
+// TestMergeOldAndNewVersions merges a v1 golden segment with the same rows
+// written now: the merged segment (current format) holds both copies.
+func TestMergeOldAndNewVersions(t *testing.T) {
+	old, err := Open(filepath.Join("testdata", "golden", "v1-default"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer old.Close()
+	dir := filepath.Join(t.TempDir(), "cur")
+	writeSegment(t, dir, testMeta(), DefaultIndexSpec(), goldenRows())
+	cur, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cur.Close()
+	dst := filepath.Join(t.TempDir(), "merged")
+	if err := Merge(dst, testMeta(), DefaultIndexSpec(), []*Reader{old, cur}, nil); err != nil {
+		t.Fatal(err)
+	}
+	m, err := Open(dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	if m.FormatVersion() != CurrentFormat || m.NumRows() != 2*len(goldenRows()) {
+		t.Fatalf("merged: %v, %d rows", m.FormatVersion(), m.NumRows())
+	}
+	if err := openAndRead(dst); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range m.Columns() {
+		if c.Type != TypeString {
+			continue
+		}
+		n1, err1 := old.Cardinality(c.Name)
+		n2, err2 := m.Cardinality(c.Name)
+		if err1 != nil || err2 != nil || n1 != n2 {
+			t.Fatalf("column %s: cardinality %d (%v) merged %d (%v)", c.Name, n1, err1, n2, err2)
+		}
+	}
+}

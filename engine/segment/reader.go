@@ -551,6 +551,27 @@ func (r *Reader) stringCol(name string) (*column, *stringColumn, error) {
 	return c, s, nil
 }
 
+// nullBitmap returns the serialized bitmap of id 0, decoding only the first
+// block of a v2 bitmaps part.
+func (s *stringColumn) nullBitmap() ([]byte, error) {
+	if s.bitmaps != nil || len(s.bmPart.blocks) == 0 {
+		raw, err := s.raw()
+		if err != nil {
+			return nil, err
+		}
+		if len(raw) == 0 {
+			return nil, fmt.Errorf("segment: column %q: %w", s.name, corruptf("no null bitmap"))
+		}
+		return raw[0], nil
+	}
+	first := part{kind: partBlobs, numValues: s.bmPart.blocks[0].values, blocks: s.bmPart.blocks[:1]}
+	bms, err := first.decodeBlobs(nil)
+	if err != nil || len(bms) == 0 {
+		return nil, fmt.Errorf("segment: column %q bitmaps: %w", s.name, corruptf("first block: %v", err))
+	}
+	return bms[0], nil
+}
+
 // readDictPart reads a v2 dictionary: a blobs part of the non-null values in
 // increasing byte order.
 func (s *stringColumn) readDictPart(d *decbuf) error {
@@ -652,12 +673,12 @@ func (r *Reader) Cardinality(name string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	raw, err := s.raw()
+	nullBM, err := s.nullBitmap()
 	if err != nil {
 		return 0, err
 	}
 	bm := roaring.New()
-	if err := bm.UnmarshalBinary(raw[0]); err != nil {
+	if err := bm.UnmarshalBinary(nullBM); err != nil {
 		return 0, fmt.Errorf("segment: column %q: %w", name, corruptf("bitmap: %v", err))
 	}
 	if bm.IsEmpty() {
