@@ -119,10 +119,11 @@ type IndexSpec struct {
 	// Bitmap is the bitmap index type; only "roaring" (Druid's default).
 	Bitmap string `json:"bitmap"`
 	// DimensionCompression compresses string id blocks and numeric dimension
-	// blocks: "lz4" (default) or "none"/"uncompressed".
+	// blocks, and (v2) string dictionaries and bitmaps: "lz4" (default),
+	// "zstd" or "none"/"uncompressed".
 	DimensionCompression string `json:"dimensionCompression"`
-	// MetricCompression compresses __time and metric blocks: "lz4" (default)
-	// or "none"/"uncompressed".
+	// MetricCompression compresses __time and metric blocks: "lz4" (default),
+	// "zstd" or "none"/"uncompressed".
 	MetricCompression string `json:"metricCompression"`
 	// LongEncoding is "longs" (default: 8 raw bytes per value before
 	// compression) or "auto" (per block the smallest of constant,
@@ -142,10 +143,10 @@ func (s IndexSpec) Validate() error {
 		return fmt.Errorf("segment: indexSpec.bitmap: %q unsupported, want \"roaring\"", s.Bitmap)
 	}
 	if _, ok := parseCompression(s.DimensionCompression); !ok {
-		return fmt.Errorf("segment: indexSpec.dimensionCompression: %q unsupported, want \"lz4\", \"none\" or \"uncompressed\"", s.DimensionCompression)
+		return fmt.Errorf("segment: indexSpec.dimensionCompression: %q unsupported, want \"lz4\", \"zstd\", \"none\" or \"uncompressed\"", s.DimensionCompression)
 	}
 	if _, ok := parseCompression(s.MetricCompression); !ok {
-		return fmt.Errorf("segment: indexSpec.metricCompression: %q unsupported, want \"lz4\", \"none\" or \"uncompressed\"", s.MetricCompression)
+		return fmt.Errorf("segment: indexSpec.metricCompression: %q unsupported, want \"lz4\", \"zstd\", \"none\" or \"uncompressed\"", s.MetricCompression)
 	}
 	if s.LongEncoding != "longs" && s.LongEncoding != "auto" {
 		return fmt.Errorf("segment: indexSpec.longEncoding: %q unsupported, want \"longs\" or \"auto\"", s.LongEncoding)
@@ -157,6 +158,8 @@ func parseCompression(s string) (compression, bool) {
 	switch s {
 	case "lz4":
 		return compLZ4, true
+	case "zstd":
+		return compZstd, true
 	case "none", "uncompressed":
 		return compNone, true
 	}

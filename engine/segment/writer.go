@@ -80,6 +80,8 @@ type Writer struct {
 	copyBuf []byte
 	dimPW   partWriter
 	metPW   partWriter
+	timePW  partWriter
+	dictPW  partWriter
 }
 
 type dimCol struct {
@@ -164,6 +166,8 @@ func NewWriterWithOptions(dir string, meta Metadata, spec IndexSpec, opts Writer
 	mc, _ := parseCompression(spec.MetricCompression)
 	w.dimPW = partWriter{comp: dc, auto: spec.LongEncoding == "auto"}
 	w.metPW = partWriter{comp: mc, auto: spec.LongEncoding == "auto"}
+	w.timePW = partWriter{comp: mc, delta: true}
+	w.dictPW = partWriter{comp: dictCompression(dc)}
 	if err := w.initColumns(); err != nil {
 		return nil, errors.Join(err, w.Abort())
 	}
@@ -173,7 +177,7 @@ func NewWriterWithOptions(dir string, meta Metadata, spec IndexSpec, opts Writer
 // initColumns creates the column encoders and their spools.
 func (w *Writer) initColumns() error {
 	var err error
-	if w.times, err = w.newNumStream(TypeLong, &w.metPW); err != nil {
+	if w.times, err = w.newNumStream(TypeLong, &w.timePW); err != nil {
 		return err
 	}
 	w.dims = make([]dimCol, len(w.meta.Dimensions))
@@ -620,6 +624,16 @@ func (w *Writer) writeColumns() error {
 	return w.closeSpools()
 }
 
+// addBitmap adds bm, run-optimized, to a bitmaps part.
+func (w *Writer) addBitmap(out *blobStream, bm *roaring.Bitmap) error {
+	bm.RunOptimize()
+	w.bmBuf.Reset()
+	if _, err := bm.WriteTo(&w.bmBuf); err != nil {
+		return fmt.Errorf("segment: serialize bitmap: %w", err)
+	}
+	return out.add(w.bmBuf.Bytes())
+}
+
 func (w *Writer) appendBitmap(dst []byte, bm *roaring.Bitmap) ([]byte, error) {
 	bm.RunOptimize()
 	w.bmBuf.Reset()
@@ -698,24 +712,24 @@ func (w *Writer) writeStringColumn(c *dimCol) error {
 	hdr := []byte{byte(TypeString), flags}
 	hdr = appendUvarint(hdr, uint64(w.numRows))
 	hdr = append(hdr, bitmapRoaring)
-	hdr = appendUvarint(hdr, uint64(len(order)))
-	dict, err := w.newSpool()
+	dict, err := w.newBlobStream(&w.dictPW)
 	if err != nil {
 		return err
 	}
-	var sb []byte
 	for _, old := range order {
-		sb = appendString(sb[:0], c.vals[old])
-		if err := dict.write(sb); err != nil {
+		if err := dict.addString(c.vals[old]); err != nil {
 			return err
 		}
 	}
 	c.vals, order = nil, nil
-	pieces := []piece{{b: hdr}, {sp: dict}}
+	if err := dict.flush(); err != nil {
+		return err
+	}
+	pieces := []piece{{b: dict.part.header(hdr)}, {sp: dict.part.data}}
 	br := bufio.NewReaderSize(nil, spoolBufSize)
 
 	if c.schema.MultiValue {
-		counts := streamPart{kind: intsKind(c.maxCount)}
+		counts := newIDsPart(c.maxCount)
 		if counts.data, err = w.newSpool(); err != nil {
 			return err
 		}
@@ -729,7 +743,7 @@ func (w *Writer) writeStringColumn(c *dimCol) error {
 		pieces = append(pieces, piece{b: counts.header(nil)}, piece{sp: counts.data})
 	}
 
-	ids := streamPart{kind: intsKind(int32(len(remap) - 1))}
+	ids := newIDsPart(int32(len(remap) - 1))
 	if ids.data, err = w.newSpool(); err != nil {
 		return err
 	}
@@ -742,18 +756,21 @@ func (w *Writer) writeStringColumn(c *dimCol) error {
 	}
 	pieces = append(pieces, piece{b: ids.header(nil)}, piece{sp: ids.data})
 
-	bms, err := w.newSpool()
+	bms, err := w.newBlobStream(&w.dictPW)
 	if err != nil {
 		return err
 	}
 	if err := w.writeBitmaps(c, remap, bms, br); err != nil {
 		return err
 	}
-	pieces = append(pieces, piece{sp: bms})
+	if err := bms.flush(); err != nil {
+		return err
+	}
+	pieces = append(pieces, piece{b: bms.part.header(nil)}, piece{sp: bms.part.data})
 	if err := w.writeSectionPieces(sectionColumn, c.schema.Name, pieces...); err != nil {
 		return err
 	}
-	return errors.Join(dict.close(), ids.data.close(), bms.close(), c.ids.close(), c.counts.close())
+	return errors.Join(dict.part.data.close(), ids.data.close(), bms.part.data.close(), c.ids.close(), c.counts.close())
 }
 
 // encodeInts reads n values from rd, maps them through remap if not nil and
@@ -793,7 +810,7 @@ func bitmapCost(n int32) int {
 }
 
 // writeBitmaps appends one serialized bitmap per sorted id to out.
-func (w *Writer) writeBitmaps(c *dimCol, remap []int32, out *spool, br *bufio.Reader) error {
+func (w *Writer) writeBitmaps(c *dimCol, remap []int32, out *blobStream, br *bufio.Reader) error {
 	// Rows per sorted id.
 	card := make([]int32, len(remap))
 	rd, err := c.ids.u32Reader(br)
@@ -817,7 +834,6 @@ func (w *Writer) writeBitmaps(c *dimCol, remap []int32, out *spool, br *bufio.Re
 		big   = map[int32]*roaring.Bitmap{}
 		cnts  []int32
 		bm    = roaring.New()
-		ob    []byte
 		cbr   *bufio.Reader
 	)
 	if c.schema.MultiValue {
@@ -903,10 +919,7 @@ func (w *Writer) writeBitmaps(c *dimCol, remap []int32, out *spool, br *bufio.Re
 				bm.AddMany(rows[start[k]:start[k+1]])
 				b = bm
 			}
-			if ob, err = w.appendBitmap(ob[:0], b); err != nil {
-				return err
-			}
-			if err := out.write(ob); err != nil {
+			if err := w.addBitmap(out, b); err != nil {
 				return err
 			}
 			delete(big, int32(id))
