@@ -65,7 +65,7 @@ type Options struct {
 // StopSupervisors and Close take it down.
 type Engine struct {
 	Store    metadata.Store
-	Storage  *storage.Local
+	Storage  storage.Deep
 	Manager  *supervisor.Manager
 	Runner   *task.Runner
 	Loader   *query.Loader
