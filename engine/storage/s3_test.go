@@ -127,7 +127,9 @@ func TestS3PushPullKill(t *testing.T) {
 }
 
 // isPart matches UploadPart requests.
-func isPart(r *http.Request) bool { return r.Method == http.MethodPut && r.URL.Query().Has("partNumber") }
+func isPart(r *http.Request) bool {
+	return r.Method == http.MethodPut && r.URL.Query().Has("partNumber")
+}
 
 func TestS3MultipartPushRetriesParts(t *testing.T) {
 	srv := s3test.Start(t, "deep")
@@ -231,4 +233,3 @@ func TestParseS3URI(t *testing.T) {
 		})
 	}
 }
-
