@@ -102,3 +102,14 @@ func (s *Server) Keys(t testing.TB, bucket, prefix string) []string {
 	}
 	return keys
 }
+
+// FaultsLeft is how many injected failures have not happened yet.
+func (s *Server) FaultsLeft() int {
+	s.faultMu.Lock()
+	defer s.faultMu.Unlock()
+	n := 0
+	for _, f := range s.faults {
+		n += f.left
+	}
+	return n
+}
