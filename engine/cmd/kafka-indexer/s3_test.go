@@ -76,7 +76,7 @@ func TestServeS3DeepStorage(t *testing.T) {
 
 	c := &serveConfig{Listen: "127.0.0.1:0", DataDir: t.TempDir(), WorkerCapacity: 2, MaxBodyBytes: 1 << 20, LogFormat: "text", LogLevel: "error",
 		DeepStorage: "s3://deep/druid/segments", S3Endpoint: srv.URL, S3PathStyle: true,
-		S3PartSize: 4 << 10, // segments of a few tens of KiB go up in several parts
+		S3PartSize:     4 << 10, // segments of a few tens of KiB go up in several parts
 		S3RetryBackoff: 50 * time.Millisecond}
 	d, err := startDaemon(context.Background(), c, io.Discard)
 	if err != nil {

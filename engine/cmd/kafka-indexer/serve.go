@@ -324,7 +324,11 @@ func openDeepStorage(ctx context.Context, c *serveConfig, log *slog.Logger) (sto
 	if err != nil {
 		return nil, err
 	}
+	// Archives being uploaded or downloaded; what a crash left there is of no use.
 	tmp := filepath.Join(c.DataDir, "tmp")
+	if err := os.RemoveAll(tmp); err != nil {
+		return nil, fmt.Errorf("clear %s: %w", tmp, err)
+	}
 	if err := os.MkdirAll(tmp, 0o755); err != nil {
 		return nil, fmt.Errorf("create %s: %w", tmp, err)
 	}
