@@ -27,6 +27,9 @@ import (
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/storage/s3test"
 )
 
+// rows is what the S3 ingestion tests produce: one every 12 s over two hours, so two segments.
+const rows = 600
+
 // s3TestEnv points the AWS default credential chain at static test keys and away from this
 // machine's profile and instance metadata.
 func s3TestEnv(t *testing.T) {
@@ -47,119 +50,11 @@ func s3TestEnv(t *testing.T) {
 // loader over an empty, bounded cache, on the same metadata store) serves every row through
 // POST /druid/v2, and dump-segment reads one back from its s3:// URI.
 func TestServeS3DeepStorage(t *testing.T) {
-	s3TestEnv(t)
-	srv := s3test.Start(t, "deep")
 	// An outage when the first segment is pushed: the first uploads (PutObject, or the parts
-	// and completion of a multipart upload) answer 500.
-	srv.FailNext(3, func(r *http.Request) bool { return r.Method == http.MethodPut || r.Method == http.MethodPost })
-
-	const rows = 600
-	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, "web"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cluster.Close()
-	broker := cluster.ListenAddrs()[0]
-	cl, err := kgo.NewClient(kgo.SeedBrokers(broker))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range rows {
-		b, _ := json.Marshal(map[string]any{"ts": time.Date(2024, 3, 5, 10, 0, 0, 0, time.UTC).Add(time.Duration(i) * 12 * time.Second).Format(time.RFC3339),
-			"page": fmt.Sprintf("page-%d-%x", i, i*7919)})
-		cl.Produce(context.Background(), &kgo.Record{Topic: "web", Value: b}, nil)
-	}
-	if err := cl.Flush(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	cl.Close()
-
-	c := &serveConfig{Listen: "127.0.0.1:0", DataDir: t.TempDir(), WorkerCapacity: 2, MaxBodyBytes: 1 << 20, LogFormat: "text", LogLevel: "error",
-		DeepStorage: "s3://deep/druid/segments", S3Endpoint: srv.URL, S3PathStyle: true,
-		S3PartSize:     4 << 10, // segments of a few tens of KiB go up in several parts
-		S3RetryBackoff: 50 * time.Millisecond}
-	d, err := startDaemon(context.Background(), c, io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
+	// and completion of a multipart upload) answer 500, and the push's retries ride it out.
+	srv, d, segs, keys, sizes := ingestToS3(t, 3)
 	defer d.Close()
-	base := "http://" + d.Addr()
-	spec, _ := json.Marshal(map[string]any{"type": "kafka", "spec": map[string]any{
-		"dataSchema": map[string]any{
-			"dataSource":      "web",
-			"timestampSpec":   map[string]any{"column": "ts", "format": "iso"},
-			"dimensionsSpec":  map[string]any{"dimensions": []any{"page"}},
-			"metricsSpec":     []any{map[string]any{"type": "count", "name": "count"}},
-			"granularitySpec": map[string]any{"segmentGranularity": "hour", "queryGranularity": "none", "rollup": false},
-		},
-		"ioConfig": map[string]any{"topic": "web", "inputFormat": map[string]any{"type": "json"},
-			"consumerProperties": map[string]any{"bootstrap.servers": broker}, "taskCount": 1, "taskDuration": "PT2S",
-			"startDelay": "PT0.1S", "period": "PT0.5S", "useEarliestOffset": true},
-	}})
-	if code, body := httpDo(t, "POST", base+"/druid/indexer/v1/supervisor", spec); code != 200 {
-		t.Fatalf("create supervisor: %d %s", code, body)
-	}
-
-	// Every row published: 600 rows every 12 s span two hours, so two segments.
 	store := d.engine.Store
-	var segs []metadata.Segment
-	for deadline := time.Now().Add(25 * time.Second); ; {
-		segs, err = store.Segments(context.Background(), "web", true)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var n int64
-		for _, s := range segs {
-			n += s.NumRows
-		}
-		if n == rows {
-			break
-		}
-		if n > rows {
-			t.Fatalf("%d rows published, want %d", n, rows)
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d of %d rows published", n, rows)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	if left := srv.FaultsLeft(); left != 0 {
-		t.Fatalf("%d injected S3 failures never happened", left)
-	}
-	if len(segs) != 2 {
-		t.Fatalf("%d segments, want 2", len(segs))
-	}
-	var keys []string
-	var sizes int64
-	for _, s := range segs {
-		var ds druidapi.DataSegment
-		if err := json.Unmarshal(s.Payload, &ds); err != nil {
-			t.Fatal(err)
-		}
-		ls := ds.LoadSpec
-		js, _ := json.Marshal(ls)
-		if want := `{"type":"s3_zip","bucket":"deep","key":"` + ls.Key + `","S3Schema":"s3n"}`; string(js) != want {
-			t.Fatalf("loadSpec %s, want %s", js, want)
-		}
-		wantDir := "druid/segments/web/" + druidapi.FormatTime(s.Start) + "_" + druidapi.FormatTime(s.End) + "/" + s.Version + "/0/"
-		if !strings.HasPrefix(ls.Key, wantDir) || !strings.HasSuffix(ls.Key, "/index.zip") {
-			t.Fatalf("key %s, want %s<uuid>/index.zip", ls.Key, wantDir)
-		}
-		obj, err := srv.Backend.HeadObject("deep", ls.Key)
-		if err != nil || obj.Size != s.Size {
-			t.Fatalf("object %s: %v (size %d, segment size %d)", ls.Key, err, obj.Size, s.Size)
-		}
-		keys = append(keys, ls.Key)
-		sizes += s.Size
-	}
-	// The retried uploads left nothing beside the published archives.
-	if got := srv.Keys(t, "deep", ""); !slices.Equal(sortedCopy(got), sortedCopy(keys)) {
-		t.Fatalf("bucket holds %v, published %v", got, keys)
-	}
-	if sizes < 2*(4<<10) {
-		t.Fatalf("archives of %d bytes: the multipart path was not taken", sizes)
-	}
-
 	// The query node: its own S3 client, loader and HTTP API, an empty cache that holds one
 	// segment at most, and the same metadata store.
 	deep, err := storage.NewS3(context.Background(), storage.S3Options{Bucket: "deep", Endpoint: srv.URL, PathStyle: true,
@@ -232,6 +127,128 @@ func TestServeS3DeepStorage(t *testing.T) {
 	if err := dumpSegment([]string{"--directory", "s3://deep/druid/missing/index.zip", "--s3-endpoint", srv.URL, "--s3-path-style"}, io.Discard, io.Discard); err == nil {
 		t.Fatal("dump-segment of a missing archive: no error")
 	}
+}
+
+// ingestToS3 runs the daemon with S3 deep storage, S3 failing the first faults uploads, and
+// ingests 600 rows; it returns once every row is published, having checked that each is
+// published once and that the bucket holds exactly the published archives.
+func ingestToS3(t *testing.T, faults int) (srv *s3test.Server, d *daemon, segs []metadata.Segment, keys []string, sizes int64) {
+	t.Helper()
+	s3TestEnv(t)
+	srv = s3test.Start(t, "deep")
+	srv.FailNext(faults, func(r *http.Request) bool { return r.Method == http.MethodPut || r.Method == http.MethodPost })
+
+	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, "web"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cluster.Close()
+	broker := cluster.ListenAddrs()[0]
+	cl, err := kgo.NewClient(kgo.SeedBrokers(broker))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range rows {
+		b, _ := json.Marshal(map[string]any{"ts": time.Date(2024, 3, 5, 10, 0, 0, 0, time.UTC).Add(time.Duration(i) * 12 * time.Second).Format(time.RFC3339),
+			"page": fmt.Sprintf("page-%d-%x", i, i*7919)})
+		cl.Produce(context.Background(), &kgo.Record{Topic: "web", Value: b}, nil)
+	}
+	if err := cl.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	cl.Close()
+
+	c := &serveConfig{Listen: "127.0.0.1:0", DataDir: t.TempDir(), WorkerCapacity: 2, MaxBodyBytes: 1 << 20, LogFormat: "text", LogLevel: "error",
+		DeepStorage: "s3://deep/druid/segments", S3Endpoint: srv.URL, S3PathStyle: true,
+		S3PartSize:     4 << 10, // segments of a few tens of KiB go up in several parts
+		S3RetryBackoff: 50 * time.Millisecond}
+	d, err = startDaemon(context.Background(), c, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	base := "http://" + d.Addr()
+	spec, _ := json.Marshal(map[string]any{"type": "kafka", "spec": map[string]any{
+		"dataSchema": map[string]any{
+			"dataSource":      "web",
+			"timestampSpec":   map[string]any{"column": "ts", "format": "iso"},
+			"dimensionsSpec":  map[string]any{"dimensions": []any{"page"}},
+			"metricsSpec":     []any{map[string]any{"type": "count", "name": "count"}},
+			"granularitySpec": map[string]any{"segmentGranularity": "hour", "queryGranularity": "none", "rollup": false},
+		},
+		"ioConfig": map[string]any{"topic": "web", "inputFormat": map[string]any{"type": "json"},
+			"consumerProperties": map[string]any{"bootstrap.servers": broker}, "taskCount": 1, "taskDuration": "PT2S",
+			"startDelay": "PT0.1S", "period": "PT0.5S", "useEarliestOffset": true},
+	}})
+	if code, body := httpDo(t, "POST", base+"/druid/indexer/v1/supervisor", spec); code != 200 {
+		t.Fatalf("create supervisor: %d %s", code, body)
+	}
+
+	// Every row published: 600 rows every 12 s span two hours, so two segments.
+	store := d.engine.Store
+	for deadline := time.Now().Add(25 * time.Second); ; {
+		segs, err = store.Segments(context.Background(), "web", true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var n int64
+		for _, s := range segs {
+			n += s.NumRows
+		}
+		if n == rows {
+			break
+		}
+		if n > rows {
+			t.Fatalf("%d rows published, want %d", n, rows)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d rows published", n, rows)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if left := srv.FaultsLeft(); left != 0 {
+		t.Fatalf("%d injected S3 failures never happened", left)
+	}
+	if len(segs) != 2 {
+		t.Fatalf("%d segments, want 2", len(segs))
+	}
+	for _, s := range segs {
+		var ds druidapi.DataSegment
+		if err := json.Unmarshal(s.Payload, &ds); err != nil {
+			t.Fatal(err)
+		}
+		ls := ds.LoadSpec
+		js, _ := json.Marshal(ls)
+		if want := `{"type":"s3_zip","bucket":"deep","key":"` + ls.Key + `","S3Schema":"s3n"}`; string(js) != want {
+			t.Fatalf("loadSpec %s, want %s", js, want)
+		}
+		wantDir := "druid/segments/web/" + druidapi.FormatTime(s.Start) + "_" + druidapi.FormatTime(s.End) + "/" + s.Version + "/0/"
+		if !strings.HasPrefix(ls.Key, wantDir) || !strings.HasSuffix(ls.Key, "/index.zip") {
+			t.Fatalf("key %s, want %s<uuid>/index.zip", ls.Key, wantDir)
+		}
+		obj, err := srv.Backend.HeadObject("deep", ls.Key)
+		if err != nil || obj.Size != s.Size {
+			t.Fatalf("object %s: %v (size %d, segment size %d)", ls.Key, err, obj.Size, s.Size)
+		}
+		keys = append(keys, ls.Key)
+		sizes += s.Size
+	}
+	// The retried uploads left nothing beside the published archives.
+	if got := srv.Keys(t, "deep", ""); !slices.Equal(sortedCopy(got), sortedCopy(keys)) {
+		t.Fatalf("bucket holds %v, published %v", got, keys)
+	}
+	if sizes < 2*(4<<10) {
+		t.Fatalf("archives of %d bytes: the multipart path was not taken", sizes)
+	}
+
+	return srv, d, segs, keys, sizes
+}
+
+// TestServeS3LongOutage: S3 refuses uploads for longer than a push retries, so publishing tasks
+// fail; the supervisor's next tasks re-read the same offsets and publish every row exactly once,
+// and the failed pushes leave nothing in the bucket.
+func TestServeS3LongOutage(t *testing.T) {
+	ingestToS3(t, 2*storage.DefaultS3MaxAttempts+1) // two whole pushes fail, the third succeeds on a retry
 }
 
 func sortedCopy(s []string) []string {
