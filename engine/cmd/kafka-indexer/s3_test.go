@@ -52,8 +52,7 @@ func s3TestEnv(t *testing.T) {
 func TestServeS3DeepStorage(t *testing.T) {
 	// An outage when the first segment is pushed: the first uploads (PutObject, or the parts
 	// and completion of a multipart upload) answer 500, and the push's retries ride it out.
-	srv, d, segs, keys, sizes := ingestToS3(t, 3)
-	defer d.Close()
+	srv, d, segs, keys, sizes := ingestToS3(t, 3) // the daemon is closed when the test ends
 	store := d.engine.Store
 	// The query node: its own S3 client, loader and HTTP API, an empty cache that holds one
 	// segment at most, and the same metadata store.
