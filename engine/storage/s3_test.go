@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"path/filepath"
 	"regexp"
@@ -231,5 +232,26 @@ func TestParseS3URI(t *testing.T) {
 				t.Fatalf("ParseS3URI(%q) = %q, %q, %v", tc.uri, b, k, err)
 			}
 		})
+	}
+}
+
+// TestS3ServerDownIsRetried: a refused connection (the server is down) counts as transient, so
+// it is tried MaxAttempts times before the push fails.
+func TestS3ServerDownIsRetried(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := "http://" + ln.Addr().String()
+	ln.Close() // nothing listens there now
+	s, err := NewS3(t.Context(), S3Options{Bucket: "deep", Endpoint: url, PathStyle: true, Credentials: s3test.Credentials,
+		MaxAttempts: 3, RetryBackoff: time.Millisecond, TempDir: t.TempDir(), Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, meta := buildSegment(t)
+	key := SegmentKey{DataSource: meta.DataSource, Start: meta.Interval.Start, End: meta.Interval.End, Version: meta.Version, Partition: meta.Partition}
+	if _, _, err := s.Push(t.Context(), dir, key); err == nil || !strings.Contains(err.Error(), "try 3 of 3") {
+		t.Fatalf("push to a server that is down: %v", err)
 	}
 }
