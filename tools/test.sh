@@ -10,6 +10,11 @@ if ! command -v terraform >/dev/null 2>&1; then
   exit 1
 fi
 if [ -z "${KAFKA_INDEXER_TEST_POSTGRES:-}" ]; then
+  # A server this run starts is stopped when it ends, pass or fail; one already running (a
+  # previous run's, or started by hand) is reused and left running.
+  if ! tools/start-test-postgres.sh status; then
+    trap 'tools/start-test-postgres.sh stop' EXIT
+  fi
   KAFKA_INDEXER_TEST_POSTGRES=$(tools/start-test-postgres.sh)
   export KAFKA_INDEXER_TEST_POSTGRES
 fi

@@ -17,6 +17,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/druidapi"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata/embedded"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/storage"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/task"
@@ -148,7 +149,7 @@ func (f *chatFixture) waitReading(id string, rows int64) {
 	f.t.Helper()
 	f.waitFor(id+" reading", func() bool {
 		tk, ok := f.runner.Task(id)
-		return ok && tk.Status() == task.StatusReading && tk.CurrentOffsets()[0] == rows
+		return ok && tk.Status() == task.StatusReading && tk.CurrentOffsets()[druidapi.Partition{ID: 0}] == rows
 	})
 }
 

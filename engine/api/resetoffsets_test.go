@@ -4,6 +4,8 @@ import (
 	"maps"
 	"strings"
 	"testing"
+
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/druidapi"
 )
 
 // TestDecodeResetOffsets: each mistake in a resetOffsets body gets its own message naming the
@@ -12,13 +14,15 @@ func TestDecodeResetOffsets(t *testing.T) {
 	for _, tc := range []struct {
 		name, body string
 		stream     string
-		offsets    map[int32]int64
+		offsets    map[druidapi.Partition]int64
 		err        string
 	}{
 		{name: "end offsets", body: `{"type":"kafka","partitions":{"type":"end","stream":"s","partitionOffsetMap":{"0":100,"2":650}}}`,
-			stream: "s", offsets: map[int32]int64{0: 100, 2: 650}},
+			stream: "s", offsets: map[druidapi.Partition]int64{{ID: 0}: 100, {ID: 2}: 650}},
 		{name: "topic and sequence numbers", body: `{"type":"kafka","partitions":{"topic":"s","partitionSequenceNumberMap":{"1":0}}}`,
-			stream: "s", offsets: map[int32]int64{1: 0}},
+			stream: "s", offsets: map[druidapi.Partition]int64{{ID: 1}: 0}},
+		{name: "topic:partition keys", body: `{"type":"kafka","partitions":{"type":"end","stream":"metrics-.*","partitionOffsetMap":{"metrics-a:0":5,"metrics-b:2":7}}}`,
+			stream: "metrics-.*", offsets: map[druidapi.Partition]int64{{Topic: "metrics-a", ID: 0}: 5, {Topic: "metrics-b", ID: 2}: 7}},
 		{name: "malformed", body: `{"type":`, err: "not valid DataSourceMetadata JSON"},
 		{name: "type", body: `{"type":"kinesis","partitions":{}}`, err: `metadata type must be "kafka" to match supervisor [sup], got "kinesis"`},
 		{name: "no partitions", body: `{"type":"kafka"}`, err: `missing "partitions"`},

@@ -147,3 +147,10 @@ func (s *Server) routeStatus() {
 func (s *Server) RouteMetrics(h http.Handler) {
 	s.mux.Handle("GET /metrics", h)
 }
+
+// RouteConsole serves the web console (engine/console) at GET / and under GET /console/,
+// behind the same basic auth as the API it calls. Other paths keep their 404.
+func (s *Server) RouteConsole(h http.Handler) {
+	s.mux.Handle("GET /{$}", h)
+	s.mux.Handle("GET /console/", h)
+}

@@ -320,16 +320,16 @@ func decodeResetOffsets(id string, body []byte) (metadata.DataSourceMetadata, er
 	if len(offsets) == 0 {
 		return metadata.DataSourceMetadata{}, errors.New("reset offsets body has no partition offsets (partitions.partitionOffsetMap)")
 	}
-	md := metadata.DataSourceMetadata{Stream: stream, Offsets: map[int32]int64{}}
+	md := metadata.DataSourceMetadata{Stream: stream, Offsets: map[druidapi.Partition]int64{}}
 	for k, v := range offsets {
-		part, err := strconv.ParseInt(k, 10, 32)
-		if err != nil || part < 0 {
-			return metadata.DataSourceMetadata{}, fmt.Errorf("reset offsets partition %q is not a partition number", k)
+		part, err := druidapi.ParsePartition(k)
+		if err != nil {
+			return metadata.DataSourceMetadata{}, fmt.Errorf("reset offsets %v", err)
 		}
 		if v < 0 {
 			return metadata.DataSourceMetadata{}, fmt.Errorf("reset offsets offset %d for partition %s must be ≥ 0", v, k)
 		}
-		md.Offsets[int32(part)] = v
+		md.Offsets[part] = v
 	}
 	return md, nil
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/druidapi"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata/embedded"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata/metadatatest"
@@ -194,7 +195,7 @@ func testLifecycle(t *testing.T, h *harness) {
 	h.expect("POST", base+"/metrics-kafka/resetOffsets", `{"type":"kafka","partitions":{"type":"end","stream":"metrics","partitionOffsetMap":{"0":100,"2":650}}}`, 200, `{"id":"metrics-kafka"}`)
 	h.expect("POST", base+"/metrics-kafka/resetOffsets", `{"type":"kafka","partitions":{"topic":"metrics","partitionSequenceNumberMap":{"1":7}}}`, 200, `{"id":"metrics-kafka"}`)
 	md, err := h.store.GetDataSourceMetadata(context.Background(), "metrics-kafka")
-	if err != nil || md.Offsets[0] != 100 || md.Offsets[1] != 7 || md.Offsets[2] != 650 {
+	if err != nil || md.Offsets[druidapi.Partition{ID: 0}] != 100 || md.Offsets[druidapi.Partition{ID: 1}] != 7 || md.Offsets[druidapi.Partition{ID: 2}] != 650 {
 		t.Fatalf("resetOffsets did not merge: %+v %v", md, err)
 	}
 	h.expect("POST", base+"/metrics-kafka/resetOffsets", `{"type":"kinesis","partitions":{"stream":"metrics","partitionOffsetMap":{"0":1}}}`, 400, `~metadata type must be \"kafka\"`)

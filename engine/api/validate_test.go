@@ -19,7 +19,7 @@ func TestValidateOnlyImpact(t *testing.T) {
 	h.expect("POST", base+"?validateOnly=true", base0, 200, `{"id":"wikipedia","valid":true}`)
 	h.expect("POST", base, base0, 200, `{"id":"wikipedia"}`)
 	if err := h.store.ResetDataSourceMetadata(context.Background(), "wikipedia",
-		metadata.DataSourceMetadata{Stream: "wikipedia", Offsets: map[int32]int64{0: 42}}); err != nil {
+		metadata.DataSourceMetadata{Stream: "wikipedia", Offsets: map[druidapi.Partition]int64{{ID: 0}: 42}}); err != nil {
 		t.Fatal(err)
 	}
 

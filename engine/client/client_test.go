@@ -15,6 +15,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/druidapi"
 )
 
 // recorder is an httptest handler answering from a table keyed by
@@ -208,7 +210,7 @@ func TestMethods(t *testing.T) {
 	must(c.SuspendAll(ctx))
 	must(c.ResumeAll(ctx))
 	must(c.Reset(ctx, "ds"))
-	must(c.ResetOffsets(ctx, "ds", "t", map[int32]int64{0: 100, 2: 650}))
+	must(c.ResetOffsets(ctx, "ds", "t", map[druidapi.Partition]int64{{ID: 0}: 100, {ID: 2}: 650}))
 	var body map[string]any
 	must(json.Unmarshal([]byte(rec.got[len(rec.got)-1].body), &body))
 	want := map[string]any{"type": "kafka", "partitions": map[string]any{"type": "end", "stream": "t",
@@ -342,7 +344,7 @@ func TestRetries(t *testing.T) {
 		if err := c.Reset(ctx, "ds"); !errors.Is(err, ErrUnavailable) {
 			t.Fatalf("err = %v", err)
 		}
-		if err := c.ResetOffsets(ctx, "ds", "t", map[int32]int64{0: 1}); err != nil {
+		if err := c.ResetOffsets(ctx, "ds", "t", map[druidapi.Partition]int64{{ID: 0}: 1}); err != nil {
 			t.Fatalf("second call should reach the 200: %v", err)
 		}
 		if got := f.calls.Load(); got != 2 {

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strconv"
 
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/druidapi"
 )
@@ -215,11 +214,12 @@ func (c *Client) Reset(ctx context.Context, id string) error {
 
 // ResetOffsets overrides the stored end offsets of the given partitions of
 // stream (POST /supervisor/{id}/resetOffsets with Kafka DataSourceMetadata).
+// Partitions of a topicPattern supervisor name their topic ("topic:0" keys).
 // Other partitions keep their offsets. It is never retried.
-func (c *Client) ResetOffsets(ctx context.Context, id, stream string, offsets map[int32]int64) error {
+func (c *Client) ResetOffsets(ctx context.Context, id, stream string, offsets map[druidapi.Partition]int64) error {
 	m := make(map[string]int64, len(offsets))
 	for p, o := range offsets {
-		m[strconv.FormatInt(int64(p), 10)] = o
+		m[p.String()] = o
 	}
 	body := map[string]any{
 		"type": "kafka",

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/api"
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/console"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/metrics"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/query"
@@ -142,6 +143,7 @@ func New(ctx context.Context, store metadata.Store, opts Options) (*Engine, erro
 	queries.AddSource(query.NewRealtime(RealtimeTasks(runner), loader, query.RealtimeOptions{Logger: log, Context: root}))
 	handler.RouteQueries(queries)
 	handler.RouteMetrics(met.Handler())
+	handler.RouteConsole(console.Handler())
 	e := &Engine{Store: store, Storage: deep, Manager: mgr, Runner: runner, Loader: loader, Queries: queries, Metrics: met,
 		Handler: handler, opts: opts, log: log, loaderCh: make(chan struct{}), ctx: root, cancel: cancel}
 	go func() {

@@ -35,16 +35,22 @@ type SupervisorReport struct {
 // offsetsLastUpdated are omitted until the first offset fetch from Kafka, as Druid does, hence
 // the pointers; recentErrors is always present, [] when there are none.
 type SupervisorReportPayload struct {
-	DataSource         string           `json:"dataSource"`
-	Stream             string           `json:"stream"`
-	Partitions         int              `json:"partitions"`
-	Replicas           int              `json:"replicas"`
-	DurationSeconds    int64            `json:"durationSeconds"`
-	ActiveTasks        []TaskReportData `json:"activeTasks"`
-	PublishingTasks    []TaskReportData `json:"publishingTasks"`
-	LatestOffsets      map[string]int64 `json:"latestOffsets,omitempty"`
-	MinimumLag         map[string]int64 `json:"minimumLag,omitempty"`
-	AggregateLag       *int64           `json:"aggregateLag,omitempty"`
+	DataSource      string           `json:"dataSource"`
+	Stream          string           `json:"stream"`
+	Partitions      int              `json:"partitions"`
+	Replicas        int              `json:"replicas"`
+	DurationSeconds int64            `json:"durationSeconds"`
+	ActiveTasks     []TaskReportData `json:"activeTasks"`
+	PublishingTasks []TaskReportData `json:"publishingTasks"`
+	LatestOffsets   map[string]int64 `json:"latestOffsets,omitempty"`
+	MinimumLag      map[string]int64 `json:"minimumLag,omitempty"`
+	AggregateLag    *int64           `json:"aggregateLag,omitempty"`
+	// MinimumLagMillis and AggregateLagMillis are the time lag: per partition, the newest
+	// record's timestamp minus that of the next record the reading task will read, in ms, and
+	// their sum. Druid fills them for Kinesis only; we fill them for Kafka too. Omitted until
+	// measured.
+	MinimumLagMillis   map[string]int64 `json:"minimumLagMillis,omitempty"`
+	AggregateLagMillis *int64           `json:"aggregateLagMillis,omitempty"`
 	OffsetsLastUpdated *string          `json:"offsetsLastUpdated,omitempty"`
 	Suspended          bool             `json:"suspended"`
 	Healthy            bool             `json:"healthy"`

@@ -380,7 +380,13 @@ func (s *jsonSource) evalOJG(fl *flatField, r *Row) expr.Value {
 	if data == nil {
 		return expr.Value{}
 	}
-	res := fl.ojg.Get(data)
+	return genericResult(fl, fl.ojg.Get(data))
+}
+
+// genericResult turns the values a path found in plain Go data (ojg's, or the Avro decoder's)
+// into the field's value: one value as itself, several as a multi-value, or the path function
+// applied to them.
+func genericResult(fl *flatField, res []any) expr.Value {
 	if fl.fn != "" {
 		if fl.fn == "length" {
 			if len(res) == 1 {

@@ -32,7 +32,7 @@ type kafkaColumns struct {
 	hdrKeys                               []string
 }
 
-func newKafkaColumns(f *spec.InputFormat) (*kafkaColumns, error) {
+func newKafkaColumns(f *spec.InputFormat, env sourceEnv) (*kafkaColumns, error) {
 	k := &kafkaColumns{
 		tsCol: or(f.TimestampColumnName, DefaultKafkaTimestampColumn), topicCol: or(f.TopicColumnName, DefaultKafkaTopicColumn),
 		headerPrefix: or(f.HeaderColumnPrefix, DefaultKafkaHeaderPrefix), keyCol: or(f.KeyColumnName, DefaultKafkaKeyColumn),
@@ -51,7 +51,7 @@ func newKafkaColumns(f *spec.InputFormat) (*kafkaColumns, error) {
 		if f.KeyFormat.Type == "kafka" {
 			return nil, fmt.Errorf("keyFormat: kafka cannot be nested")
 		}
-		src, err := newSource(f.KeyFormat)
+		src, err := newSource(f.KeyFormat, env)
 		if err != nil {
 			return nil, fmt.Errorf("keyFormat.%w", err)
 		}

@@ -1,7 +1,9 @@
 package input
 
 import (
+	"context"
 	"fmt"
+	"os"
 	"strings"
 
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/expr"
@@ -20,17 +22,55 @@ type Config struct {
 	// Metrics is dataSchema.metricsSpec: their names and input fields are excluded from
 	// schemaless discovery, as Druid does, and numeric inputs are verified by CheckTypes.
 	Metrics []spec.Aggregator
+	// Context bounds the calls a source makes while parsing (schema registry lookups); the
+	// task passes its run context so a shutdown does not wait on a slow registry. nil means
+	// context.Background().
+	Context context.Context
+	// Getenv resolves the environment variables a format's settings name (a schema registry
+	// decoder's password providers and druid.dynamic.config.provider); nil means os.LookupEnv.
+	Getenv func(string) (string, bool)
+}
+
+// sourceEnv is what a source may need from outside its spec.
+type sourceEnv struct {
+	ctx    context.Context
+	getenv func(string) (string, bool)
+}
+
+func (e sourceEnv) context() context.Context {
+	if e.ctx == nil {
+		return context.Background()
+	}
+	return e.ctx
+}
+
+func (e sourceEnv) lookupEnv() func(string) (string, bool) {
+	if e.getenv == nil {
+		return os.LookupEnv
+	}
+	return e.getenv
 }
 
 // source is one inputFormat reader. read fills r for each row of data and calls each(nil), or
 // calls each with the error of a bad row and goes on; a returned *ParseError means the whole
 // record is unparseable. Errors returned by each abort the read.
+//
+// Any other error read returns is not about the record: Parse hands it up unchanged, and the
+// caller must not count the record as unparseable. In particular an error for which
+// schemaregistry.IsUnavailable is true (the schema registry cannot answer) means "retry the
+// whole record later": the task keeps its offset, backs off and parses the record again. A
+// source returns such an error before it emits any row of the record, so a retry never
+// duplicates rows.
 type source interface {
 	read(data []byte, r *Row, each func(*ParseError) error) error
 }
 
-func newSource(f *spec.InputFormat) (source, error) {
+func newSource(f *spec.InputFormat, env sourceEnv) (source, error) {
 	switch strings.ToLower(f.Type) {
+	case "avro_stream":
+		return newAvroStreamSource(f, env)
+	case "avro_ocf":
+		return newAvroOCFSource(f)
 	case "json":
 		return newJSONSource(f)
 	case "csv", "tsv", "delimited":
@@ -38,7 +78,7 @@ func newSource(f *spec.InputFormat) (source, error) {
 		g.Type = strings.ToLower(f.Type)
 		return newDelimitedSource(&g)
 	case "protobuf":
-		return newProtobufSource(f)
+		return newProtobufSourceEnv(f, env.lookupEnv(), env.context())
 	case "kafka":
 		return nil, fmt.Errorf("type: kafka is only allowed as the top-level inputFormat")
 	}
@@ -69,19 +109,20 @@ func NewParser(c Config) (*Parser, error) {
 	p := &Parser{}
 	var err error
 	f := c.Format
+	env := sourceEnv{ctx: c.Context, getenv: c.Getenv}
 	keepNulls := f.KeepNullColumns
 	if strings.EqualFold(f.Type, "kafka") {
 		if f.ValueFormat == nil {
 			return nil, fmt.Errorf("inputFormat.valueFormat: required for the kafka format")
 		}
-		if p.src, err = newSource(f.ValueFormat); err != nil {
+		if p.src, err = newSource(f.ValueFormat, env); err != nil {
 			return nil, fmt.Errorf("inputFormat.valueFormat.%w", err)
 		}
-		if p.kafka, err = newKafkaColumns(f); err != nil {
+		if p.kafka, err = newKafkaColumns(f, env); err != nil {
 			return nil, fmt.Errorf("inputFormat.%w", err)
 		}
 		keepNulls = f.ValueFormat.KeepNullColumns
-	} else if p.src, err = newSource(f); err != nil {
+	} else if p.src, err = newSource(f, env); err != nil {
 		return nil, fmt.Errorf("inputFormat.%w", err)
 	}
 	if p.ts, err = newTimestamper(c.Timestamp); err != nil {
@@ -159,7 +200,10 @@ func (p *Parser) TimestampColumn() string { return p.ts.column }
 
 // Parse parses one record and calls emit for each good row; the row is reused after emit
 // returns. It returns the first error from emit unchanged, else a *ParseError or ParseErrors
-// for the rows (or the whole record) that were unparseable, else nil. A record with an empty or
+// for the rows (or the whole record) that were unparseable, else nil. An error that is neither
+// comes from the source and is not about the record (see source): for one where
+// schemaregistry.IsUnavailable holds, no row was emitted and the record is to be parsed again
+// later, neither counted nor skipped. A record with an empty or
 // null value yields no rows and no error (for json/csv/tsv); the caller counts it as
 // thrownAway.
 func (p *Parser) Parse(rec Record, emit func(*Row) error) error {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"sync"
 
@@ -34,12 +33,6 @@ type protobufSource struct {
 // registry cannot answer (the record is retried, not counted).
 type protoDecoder interface {
 	decode(b []byte) (protoreflect.Message, *protoJSON, error)
-}
-
-// newProtobufSource builds the source with the daemon's environment and no deadline beyond the
-// registry client's own request timeout.
-func newProtobufSource(f *spec.InputFormat) (*protobufSource, error) {
-	return newProtobufSourceEnv(f, os.LookupEnv, context.Background())
 }
 
 // newProtobufSourceEnv builds the source; getenv resolves the schema_registry decoder's password

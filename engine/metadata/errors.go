@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/druidapi"
 )
 
 // ErrNotFound is returned when the requested row does not exist: no
@@ -67,11 +69,11 @@ func formatOffsets(md DataSourceMetadata) string {
 	var b strings.Builder
 	b.WriteString(md.Stream)
 	b.WriteString("{")
-	for i, p := range slices.Sorted(maps.Keys(md.Offsets)) {
+	for i, p := range slices.SortedFunc(maps.Keys(md.Offsets), druidapi.ComparePartitions) {
 		if i > 0 {
 			b.WriteString(",")
 		}
-		b.WriteString(strconv.Itoa(int(p)))
+		b.WriteString(p.String())
 		b.WriteString(":")
 		b.WriteString(strconv.FormatInt(md.Offsets[p], 10))
 	}

@@ -7,6 +7,8 @@ import (
 	"maps"
 	"slices"
 	"strconv"
+
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/druidapi"
 )
 
 // DataSourceMetadata is the committed Kafka position of one supervisor: for
@@ -18,10 +20,11 @@ import (
 // Offsets may be nil for an empty position. Methods never modify their
 // receiver or argument.
 type DataSourceMetadata struct {
-	// Stream is the Kafka topic.
+	// Stream is the Kafka topic, or the topic pattern of a multi-topic supervisor.
 	Stream string
-	// Offsets maps partition to offset.
-	Offsets map[int32]int64
+	// Offsets maps partition to offset. Partitions of a multi-topic stream carry their
+	// topic, so the map (and the compare-and-swap over it) spans every topic.
+	Offsets map[druidapi.Partition]int64
 }
 
 // Plus returns m with other's offsets laid over it: partitions in other take
@@ -33,7 +36,7 @@ func (m DataSourceMetadata) Plus(other DataSourceMetadata) DataSourceMetadata {
 	}
 	out := m.Clone()
 	if out.Offsets == nil && len(other.Offsets) > 0 {
-		out.Offsets = make(map[int32]int64, len(other.Offsets))
+		out.Offsets = make(map[druidapi.Partition]int64, len(other.Offsets))
 	}
 	maps.Copy(out.Offsets, other.Offsets)
 	return out
@@ -97,17 +100,21 @@ const dataSourceMetadataType = "kafka"
 //	  "partitionSequenceNumberMap":{"0":230985},"partitionOffsetMap":{"0":230985}}}
 //
 // topic and partitionOffsetMap are Druid's backward-compatibility aliases,
-// written alongside. Partition keys are strings in ascending numeric order.
+// written alongside. Partition keys are strings ("0", or "topic:0" for a topic pattern) in
+// ascending order of topic, then partition number.
 func (m DataSourceMetadata) MarshalJSON() ([]byte, error) {
 	var offs bytes.Buffer
 	offs.WriteByte('{')
-	for i, p := range slices.Sorted(maps.Keys(m.Offsets)) {
+	for i, p := range slices.SortedFunc(maps.Keys(m.Offsets), druidapi.ComparePartitions) {
 		if i > 0 {
 			offs.WriteByte(',')
 		}
-		offs.WriteByte('"')
-		offs.WriteString(strconv.FormatInt(int64(p), 10))
-		offs.WriteString(`":`)
+		key, err := json.Marshal(p.String())
+		if err != nil {
+			return nil, fmt.Errorf("marshal partition %s: %w", p, err)
+		}
+		offs.Write(key)
+		offs.WriteString(`:`)
 		offs.WriteString(strconv.FormatInt(m.Offsets[p], 10))
 	}
 	offs.WriteByte('}')
@@ -176,14 +183,14 @@ func (m *DataSourceMetadata) UnmarshalJSON(data []byte) error {
 		raw = p.PartitionOffsetMap
 	}
 	if raw != nil {
-		out.Offsets = make(map[int32]int64, len(raw))
+		out.Offsets = make(map[druidapi.Partition]int64, len(raw))
 	}
 	for k, v := range raw {
-		part, err := strconv.ParseInt(k, 10, 32)
+		part, err := druidapi.ParsePartition(k)
 		if err != nil {
-			return fmt.Errorf("decode kafka datasource metadata: partition %q: not a partition number", k)
+			return fmt.Errorf("decode kafka datasource metadata: %w", err)
 		}
-		out.Offsets[int32(part)] = v
+		out.Offsets[part] = v
 	}
 	*m = out
 	return nil

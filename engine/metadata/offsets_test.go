@@ -6,12 +6,14 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/druidapi"
 )
 
 func md(stream string, kv ...int64) DataSourceMetadata {
-	m := DataSourceMetadata{Stream: stream, Offsets: map[int32]int64{}}
+	m := DataSourceMetadata{Stream: stream, Offsets: map[druidapi.Partition]int64{}}
 	for i := 0; i+1 < len(kv); i += 2 {
-		m.Offsets[int32(kv[i])] = kv[i+1]
+		m.Offsets[druidapi.Partition{ID: int32(kv[i])}] = kv[i+1]
 	}
 	return m
 }
@@ -79,6 +81,17 @@ func TestDataSourceMetadataMarshal(t *testing.T) {
 	if string(got) != want {
 		t.Fatalf("Marshal =\n%s\nwant\n%s", got, want)
 	}
+	multi, err := json.Marshal(DataSourceMetadata{Stream: "metrics-.*", Offsets: map[druidapi.Partition]int64{
+		{Topic: "metrics-b", ID: 0}: 3, {Topic: "metrics-a", ID: 10}: 2, {Topic: "metrics-a", ID: 2}: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantMulti := `{"type":"kafka","partitions":{"type":"end","stream":"metrics-.*","topic":"metrics-.*",` +
+		`"partitionSequenceNumberMap":{"metrics-a:2":1,"metrics-a:10":2,"metrics-b:0":3},` +
+		`"partitionOffsetMap":{"metrics-a:2":1,"metrics-a:10":2,"metrics-b:0":3}}}`
+	if string(multi) != wantMulti {
+		t.Fatalf("Marshal multi-topic =\n%s\nwant\n%s", multi, wantMulti)
+	}
 	empty, err := json.Marshal(DataSourceMetadata{Stream: `a"b`})
 	if err != nil {
 		t.Fatal(err)
@@ -130,8 +143,14 @@ func TestDataSourceMetadataUnmarshal(t *testing.T) {
 		},
 		{
 			name:    "bad partition key",
-			in:      `{"type":"kafka","partitions":{"stream":"t","partitionSequenceNumberMap":{"a:0":1}}}`,
-			wantErr: `partition "a:0"`,
+			in:      `{"type":"kafka","partitions":{"stream":"t","partitionSequenceNumberMap":{"a:x":1}}}`,
+			wantErr: `partition "a:x"`,
+		},
+		{
+			name: "multi-topic keys split at the last colon",
+			in:   `{"type":"kafka","partitions":{"type":"end","stream":"metrics-.*","partitionSequenceNumberMap":{"metrics-a:0":5,"metrics-b:1":7}}}`,
+			want: DataSourceMetadata{Stream: "metrics-.*", Offsets: map[druidapi.Partition]int64{
+				{Topic: "metrics-a", ID: 0}: 5, {Topic: "metrics-b", ID: 1}: 7}},
 		},
 		{
 			name:    "missing partitions",

@@ -2,11 +2,14 @@
 // datasource (Druid's ingest/events/* metrics), persist and publish latencies, segments
 // published, and, read at scrape time, Kafka lag per partition, supervisor states and task
 // counts (Druid's ingest/kafka/lag, ingest/kafka/partitionLag, task/running/count…).
+//
+// Each of those is exported twice: under our own kafka_indexer_* names, and under the names and
+// labels Druid's prometheus-emitter gives them with its default metric map (druid.go), so
+// dashboards and alerts written for a Druid cluster work unchanged.
 package metrics
 
 import (
 	"net/http"
-	"strconv"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -22,6 +25,8 @@ type Metrics struct {
 	persistSeconds    *prometheus.HistogramVec
 	publishSeconds    *prometheus.HistogramVec
 	segmentsPublished *prometheus.CounterVec
+
+	druid druidCounters
 }
 
 // New builds the metrics and registers the Go runtime and process collectors.
@@ -47,6 +52,7 @@ func New() *Metrics {
 	}, []string{"datasource"})
 	m.reg.MustRegister(m.rows, m.processedBytes, m.persistSeconds, m.publishSeconds, m.segmentsPublished,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.druid = newDruidCounters(m.reg)
 	return m
 }
 
@@ -69,16 +75,56 @@ func (m *Metrics) AddRows(dataSource string, processed, processedBytes, withErro
 	add("processed_with_error", withError)
 	add("unparseable", unparseable)
 	add("thrown_away", thrownAway)
+	m.druid.addRows(dataSource, processed, withError, unparseable)
 	if processedBytes > 0 {
 		m.processedBytes.WithLabelValues(dataSource).Add(float64(processedBytes))
 	}
 }
 
-// ObservePersist records one intermediate persist.
-func (m *Metrics) ObservePersist(dataSource string, seconds float64) {
-	if m != nil {
-		m.persistSeconds.WithLabelValues(dataSource).Observe(seconds)
+// AddThrownAway counts rows thrown away for one of Druid's reasons (ThrownAwayNull…). The
+// total is also in AddRows; only Druid's metric carries the reason.
+func (m *Metrics) AddThrownAway(dataSource, reason string, n int64) {
+	if m != nil && n > 0 {
+		m.druid.thrownAway.WithLabelValues(dataSource, reason).Add(float64(n))
 	}
+}
+
+// ObservePersist records one intermediate persist of rows (after rollup).
+func (m *Metrics) ObservePersist(dataSource string, seconds float64, rows int) {
+	if m == nil {
+		return
+	}
+	m.persistSeconds.WithLabelValues(dataSource).Observe(seconds)
+	m.druid.persists.WithLabelValues(dataSource).Inc()
+	if rows > 0 {
+		m.druid.rowsOutput.WithLabelValues(dataSource).Add(float64(rows))
+	}
+}
+
+// ObserveHandoff records the end of a task's wait for its published segments to be served:
+// segments handed off, or, when the wait timed out, segments that were not.
+func (m *Metrics) ObserveHandoff(dataSource string, segments int, failed bool) {
+	if m == nil || segments <= 0 {
+		return
+	}
+	c := m.druid.handoffs
+	if failed {
+		c = m.druid.handoffsFailed
+	}
+	c.WithLabelValues(dataSource).Add(float64(segments))
+}
+
+// TaskFinished counts a task that ended, successfully or not (Druid's task/success/count and
+// task/failed/count).
+func (m *Metrics) TaskFinished(dataSource string, success bool) {
+	if m == nil {
+		return
+	}
+	c := m.druid.tasksFailed
+	if success {
+		c = m.druid.tasksSucceeded
+	}
+	c.WithLabelValues(dataSource).Inc()
 }
 
 // ObservePublish records one publish of a sequence and its segments.
@@ -95,26 +141,30 @@ type SupervisorSample struct {
 	ID, DataSource, Stream string
 	State                  string // detailed state
 	Healthy                bool
-	Lag                    map[int32]int64 // per partition; absent until the first offset fetch
+	Lag                    map[string]int64 // per partition key ("0", "topic:0"); absent until the first offset fetch
 	AggregateLag           *int64
-	IngestRate             float64 // rows/s over the last minute, summed over the supervisor's tasks
+	// LagMillis is the time lag per partition: how far, in record timestamps, the task is
+	// behind the newest record. Absent until measured; partitions whose lag is unknown are left
+	// out.
+	LagMillis  map[string]int64 // keyed as Lag
+	IngestRate float64          // rows/s over the last minute, summed over the supervisor's tasks
 }
 
 // TaskSample counts tasks at scrape time.
 type TaskSample struct {
 	DataSource string
-	State      string // running, waiting, succeeded, failed
+	State      string // running, pending, waiting
 	Count      int
 }
 
 // RegisterSupervisors adds a collector that reads supervisor samples at scrape time.
 func (m *Metrics) RegisterSupervisors(sample func() []SupervisorSample) {
-	m.reg.MustRegister(&supervisorCollector{sample: sample})
+	m.reg.MustRegister(&supervisorCollector{sample: sample}, &druidSupervisorCollector{sample: sample})
 }
 
 // RegisterTasks adds a collector that reads task counts at scrape time.
 func (m *Metrics) RegisterTasks(sample func() []TaskSample) {
-	m.reg.MustRegister(&taskCollector{sample: sample})
+	m.reg.MustRegister(&taskCollector{sample: sample}, &druidTaskCollector{sample: sample})
 }
 
 var (
@@ -139,7 +189,7 @@ func (c *supervisorCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(stateDesc, prometheus.GaugeValue, 1, s.ID, s.DataSource, s.State)
 		ch <- prometheus.MustNewConstMetric(healthDesc, prometheus.GaugeValue, boolFloat(s.Healthy), s.ID, s.DataSource)
 		for p, l := range s.Lag {
-			ch <- prometheus.MustNewConstMetric(lagDesc, prometheus.GaugeValue, float64(l), s.ID, s.DataSource, s.Stream, strconv.Itoa(int(p)))
+			ch <- prometheus.MustNewConstMetric(lagDesc, prometheus.GaugeValue, float64(l), s.ID, s.DataSource, s.Stream, p)
 		}
 		if s.AggregateLag != nil {
 			ch <- prometheus.MustNewConstMetric(aggLagDesc, prometheus.GaugeValue, float64(*s.AggregateLag), s.ID, s.DataSource, s.Stream)

@@ -1,10 +1,13 @@
-// Package segment implements kafka-indexer's immutable columnar segment:
-// the on-disk artefact that Apache Druid calls a segment (format v9, built by
-// IndexMergerV9 and inspected with the DumpSegment tool).
+// Package segment implements kafka-indexer's immutable columnar segment, our
+// own format (docs/segment-format.md, versioned by FormatVersion). It plays the
+// part of Apache Druid's v9 segment but is not that format: Druid and its tools
+// (DumpSegment) cannot read it, and this package cannot read Druid's segments.
+// The version a published segment's DataSegment carries as binaryVersion is
+// CurrentFormat.
 //
 // A segment directory holds three files:
 //
-//	version.bin   magic and format version (Druid's version.bin)
+//	version.bin   magic and format version (named after Druid's file, not its content)
 //	index.seg     header, one length-prefixed, CRC32C-checked section per column, a TOC and a footer
 //	meta.json     a small summary with its own "version" field, written by temp file + fsync + rename
 //
@@ -12,7 +15,7 @@
 // the constants in format.go are frozen: any change to the bytes written needs
 // a new FormatVersion (TestGolden in golden_test.go fails otherwise).
 //
-// Columns follow Druid's IndexMergerV9 layout:
+// The columns borrow their ideas from Druid's IndexMergerV9 layout, in our own bytes:
 //
 //   - __time: a long column (epoch milliseconds, UTC), non-decreasing.
 //   - string dimensions: a sorted UTF-8 dictionary with null at id 0

@@ -98,6 +98,11 @@ type Parser struct {
 	ParseSpec *ParseSpec `json:"parseSpec"`
 	Encoding  string     `json:"encoding,omitempty"`
 
+	// The avro_stream parser (avro.go).
+	AvroBytesDecoder    *AvroBytesDecoder `json:"avroBytesDecoder,omitempty"`
+	BinaryAsString      *bool             `json:"binaryAsString,omitempty"`
+	ExtractUnionsByType *bool             `json:"extractUnionsByType,omitempty"`
+
 	// protobuf parser (Druid's ProtobufInputRowParser): protoBytesDecoder, or the older
 	// descriptor and protoMessageType at the parser's top level (a file decoder).
 	ProtoBytesDecoder *ProtoBytesDecoder `json:"protoBytesDecoder,omitempty"`

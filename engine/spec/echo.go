@@ -209,6 +209,8 @@ func echoInputFormat(f *InputFormat) any {
 		if f.Type != "csv" {
 			out["delimiter"] = f.DelimiterOrDefault()
 		}
+	case "avro_stream", "avro_ocf":
+		echoAvroFormat(f, out)
 	case "protobuf":
 		out["protoBytesDecoder"] = f.ProtoBytesDecoder
 		if f.FlattenSpec != nil {

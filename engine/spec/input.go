@@ -37,6 +37,13 @@ type InputFormat struct {
 	TopicColumnName     string        `json:"topicColumnName,omitempty"`
 	HeaderColumnPrefix  string        `json:"headerColumnPrefix,omitempty"`
 	KeyColumnName       string        `json:"keyColumnName,omitempty"`
+
+	// avro_stream, avro_ocf (avro.go)
+	AvroBytesDecoder    *AvroBytesDecoder `json:"avroBytesDecoder,omitempty"`
+	BinaryAsString      *bool             `json:"binaryAsString,omitempty"`
+	ExtractUnionsByType *bool             `json:"extractUnionsByType,omitempty"`
+	// Schema is avro_ocf's optional reader schema.
+	Schema json.RawMessage `json:"schema,omitempty"`
 }
 
 // HeaderFormat is the kafka input format's headerFormat.
@@ -46,7 +53,7 @@ type HeaderFormat struct {
 }
 
 // InputFormatTypes lists the accepted inputFormat types.
-var InputFormatTypes = []string{"json", "csv", "tsv", "delimited", "kafka", "protobuf"}
+var InputFormatTypes = []string{"json", "csv", "tsv", "delimited", "kafka", "avro_stream", "avro_ocf", "protobuf"}
 
 // FlattenSpec extracts nested JSON fields as columns.
 type FlattenSpec struct {

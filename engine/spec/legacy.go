@@ -53,7 +53,7 @@ type DecodeOptions struct {
 // version round-trips.
 var legacyFields = map[reflect.Type]map[string]string{
 	reflect.TypeFor[TuningConfig](): {
-		"buildV9Directly":      "Druid 0.9 to 0.12; segments are always built in the v9 format",
+		"buildV9Directly":      "Druid 0.9 to 0.12; segments are always built in kafka-indexer's own format (docs/segment-format.md), not Druid's v9",
 		"basePersistDirectory": "Druid 0.12 and older; persists go under the daemon's data directory",
 		"maxColumnsToMerge":    "segments are merged in one pass",
 		"partitionsSpec":       "streaming segments are always dynamically partitioned by maxRowsPerSegment and maxTotalRows",

@@ -183,6 +183,9 @@ func (s *Supervisor) normalize() error {
 			d.DimensionsSpec = ps.DimensionsSpec
 		}
 		io.InputFormat = inputFormatFromParseSpec(ps)
+		if lower(p.Type) == "avro_stream" {
+			io.InputFormat = avroFormatFromParser(p)
+		}
 		if lower(p.Type) == "protobuf" {
 			io.InputFormat = protobufFormatFromParser(p)
 		}

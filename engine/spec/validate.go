@@ -144,15 +144,15 @@ func (s *Supervisor) Validate() error {
 func (s *Supervisor) validateIOConfig() error {
 	io := &s.IOConfig
 	if io.Topic == "" && io.TopicPattern == "" {
-		return fieldErr("ioConfig.topic", "missing (name the Kafka topic to read)")
+		return fieldErr("ioConfig.topic", "missing (name the Kafka topic to read, or set ioConfig.topicPattern to read every topic it matches)")
 	}
 	if io.Topic != "" && io.TopicPattern != "" {
 		return fieldErr("ioConfig.topicPattern", "cannot be combined with topic; use one of them")
 	}
 	if io.TopicPattern != "" {
-		// Multi-topic ingestion (Druid ≥ 28) needs topic:partition keys throughout the offsets
-		// model; refuse it clearly rather than run a supervisor that cannot work.
-		return fieldErr("ioConfig.topicPattern", "multi-topic ingestion is not supported yet; name a single topic in ioConfig.topic")
+		if _, err := CompileTopicPattern(io.TopicPattern); err != nil {
+			return fieldErr("ioConfig.topicPattern", err.Error())
+		}
 	}
 	if err := validateConsumerProperties(io.ConsumerProperties); err != nil {
 		return err
@@ -287,8 +287,19 @@ func validateInputFormat(f *InputFormat, path string, legacy bool) error {
 				return fieldErr(path+".headerFormat.encoding", fmt.Sprintf("unknown encoding %q (expected one of %s)", h.Encoding, strings.Join(headerEncodings, ", ")))
 			}
 		}
+	case "avro_stream", "avro_ocf":
+		decoderPath := path + ".avroBytesDecoder"
+		if legacy {
+			decoderPath = "dataSchema.parser.avroBytesDecoder"
+		}
+		if err := validateAvroFormat(f, path, decoderPath); err != nil {
+			return err
+		}
 	default:
 		return fieldErr(typePath, fmt.Sprintf("unknown input format %q (expected one of %s)", f.Type, strings.Join(InputFormatTypes, ", ")))
+	}
+	if !isAvroFormat(f.Type) && (f.AvroBytesDecoder != nil || f.BinaryAsString != nil || f.ExtractUnionsByType != nil || len(f.Schema) > 0) {
+		return fieldErr(path+".avroBytesDecoder", "only the avro_stream and avro_ocf input formats have avroBytesDecoder, binaryAsString, extractUnionsByType and schema")
 	}
 	if f.Type != "protobuf" && f.ProtoBytesDecoder != nil {
 		return fieldErr(path+".protoBytesDecoder", "only the protobuf input format has a protoBytesDecoder")
@@ -358,8 +369,11 @@ func (s *Supervisor) validateDataSchema() error {
 		}
 	}
 	if d.Parser != nil {
-		if t := lower(d.Parser.Type); t != "string" && t != "" && t != "protobuf" {
-			return fieldErr("dataSchema.parser.type", fmt.Sprintf("unsupported parser type %q (expected \"string\" or \"protobuf\"; or use ioConfig.inputFormat)", d.Parser.Type))
+		if t := lower(d.Parser.Type); t != "string" && t != "" && t != "avro_stream" && t != "protobuf" {
+			return fieldErr("dataSchema.parser.type", fmt.Sprintf("unsupported parser type %q (expected \"string\", \"avro_stream\" or \"protobuf\"; or use ioConfig.inputFormat)", d.Parser.Type))
+		}
+		if err := validateAvroParser(d.Parser); err != nil {
+			return err
 		}
 		if err := validateProtobufParser(d.Parser); err != nil {
 			return err

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/client"
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/druidapi"
 )
 
 // TestHandoffTaskGroupsEarly calls POST /supervisor/{id}/taskGroups/handoff as Druid's
@@ -78,8 +79,8 @@ func TestHandoffTaskGroupsEarly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if start := reader(rep, "0").StartingOffsets["0"]; md.Offsets[0] == 0 || start != md.Offsets[0] {
-		t.Fatalf("next generation of group 0 starts at %d, want the handed-off end offset %d", start, md.Offsets[0])
+	if start := reader(rep, "0").StartingOffsets["0"]; md.Offsets[druidapi.Partition{ID: 0}] == 0 || start != md.Offsets[druidapi.Partition{ID: 0}] {
+		t.Fatalf("next generation of group 0 starts at %d, want the handed-off end offset %d", start, md.Offsets[druidapi.Partition{ID: 0}])
 	}
 
 	produced := p.close(t)

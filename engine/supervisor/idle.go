@@ -5,10 +5,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/twmb/franz-go/pkg/kadm"
-
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata"
-	"github.com/kafka-indexer/terraform-provider-kafka/engine/task"
 )
 
 // checkIdleOnStart is Druid's (≥ 31) start in IDLE: a supervisor with idleConfig enabled that
@@ -68,8 +65,7 @@ func (r *runtime) streamUnchangedSinceStored(ctx context.Context) (bool, error) 
 	if err != nil {
 		return false, err
 	}
-	latest := task.Offsets{}
-	offs.Each(func(o kadm.ListedOffset) { latest[o.Partition] = o.Offset })
+	latest := r.offsetsOf(offs)
 	for _, p := range r.partitions {
 		s, ok := stored.Offsets[p]
 		l, known := latest[p]

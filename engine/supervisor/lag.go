@@ -27,10 +27,14 @@ func (r *runtime) latestOffsets(ctx context.Context) (kadm.ListedOffsets, error)
 		offs kadm.ListedOffsets
 		err  error
 	)
+	topics := r.topics()
+	if len(topics) == 0 {
+		return kadm.ListedOffsets{}, nil // a pattern matching no topic yet; no topics would mean all
+	}
 	if v, _ := r.spec.IOConfig.ConsumerProperties["isolation.level"].(string); v == "read_uncommitted" {
-		offs, err = r.admin.ListEndOffsets(ctx, r.stream())
+		offs, err = r.admin.ListEndOffsets(ctx, topics...)
 	} else {
-		offs, err = r.admin.ListCommittedOffsets(ctx, r.stream())
+		offs, err = r.admin.ListCommittedOffsets(ctx, topics...)
 	}
 	if err == nil {
 		err = offs.Error()
@@ -54,9 +58,7 @@ func (r *runtime) refreshLag(ctx context.Context) {
 		r.log.Debug("fetch latest offsets", "err", err)
 		return
 	}
-	latest := task.Offsets{}
-	offs.Each(func(o kadm.ListedOffset) { latest[o.Partition] = o.Offset })
-	r.latest, r.latestAt = latest, r.now()
+	r.latest, r.latestAt = r.offsetsOf(offs), r.now()
 	var rate float64
 	for _, g := range r.allGroups() {
 		for id, ts := range g.tasks {
@@ -78,6 +80,19 @@ func (r *runtime) refreshLag(ctx context.Context) {
 		}
 	}
 	r.ingestRate = rate
+	// The time lag is measured at the reading tasks' furthest positions; publishing tasks have
+	// stopped reading, and a partition no task reads has no position to measure from.
+	reading := task.Offsets{}
+	for _, g := range r.active {
+		for _, ts := range g.tasks {
+			for p, o := range ts.current {
+				if h, ok := reading[p]; !ok || o > h {
+					reading[p] = o
+				}
+			}
+		}
+	}
+	r.lagMillis = r.measureTimeLag(cctx, r.latest, reading)
 	r.publishSnapshot(ctx)
 }
 
@@ -131,7 +146,7 @@ func (r *runtime) publishSnapshot(ctx context.Context) {
 					tr.Lag = map[string]int64{}
 					for p, o := range ts.current {
 						if l, ok := r.latest[p]; ok {
-							tr.Lag[strconv.Itoa(int(p))] = l - o
+							tr.Lag[p.String()] = l - o
 						}
 					}
 				}
@@ -190,9 +205,18 @@ func (r *runtime) publishSnapshot(ctx context.Context) {
 				lag = l - h
 				agg += max(lag, 0)
 			}
-			snap.minimumLag[strconv.Itoa(int(p))] = lag
+			snap.minimumLag[p.String()] = lag
 		}
 		snap.aggregateLag = &agg
+		if len(r.lagMillis) > 0 {
+			snap.minimumLagMillis = map[string]int64{}
+			var aggMillis int64
+			for p, ms := range r.lagMillis {
+				snap.minimumLagMillis[p.String()] = ms
+				aggMillis += ms
+			}
+			snap.aggregateLagMillis = &aggMillis
+		}
 		at := spec.FormatTime(r.latestAt)
 		snap.offsetsAt = &at
 	}
@@ -204,7 +228,7 @@ func (r *runtime) publishSnapshot(ctx context.Context) {
 func strOffsets(o task.Offsets) map[string]int64 {
 	m := make(map[string]int64, len(o))
 	for p, v := range o {
-		m[strconv.Itoa(int(p))] = v
+		m[p.String()] = v
 	}
 	return m
 }

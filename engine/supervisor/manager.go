@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"maps"
 	"slices"
-	"strconv"
 	"sync"
 	"time"
 
@@ -466,6 +465,7 @@ func (m *Manager) Report(id string) (*Report, error) {
 			p.PublishingTasks = snap.publishing
 		}
 		p.LatestOffsets, p.MinimumLag, p.AggregateLag, p.OffsetsLastUpdated = snap.latest, snap.minimumLag, snap.aggregateLag, snap.offsetsAt
+		p.MinimumLagMillis, p.AggregateLagMillis = snap.minimumLagMillis, snap.aggregateLagMillis
 		p.RecentErrors = snap.recentErrors
 	}
 	if p.RecentErrors == nil {
@@ -692,8 +692,12 @@ func (m *Manager) ResetOffsets(ctx context.Context, id string, md metadata.DataS
 	if err != nil {
 		return err
 	}
-	if want := e.currentSpec().IOConfig.StreamName(); md.Stream != want {
+	io := &e.currentSpec().IOConfig
+	if want := io.StreamName(); md.Stream != want {
 		return badRequest("reset offsets stream %q does not match the supervisor's stream %q", md.Stream, want)
+	}
+	if err := checkPartitionKeys(io, md.Offsets); err != nil {
+		return badRequest("reset offsets %v", err)
 	}
 	if err := m.store.ResetDataSourceMetadata(ctx, id, md); err != nil {
 		return fmt.Errorf("reset offsets of supervisor %s: %w", id, err)
@@ -790,13 +794,9 @@ func (m *Manager) MetricsSamples() []metrics.SupervisorSample {
 			snap := e.rt.snapshot()
 			s.AggregateLag, s.IngestRate = snap.aggregateLag, snap.ingestRate
 			if snap.minimumLag != nil {
-				s.Lag = map[int32]int64{}
-				for p, l := range snap.minimumLag {
-					if n, err := strconv.Atoi(p); err == nil {
-						s.Lag[int32(n)] = l
-					}
-				}
+				s.Lag = maps.Clone(snap.minimumLag)
 			}
+			s.LagMillis = maps.Clone(snap.minimumLagMillis)
 		}
 		out = append(out, s)
 	}

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/druidapi"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata"
 )
 
@@ -39,8 +40,8 @@ func (r *runtime) checkOffsetsBehindStream(ctx context.Context) error {
 	} else if err != nil {
 		return fmt.Errorf("read stored offsets: %w", err)
 	}
-	next := map[int32]int64{}
-	note := func(p int32, o int64) {
+	next := map[druidapi.Partition]int64{}
+	note := func(p druidapi.Partition, o int64) {
 		if cur, ok := next[p]; o >= 0 && (!ok || o > cur) {
 			next[p] = o
 		}
@@ -66,15 +67,19 @@ func (r *runtime) checkOffsetsBehindStream(ctx context.Context) error {
 	cctx, cancel := context.WithTimeout(ctx, kafkaTimeout)
 	defer cancel()
 	// The high watermark, not the last stable offset: nothing a task read can be beyond it.
-	ends, err := r.admin.ListEndOffsets(cctx, r.stream())
+	if len(next) == 0 {
+		return nil
+	}
+	keys := slices.SortedFunc(maps.Keys(next), druidapi.ComparePartitions)
+	ends, err := r.admin.ListEndOffsets(cctx, r.topicsOf(keys)...)
 	if err != nil {
 		return &streamError{fmt.Errorf("list latest offsets of topic %s: %w", r.stream(), err)}
 	}
-	for _, p := range slices.Sorted(maps.Keys(next)) {
+	for _, p := range keys {
 		if _, known := r.offsetsAhead[p]; known {
 			continue
 		}
-		eo, ok := ends.Lookup(r.stream(), p)
+		eo, ok := ends.Lookup(r.topicOf(p), p.ID)
 		if !ok || eo.Err != nil || next[p] <= eo.Offset {
 			continue // a partition without a leader right now is not evidence of lost data
 		}
@@ -86,7 +91,7 @@ func (r *runtime) checkOffsetsBehindStream(ctx context.Context) error {
 		}
 		r.offsetsAhead[p] = a
 		r.log.Error("offsets beyond the end of the partition; the partition is stopped until the supervisor is reset",
-			"partition", p, "next", a.next, "stored", a.stored, "latest", a.latest)
+			"partition", p.String(), "next", a.next, "stored", a.stored, "latest", a.latest)
 		r.dropGroupOf(ctx, p)
 	}
 	if len(r.offsetsAhead) > 0 {
@@ -100,7 +105,7 @@ func (r *runtime) checkOffsetsBehindStream(ctx context.Context) error {
 // offsetsAheadError describes the stopped partitions and the way out.
 func (r *runtime) offsetsAheadError() error {
 	var b strings.Builder
-	for i, p := range slices.Sorted(maps.Keys(r.offsetsAhead)) {
+	for i, p := range slices.SortedFunc(maps.Keys(r.offsetsAhead), druidapi.ComparePartitions) {
 		a := r.offsetsAhead[p]
 		if i > 0 {
 			b.WriteString("; ")
@@ -109,7 +114,7 @@ func (r *runtime) offsetsAheadError() error {
 		if a.stored >= 0 {
 			stored = fmt.Sprintf("stored offset %d", a.stored)
 		}
-		fmt.Fprintf(&b, "partition %d of topic %s: %s, next offset %d, but the latest offset in Kafka is %d", p, r.stream(), stored, a.next, a.latest)
+		fmt.Fprintf(&b, "partition %d of topic %s: %s, next offset %d, but the latest offset in Kafka is %d", p.ID, r.topicOf(p), stored, a.next, a.latest)
 	}
 	return &offsetsAheadError{fmt.Sprintf("stored offsets are beyond the end of the stream (%s); the topic was recreated or the broker lost data, "+
 		"so these partitions are stopped rather than silently skipping rows. Reset the supervisor to read them again: "+

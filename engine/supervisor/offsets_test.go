@@ -13,6 +13,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/client"
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/druidapi"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/enginetest"
 )
 
@@ -28,7 +29,7 @@ func TestBrokerRestartedEmpty(t *testing.T) {
 	})
 	t.Run("resetOffsets", func(t *testing.T) {
 		testBrokerRestartedEmpty(t, func(c *client.Client) error {
-			return c.ResetOffsets(context.Background(), "events", "events", map[int32]int64{0: 0})
+			return c.ResetOffsets(context.Background(), "events", "events", map[druidapi.Partition]int64{{ID: 0}: 0})
 		})
 	})
 }
@@ -82,7 +83,7 @@ func testBrokerRestartedEmpty(t *testing.T, reset func(*client.Client) error) {
 	if activeTasks(rep) != 0 {
 		t.Errorf("%d reading tasks for a stopped partition", activeTasks(rep))
 	}
-	if md, err := e.Store.GetDataSourceMetadata(ctx, "events"); err != nil || md.Offsets[0] != 300 {
+	if md, err := e.Store.GetDataSourceMetadata(ctx, "events"); err != nil || md.Offsets[druidapi.Partition{ID: 0}] != 300 {
 		t.Errorf("stored offsets moved while the partition was stopped: %+v, %v", md, err)
 	}
 	for id := range publishedIDs(t, e) {

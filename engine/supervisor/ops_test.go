@@ -6,7 +6,6 @@ import (
 	"errors"
 	"maps"
 	"slices"
-	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -15,6 +14,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/client"
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/druidapi"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/enginetest"
 )
 
@@ -79,7 +79,7 @@ func (h *harness) readRows(tr client.TaskReport) int64 {
 	}
 	var n int64
 	for p, cur := range tk.CurrentOffsets() {
-		n += cur - tr.StartingOffsets[strconv.Itoa(int(p))]
+		n += cur - tr.StartingOffsets[p.String()]
 	}
 	return n
 }
@@ -117,16 +117,16 @@ func TestSuspendResumeResetOperations(t *testing.T) {
 	checkExactlyOnce(t, h.e, produced)
 
 	// resetOffsets: partition 0 goes back to 0; the group restarts and re-reads it.
-	if err := h.c.ResetOffsets(ctx, "events", "events", map[int32]int64{0: 0}); err != nil {
+	if err := h.c.ResetOffsets(ctx, "events", "events", map[druidapi.Partition]int64{{ID: 0}: 0}); err != nil {
 		t.Fatal(err)
 	}
 	md, err := h.e.Store.GetDataSourceMetadata(ctx, "events")
-	if err != nil || md.Offsets[0] != 0 || md.Offsets[1] == 0 {
+	if err != nil || md.Offsets[druidapi.Partition{ID: 0}] != 0 || md.Offsets[druidapi.Partition{ID: 1}] == 0 {
 		t.Fatalf("after resetOffsets stored offsets %+v, %v", md, err)
 	}
 	h.waitFor("partition 0 re-read after resetOffsets", 40*time.Second, func(r *client.SupervisorReport) bool {
 		m, err := h.e.Store.GetDataSourceMetadata(ctx, "events")
-		return err == nil && m.Offsets[0] > 0
+		return err == nil && m.Offsets[druidapi.Partition{ID: 0}] > 0
 	})
 	// reset: stored offsets deleted, reading tasks killed, the supervisor keeps running.
 	if err := h.c.Reset(ctx, "events"); err != nil {
@@ -263,8 +263,10 @@ func TestReportShapes(t *testing.T) {
 		t.Errorf("status keys %v", got)
 	}
 	payload := status["payload"].(map[string]any)
-	wantPayload := []string{"activeTasks", "aggregateLag", "dataSource", "detailedState", "durationSeconds", "healthy", "latestOffsets",
-		"minimumLag", "offsetsLastUpdated", "partitions", "publishingTasks", "recentErrors", "replicas", "state", "stream", "suspended"}
+	// minimumLagMillis and aggregateLagMillis (the time lag) are Druid's Kinesis fields, which
+	// we fill for Kafka too once the reading task's position is known.
+	wantPayload := []string{"activeTasks", "aggregateLag", "aggregateLagMillis", "dataSource", "detailedState", "durationSeconds", "healthy", "latestOffsets",
+		"minimumLag", "minimumLagMillis", "offsetsLastUpdated", "partitions", "publishingTasks", "recentErrors", "replicas", "state", "stream", "suspended"}
 	if got := keys(payload); !slices.Equal(got, wantPayload) {
 		t.Errorf("payload keys %v\nwant %v", got, wantPayload)
 	}

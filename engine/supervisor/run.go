@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/druidapi"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/task"
 )
@@ -50,7 +51,7 @@ func (r *runtime) runOnce(ctx context.Context) {
 		return
 	}
 	r.sm.propose(StateDiscoveringInitialTasks)
-	steps := []func(context.Context) error{r.discoverTasks, r.updateTaskStatus, r.checkTaskDuration, r.checkPendingCompletion, r.checkCurrentTasks}
+	steps := []func(context.Context) error{r.discoverTasks, r.updateTaskStatus, r.checkStalledTasks, r.checkTaskDuration, r.checkPendingCompletion, r.checkCurrentTasks}
 	for _, step := range steps {
 		if err := step(ctx); err != nil {
 			r.fail(err)
@@ -85,35 +86,24 @@ func (r *runtime) runOnce(ctx context.Context) {
 
 func (r *runtime) stream() string { return r.spec.IOConfig.StreamName() }
 
-// updatePartitions lists the topic's partitions. Partitions that appear after the first
-// discovery start from the earliest offset and trigger an early hand-off of every reading group
-// after repartitionTransitionDuration, so new groups pick up the new allocation.
+// updatePartitions lists the topic's partitions, or those of every topic matching the topic
+// pattern (topics.go). Partitions that appear after the first discovery (new partitions, new
+// matching topics) start from the earliest offset and trigger an early hand-off of every
+// reading group after repartitionTransitionDuration, so new groups pick up the new allocation.
 func (r *runtime) updatePartitions(ctx context.Context) error {
 	if err := r.connect(); err != nil {
 		return &streamError{fmt.Errorf("connect to Kafka: %w", err)}
 	}
 	cctx, cancel := context.WithTimeout(ctx, kafkaTimeout)
 	defer cancel()
-	md, err := r.admin.Metadata(cctx, r.stream())
+	parts, err := r.listPartitions(cctx)
 	if err != nil {
-		return &streamError{fmt.Errorf("list partitions of topic %s: %w", r.stream(), err)}
+		return err
 	}
-	t, ok := md.Topics[r.stream()]
-	if !ok || t.Err != nil {
-		if ok && t.Err != nil {
-			return &streamError{fmt.Errorf("topic %s: %w", r.stream(), t.Err)}
-		}
-		return &streamError{fmt.Errorf("topic %s does not exist", r.stream())}
-	}
-	parts := make([]int32, 0, len(t.Partitions))
-	for p := range t.Partitions {
-		parts = append(parts, p)
-	}
-	slices.Sort(parts)
 	if r.discoveredOnce && len(parts) > len(r.partitions) {
 		for _, p := range parts {
 			if !slices.Contains(r.partitions, p) {
-				r.log.Info("new partition discovered; it starts from the earliest offset", "partition", p)
+				r.log.Info("new partition discovered; it starts from the earliest offset", "partition", p.String())
 				r.partitionOffset[p] = r.earliestMarker()
 			}
 		}
@@ -133,12 +123,13 @@ const kafkaTimeout = 5 * time.Second
 // offset whatever useEarliestOffset says (new partitions).
 func (r *runtime) earliestMarker() int64 { return -2 }
 
-// groupOf maps a partition to its task group (partition % taskCount).
-func (r *runtime) groupOf(p int32) int { return int(p) % r.spec.IOConfig.TaskCount }
+// groupOf maps a partition to its task group: partition % taskCount for a single topic, a
+// hash of topic and partition for a topic pattern (druidapi.Partition.TaskGroup).
+func (r *runtime) groupOf(p druidapi.Partition) int { return p.TaskGroup(r.spec.IOConfig.TaskCount) }
 
 // groups returns group id → partitions for the current allocation.
-func (r *runtime) groups() map[int][]int32 {
-	out := map[int][]int32{}
+func (r *runtime) groups() map[int][]druidapi.Partition {
+	out := map[int][]druidapi.Partition{}
 	for _, p := range r.partitions {
 		g := r.groupOf(p)
 		out[g] = append(out[g], p)
@@ -543,7 +534,7 @@ func (r *runtime) createNewTasks(ctx context.Context) error {
 	for gid, parts := range groups {
 		// A partition whose stored offsets are beyond its end stays stopped until a reset; a
 		// group left with none gets no task.
-		parts = slices.DeleteFunc(parts, func(p int32) bool { _, stopped := r.offsetsAhead[p]; return stopped })
+		parts = slices.DeleteFunc(parts, func(p druidapi.Partition) bool { _, stopped := r.offsetsAhead[p]; return stopped })
 		if len(parts) == 0 {
 			delete(groups, gid)
 		} else {
@@ -607,7 +598,7 @@ func (r *runtime) createNewTasks(ctx context.Context) error {
 }
 
 // startOffsets picks a new group's start offset per partition (reference §2.5).
-func (r *runtime) startOffsets(ctx context.Context, parts []int32) (task.Offsets, error) {
+func (r *runtime) startOffsets(ctx context.Context, parts []druidapi.Partition) (task.Offsets, error) {
 	stored, err := r.store.GetDataSourceMetadata(ctx, r.id)
 	if errors.Is(err, metadata.ErrNotFound) || (err == nil && stored.Stream != r.stream()) {
 		stored = nil
@@ -615,7 +606,7 @@ func (r *runtime) startOffsets(ctx context.Context, parts []int32) (task.Offsets
 		return nil, fmt.Errorf("read stored offsets: %w", err)
 	}
 	out := task.Offsets{}
-	var needEarliest, needLatest []int32
+	var needEarliest, needLatest []druidapi.Partition
 	for _, p := range parts {
 		if o, ok := r.partitionOffset[p]; ok && o >= 0 {
 			out[p] = o
@@ -639,14 +630,14 @@ func (r *runtime) startOffsets(ctx context.Context, parts []int32) (task.Offsets
 	}
 	cctx, cancel := context.WithTimeout(ctx, kafkaTimeout)
 	defer cancel()
-	starts, err := r.admin.ListStartOffsets(cctx, r.stream())
+	starts, err := r.admin.ListStartOffsets(cctx, r.topicsOf(parts)...)
 	if err != nil {
 		return nil, &streamError{fmt.Errorf("list earliest offsets: %w", err)}
 	}
 	// Stored offsets must still be available in Kafka.
-	var lost []int32
+	var lost []druidapi.Partition
 	for p, o := range out {
-		if so, ok := starts.Lookup(r.stream(), p); ok && o < so.Offset && !r.spec.TuningConfig.SkipSequenceNumberAvailabilityCheck {
+		if so, ok := starts.Lookup(r.topicOf(p), p.ID); ok && o < so.Offset && !r.spec.TuningConfig.SkipSequenceNumberAvailabilityCheck {
 			if _, fromPrev := r.partitionOffset[p]; fromPrev && r.partitionOffset[p] >= 0 {
 				continue // handed over by the previous generation, which read it
 			}
@@ -654,9 +645,9 @@ func (r *runtime) startOffsets(ctx context.Context, parts []int32) (task.Offsets
 		}
 	}
 	if len(lost) > 0 {
-		slices.Sort(lost)
+		slices.SortFunc(lost, druidapi.ComparePartitions)
 		if r.spec.TuningConfig.ResetOffsetAutomatically {
-			md := metadata.DataSourceMetadata{Stream: r.stream(), Offsets: map[int32]int64{}}
+			md := metadata.DataSourceMetadata{Stream: r.stream(), Offsets: map[druidapi.Partition]int64{}}
 			for _, p := range lost {
 				md.Offsets[p] = out[p]
 			}
@@ -670,7 +661,7 @@ func (r *runtime) startOffsets(ctx context.Context, parts []int32) (task.Offsets
 			"reset the supervisor (POST /druid/indexer/v1/supervisor/%s/reset or resetOffsets) or set tuningConfig.resetOffsetAutomatically", lost, r.stream(), r.id)}
 	}
 	for _, p := range needEarliest {
-		if so, ok := starts.Lookup(r.stream(), p); ok {
+		if so, ok := starts.Lookup(r.topicOf(p), p.ID); ok {
 			out[p] = so.Offset
 		}
 	}
@@ -680,14 +671,14 @@ func (r *runtime) startOffsets(ctx context.Context, parts []int32) (task.Offsets
 			return nil, err
 		}
 		for _, p := range needLatest {
-			if eo, ok := ends.Lookup(r.stream(), p); ok {
+			if eo, ok := ends.Lookup(r.topicOf(p), p.ID); ok {
 				out[p] = eo.Offset
 			}
 		}
 	}
 	for _, p := range parts {
 		if _, ok := out[p]; !ok {
-			return nil, &streamError{fmt.Errorf("no offsets for partition %d of topic %s", p, r.stream())}
+			return nil, &streamError{fmt.Errorf("no offsets for partition %d of topic %s", p.ID, r.topicOf(p))}
 		}
 	}
 	return out, nil
@@ -796,13 +787,13 @@ func (r *runtime) resetAll(ctx context.Context) {
 		r.killGroup(ctx, g)
 		delete(r.active, gid)
 	}
-	r.partitionOffset = map[int32]int64{}
-	r.offsetsAhead = map[int32]offsetAhead{}
+	r.partitionOffset = map[druidapi.Partition]int64{}
+	r.offsetsAhead = map[druidapi.Partition]offsetAhead{}
 }
 
 // dropGroupOf kills the reading group that owns partition p and forgets the offsets of all its
 // partitions, so a later run creates the group afresh from the stored offsets.
-func (r *runtime) dropGroupOf(ctx context.Context, p int32) {
+func (r *runtime) dropGroupOf(ctx context.Context, p druidapi.Partition) {
 	gid := r.groupOf(p)
 	if g, ok := r.active[gid]; ok {
 		r.killGroup(ctx, g)

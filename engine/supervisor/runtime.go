@@ -14,6 +14,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/druidapi"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/spec"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/task"
@@ -57,9 +58,9 @@ type runtime struct {
 	// owned by the loop
 	client          *kgo.Client
 	admin           *kadm.Client
-	partitions      []int32
+	partitions      []druidapi.Partition
 	discoveredOnce  bool
-	partitionOffset map[int32]int64 // next start offset, or notSet
+	partitionOffset map[druidapi.Partition]int64 // next start offset, or notSet
 	active          map[int]*taskGroup
 	pending         map[int][]*taskGroup
 	earlyStop       time.Time
@@ -68,6 +69,7 @@ type runtime struct {
 	lastRun         time.Time
 	latest          task.Offsets
 	latestAt        time.Time
+	lagMillis       map[druidapi.Partition]int64 // time lag per partition read by a task (timelag.go)
 	stopping        bool
 	scaler          *autoscaler
 	ingestRate      float64
@@ -82,7 +84,7 @@ type runtime struct {
 	storeDown bool
 	// offsetsAhead holds the partitions stopped because their offsets are beyond the
 	// partition's end (offsets.go), until a reset.
-	offsetsAhead map[int32]offsetAhead
+	offsetsAhead map[druidapi.Partition]offsetAhead
 	// handoffEarly holds the reading groups named by POST /taskGroups/handoff: the next run
 	// finalizes them as if their taskDuration had elapsed.
 	handoffEarly map[int]bool
@@ -104,9 +106,13 @@ type snapshot struct {
 	latest       map[string]int64
 	minimumLag   map[string]int64
 	aggregateLag *int64
-	offsetsAt    *string
-	taskGroups   map[string][]string // group → task ids, for stats
-	ingestRate   float64             // rows/s over the last minute, summed over tasks
+	// minimumLagMillis and aggregateLagMillis are the time lag (timelag.go), by partition and
+	// summed; absent until measured.
+	minimumLagMillis   map[string]int64
+	aggregateLagMillis *int64
+	offsetsAt          *string
+	taskGroups         map[string][]string // group → task ids, for stats
+	ingestRate         float64             // rows/s over the last minute, summed over tasks
 }
 
 // notice is work handed to the loop.
@@ -138,7 +144,7 @@ func newRuntime(id string, s *spec.Supervisor, store metadata.Store, deps Deps, 
 	return &runtime{
 		id: id, spec: s, store: store, deps: deps, log: log.With("supervisor", id), now: now,
 		notices: make(chan notice, 64), done: make(chan struct{}),
-		partitionOffset: map[int32]int64{}, active: map[int]*taskGroup{}, pending: map[int][]*taskGroup{}, offsetsAhead: map[int32]offsetAhead{},
+		partitionOffset: map[druidapi.Partition]int64{}, active: map[int]*taskGroup{}, pending: map[int][]*taskGroup{}, offsetsAhead: map[druidapi.Partition]offsetAhead{},
 		handoffEarly: map[int]bool{},
 		sm:           newStateManager(deps.Thresholds, maxEvents, s.Suspended), taskSpecs: map[string]*task.Spec{},
 		snap:    snapshot{state: initialState(s)},

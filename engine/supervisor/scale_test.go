@@ -14,10 +14,12 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/client"
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/druidapi"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/enginetest"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata/metadatatest"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata/postgres"
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/task"
 )
 
 // TestAutoscalerScaleIsExactlyOnce scales a supervisor over 2 partitions from 1 task to 2 and
@@ -164,14 +166,14 @@ func TestScaleOutOldGroupFailsToPublish(t *testing.T) {
 			return false
 		}
 		tk, ok := h.e.Runner.Task(r.Payload.ActiveTasks[0].ID)
-		cur := map[int32]int64{}
+		cur := task.Offsets{}
 		if ok {
 			cur = tk.CurrentOffsets()
 		}
-		return cur[0] > 10 && cur[1] > 10
+		return cur[druidapi.Partition{ID: 0}] > 10 && cur[druidapi.Partition{ID: 1}] > 10
 	})
 	md := func(o int64) *metadata.DataSourceMetadata {
-		return &metadata.DataSourceMetadata{Stream: "events", Offsets: map[int32]int64{0: o, 1: o}}
+		return &metadata.DataSourceMetadata{Stream: "events", Offsets: map[druidapi.Partition]int64{{ID: 0}: o, {ID: 1}: o}}
 	}
 	if err := h.e.Store.Publish(ctx, metadata.PublishRequest{SupervisorID: "events", DataSource: "events", Start: md(0), End: md(5)}); err != nil {
 		t.Fatal(err)
@@ -302,14 +304,14 @@ func (h *harness) waitReadToEnd(topic string, timeout time.Duration) {
 	}
 	defer cl.Close()
 	adm := kadm.NewClient(cl)
-	type progress struct{ Read, End map[int32]int64 }
+	type progress struct{ Read, End map[druidapi.Partition]int64 }
 	waitUntil(h.t, "the reading tasks to reach the end of every partition", timeout, func() (progress, bool) {
-		pr := progress{Read: map[int32]int64{}, End: map[int32]int64{}}
+		pr := progress{Read: map[druidapi.Partition]int64{}, End: map[druidapi.Partition]int64{}}
 		ends, err := adm.ListEndOffsets(context.Background(), topic)
 		if err != nil || ends.Error() != nil {
 			return pr, false
 		}
-		ends.Each(func(o kadm.ListedOffset) { pr.End[o.Partition] = o.Offset })
+		ends.Each(func(o kadm.ListedOffset) { pr.End[druidapi.Partition{ID: o.Partition}] = o.Offset })
 		for _, tr := range h.status().Payload.ActiveTasks {
 			if tk, ok := h.e.Runner.Task(tr.ID); ok {
 				maps.Copy(pr.Read, tk.CurrentOffsets())

@@ -20,6 +20,7 @@ import (
 
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/client"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/daemon"
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/druidapi"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/enginetest"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/kafkatest"
 )
@@ -72,12 +73,12 @@ func ingestExactlyOnce(t *testing.T, raw []byte, n int, opts ...enginetest.Optio
 	if _, err := c.CreateOrUpdateSupervisor(ctx, raw); err != nil {
 		t.Fatal(err)
 	}
-	waitUntil(t, fmt.Sprintf("offset %d published for partition 0", n), 60*time.Second, func() (map[int32]int64, bool) {
+	waitUntil(t, fmt.Sprintf("offset %d published for partition 0", n), 60*time.Second, func() (map[druidapi.Partition]int64, bool) {
 		md, err := e.Store.GetDataSourceMetadata(ctx, "events")
 		if err != nil {
 			return nil, false
 		}
-		return md.Offsets, md.Offsets[0] == int64(n)
+		return md.Offsets, md.Offsets[druidapi.Partition{ID: 0}] == int64(n)
 	})
 	checkExactlyOnce(t, e, int64(n))
 	rep, err := c.SupervisorStatus(ctx, "events")

@@ -16,6 +16,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/client"
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/druidapi"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/enginetest"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata/metadatatest"
@@ -144,7 +145,7 @@ func waitCaughtUp(t *testing.T, e *enginetest.Engine, broker, topic string, time
 	adm := kadm.NewClient(cl)
 	// The last probe is kept for the failure message: how far the stored offsets got.
 	type progress struct {
-		Stored, End map[int32]int64
+		Stored, End map[druidapi.Partition]int64
 		Err         string `json:",omitempty"`
 	}
 	waitUntil(t, "the stored offsets to reach the end of every partition", timeout, func() (progress, bool) {
@@ -157,8 +158,8 @@ func waitCaughtUp(t *testing.T, e *enginetest.Engine, broker, topic string, time
 			p.Err = err.Error()
 			return p, false
 		}
-		p.End = map[int32]int64{}
-		ends.Each(func(o kadm.ListedOffset) { p.End[o.Partition] = o.Offset })
+		p.End = map[druidapi.Partition]int64{}
+		ends.Each(func(o kadm.ListedOffset) { p.End[druidapi.Partition{ID: o.Partition}] = o.Offset })
 		md, err := e.Store.GetDataSourceMetadata(context.Background(), "events")
 		if err != nil {
 			p.Err = err.Error()

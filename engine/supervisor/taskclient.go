@@ -32,6 +32,9 @@ type TaskClient interface {
 	Stop(ctx context.Context, id string, publish bool) error
 	RowStats(ctx context.Context, id string) (json.RawMessage, error)
 	UnparseableEvents(ctx context.Context, id string) ([]json.RawMessage, error)
+	// StallMessage returns why a running task does not read on ("" when it reads normally):
+	// the errorMsg of its live report, set while a record waits for the schema registry.
+	StallMessage(ctx context.Context, id string) (string, error)
 }
 
 // ChatClient is the HTTP TaskClient. Base is the URL of the process serving the chat API.
@@ -208,4 +211,17 @@ func (c *ChatClient) UnparseableEvents(ctx context.Context, id string) ([]json.R
 	var out []json.RawMessage
 	_, err := c.do(ctx, "GET", id, "/unparseableEvents", nil, &out)
 	return out, err
+}
+
+// StallMessage reads the errorMsg of the task's /liveReports (ingestionStatsAndErrors).
+func (c *ChatClient) StallMessage(ctx context.Context, id string) (string, error) {
+	var rep struct {
+		IngestionStatsAndErrors struct {
+			Payload struct {
+				ErrorMsg string `json:"errorMsg"`
+			} `json:"payload"`
+		} `json:"ingestionStatsAndErrors"`
+	}
+	_, err := c.do(ctx, "GET", id, "/liveReports", nil, &rep)
+	return rep.IngestionStatsAndErrors.Payload.ErrorMsg, err
 }

@@ -71,7 +71,7 @@ func offsetsString(o task.Offsets) string {
 		if i > 0 {
 			b.WriteByte('+')
 		}
-		fmt.Fprintf(&b, "%d(%d)", p, o[p])
+		fmt.Fprintf(&b, "%s(%d)", p, o[p])
 	}
 	return b.String()
 }
@@ -150,7 +150,7 @@ func (r *runtime) taskPayload(g *taskGroup, id string) ([]byte, error) {
 		TuningConfig: tuning,
 		IOConfig: task.IOConfig{
 			Type: "kafka", TaskGroupID: &groupID, BaseSequenceName: g.baseSequence,
-			StartSequenceNumbers: task.SequenceNumbers{Type: "start", Stream: stream, Offsets: g.start, ExclusivePartitions: []int32{}},
+			StartSequenceNumbers: task.SequenceNumbers{Type: "start", Stream: stream, Offsets: g.start, ExclusivePartitions: []json.RawMessage{}},
 			EndSequenceNumbers:   task.SequenceNumbers{Type: "end", Stream: stream, Offsets: end},
 			ConsumerProperties:   s.IOConfig.ConsumerProperties,
 			PollTimeout:          s.IOConfig.PollTimeout,
@@ -158,6 +158,7 @@ func (r *runtime) taskPayload(g *taskGroup, id string) ([]byte, error) {
 			MinimumMessageTime:   minT,
 			MaximumMessageTime:   maxT,
 			InputFormat:          inputFormat,
+			MultiTopic:           s.IOConfig.TopicPattern != "",
 		},
 		Context:      ctxMap,
 		SupervisorID: r.id,

@@ -16,7 +16,7 @@ func TestTaskIDsOfLongestDataSource(t *testing.T) {
 	if err := spec.ValidateDataSource("dataSource", ds); err != nil {
 		t.Fatal(err)
 	}
-	base := baseSequenceName(ds, []byte(`{}`), []byte(`{}`), task.Offsets{0: 0}, nil, nil)
+	base := baseSequenceName(ds, []byte(`{}`), []byte(`{}`), task.Offsets{{ID: 0}: 0}, nil, nil)
 	id := taskID(base)
 	if len(id) != len(ds)+spec.TaskIDOverhead {
 		t.Errorf("task id is %d bytes, TaskIDOverhead says %d", len(id), len(ds)+spec.TaskIDOverhead)

@@ -305,7 +305,7 @@ func startHeapSampler(tk *Task, end int64) *heapSampler {
 		v := samples[0].Value.Uint64() + samples[1].Value.Uint64()
 		h.peak = max(h.peak, v)
 		// The task publishes a bounded sequence as soon as it is fully read, still READING.
-		if tk.CurrentOffsets()[0] >= end {
+		if tk.CurrentOffsets()[druidapi.Partition{ID: 0}] >= end {
 			if h.published.IsZero() {
 				h.published = time.Now()
 			}

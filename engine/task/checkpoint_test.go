@@ -200,8 +200,8 @@ func TestCheckpointRetryKeepsSupervisorPause(t *testing.T) {
 		t.Fatalf("status %s after %d failed checkpoint requests under a supervisor pause, want PAUSED", st, enough-1)
 	}
 	cur := tk.CurrentOffsets()
-	if cur[0] != maxRows {
-		t.Errorf("paused at offset %d, want %d (the record that filled the segment)", cur[0], maxRows)
+	if cur[druidapi.Partition{ID: 0}] != maxRows {
+		t.Errorf("paused at offset %d, want %d (the record that filled the segment)", cur[druidapi.Partition{ID: 0}], maxRows)
 	}
 	if _, err := tk.SetEndOffsets(context.Background(), cur, true); err != nil {
 		t.Fatalf("supervisor's end offsets: %v", err)
@@ -233,7 +233,7 @@ func TestPauseNotPickedUpStillPauses(t *testing.T) {
 	done := make(chan Result, 1)
 	go func() { done <- runWith(t, tk) }()
 	ctx := context.Background()
-	for tk.CurrentOffsets()[0] < 1 {
+	for tk.CurrentOffsets()[druidapi.Partition{ID: 0}] < 1 {
 		select {
 		case res := <-done:
 			t.Fatalf("task ended early: %+v", res)

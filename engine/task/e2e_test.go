@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/druidapi"
 )
 
 // kcat produces lines with the real librdkafka client (Debian's kcat): proof that what we read
@@ -190,7 +192,7 @@ func TestIncrementalHandoffAndRestart(t *testing.T) {
 		for ctx.Err() == nil {
 			cur := tk.CurrentOffsets()
 			segs, _ := e.store.Segments(context.Background(), "metrics", true)
-			if cur[0] == n/4 && cur[1] == n/4 && len(segs) > 0 {
+			if cur[druidapi.Partition{ID: 0}] == n/4 && cur[druidapi.Partition{ID: 1}] == n/4 && len(segs) > 0 {
 				return
 			}
 			time.Sleep(5 * time.Millisecond)
@@ -221,7 +223,7 @@ func TestIncrementalHandoffAndRestart(t *testing.T) {
 		t.Errorf("published %v rows with value sum %v, want %d and %d", total, sum, n, n*(n-1)/2)
 	}
 	md, _ := e.store.GetDataSourceMetadata(context.Background(), "metrics")
-	if md.Offsets[0] != n/2 || md.Offsets[1] != n/2 {
+	if md.Offsets[druidapi.Partition{ID: 0}] != n/2 || md.Offsets[druidapi.Partition{ID: 1}] != n/2 {
 		t.Errorf("stored offsets %v", md.Offsets)
 	}
 	segs, _ := e.store.Segments(context.Background(), "metrics", true)

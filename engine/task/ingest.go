@@ -6,19 +6,21 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/druidapi"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/input"
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/metrics"
 )
 
 // ingest parses one Kafka record and adds its rows to the sequence its offset belongs to.
 // Parse errors are counted and saved, never dropped silently; too many of them fail the task.
 func (l *loop) ingest(rec *kgo.Record) error {
-	p, off := rec.Partition, rec.Offset
+	p, off := l.t.spec.PartitionOf(rec.Topic, rec.Partition), rec.Offset
 	cur, ok := l.current[p]
 	if !ok {
 		return nil // not ours (cannot happen with explicit assignment)
 	}
 	if off < cur {
-		return fmt.Errorf("record offset %d of partition %d is smaller than the current offset %d", off, p, cur)
+		return fmt.Errorf("record offset %d of partition %s is smaller than the current offset %d", off, p, cur)
 	}
 	seq := l.sequenceFor(p, off)
 	if seq == nil {
@@ -34,12 +36,20 @@ func (l *loop) ingest(rec *kgo.Record) error {
 			headers[i] = input.Header{Key: h.Key, Value: h.Value}
 		}
 	}
-	in := input.Record{Key: rec.Key, Value: rec.Value, Timestamp: rec.Timestamp.UnixMilli(), Topic: rec.Topic, Headers: headers, Partition: p, Offset: off}
+	in := input.Record{Key: rec.Key, Value: rec.Value, Timestamp: rec.Timestamp.UnixMilli(), Topic: rec.Topic, Headers: headers, Partition: rec.Partition, Offset: off}
 	// The emit callback is created once per task (l.emit): a closure per record would be a
 	// heap allocation per record, since the parser keeps it while parsing.
 	l.emitSeq, l.emitPart, l.emitRows = seq, p, 0
 	err := l.parser.Parse(in, l.emit)
 	rows := l.emitRows
+	if isStall(err) {
+		if rows > 0 {
+			// The parser contract says this cannot happen; failing beats duplicating rows.
+			return fmt.Errorf("record at offset %d of partition %s: %d rows were added before: %w", off, p, rows, err)
+		}
+		stats.add(func(c *RowCounters) { c.ProcessedBytes -= int64(len(rec.Value)) })
+		return err // not counted, not skipped: poll retries it (stall.go)
+	}
 	if perrs := input.AsParseErrors(err); perrs != nil {
 		for _, pe := range perrs {
 			if err := l.parseException(pe); err != nil {
@@ -51,7 +61,7 @@ func (l *loop) ingest(rec *kgo.Record) error {
 	}
 	if rows == 0 && err == nil {
 		// A null or empty record, or one whose value holds no row: Druid counts it thrown away.
-		stats.add(func(c *RowCounters) { c.ThrownAway++ })
+		l.throwAway(metrics.ThrownAwayNull)
 	}
 	l.current[p] = off + 1
 	return nil
@@ -64,7 +74,7 @@ func (l *loop) emitRow(row *input.Row) error {
 }
 
 // sequenceFor finds the sequence whose offset range holds the record, nil past the end.
-func (l *loop) sequenceFor(p int32, off int64) *sequence {
+func (l *loop) sequenceFor(p druidapi.Partition, off int64) *sequence {
 	for _, s := range l.seqs {
 		if !s.published && s.contains(p, off) {
 			return s
@@ -74,18 +84,22 @@ func (l *loop) sequenceFor(p int32, off int64) *sequence {
 }
 
 // addRow applies transforms, the filter and the message-time window, then adds the row.
-func (l *loop) addRow(seq *sequence, partition int32, row *input.Row) error {
+func (l *loop) addRow(seq *sequence, partition druidapi.Partition, row *input.Row) error {
 	stats := l.t.stats
 	keep, err := l.transform.Apply(row)
 	if err != nil {
 		return l.parseException(&input.ParseError{Input: string(row.Input()), Details: []string{err.Error()}})
 	}
 	if !keep {
-		stats.add(func(c *RowCounters) { c.ThrownAway++ })
+		l.throwAway(metrics.ThrownAwayFiltered)
 		return nil
 	}
-	if s := l.t.spec; (s.MinTime != nil && row.Time < s.MinTime.UnixMilli()) || (s.MaxTime != nil && row.Time > s.MaxTime.UnixMilli()) {
-		stats.add(func(c *RowCounters) { c.ThrownAway++ })
+	if s := l.t.spec; s.MinTime != nil && row.Time < s.MinTime.UnixMilli() {
+		l.throwAway(metrics.ThrownAwayBeforeMin)
+		return nil
+	}
+	if s := l.t.spec; s.MaxTime != nil && row.Time > s.MaxTime.UnixMilli() {
+		l.throwAway(metrics.ThrownAwayAfterMax)
 		return nil
 	}
 	partial := l.parser.CheckTypes(row)

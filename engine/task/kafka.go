@@ -98,8 +98,6 @@ func splitList(s string) []string {
 	return out
 }
 
-func itoa32(p int32) string { return strconv.Itoa(int(p)) }
-
 // mappedConsumerProperties are the consumer properties ClientOptions turns into client
 // settings.
 var mappedConsumerProperties = []string{

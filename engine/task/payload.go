@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/druidapi"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/spec"
 )
 
@@ -18,20 +19,20 @@ const Type = "index_kafka"
 // EndOfPartition is the open-ended end offset (Long.MAX_VALUE): read until told to stop.
 const EndOfPartition = math.MaxInt64
 
-// Offsets maps partition to offset. On the wire it is a JSON object keyed by the partition
-// number as a string, as Druid writes it.
-type Offsets map[int32]int64
+// Offsets maps partition to offset. On the wire it is a JSON object keyed by the partition's
+// Druid key as a string, "0" or "topic:0" for a topic pattern (druidapi.Partition).
+type Offsets map[druidapi.Partition]int64
 
 // MarshalJSON writes {"0":123,...}.
 func (o Offsets) MarshalJSON() ([]byte, error) {
 	m := make(map[string]int64, len(o))
 	for p, off := range o {
-		m[strconv.Itoa(int(p))] = off
+		m[p.String()] = off
 	}
 	return json.Marshal(m)
 }
 
-// UnmarshalJSON reads {"0":123,...}.
+// UnmarshalJSON reads {"0":123,...} or {"topic:0":123,...}.
 func (o *Offsets) UnmarshalJSON(b []byte) error {
 	var m map[string]int64
 	if err := json.Unmarshal(b, &m); err != nil {
@@ -39,11 +40,11 @@ func (o *Offsets) UnmarshalJSON(b []byte) error {
 	}
 	out := make(Offsets, len(m))
 	for k, v := range m {
-		p, err := strconv.ParseInt(k, 10, 32)
-		if err != nil || p < 0 {
-			return fmt.Errorf("partition %q is not a partition number", k)
+		p, err := druidapi.ParsePartition(k)
+		if err != nil {
+			return err
 		}
-		out[int32(p)] = v
+		out[p] = v
 	}
 	*o = out
 	return nil
@@ -52,18 +53,22 @@ func (o *Offsets) UnmarshalJSON(b []byte) error {
 // Clone copies the map.
 func (o Offsets) Clone() Offsets { return maps.Clone(o) }
 
-// Partitions returns the partitions in ascending order.
-func (o Offsets) Partitions() []int32 { return slices.Sorted(maps.Keys(o)) }
+// Partitions returns the partitions in ascending order (topic, then number).
+func (o Offsets) Partitions() []druidapi.Partition {
+	return slices.SortedFunc(maps.Keys(o), druidapi.ComparePartitions)
+}
 
 // SequenceNumbers is Druid's SeekableStreamStartSequenceNumbers / EndSequenceNumbers JSON. The
 // legacy names (topic, partitionOffsetMap) are written alongside, as Druid does.
 type SequenceNumbers struct {
-	Type                string  `json:"type"`
-	Stream              string  `json:"stream"`
-	Topic               string  `json:"topic,omitempty"`
-	Offsets             Offsets `json:"partitionSequenceNumberMap"`
-	LegacyOffsets       Offsets `json:"partitionOffsetMap,omitempty"`
-	ExclusivePartitions []int32 `json:"exclusivePartitions,omitempty"`
+	Type          string  `json:"type"`
+	Stream        string  `json:"stream"`
+	Topic         string  `json:"topic,omitempty"`
+	Offsets       Offsets `json:"partitionSequenceNumberMap"`
+	LegacyOffsets Offsets `json:"partitionOffsetMap,omitempty"`
+	// ExclusivePartitions is kept as given: Kafka start offsets are always inclusive, so the
+	// list has no effect here (Druid's supervisor writes it empty).
+	ExclusivePartitions []json.RawMessage `json:"exclusivePartitions,omitempty"`
 }
 
 func (s *SequenceNumbers) normalize(kind string) {
@@ -77,7 +82,7 @@ func (s *SequenceNumbers) normalize(kind string) {
 	s.Topic = s.Stream
 	s.LegacyOffsets = s.Offsets
 	if kind == "start" && s.ExclusivePartitions == nil {
-		s.ExclusivePartitions = []int32{}
+		s.ExclusivePartitions = []json.RawMessage{}
 	}
 }
 
@@ -94,6 +99,9 @@ type IOConfig struct {
 	MinimumMessageTime   *string         `json:"minimumMessageTime"`
 	MaximumMessageTime   *string         `json:"maximumMessageTime"`
 	InputFormat          json.RawMessage `json:"inputFormat"`
+	// MultiTopic is set for tasks of a topicPattern supervisor, whose partitions are keyed
+	// "topic:partition" and whose stream is the pattern (KafkaIndexTaskIOConfig.multiTopic).
+	MultiTopic bool `json:"multiTopic,omitempty"`
 }
 
 // Payload is a Kafka indexing task as submitted to POST /druid/indexer/v1/task or created by a
@@ -135,6 +143,8 @@ type Spec struct {
 	// "checkpoints" (sequence 0 starts at Start), so a replacement replica rebuilds the same
 	// sequence boundaries.
 	Checkpoints map[int]Offsets
+	// multiTopic: the stream is a topic pattern and every partition names its topic.
+	multiTopic bool
 }
 
 // MetadataKey is the datasource-metadata row the task's offsets commit to.
@@ -145,8 +155,30 @@ func (s *Spec) MetadataKey() string {
 	return s.DataSchema.DataSource
 }
 
-// Stream is the topic the task reads.
+// Stream is the topic the task reads, or the topic pattern of a multi-topic task.
 func (s *Spec) Stream() string { return s.Payload.IOConfig.StartSequenceNumbers.Stream }
+
+// MultiTopic reports whether the task reads several topics (a topicPattern supervisor's task).
+func (s *Spec) MultiTopic() bool { return s.multiTopic }
+
+// PartitionOf is the key of Kafka partition id of topic, in the task's mode.
+func (s *Spec) PartitionOf(topic string, id int32) druidapi.Partition {
+	if s.multiTopic {
+		return druidapi.Partition{Topic: topic, ID: id}
+	}
+	return druidapi.Partition{ID: id}
+}
+
+// Topics groups parts by Kafka topic, the shape franz-go's partition
+// assignment, pause and offset calls take.
+func (s *Spec) Topics(parts []druidapi.Partition) map[string][]int32 {
+	out := map[string][]int32{}
+	for _, p := range parts {
+		t := p.TopicIn(s.Stream())
+		out[t] = append(out[t], p.ID)
+	}
+	return out
+}
 
 // Bounded reports whether every partition has a finite end offset.
 func (s *Spec) Bounded() bool {
@@ -193,23 +225,27 @@ func DecodePayload(raw []byte) (*Spec, error) {
 	if io.EndSequenceNumbers.Stream != stream {
 		return nil, &spec.FieldError{Path: "ioConfig.endSequenceNumbers.stream", Msg: fmt.Sprintf("%q differs from the start stream %q", io.EndSequenceNumbers.Stream, stream)}
 	}
+	multi, err := partitionMode(io)
+	if err != nil {
+		return nil, err
+	}
 	end := Offsets{}
 	for part, start := range io.StartSequenceNumbers.Offsets {
 		if start < 0 {
-			return nil, &spec.FieldError{Path: "ioConfig.startSequenceNumbers.partitionSequenceNumberMap." + strconv.Itoa(int(part)), Msg: "must be ≥ 0"}
+			return nil, &spec.FieldError{Path: "ioConfig.startSequenceNumbers.partitionSequenceNumberMap." + part.String(), Msg: "must be ≥ 0"}
 		}
 		e, ok := io.EndSequenceNumbers.Offsets[part]
 		if !ok {
 			e = EndOfPartition
 		}
 		if e < start {
-			return nil, &spec.FieldError{Path: "ioConfig.endSequenceNumbers.partitionSequenceNumberMap." + strconv.Itoa(int(part)), Msg: fmt.Sprintf("end %d is before start %d", e, start)}
+			return nil, &spec.FieldError{Path: "ioConfig.endSequenceNumbers.partitionSequenceNumberMap." + part.String(), Msg: fmt.Sprintf("end %d is before start %d", e, start)}
 		}
 		end[part] = e
 	}
 	for part := range io.EndSequenceNumbers.Offsets {
 		if _, ok := io.StartSequenceNumbers.Offsets[part]; !ok {
-			return nil, &spec.FieldError{Path: "ioConfig.endSequenceNumbers.partitionSequenceNumberMap." + strconv.Itoa(int(part)), Msg: "partition has no start offset"}
+			return nil, &spec.FieldError{Path: "ioConfig.endSequenceNumbers.partitionSequenceNumberMap." + part.String(), Msg: "partition has no start offset"}
 		}
 	}
 	io.EndSequenceNumbers.Offsets, io.EndSequenceNumbers.LegacyOffsets = end, end
@@ -228,6 +264,12 @@ func DecodePayload(raw []byte) (*Spec, error) {
 			"inputFormat": inputFormat,
 		},
 	}
+	if multi {
+		// The stream is the pattern; decoding it as one checks that it compiles.
+		wio := wrapper["ioConfig"].(map[string]any)
+		delete(wio, "topic")
+		wio["topicPattern"] = stream
+	}
 	if len(p.TuningConfig) > 0 && string(p.TuningConfig) != "null" {
 		wrapper["tuningConfig"] = p.TuningConfig
 	}
@@ -242,7 +284,13 @@ func DecodePayload(raw []byte) (*Spec, error) {
 	if err != nil {
 		return nil, err
 	}
+	if multi {
+		if err := checkTopics(sup.IOConfig.TopicPattern, io.StartSequenceNumbers.Offsets); err != nil {
+			return nil, err
+		}
+	}
 	s := &Spec{
+		multiTopic: multi,
 		Payload:    p,
 		DataSchema: sup.DataSchema,
 		Tuning:     sup.TuningConfig,
@@ -287,6 +335,43 @@ func DecodePayload(raw []byte) (*Spec, error) {
 		}
 	}
 	return s, nil
+}
+
+// partitionMode tells a multi-topic task (partitions keyed "topic:partition", the stream a
+// topic pattern) from a single-topic one, and refuses a mix. The ioConfig's multiTopic flag
+// is set to match, so the task's stored payload says it as Druid's does.
+func partitionMode(io *IOConfig) (multi bool, err error) {
+	keys := io.StartSequenceNumbers.Offsets.Partitions()
+	multi = io.MultiTopic || slices.ContainsFunc(keys, druidapi.Partition.MultiTopic)
+	for _, p := range keys {
+		if !p.MultiTopic() && multi {
+			return false, &spec.FieldError{Path: "ioConfig.startSequenceNumbers.partitionSequenceNumberMap." + p.String(),
+				Msg: "must be keyed topic:partition, as in a multi-topic (topicPattern) task"}
+		}
+	}
+	for p := range io.EndSequenceNumbers.Offsets {
+		if p.MultiTopic() != multi {
+			return false, &spec.FieldError{Path: "ioConfig.endSequenceNumbers.partitionSequenceNumberMap." + p.String(),
+				Msg: "must be keyed like the start offsets"}
+		}
+	}
+	io.MultiTopic = multi
+	return multi, nil
+}
+
+// checkTopics refuses partitions of topics the task's topic pattern does not match.
+func checkTopics(pattern string, start Offsets) error {
+	re, err := spec.CompileTopicPattern(pattern)
+	if err != nil {
+		return &spec.FieldError{Path: "ioConfig.startSequenceNumbers.stream", Msg: err.Error()}
+	}
+	for _, p := range start.Partitions() {
+		if !re.MatchString(p.Topic) {
+			return &spec.FieldError{Path: "ioConfig.startSequenceNumbers.partitionSequenceNumberMap." + p.String(),
+				Msg: fmt.Sprintf("topic %q does not match the stream's pattern %q", p.Topic, pattern)}
+		}
+	}
+	return nil
 }
 
 // decodeCheckpoints reads context.checkpoints: a JSON string (or object) of

@@ -80,7 +80,7 @@ func TestPoisonRowsDoNotBlockPartition(t *testing.T) {
 		t.Errorf("published rows\n%v\nwant\n%v", got, want)
 	}
 	md, err := e.store.GetDataSourceMetadata(context.Background(), "metrics")
-	if err != nil || md.Offsets[0] != end {
+	if err != nil || md.Offsets[druidapi.Partition{ID: 0}] != end {
 		t.Fatalf("stored offsets %+v, %v; want %d", md, err, end)
 	}
 

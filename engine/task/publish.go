@@ -11,6 +11,7 @@ import (
 
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/druidapi"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata"
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/segment"
 )
 
 // publishReady publishes, oldest first, every sequence whose partitions are fully read.
@@ -47,10 +48,12 @@ func (l *loop) publish(ctx context.Context, s *sequence) error {
 		if err != nil {
 			return fmt.Errorf("push segment %s: %w", b.id, err)
 		}
+		// binaryVersion is the segment format version (docs/segment-format.md), not Druid's 9:
+		// a Druid historical must not mistake our segments for its own.
 		desc := druidapi.DataSegment{
 			DataSource: ds, Interval: b.id.Interval(), Version: b.id.Version,
 			LoadSpec: ls, Dimensions: strings.Join(b.dims, ","), Metrics: strings.Join(b.metrics, ","),
-			ShardSpec: druidapi.ShardSpec{Type: "numbered", PartitionNum: b.id.Partition}, BinaryVersion: 9,
+			ShardSpec: druidapi.ShardSpec{Type: "numbered", PartitionNum: b.id.Partition}, BinaryVersion: int(segment.CurrentFormat),
 			Size: size, Identifier: b.id.String(), NumRows: b.rows,
 		}
 		payload, _ := json.Marshal(desc)
@@ -156,8 +159,8 @@ func (l *loop) markPublished(ctx context.Context, s *sequence, ids []string) {
 	l.t.publishSnapshot(l.current, l.last().end, l.seqs)
 }
 
-func toMeta(o Offsets) map[int32]int64 {
-	m := make(map[int32]int64, len(o))
+func toMeta(o Offsets) map[druidapi.Partition]int64 {
+	m := make(map[druidapi.Partition]int64, len(o))
 	for p, v := range o {
 		m[p] = v
 	}
@@ -177,9 +180,16 @@ func (l *loop) waitHandoff(ctx context.Context) {
 		defer cancel()
 	}
 	start := l.t.opts.Now()
-	if err := h.WaitLoaded(ctx, l.t.spec.DataSchema.DataSource, l.published); err != nil {
+	ds := l.t.spec.DataSchema.DataSource
+	if err := h.WaitLoaded(ctx, ds, l.published); err != nil {
 		l.t.log.Warn("segments not handed off in time", "segments", len(l.published), "err", err)
+		if m := l.t.opts.Metrics; m != nil {
+			m.ObserveHandoff(ds, len(l.published), true)
+		}
 		return
+	}
+	if m := l.t.opts.Metrics; m != nil {
+		m.ObserveHandoff(ds, len(l.published), false)
 	}
 	l.t.handoffWait = l.t.opts.Now().Sub(start)
 }
@@ -212,6 +222,10 @@ func (t *Task) LiveReport() map[string]any {
 		"ingestionState":    state,
 		"unparseableEvents": map[string]any{"buildSegments": t.stats.ParseExceptions()},
 		"rowStats":          t.stats.RowStats(),
+	}
+	if msg := t.StallMessage(); msg != "" {
+		// Druid's report has errorMsg; a running task fills it only while it is stalled.
+		payload["errorMsg"] = msg
 	}
 	return map[string]any{"ingestionStatsAndErrors": map[string]any{"taskId": t.id, "type": "ingestionStatsAndErrors", "payload": payload}}
 }

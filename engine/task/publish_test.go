@@ -10,6 +10,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/druidapi"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata"
 )
 
@@ -59,7 +60,7 @@ func TestPublishSurvivesLostCommit(t *testing.T) {
 		t.Errorf("%d publishes, %d allocations: the faults were not hit", flaky.publishes.Load(), flaky.allocations.Load())
 	}
 	md, err := e.store.GetDataSourceMetadata(context.Background(), "metrics")
-	if err != nil || md.Offsets[0] != 50 {
+	if err != nil || md.Offsets[druidapi.Partition{ID: 0}] != 50 {
 		t.Fatalf("stored offsets %+v, %v", md, err)
 	}
 	var count float64
@@ -97,7 +98,7 @@ func (s *predecessorStore) Publish(ctx context.Context, req metadata.PublishRequ
 func TestPublishWaitsForPredecessor(t *testing.T) {
 	e := newEnv(t)
 	md := func(o int64) *metadata.DataSourceMetadata {
-		return &metadata.DataSourceMetadata{Stream: "metrics", Offsets: map[int32]int64{0: o}}
+		return &metadata.DataSourceMetadata{Stream: "metrics", Offsets: map[druidapi.Partition]int64{{ID: 0}: o}}
 	}
 	// The predecessor started at 0; it will publish 0 → 20.
 	if err := e.store.Publish(context.Background(), metadata.PublishRequest{SupervisorID: "metrics", DataSource: "metrics", Start: md(0), End: md(0)}); err != nil {
@@ -119,7 +120,7 @@ func TestPublishWaitsForPredecessor(t *testing.T) {
 		t.Error("the successor never found its predecessor still publishing")
 	}
 	stored, err := e.store.GetDataSourceMetadata(context.Background(), "metrics")
-	if err != nil || stored.Offsets[0] != 50 {
+	if err != nil || stored.Offsets[druidapi.Partition{ID: 0}] != 50 {
 		t.Fatalf("stored offsets %+v, %v", stored, err)
 	}
 	var count float64

@@ -13,6 +13,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/druidapi"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/input"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/transform"
@@ -49,13 +50,16 @@ type loop struct {
 	lastTick    time.Time
 	published   []string    // segment ids published by this task, for handoff
 	exported    RowCounters // row counters already handed to the metrics
-	stalled     map[int32]time.Time
+	// thrownAway counts thrown-away rows by Druid's reason since the last export.
+	thrownAway map[string]int64
+	stalled    map[druidapi.Partition]time.Time
+	stall      *stall // the backlog's first record waits for the schema registry (stall.go)
 
 	// emit is emitRow bound once; emitSeq, emitPart and emitRows describe the record being
 	// parsed (see ingest).
 	emit     func(*input.Row) error
 	emitSeq  *sequence
-	emitPart int32
+	emitPart druidapi.Partition
 	emitRows int
 }
 
@@ -152,7 +156,7 @@ func (t *Task) start(ctx context.Context) (*loop, error) {
 	for i := 0; i < first; i++ {
 		seqs[i].published = true
 	}
-	l := &loop{t: t, ctx: ctx, seqs: seqs, lastPersist: now, lastTick: now, stalled: map[int32]time.Time{}, answers: make(chan checkpointAnswer, 1)}
+	l := &loop{t: t, ctx: ctx, seqs: seqs, lastPersist: now, lastTick: now, stalled: map[druidapi.Partition]time.Time{}, answers: make(chan checkpointAnswer, 1)}
 	l.emit = l.emitRow
 	if first == len(seqs) {
 		l.current = seqs[len(seqs)-1].end.Clone()
@@ -168,7 +172,8 @@ func (t *Task) start(ctx context.Context) (*loop, error) {
 			l.current[p] = s.Start[p]
 		}
 	}
-	l.parser, err = input.NewParser(input.Config{Format: s.Input, Timestamp: s.DataSchema.TimestampSpec, Dimensions: s.DataSchema.DimensionsSpec, Metrics: s.DataSchema.MetricsSpec})
+	l.parser, err = input.NewParser(input.Config{Format: s.Input, Timestamp: s.DataSchema.TimestampSpec, Dimensions: s.DataSchema.DimensionsSpec, Metrics: s.DataSchema.MetricsSpec,
+		Context: ctx, Getenv: t.opts.Getenv})
 	if err != nil {
 		return nil, fmt.Errorf("input format: %w", err)
 	}
@@ -182,14 +187,18 @@ func (t *Task) start(ctx context.Context) (*loop, error) {
 	if err != nil {
 		return nil, err
 	}
-	assign := map[int32]kgo.Offset{}
+	assign := map[string]map[int32]kgo.Offset{}
 	last := seqs[len(seqs)-1]
 	for p, off := range l.current {
 		if off < last.end[p] {
-			assign[p] = kgo.NewOffset().At(off)
+			topic := p.TopicIn(s.Stream())
+			if assign[topic] == nil {
+				assign[topic] = map[int32]kgo.Offset{}
+			}
+			assign[topic][p.ID] = kgo.NewOffset().At(off)
 		}
 	}
-	opts = append(opts, kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{s.Stream(): assign}))
+	opts = append(opts, kgo.ConsumePartitions(assign))
 	if l.client, err = kgo.NewClient(opts...); err != nil {
 		return nil, fmt.Errorf("create Kafka client: %w", err)
 	}
@@ -376,13 +385,13 @@ func (l *loop) setEndOffsets(offsets Offsets, finish bool) (Offsets, error) {
 	}
 	for p, e := range offsets {
 		if _, ok := last.start[p]; !ok {
-			return nil, fmt.Errorf("%w: partition %d is not read by this task", ErrBadOffsets, p)
+			return nil, fmt.Errorf("%w: partition %s is not read by this task", ErrBadOffsets, p)
 		}
 		if e < l.current[p] {
-			return nil, fmt.Errorf("%w: end offset %d of partition %d is before the current offset %d", ErrBadOffsets, e, p, l.current[p])
+			return nil, fmt.Errorf("%w: end offset %d of partition %s is before the current offset %d", ErrBadOffsets, e, p, l.current[p])
 		}
 		if e > l.t.spec.End[p] {
-			return nil, fmt.Errorf("%w: end offset %d of partition %d is past the task's end %d", ErrBadOffsets, e, p, l.t.spec.End[p])
+			return nil, fmt.Errorf("%w: end offset %d of partition %s is past the task's end %d", ErrBadOffsets, e, p, l.t.spec.End[p])
 		}
 	}
 	end := last.end.Clone()
@@ -438,14 +447,14 @@ func (l *loop) closeAtCurrent() {
 // reassign stops fetching partitions that reached the last sequence's end.
 func (l *loop) reassign() {
 	last := l.last()
-	var done []int32
+	var done []druidapi.Partition
 	for p, e := range last.end {
 		if l.current[p] >= e {
 			done = append(done, p)
 		}
 	}
 	if len(done) > 0 {
-		l.client.PauseFetchPartitions(map[string][]int32{l.t.spec.Stream(): done})
+		l.client.PauseFetchPartitions(l.t.spec.Topics(done))
 	}
 }
 
@@ -465,6 +474,9 @@ func (l *loop) poll(ctx context.Context, timeout time.Duration) error {
 	if l.cut {
 		return nil // fetch nothing more until the checkpoint is handled (maintain asks for it)
 	}
+	if l.stall != nil && !l.waitStall(ctx, timeout) {
+		return nil // the stalled record is not due yet; serve requests meanwhile
+	}
 	if len(l.backlog) == 0 {
 		pctx, cancel := context.WithTimeout(ctx, timeout)
 		fetches := l.client.PollRecords(pctx, 20000)
@@ -478,10 +490,10 @@ func (l *loop) poll(ctx context.Context, timeout time.Duration) error {
 				return
 			}
 			if errors.Is(err, kerr.OffsetOutOfRange) {
-				fatal = l.outOfRange(ctx, p)
+				fatal = l.outOfRange(ctx, l.t.spec.PartitionOf(topic, p))
 				return
 			}
-			l.t.log.Warn("fetch error; will retry", "partition", p, "err", err)
+			l.t.log.Warn("fetch error; will retry", "topic", topic, "partition", p, "err", err)
 		})
 		if fatal != nil {
 			return fatal
@@ -491,8 +503,14 @@ func (l *loop) poll(ctx context.Context, timeout time.Duration) error {
 	n := 0
 	for n < len(l.backlog) && !l.cut {
 		if err := l.ingest(l.backlog[n]); err != nil {
-			return err
+			if !isStall(err) {
+				return err
+			}
+			// Keep the record (and everything after it) for the next attempt.
+			l.stallOn(l.t.spec.PartitionOf(l.backlog[n].Topic, l.backlog[n].Partition), l.backlog[n].Offset, err)
+			break
 		}
+		l.stallCleared()
 		l.backlog[n] = nil
 		n++
 	}
@@ -510,20 +528,21 @@ func (l *loop) poll(ctx context.Context, timeout time.Duration) error {
 // past the end mean the data is not written yet: keep waiting, as Druid does. Offsets before the
 // earliest available mean data was deleted: the task fails, naming the reset API, because
 // skipping ahead would silently lose rows.
-func (l *loop) outOfRange(ctx context.Context, p int32) error {
+func (l *loop) outOfRange(ctx context.Context, p druidapi.Partition) error {
 	want := l.current[p]
+	topic := p.TopicIn(l.t.spec.Stream())
 	adm := kadm.NewClient(l.client)
-	starts, err := adm.ListStartOffsets(ctx, l.t.spec.Stream())
+	starts, err := adm.ListStartOffsets(ctx, topic)
 	if err != nil {
-		return fmt.Errorf("offset %d of partition %d is out of range and the earliest offset could not be read: %w", want, p, err)
+		return fmt.Errorf("offset %d of partition %d of topic %s is out of range and the earliest offset could not be read: %w", want, p.ID, topic, err)
 	}
-	if so, ok := starts.Lookup(l.t.spec.Stream(), p); ok && want < so.Offset {
+	if so, ok := starts.Lookup(topic, p.ID); ok && want < so.Offset {
 		return fmt.Errorf("offset %d of partition %d of topic %s is no longer available (earliest is %d): rows were deleted before they were ingested; "+
 			"reset the supervisor's offsets (POST /druid/indexer/v1/supervisor/{id}/reset or resetOffsets) or set tuningConfig.resetOffsetAutomatically",
-			want, p, l.t.spec.Stream(), so.Offset)
+			want, p.ID, topic, so.Offset)
 	}
 	// Ahead of the log end: wait and consume from the same offset again.
-	l.client.SetOffsets(map[string]map[int32]kgo.EpochOffset{l.t.spec.Stream(): {p: {Epoch: -1, Offset: want}}})
+	l.client.SetOffsets(map[string]map[int32]kgo.EpochOffset{topic: {p.ID: {Epoch: -1, Offset: want}}})
 	if _, seen := l.stalled[p]; !seen {
 		l.t.log.Warn("offset is beyond the end of the partition; waiting for data", "partition", p, "offset", want)
 		l.stalled[p] = l.t.opts.Now()
@@ -564,6 +583,19 @@ func (l *loop) exportRows() {
 	m.AddRows(l.t.spec.DataSchema.DataSource, cur.Processed-d.Processed, cur.ProcessedBytes-d.ProcessedBytes,
 		cur.ProcessedWithError-d.ProcessedWithError, cur.Unparseable-d.Unparseable, cur.ThrownAway-d.ThrownAway)
 	l.exported = cur
+	for reason, n := range l.thrownAway {
+		m.AddThrownAway(l.t.spec.DataSchema.DataSource, reason, n)
+	}
+	clear(l.thrownAway)
+}
+
+// throwAway counts a thrown-away row, with its reason for the metrics.
+func (l *loop) throwAway(reason string) {
+	l.t.stats.add(func(c *RowCounters) { c.ThrownAway++ })
+	if l.thrownAway == nil {
+		l.thrownAway = map[string]int64{}
+	}
+	l.thrownAway[reason]++
 }
 
 // needCheckpoint reports whether the open sequence hit a segment limit: a segment with

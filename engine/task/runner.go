@@ -275,6 +275,9 @@ func (r *Runner) run(e *entry) {
 	}
 	b, _ := json.Marshal(st)
 	r.storeFinalStatus(e.task.ID(), b)
+	if m := r.opts.Metrics; m != nil {
+		m.TaskFinished(e.task.spec.DataSchema.DataSource, res.Success)
+	}
 	if rep, err := json.Marshal(res.Report); err == nil {
 		if err := r.writeReport(e.task.ID(), rep); err != nil {
 			r.log.Error("write completion report", "task", e.task.ID(), "err", err)
@@ -452,6 +455,9 @@ func (r *Runner) Shutdown(ctx context.Context, id string) error {
 			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), finalStatusTimeout)
 			err := r.opts.Store.UpdateTaskStatus(sctx, id, b, false)
 			cancel()
+			if m := r.opts.Metrics; m != nil {
+				m.TaskFinished(e.task.spec.DataSchema.DataSource, false)
+			}
 			r.retire(e)
 			return err
 		}

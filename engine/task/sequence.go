@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strconv"
 	"time"
+
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/druidapi"
 )
 
 // sequence is one publish unit: the rows of offsets [start, end) of each partition. Sequence n's
@@ -47,7 +49,7 @@ func (s *sequence) isOpen() bool {
 }
 
 // contains reports whether the offset of partition p belongs to this sequence.
-func (s *sequence) contains(p int32, offset int64) bool {
+func (s *sequence) contains(p druidapi.Partition, offset int64) bool {
 	st, ok := s.start[p]
 	return ok && offset >= st && offset < s.end[p]
 }
@@ -90,7 +92,7 @@ func buildSequences(s *Spec, now time.Time) ([]*sequence, error) {
 		}
 		for p, e := range end {
 			if st, ok := starts[id][p]; ok && e < st {
-				return nil, fmt.Errorf("checkpoint %d ends partition %d at %d, before its start %d", id, p, e, st)
+				return nil, fmt.Errorf("checkpoint %d ends partition %s at %d, before its start %d", id, p, e, st)
 			}
 		}
 		seq := newSequence(base, id, starts[id], end, now)

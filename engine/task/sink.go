@@ -210,7 +210,7 @@ func (b *builder) persistAll() error {
 		start := b.t.opts.Now()
 		sp, err = sk.idx.Persist(dir, meta, b.persistSpec)
 		if m := b.t.opts.Metrics; m != nil && err == nil {
-			m.ObservePersist(meta.DataSource, b.t.opts.Now().Sub(start).Seconds())
+			m.ObservePersist(meta.DataSource, b.t.opts.Now().Sub(start).Seconds(), sp.Rows)
 		}
 		if err != nil {
 			err = fmt.Errorf("persist spill %d of task %s: %w", b.spills, b.t.id, err)

@@ -4,6 +4,8 @@ import (
 	"math"
 	"sync"
 	"time"
+
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/druidapi"
 )
 
 // RowCounters are the row counters of reference §4.2 (Druid's RowIngestionMeters).
@@ -35,7 +37,7 @@ type Stats struct {
 
 	saved      []ParseExceptionReport // ring buffer, oldest first
 	maxSaved   int
-	recordsPer map[int32]int64 // partition → rows added (completion report)
+	recordsPer map[druidapi.Partition]int64 // partition → rows added (completion report)
 }
 
 // ParseExceptionReport is one saved parse exception (Druid's ParseExceptionReport).
@@ -47,7 +49,7 @@ type ParseExceptionReport struct {
 }
 
 func newStats(maxSaved int64, now time.Time) *Stats {
-	return &Stats{maxSaved: int(min(maxSaved, 10000)), lastTick: now, recordsPer: map[int32]int64{}}
+	return &Stats{maxSaved: int(min(maxSaved, 10000)), lastTick: now, recordsPer: map[druidapi.Partition]int64{}}
 }
 
 // add applies a delta under the lock.
@@ -58,7 +60,7 @@ func (s *Stats) add(f func(c *RowCounters)) {
 }
 
 // addRows counts rows ingested from one partition.
-func (s *Stats) addRows(partition int32, n int64) {
+func (s *Stats) addRows(partition druidapi.Partition, n int64) {
 	s.mu.Lock()
 	s.totals.Processed += n
 	s.recordsPer[partition] += n
@@ -143,7 +145,7 @@ func (s *Stats) RecordsProcessed() map[string]int64 {
 	defer s.mu.Unlock()
 	out := make(map[string]int64, len(s.recordsPer))
 	for p, n := range s.recordsPer {
-		out[itoa32(p)] = n
+		out[p.String()] = n
 	}
 	return out
 }

@@ -109,8 +109,14 @@ type Checkpointer interface {
 // Metrics is where a task reports for /metrics (implemented by engine/metrics).
 type Metrics interface {
 	AddRows(dataSource string, processed, processedBytes, withError, unparseable, thrownAway int64)
-	ObservePersist(dataSource string, seconds float64)
+	// AddThrownAway counts thrown-away rows by Druid's reason (engine/metrics ThrownAway*).
+	AddThrownAway(dataSource, reason string, n int64)
+	ObservePersist(dataSource string, seconds float64, rows int)
 	ObservePublish(dataSource string, seconds float64, segments int)
+	// ObserveHandoff records how many published segments were handed off, or not (failed).
+	ObserveHandoff(dataSource string, segments int, failed bool)
+	// TaskFinished counts a task's end.
+	TaskFinished(dataSource string, success bool)
 }
 
 // Handoff waits until the given published segments are served.
@@ -148,6 +154,7 @@ type Task struct {
 	checkpoints map[int]Offsets
 	startTime   *time.Time
 	result      *Result
+	stallMsg    string // stall.go
 
 	// pauseRequested is Druid's pauseRequested: a /pause that the loop did not pick up within
 	// its wait (it was polling Kafka or publishing) still holds, and the loop pauses when it

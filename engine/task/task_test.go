@@ -158,7 +158,7 @@ func TestBoundedTaskPublishesRollup(t *testing.T) {
 		t.Errorf("saved parse exceptions: %d", len(pe))
 	}
 	md, err := e.store.GetDataSourceMetadata(context.Background(), "metrics")
-	if err != nil || md.Offsets[0] != 101 || md.Offsets[1] != 101 {
+	if err != nil || md.Offsets[druidapi.Partition{ID: 0}] != 101 || md.Offsets[druidapi.Partition{ID: 1}] != 101 {
 		t.Fatalf("stored offsets %+v, %v", md, err)
 	}
 	segs, _ := e.store.Segments(context.Background(), "metrics", true)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/druidapi"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata"
 )
 
@@ -239,7 +240,7 @@ func (r *transitionsRun) do(c *ddCase) string {
 			t.Fatalf("line %d: run needs a task that waits for rows (end %d, %d produced)", c.line, r.end, r.produced)
 		}
 		r.waitFor(c, "the task reading every row produced", func() bool {
-			return r.tk.Status() == StatusReading && r.tk.CurrentOffsets()[0] == int64(r.produced)
+			return r.tk.Status() == StatusReading && r.tk.CurrentOffsets()[druidapi.Partition{ID: 0}] == int64(r.produced)
 		})
 		status()
 		say("current %s", offsetsJSON(r.tk.CurrentOffsets()))
@@ -278,7 +279,7 @@ func (r *transitionsRun) do(c *ddCase) string {
 			if err := errors.Join(err1, err2); err != nil {
 				t.Fatalf("line %d: %v", c.line, err)
 			}
-			offs[int32(p)] = o
+			offs[druidapi.Partition{ID: int32(p)}] = o
 		}
 		got, err := r.tk.SetEndOffsets(ctx, offs, finish)
 		if err != nil {
@@ -305,7 +306,7 @@ func (r *transitionsRun) do(c *ddCase) string {
 			status()
 		case c.args["current"] != "":
 			want := int64(r.intArg(c, "current", 0))
-			r.waitFor(c, "the current offset", func() bool { return r.tk.CurrentOffsets()[0] == want })
+			r.waitFor(c, "the current offset", func() bool { return r.tk.CurrentOffsets()[druidapi.Partition{ID: 0}] == want })
 			say("current %s", offsetsJSON(r.tk.CurrentOffsets()))
 		case c.args["published"] != "":
 			want := int64(r.intArg(c, "published", 0))

@@ -10,6 +10,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -38,7 +39,7 @@ const (
 // startDelay/period make the supervisor act within a second and look again every 5 s;
 // offsetFetchPeriod refreshes the lag the progress line shows every 5 s; and
 // intermediateHandoffPeriod publishes a segment every 20 s of data, so the first segment appears
-// about 25 s after start instead of at the end of a one-hour task. A production spec keeps
+// about 20 s after start (quickstartFirstSegment) instead of at the end of a one-hour task. A production spec keeps
 // Druid's defaults (and far fewer, larger segments). examples/quickstart/supervisor.json is the
 // same spec for Terraform; TestQuickstartExampleInSync keeps the two equal.
 func quickstartSpec(bootstrap string) map[string]any {
@@ -75,6 +76,12 @@ func quickstartSpec(bootstrap string) map[string]any {
 		},
 	}
 }
+
+// quickstartFirstSegment is how long after a fresh start the first segment is published, as
+// measured (21–22 s on two cores; TestQuickstart logs it): the task starts within a second or
+// two and its first intermediate handoff comes intermediateHandoffPeriod (20 s) later, then the
+// publish. README.md and examples/quickstart/README.md say the same.
+const quickstartFirstSegment = "20 s"
 
 type quickstartConfig struct {
 	Listen     string
@@ -134,8 +141,8 @@ func quickstart(ctx context.Context, args []string, stdout, stderr io.Writer) er
 
 // qsProgress is one reading of the quickstart's state.
 type qsProgress struct {
-	Rows     int64 // rows read by the supervisor's tasks: the committed offsets summed
-	Rate     float64
+	Rows     int64   // rows processed by the supervisor's tasks since this run started, from their row stats
+	Rate     float64 // rows/s, smoothed (rateSmoothing)
 	Lag      int64
 	Segments int
 	State    string
@@ -150,6 +157,16 @@ func runQuickstart(ctx context.Context, c *quickstartConfig, stdout io.Writer, u
 		ctx, cancel = context.WithTimeout(ctx, c.Duration)
 		defer cancel()
 	}
+	// The data directory is resolved once and shown absolute: the default is relative to the
+	// directory the quickstart runs from, and a run from elsewhere must say it starts afresh
+	// rather than look like a resume that lost everything.
+	abs, err := filepath.Abs(c.DataDir)
+	if err != nil {
+		return last, fmt.Errorf("resolve data directory: %w", err)
+	}
+	c.DataDir = abs
+	entries, _ := os.ReadDir(c.DataDir)
+	freshDir := len(entries) == 0
 	if err := os.MkdirAll(c.DataDir, 0o755); err != nil {
 		return last, fmt.Errorf("create data directory: %w", err)
 	}
@@ -194,17 +211,15 @@ func runQuickstart(ctx context.Context, c *quickstartConfig, stdout io.Writer, u
 	if err != nil {
 		return last, fmt.Errorf("submit the supervisor %s: %w", quickstartDataSource, err)
 	}
-	printBanner(stdout, c, base, broker, logPath, resumed)
+	printBanner(stdout, c, base, broker, logPath, resumed, freshDir)
 
 	tty := isTerminal(stdout)
 	tick := time.NewTicker(2 * time.Second)
 	defer tick.Stop()
-	type sample struct {
-		at   time.Time
-		rows int64
-	}
 	var (
-		window    []sample // the last ~10 s of readings, for rows/s
+		rows      = newRowCounter(ctx, cl)
+		lastAt    time.Time // the previous reading, for rows/s
+		rated     bool      // a rate has been measured
 		shownHint bool
 	)
 	for done := false; !done; {
@@ -214,19 +229,18 @@ func runQuickstart(ctx context.Context, c *quickstartConfig, stdout io.Writer, u
 			continue
 		case <-tick.C:
 		}
-		p := readProgress(ctx, cl, last)
+		p := readProgress(ctx, cl, rows, last)
 		p.Produced = sum(broker.HighWatermarks(quickstartTopic))
 		now := time.Now()
-		if p.Rows == 0 {
-			window = nil // not read yet: no rate rather than a jump from 0 on a rerun
+		switch {
+		case lastAt.IsZero():
+		case !rated:
+			// The first interval sets the rate; smoothing from 0 would show a slow ramp-up.
+			p.Rate, rated = smoothRate(0, p.Rows-last.Rows, now.Sub(lastAt), 1), true
+		default:
+			p.Rate = smoothRate(last.Rate, p.Rows-last.Rows, now.Sub(lastAt), 0)
 		}
-		window = append(window, sample{now, p.Rows})
-		for len(window) > 2 && now.Sub(window[0].at) > 10*time.Second {
-			window = window[1:]
-		}
-		if w0 := window[0]; now.After(w0.at) {
-			p.Rate = float64(p.Rows-w0.rows) / now.Sub(w0.at).Seconds()
-		}
+		lastAt = now
 		last = p
 		line := fmt.Sprintf("rows ingested %s (%s rows/s) · lag %s · segments published %d · supervisor %s",
 			thousands(p.Rows), thousands(int64(math.Round(p.Rate))), thousands(p.Lag), p.Segments, p.State)
@@ -241,7 +255,7 @@ func runQuickstart(ctx context.Context, c *quickstartConfig, stdout io.Writer, u
 				if tty {
 					fmt.Fprintln(stdout)
 				}
-				fmt.Fprintf(stdout, "segments published; read one with:\n  kafka-indexer dump-segment --directory %s --dump rows --time-iso8601\n", path)
+				fmt.Fprintf(stdout, "segments published; read one with:\n  %s dump-segment --directory %s --dump rows --time-iso8601\n", selfCommand(), path)
 			}
 		}
 		if until != nil && until(p) {
@@ -256,7 +270,7 @@ func runQuickstart(ctx context.Context, c *quickstartConfig, stdout io.Writer, u
 	daemonOpen = false
 	derr := d.Close()
 	berr := broker.Close()
-	fmt.Fprintf(stdout, "stopped: %s events produced this run, %s rows ingested in all, %d segments published. "+
+	fmt.Fprintf(stdout, "stopped: %s events produced and %s rows ingested this run, %d segments published in all. "+
 		"Run the same command again to resume from the stored offsets.\n", thousands(produced), thousands(last.Rows), last.Segments)
 	return last, errors.Join(perr, derr, berr)
 }
@@ -280,41 +294,126 @@ func ensureQuickstartSupervisor(ctx context.Context, cl *client.Client, bootstra
 	return false, err
 }
 
-// readProgress reads the supervisor's report and the published segments; a value it cannot
-// read keeps its previous reading.
-func readProgress(ctx context.Context, cl *client.Client, prev qsProgress) qsProgress {
+// readProgress reads the supervisor's report, its tasks' row stats and the published
+// segments; a value it cannot read keeps its previous reading.
+func readProgress(ctx context.Context, cl *client.Client, rows *rowCounter, prev qsProgress) qsProgress {
 	p := prev
-	p.Rate = 0
-	if r, err := cl.SupervisorStatus(ctx, quickstartDataSource); err == nil {
-		p.State = r.Payload.State
+	p.Rate = prev.Rate
+	r, err := cl.SupervisorStatus(ctx, quickstartDataSource)
+	switch {
+	case err == nil:
+		p.State = r.Payload.DetailedState
 		if r.Payload.Suspended {
 			p.State = "SUSPENDED"
 		}
 		if r.Payload.AggregateLag != nil {
 			p.Lag = max(*r.Payload.AggregateLag, 0)
 		}
-		// The topic is read from offset 0 and every event is a row, so the highest offset any
-		// task has reached, summed over partitions, is the rows ingested (across all runs).
-		highest := map[string]int64{}
-		for _, t := range append(r.Payload.ActiveTasks, r.Payload.PublishingTasks...) {
-			for part, o := range t.StartingOffsets {
-				highest[part] = max(highest[part], o)
-			}
-			for part, o := range t.CurrentOffsets {
-				highest[part] = max(highest[part], o)
-			}
-		}
-		var rows int64
-		for _, o := range highest {
-			rows += o
-		}
-		p.Rows = max(p.Rows, rows)
+	case errors.Is(err, client.ErrNotFound):
+		// The quickstart submitted it, so a supervisor that is gone was terminated (POST
+		// …/terminate); its tasks stop and nothing more is read.
+		p.State, p.Lag = "TERMINATED", 0
+	}
+	if n, err := rows.processed(ctx); err == nil {
+		p.Rows = n
 	}
 	var ids []string
 	if err := cl.Do(ctx, http.MethodGet, "/druid/coordinator/v1/metadata/datasources/"+quickstartDataSource+"/segments", nil, &ids); err == nil {
 		p.Segments = len(ids)
 	}
 	return p
+}
+
+// rateSmoothing is the time constant of the progress line's rows/s: an exponentially weighted
+// average, so the figure neither jumps with each 2 s reading nor lags a real change by long.
+const rateSmoothing = 10 * time.Second
+
+// smoothRate folds delta rows read over dt into the previous rate, with weight alpha for the
+// new interval (0: the weight rateSmoothing gives dt).
+func smoothRate(prev float64, delta int64, dt time.Duration, alpha float64) float64 {
+	if dt <= 0 {
+		return prev
+	}
+	inst := float64(max(delta, 0)) / dt.Seconds()
+	if alpha == 0 {
+		alpha = 1 - math.Exp(-dt.Seconds()/rateSmoothing.Seconds())
+	}
+	return prev + alpha*(inst-prev)
+}
+
+// rowCounter counts the rows processed by the tasks of the quickstart's datasource since the
+// quickstart started, from the tasks' own row stats (their reports: live while a task runs, the
+// completion report after), so that the figure is rows, not offsets (a null record or an
+// unparseable one advances the offset but is not a row). Row stats live in the task's memory:
+// a task resumed after a restart counts from zero, so the counter reports this run's rows, the
+// sum at start (earlier runs' finished tasks) taken off. A finished task's count never changes
+// and is read once.
+type rowCounter struct {
+	cl       *client.Client
+	finished map[string]int64 // task id → processed, for complete tasks
+	baseline int64            // the sum when the quickstart started
+}
+
+func newRowCounter(ctx context.Context, cl *client.Client) *rowCounter {
+	c := &rowCounter{cl: cl, finished: map[string]int64{}}
+	c.baseline, _ = c.total(ctx)
+	return c
+}
+
+// processed is the rows processed since the counter was made.
+func (c *rowCounter) processed(ctx context.Context) (int64, error) {
+	n, err := c.total(ctx)
+	return max(n-c.baseline, 0), err
+}
+
+// total is the sum of rowStats.buildSegments.processed over the datasource's tasks.
+func (c *rowCounter) total(ctx context.Context) (int64, error) {
+	var tasks []struct {
+		ID         string `json:"id"`
+		StatusCode string `json:"statusCode"`
+	}
+	if err := c.cl.Do(ctx, http.MethodGet, "/druid/indexer/v1/tasks?datasource="+quickstartDataSource, nil, &tasks); err != nil {
+		return 0, err
+	}
+	var total int64
+	for _, t := range tasks {
+		if n, ok := c.finished[t.ID]; ok {
+			total += n
+			continue
+		}
+		n, err := c.taskProcessed(ctx, t.ID)
+		if err != nil {
+			continue // not started yet, or its report is not written yet: 0 for now
+		}
+		if t.StatusCode == "SUCCESS" || t.StatusCode == "FAILED" {
+			c.finished[t.ID] = n
+		}
+		total += n
+	}
+	return total, nil
+}
+
+func (c *rowCounter) taskProcessed(ctx context.Context, id string) (int64, error) {
+	type counts struct {
+		Processed int64 `json:"processed"`
+	}
+	var rep struct {
+		IngestionStatsAndErrors struct {
+			Payload struct {
+				RowStats struct {
+					BuildSegments counts `json:"buildSegments"` // completion report
+					Totals        struct {
+						BuildSegments counts `json:"buildSegments"`
+					} `json:"totals"` // live report
+				} `json:"rowStats"`
+			} `json:"payload"`
+		} `json:"ingestionStatsAndErrors"`
+	}
+	if err := c.cl.Do(ctx, http.MethodGet, "/druid/indexer/v1/task/"+url.PathEscape(id)+"/reports", nil, &rep); err != nil {
+		return 0, err
+	}
+	rs := rep.IngestionStatsAndErrors.Payload.RowStats
+	return max(rs.BuildSegments.Processed, rs.Totals.BuildSegments.Processed), nil
 }
 
 // firstSegmentPath is the deep-storage path of a published segment, for the dump-segment hint.
@@ -326,10 +425,18 @@ func firstSegmentPath(ctx context.Context, cl *client.Client) string {
 	return segs[0].LoadSpec.Path
 }
 
-func printBanner(w io.Writer, c *quickstartConfig, base string, broker *embedkafka.Broker, logPath string, resumed bool) {
-	sup := "submitted; the first segment is published in about 30 s"
+func printBanner(w io.Writer, c *quickstartConfig, base string, broker *embedkafka.Broker, logPath string, resumed, freshDir bool) {
+	sup := "submitted; the first segment is published in about " + quickstartFirstSegment
 	if resumed {
 		sup = "already there; resuming from its stored offsets"
+	}
+	dir := "existing directory, resumed"
+	if freshDir {
+		dir = "new directory: a fresh start; a rerun with the same --data-dir resumes"
+	}
+	terraform := "make install-provider && cd examples/quickstart && terraform init && terraform apply   (see examples/quickstart/README.md)"
+	if fi, err := os.Stat(filepath.Join("examples", "quickstart")); err != nil || !fi.IsDir() {
+		terraform = "from the repository root: " + terraform
 	}
 	day := time.Now().UTC().Truncate(24 * time.Hour)
 	query := fmt.Sprintf(`{"queryType":"timeseries","dataSource":"%s","granularity":"minute","intervals":["%s/%s"],`+
@@ -337,19 +444,20 @@ func printBanner(w io.Writer, c *quickstartConfig, base string, broker *embedkaf
 		quickstartDataSource, day.AddDate(0, 0, -1).Format("2006-01-02"), day.AddDate(0, 0, 2).Format("2006-01-02"))
 	fmt.Fprintf(w, `kafka-indexer quickstart
   API         %[1]s  (Druid's supervisor, task, segment and query API)
+  console     %[1]s/  (web console: supervisors, lag, tasks, segments; docs/console.md)
   Kafka       %[2]s  embedded broker, topic %[3]s (%[4]d partitions), ~%[5]d sample events/s
   supervisor  %[6]s: %[7]s
-  data        %[8]s  (daemon log: %[9]s)
+  data        %[8]s  (%[11]s; daemon log: %[9]s)
 
 Try next (Ctrl-C stops everything; rerunning resumes):
   curl %[1]s/druid/indexer/v1/supervisor/%[6]s/status
   curl %[1]s/druid/indexer/v1/supervisor/%[6]s
   curl %[1]s/druid/coordinator/v1/metadata/datasources/%[6]s/segments
   curl -X POST -H 'Content-Type: application/json' %[1]s/druid/v2 -d '%[10]s'
-  kcat -b %[2]s -t %[3]s -C -o -3 -e
-  make install-provider && cd examples/quickstart && terraform init && terraform apply   (see examples/quickstart/README.md)
+  kcat -b %[2]s -t %[3]s -C -o -3 -c 3 -e -q
+  %[12]s
 
-`, base, broker.Addr(), quickstartTopic, broker.Partitions(quickstartTopic), c.Rate, quickstartDataSource, sup, c.DataDir, logPath, query)
+`, base, broker.Addr(), quickstartTopic, broker.Partitions(quickstartTopic), c.Rate, quickstartDataSource, sup, c.DataDir, logPath, query, dir, terraform)
 }
 
 func isTerminal(w io.Writer) bool {
@@ -509,4 +617,19 @@ func (p *producer) stop() (int64, error) {
 		p.cl.Close()
 	})
 	return p.produced.Load(), p.err
+}
+
+// selfCommand is how to run this binary again, in the form the user ran it, for hints the
+// quickstart prints: under `go run` (a binary in Go's build cache) the same `go run` from the
+// repository root, else the path it was started by (bin/kafka-indexer, kafka-indexer on PATH…).
+func selfCommand() string {
+	exe := os.Args[0]
+	if !strings.Contains(filepath.ToSlash(exe), "/go-build") {
+		return exe
+	}
+	if fi, err := os.Stat(filepath.Join("engine", "cmd", "kafka-indexer")); err == nil && fi.IsDir() {
+		return "go run ./engine/cmd/kafka-indexer"
+	}
+	// Elsewhere in the module the import path works as well.
+	return "go run github.com/kafka-indexer/terraform-provider-kafka/engine/cmd/kafka-indexer"
 }

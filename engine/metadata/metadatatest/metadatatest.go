@@ -55,9 +55,9 @@ func Run(t *testing.T, newStore NewStore) {
 
 // Offsets builds DataSourceMetadata from partition, offset pairs.
 func Offsets(stream string, pairs ...int64) metadata.DataSourceMetadata {
-	md := metadata.DataSourceMetadata{Stream: stream, Offsets: map[int32]int64{}}
+	md := metadata.DataSourceMetadata{Stream: stream, Offsets: map[druidapi.Partition]int64{}}
 	for i := 0; i+1 < len(pairs); i += 2 {
-		md.Offsets[int32(pairs[i])] = pairs[i+1]
+		md.Offsets[druidapi.Partition{ID: int32(pairs[i])}] = pairs[i+1]
 	}
 	return md
 }
