@@ -11,9 +11,10 @@ import (
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/spec"
 )
 
-// One kafka-indexer process is the whole cluster: the Overlord and Coordinator leader and the
-// only worker. The cluster routes answer as a Druid cluster of one node would
-// (OverlordResource, CoordinatorResource, StatusResource):
+// A single kafka-indexer process is the whole cluster: the Overlord and Coordinator leader and
+// the only worker. The cluster routes answer as a Druid cluster of one node would
+// (OverlordResource, CoordinatorResource, StatusResource); on a node of a real cluster, Node
+// (node.go) answers the leader routes from the election and sends the rest to the leader:
 //
 //	GET /druid/indexer/v1/isLeader             200 {"leader":true}
 //	GET /druid/coordinator/v1/isLeader         the same

@@ -75,19 +75,26 @@ func New(svc Services, opts Options) *Server {
 
 // ServeHTTP applies auth and the body limit, then routes.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.admit(w, r) {
+		s.mux.ServeHTTP(w, r)
+	}
+}
+
+// admit applies auth, the path checks and the body limit; false means it has answered.
+func (s *Server) admit(w http.ResponseWriter, r *http.Request) bool {
 	if s.opts.Username != "" && !unsecuredPaths[r.URL.Path] && !s.authorized(r) {
 		w.Header().Set("WWW-Authenticate", `Basic realm="kafka-indexer"`)
 		writeJSON(w, http.StatusUnauthorized, errorBody{Error: "unauthorized: this server requires HTTP basic auth"})
-		return
+		return false
 	}
 	if hasDotSegment(r.URL.EscapedPath()) {
 		writeJSON(w, http.StatusBadRequest, errorBody{Error: "path: must not contain '.' or '..' segments"})
-		return
+		return false
 	}
 	if r.Body != nil {
 		r.Body = http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes)
 	}
-	s.mux.ServeHTTP(w, r)
+	return true
 }
 
 // unsecuredPaths are answered without auth: the health check and, as Druid's CliOverlord and

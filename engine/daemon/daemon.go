@@ -10,12 +10,16 @@ import (
 	"errors"
 	"log/slog"
 	"maps"
+	"net/http"
 	"path/filepath"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/api"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/console"
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/leader"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/metrics"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/query"
@@ -67,34 +71,75 @@ type Options struct {
 	// UnknownSpecFields says what a submitted supervisor spec's unknown fields do
 	// (--unknown-spec-fields); the zero value rejects them.
 	UnknownSpecFields spec.UnknownFields
+	// Cluster, when set, makes the engine a node of a cluster; nil is the single node.
+	Cluster *Cluster
 	// Properties are further settings for GET /status/properties (the command line's); New
 	// adds the ones above. Only non-secret ones belong here: no password, no metadata URI.
 	Properties map[string]string
 }
 
-// Engine is an assembled engine. New builds it and restores state; Start runs supervisors;
-// StopSupervisors and Close take it down.
+// Cluster makes the engine one node of several sharing a PostgreSQL store (serve --roles,
+// --advertise): the Overlord's duties — the supervisors and the task queue — run only on the
+// elected leader (engine/leader), and the other nodes forward the Overlord API to it.
+type Cluster struct {
+	// URL is where the other nodes reach this one (http://advertise).
+	URL string
+	// Overlord says whether this node runs for leadership (the overlord role). Tasks run in
+	// the leader's process, so an overlord is also the worker of its tasks.
+	Overlord bool
+	// Query says whether this node serves native queries (the query role).
+	Query bool
+	// Lease is the leader lease's length (--leader-lease); zero means leader.DefaultLease.
+	Lease time.Duration
+}
+
+// Engine is an assembled engine. New builds it and restores state; Start runs supervisors (or,
+// in a cluster, the election); StopSupervisors and Close take it down.
 type Engine struct {
-	Store    metadata.Store
-	Storage  storage.Deep
-	Manager  *supervisor.Manager
-	Runner   *task.Runner
-	Loader   *query.Loader
-	Queries  *query.Engine
-	Metrics  *metrics.Metrics
-	Handler  *api.Server
+	Store   metadata.Store
+	Storage storage.Deep
+	// Manager and Runner are the single node's supervisors and task runner; nil in a cluster,
+	// where each leadership builds its own.
+	Manager *supervisor.Manager
+	Runner  *task.Runner
+	Loader  *query.Loader
+	Queries *query.Engine
+	Metrics *metrics.Metrics
+	// Handler serves the HTTP API: an *api.Server on a single node, an *api.Node in a cluster.
+	Handler http.Handler
+	// Elector is the leader election of a cluster node; nil on a single node.
+	Elector *leader.Elector
+
 	opts     Options
 	log      *slog.Logger
+	local    *api.Server // the single node's whole API, or a cluster node's non-Overlord part
+	node     *api.Node   // nil on a single node
+	cur      atomic.Pointer[overlord]
 	loaderCh chan struct{}
 	// ctx is the root of all the engine's background work (supervisor loops, tasks, the
 	// loader); Close cancels it once they are stopped in order.
 	ctx    context.Context
 	cancel context.CancelFunc
+	// electCancel ends the election; electDone is closed once Run has stopped the duties and
+	// released the lease.
+	electOnce   sync.Once
+	electCancel context.CancelFunc
+	electDone   chan struct{}
+}
+
+// overlord is the Overlord's duties on one node: the supervisors, the task runner and the API
+// that serves them. A single node has one for its lifetime; a cluster leader builds one per
+// term of leadership (see duties).
+type overlord struct {
+	mgr    *supervisor.Manager
+	runner *task.Runner
+	api    *api.Server
 }
 
 // New assembles an engine over store (which Close closes): it loads supervisor specs, restores
 // the tasks that were running when the engine last stopped, and starts the segment loader.
-// Supervisors start with Start, once the HTTP API is reachable.
+// Supervisors start with Start, once the HTTP API is reachable. In a cluster (opts.Cluster) the
+// supervisors and tasks are loaded by whichever node wins the election, once Start runs it.
 func New(ctx context.Context, store metadata.Store, opts Options) (*Engine, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
@@ -104,15 +149,6 @@ func New(ctx context.Context, store metadata.Store, opts Options) (*Engine, erro
 	// context ending (a signal) must not tear the parts down at once and in any order; Close
 	// stops them supervisors first, then tasks, then the loader.
 	root, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	mopts := supervisor.DefaultOptions()
-	mopts.Logger = log
-	mopts.Thresholds = opts.SupervisorThresholds
-	mopts.UnknownSpecFields = opts.UnknownSpecFields
-	mgr := supervisor.NewManager(store, mopts)
-	if err := mgr.Load(ctx); err != nil {
-		cancel()
-		return nil, err
-	}
 	deep := opts.DeepStorage
 	if deep == nil {
 		local := &storage.Local{Root: filepath.Join(opts.DataDir, "deep-storage")}
@@ -126,69 +162,231 @@ func New(ctx context.Context, store metadata.Store, opts Options) (*Engine, erro
 	// were handed off.
 	loader := query.NewLoader(store, deep, cacheDir, query.LoaderOptions{Poll: opts.LoaderPoll, Logger: log, CacheBytes: opts.SegmentCacheBytes})
 	met := metrics.New()
-	runner := task.NewRunner(task.RunnerOptions{
-		Capacity: opts.WorkerCapacity, MaxWaiting: opts.TaskQueueSize, FinishedHistory: opts.TaskHistory,
-		WorkDir: filepath.Join(opts.DataDir, "tasks"),
-		Store:   store, Storage: deep, Handoff: loader, Checkpointer: mgr, Logger: log, Metrics: met,
-		Context: root,
+	e := &Engine{Store: store, Storage: deep, Loader: loader, Metrics: met,
+		opts: opts, log: log, loaderCh: make(chan struct{}), ctx: root, cancel: cancel}
+	met.RegisterSupervisors(func() []metrics.SupervisorSample {
+		if ov := e.cur.Load(); ov != nil {
+			return ov.mgr.MetricsSamples()
+		}
+		return nil
 	})
-	met.RegisterSupervisors(mgr.MetricsSamples)
-	met.RegisterTasks(func() []metrics.TaskSample { return taskSamples(runner) })
-	handler := api.New(api.Services{Supervisors: mgr, Tasks: runner, Segments: metadata.NewCatalog(store), Loaded: loader},
-		api.Options{Version: opts.Version, Username: opts.Username, Password: opts.Password, MaxBodyBytes: opts.MaxBodyBytes, Logger: log,
-			Properties: properties(opts)})
+	met.RegisterTasks(func() []metrics.TaskSample {
+		if ov := e.cur.Load(); ov != nil {
+			return taskSamples(ov.runner)
+		}
+		return nil
+	})
+	var ov *overlord
+	if opts.Cluster == nil {
+		var err error
+		if ov, err = e.newOverlord(ctx, root, store); err != nil {
+			cancel()
+			return nil, err
+		}
+		e.Manager, e.Runner, e.local, e.Handler = ov.mgr, ov.runner, ov.api, ov.api
+		e.cur.Store(ov)
+	} else {
+		// The node's own API has no supervisors or tasks: the Overlord routes go to the
+		// leadership's server (duties) or to the leader.
+		e.local = e.newAPI(nil, nil)
+		e.local.SetAdvertisedURL(opts.Cluster.URL)
+		el, err := leader.New(leaseStore(store), &duties{e: e}, leader.Options{
+			URL: opts.Cluster.URL, Candidate: opts.Cluster.Overlord, Lease: opts.Cluster.Lease, Logger: log,
+		})
+		if err != nil {
+			cancel()
+			return nil, err
+		}
+		e.Elector = el
+		e.node = api.NewNode(e.local, el, opts.Cluster.URL)
+		e.Handler = e.node
+	}
 	// Queries read published segments (the loader, first: it wins over a realtime copy of the
 	// same segment) and the rows still inside running tasks.
 	queries := query.New(loader)
-	queries.AddSource(query.NewRealtime(RealtimeTasks(runner), loader, query.RealtimeOptions{Logger: log, Context: root}))
-	handler.RouteQueries(queries)
-	handler.RouteMetrics(met.Handler())
-	handler.RouteConsole(console.Handler())
-	e := &Engine{Store: store, Storage: deep, Manager: mgr, Runner: runner, Loader: loader, Queries: queries, Metrics: met,
-		Handler: handler, opts: opts, log: log, loaderCh: make(chan struct{}), ctx: root, cancel: cancel}
+	queries.AddSource(query.NewRealtime(RealtimeTasksOf(func() *task.Runner {
+		if ov := e.cur.Load(); ov != nil {
+			return ov.runner
+		}
+		return nil
+	}), loader, query.RealtimeOptions{Logger: log, Context: root}))
+	e.Queries = queries
+	if opts.Cluster == nil || opts.Cluster.Query {
+		e.local.RouteQueries(queries)
+	}
+	e.local.RouteMetrics(met.Handler())
+	e.local.RouteConsole(console.Handler())
 	go func() {
 		defer close(e.loaderCh)
 		if err := loader.Run(root); err != nil {
 			log.Error("segment loader stopped", "err", err)
 		}
 	}()
-	if err := runner.Restore(ctx); err != nil {
-		e.Close()
-		return nil, err
+	if ov != nil {
+		if err := ov.runner.Restore(ctx); err != nil {
+			e.Close()
+			return nil, err
+		}
 	}
 	return e, nil
 }
 
-// Start runs every supervisor. baseURL is where this engine's HTTP API is served: supervisors
-// reach their tasks only through its chat API.
-func (e *Engine) Start(baseURL string) {
-	e.Handler.SetAdvertisedURL(baseURL)
-	e.Manager.Start(e.ctx, supervisor.Deps{
-		Runner:               e.Runner,
+// leaseStore is store's lease table; a store without one (a test double) has none, and the
+// election then fails at its first round with a clear error.
+func leaseStore(store metadata.Store) metadata.LeaseStore {
+	if ls, ok := store.(metadata.LeaseStore); ok {
+		return ls
+	}
+	return noLeases{}
+}
+
+type noLeases struct{}
+
+var errNoLeases = errors.New("this metadata store keeps no leases; a cluster needs --metadata-uri postgres://…")
+
+func (noLeases) AcquireLease(context.Context, string, string, string, time.Duration) (metadata.Lease, error) {
+	return metadata.Lease{}, errNoLeases
+}
+func (noLeases) ReleaseLease(context.Context, string, string) error { return errNoLeases }
+func (noLeases) CurrentLease(context.Context, string) (metadata.Lease, error) {
+	return metadata.Lease{}, errNoLeases
+}
+
+// newOverlord builds the supervisors (loaded from store), the task runner (not yet restored)
+// and their API. root is the parent of the tasks' contexts: its end stops them.
+func (e *Engine) newOverlord(ctx, root context.Context, store metadata.Store) (*overlord, error) {
+	mopts := supervisor.DefaultOptions()
+	mopts.Logger = e.log
+	mopts.Thresholds = e.opts.SupervisorThresholds
+	mopts.UnknownSpecFields = e.opts.UnknownSpecFields
+	mgr := supervisor.NewManager(store, mopts)
+	if err := mgr.Load(ctx); err != nil {
+		return nil, err
+	}
+	runner := task.NewRunner(task.RunnerOptions{
+		Capacity: e.opts.WorkerCapacity, MaxWaiting: e.opts.TaskQueueSize, FinishedHistory: e.opts.TaskHistory,
+		WorkDir: filepath.Join(e.opts.DataDir, "tasks"),
+		Store:   store, Storage: e.Storage, Handoff: e.Loader, Checkpointer: mgr, Logger: e.log, Metrics: e.Metrics,
+		Context: root,
+	})
+	return &overlord{mgr: mgr, runner: runner, api: e.newAPI(mgr, runner)}, nil
+}
+
+func (e *Engine) newAPI(mgr *supervisor.Manager, runner *task.Runner) *api.Server {
+	o := e.opts
+	return api.New(api.Services{Supervisors: mgr, Tasks: runner, Segments: metadata.NewCatalog(e.Store), Loaded: e.Loader},
+		api.Options{Version: o.Version, Username: o.Username, Password: o.Password, MaxBodyBytes: o.MaxBodyBytes, Logger: e.log,
+			Properties: properties(o)})
+}
+
+// start runs ov's supervisors; they reach their tasks through the chat API at baseURL.
+func (e *Engine) start(ov *overlord, ctx context.Context, baseURL string) {
+	ov.api.SetAdvertisedURL(baseURL)
+	ov.mgr.Start(ctx, supervisor.Deps{
+		Runner:               ov.runner,
 		Tasks:                supervisor.NewChatClient(func() string { return baseURL }, e.opts.Username, e.opts.Password),
 		MinOffsetFetchPeriod: e.opts.MinOffsetFetchPeriod,
 	})
 }
 
+// Start runs every supervisor. baseURL is where this engine's HTTP API is served: supervisors
+// reach their tasks only through its chat API. A cluster node instead joins the election
+// (and reaches its tasks at its advertised URL when it leads).
+func (e *Engine) Start(baseURL string) {
+	if e.Elector == nil {
+		e.start(e.cur.Load(), e.ctx, baseURL)
+		return
+	}
+	ctx, cancel := context.WithCancel(e.ctx)
+	e.electCancel, e.electDone = cancel, make(chan struct{})
+	go func() {
+		defer close(e.electDone)
+		e.Elector.Run(ctx)
+	}()
+}
+
 // StopSupervisors stops every supervisor loop without touching tasks. Call it before shutting
-// the HTTP server down, since loops talk to tasks through it.
-func (e *Engine) StopSupervisors() { e.Manager.Close() }
+// the HTTP server down, since loops talk to tasks through it. A cluster node leaves the
+// election instead: a leader stops its duties (tasks stay active in the store, for the next
+// leader to adopt) and releases the lease so that another node takes over at once.
+func (e *Engine) StopSupervisors() {
+	if e.Elector == nil {
+		e.Manager.Close()
+		return
+	}
+	e.electOnce.Do(func() {
+		if e.electCancel != nil {
+			e.electCancel()
+			<-e.electDone
+		}
+	})
+}
 
 // Close stops the tasks (left active in the store, so the next start resumes them), the
 // loader, and closes the store. Call StopSupervisors and stop serving HTTP first.
 func (e *Engine) Close() error {
-	e.Manager.Close()
-	e.Runner.Close()
+	e.StopSupervisors()
+	if e.Elector == nil {
+		e.Runner.Close()
+	}
 	e.cancel() // ends a loader round in progress, so Close below does not wait for it
 	err := e.Loader.Close()
 	<-e.loaderCh
 	return errors.Join(err, e.Store.Close())
 }
 
+// duties are a cluster leader's (leader.Duties): each term builds the supervisors and the
+// task runner afresh over a store fenced by the term, adopts the tasks the store says are
+// running (as a restarted single node does), and serves them on this node's API.
+type duties struct {
+	e  *Engine
+	ov *overlord
+}
+
+func (d *duties) Start(ctx context.Context, term leader.Term) error {
+	e := d.e
+	store := leader.FencedStore(ctx, e.Store, term)
+	ov, err := e.newOverlord(ctx, ctx, store)
+	if err != nil {
+		return err
+	}
+	if err := ov.runner.Restore(ctx); err != nil {
+		ov.runner.Close()
+		return err
+	}
+	d.ov = ov
+	e.cur.Store(ov)
+	e.node.SetOverlord(ov.api)
+	e.start(ov, ctx, e.opts.Cluster.URL)
+	return nil
+}
+
+func (d *duties) Stop() {
+	e := d.e
+	e.node.SetOverlord(nil)
+	e.cur.Store(nil)
+	if d.ov == nil {
+		return
+	}
+	d.ov.mgr.Close()
+	d.ov.runner.Close()
+	d.ov = nil
+}
+
 // RealtimeTasks adapts the task runner to the realtime query source (the two packages do not
 // import each other).
 func RealtimeTasks(r *task.Runner) query.RealtimeTasks {
+	return RealtimeTasksOf(func() *task.Runner { return r })
+}
+
+// RealtimeTasksOf is RealtimeTasks over whichever runner current returns at each query; nil
+// (a node that does not lead) has no realtime rows.
+func RealtimeTasksOf(current func() *task.Runner) query.RealtimeTasks {
 	return query.RealtimeFunc(func(ctx context.Context) ([]query.RealtimeSegment, error) {
+		r := current()
+		if r == nil {
+			return nil, nil
+		}
 		segs, err := r.QuerySegments(ctx)
 		out := make([]query.RealtimeSegment, 0, len(segs))
 		for _, s := range segs {

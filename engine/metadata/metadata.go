@@ -133,6 +133,13 @@ type PublishRequest struct {
 	Start *DataSourceMetadata
 	// End is the publisher's end offsets; required when Start is set.
 	End *DataSourceMetadata
+	// Fence, when set, makes the publish commit only while the named lease is
+	// still held by Fence.Holder in Fence.Term, checked (and the lease row
+	// locked against a take-over) inside the publish transaction; otherwise
+	// Publish returns ErrFenced. A task started by an Overlord leader carries
+	// its leader's term, so once a newer leader exists the deposed one's
+	// tasks can commit nothing.
+	Fence *Fence
 }
 
 // Segment is a druid_segments row.

@@ -20,6 +20,7 @@ import (
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/api"
 	kidaemon "github.com/kafka-indexer/terraform-provider-kafka/engine/daemon"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/embedkafka"
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/leader"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata/embedded"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata/postgres"
@@ -70,6 +71,13 @@ type serveConfig struct {
 	// SegmentCacheDir empty means --data-dir/segment-cache; SegmentCacheBytes zero, no bound.
 	SegmentCacheDir   string
 	SegmentCacheBytes int64
+	// Roles is --roles, a comma list of overlord, worker and query; empty means all three.
+	Roles string
+	// Advertise is --advertise, the HOST:PORT other nodes reach this one at; empty means the
+	// listen address.
+	Advertise string
+	// LeaderLease is --leader-lease; zero means leader.DefaultLease.
+	LeaderLease time.Duration
 }
 
 // HTTP server defaults. The write timeout must cover the longest response this daemon gives:
@@ -118,6 +126,9 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveConfig, error) {
 	fs.Int64Var(&c.S3PartSize, "s3-part-size", envInt64("S3_PART_SIZE", storage.DefaultS3PartSize), "segment archives from this many bytes on are uploaded in parts of this size (multipart upload; AWS needs ≥ 5 MiB)")
 	fs.StringVar(&c.SegmentCacheDir, "segment-cache-dir", env("SEGMENT_CACHE_DIR", ""), "where queried segments are kept; empty means --data-dir/segment-cache")
 	fs.Int64Var(&c.SegmentCacheBytes, "segment-cache-bytes", envInt64("SEGMENT_CACHE_BYTES", 0), "bound of the segment cache: past it the least recently queried segments are evicted and pulled again from deep storage when needed; 0: no bound")
+	fs.StringVar(&c.Roles, "roles", env("ROLES", allRoles), "what this node does, a comma list of overlord (elected leader: supervisors and the task queue), worker (runs the tasks; for now only in the leader's process) and query (native queries); any other set than all three needs --metadata-uri postgres://…")
+	fs.StringVar(&c.Advertise, "advertise", env("ADVERTISE", ""), "HOST:PORT the other nodes of a cluster reach this one at (default: the --listen address)")
+	fs.DurationVar(&c.LeaderLease, "leader-lease", envDuration("LEADER_LEASE", leader.DefaultLease), "how long the overlord leader's lease in PostgreSQL lasts without renewal (renewed every third of it); a dead leader is replaced within about this long")
 	fs.StringVar(&c.UnknownSpecFields, "unknown-spec-fields", env("UNKNOWN_SPEC_FIELDS", "reject"), "a supervisor spec field no Druid version knows: reject (400 naming it), warn (drop it, say so in a Warning header and the log) or ignore (drop it silently, as Druid does)")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, "Usage: kafka-indexer serve [flags]\n\n"+
@@ -149,7 +160,7 @@ func (c *serveConfig) validate() error {
 			}
 		}
 	}
-	for _, name := range []string{"HTTP_READ_TIMEOUT", "HTTP_WRITE_TIMEOUT", "HTTP_IDLE_TIMEOUT"} {
+	for _, name := range []string{"HTTP_READ_TIMEOUT", "HTTP_WRITE_TIMEOUT", "HTTP_IDLE_TIMEOUT", "LEADER_LEASE"} {
 		if v, ok := os.LookupEnv("KAFKA_INDEXER_" + name); ok {
 			if _, err := time.ParseDuration(v); err != nil {
 				return fmt.Errorf("KAFKA_INDEXER_%s=%q is not a duration such as 60s or 5m", name, v)
@@ -231,6 +242,81 @@ func (c *serveConfig) validate() error {
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		return fmt.Errorf("--log-format must be text or json")
+	}
+	return c.validateCluster()
+}
+
+// allRoles is --roles' default: the single node, which is the whole cluster.
+const allRoles = "overlord,worker,query"
+
+// roles is the parsed --roles.
+type roles struct{ overlord, worker, query bool }
+
+func parseRoles(s string) (roles, error) {
+	var r roles
+	if strings.TrimSpace(s) == "" {
+		s = allRoles
+	}
+	for _, name := range strings.Split(s, ",") {
+		switch strings.TrimSpace(name) {
+		case "overlord":
+			r.overlord = true
+		case "worker":
+			r.worker = true
+		case "query":
+			r.query = true
+		default:
+			return r, fmt.Errorf("--roles: unknown role %q; the roles are overlord, worker and query", strings.TrimSpace(name))
+		}
+	}
+	return r, nil
+}
+
+// clustered reports whether this node is one of a cluster: a PostgreSQL store is shared by
+// every node on it, so its nodes elect the Overlord leader even when there is only one.
+func (c *serveConfig) clustered() bool { return c.MetadataURI != "" }
+
+func (c *serveConfig) validateCluster() error {
+	r, err := parseRoles(c.Roles)
+	if err != nil {
+		return err
+	}
+	if !c.clustered() {
+		if r != (roles{true, true, true}) {
+			return fmt.Errorf("--roles %s needs --metadata-uri postgres://…: the embedded store serves one node, which has every role", c.Roles)
+		}
+		if c.Advertise != "" {
+			return fmt.Errorf("--advertise is for a cluster node and needs --metadata-uri postgres://…")
+		}
+		return nil
+	}
+	// Tasks still run in the leader's own process (remote workers come later), so the two
+	// roles go together.
+	if r.overlord != r.worker {
+		return fmt.Errorf("--roles: overlord and worker go together for now (tasks run in the overlord leader's process); use overlord,worker[,query] or query")
+	}
+	if !r.overlord && !r.query {
+		return fmt.Errorf("--roles must name at least one of overlord,worker or query")
+	}
+	if c.LeaderLease < time.Second {
+		return fmt.Errorf("--leader-lease must be at least 1s, got %s", c.LeaderLease)
+	}
+	if c.Advertise != "" {
+		if err := checkAdvertise(c.Advertise, "--advertise"); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkAdvertise refuses an address other nodes cannot dial: a wildcard or missing host.
+func checkAdvertise(hostPort, what string) error {
+	host, port, err := net.SplitHostPort(hostPort)
+	if err != nil || port == "" || port == "0" {
+		return fmt.Errorf("%s %q must be HOST:PORT with a real port", what, hostPort)
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		return fmt.Errorf("%s %q is not an address other nodes can reach (%q listens everywhere); pass --advertise HOST:PORT with this node's name or IP", what, hostPort, host)
 	}
 	return nil
 }
@@ -369,8 +455,15 @@ func startDaemon(ctx context.Context, c *serveConfig, logOut io.Writer) (d *daem
 		store.Close()
 		return nil, err
 	}
+	cluster, err := clusterOptions(c, ln)
+	if err != nil {
+		ln.Close()
+		store.Close()
+		return nil, err
+	}
 	eng, err := kidaemon.New(ctx, store, kidaemon.Options{
 		DeepStorage: deep, SegmentCacheDir: c.SegmentCacheDir, SegmentCacheBytes: c.SegmentCacheBytes,
+		Cluster: cluster,
 		DataDir: c.DataDir, WorkerCapacity: c.WorkerCapacity, TaskQueueSize: c.TaskQueueSize, TaskHistory: c.TaskHistory, Version: version,
 		Username: c.AuthUsername, Password: c.AuthPassword, MaxBodyBytes: c.MaxBodyBytes, Logger: log,
 		SupervisorThresholds: c.SupervisorThresholds,
@@ -388,8 +481,16 @@ func startDaemon(ctx context.Context, c *serveConfig, logOut io.Writer) (d *daem
 		perClient = api.DefaultMaxConnsPerClient // a serveConfig built in code (the quickstart)
 	}
 	served := api.LimitPerClient(ln, perClient, c.TLSCert == "")
-	// Supervisors reach their tasks through the chat API of this very listener.
+	// Supervisors reach their tasks through the chat API of this very listener (a cluster
+	// node: through its advertised address).
 	eng.Start(scheme(c) + "://" + ln.Addr().String())
+	nSupervisors := 0
+	if eng.Manager != nil {
+		nSupervisors = len(eng.Manager.IDs())
+	}
+	if cluster != nil {
+		log.Info("cluster node", "roles", c.Roles, "advertise", cluster.URL, "leader_lease", c.LeaderLease)
+	}
 	log.Info("kafka-indexer starting",
 		"version", version, "listen", scheme(c)+"://"+ln.Addr().String(), "data_dir", c.DataDir, "metadata", desc,
 		"worker_capacity", c.WorkerCapacity, "task_queue_size", c.TaskQueueSize, "task_history", c.TaskHistory, "auth", authDesc(c), "max_body_bytes", c.MaxBodyBytes,
@@ -397,7 +498,7 @@ func startDaemon(ctx context.Context, c *serveConfig, logOut io.Writer) (d *daem
 		"max_connections_per_client", perClient,
 		"supervisor_thresholds", fmt.Sprintf("%+v", c.SupervisorThresholds),
 		"deep_storage", cmp.Or(c.DeepStorage, "local"), "segment_cache_bytes", c.SegmentCacheBytes,
-		"supervisors", len(eng.Manager.IDs()))
+		"supervisors", nSupervisors)
 	go func() {
 		var err error
 		if c.TLSCert != "" {
@@ -409,7 +510,32 @@ func startDaemon(ctx context.Context, c *serveConfig, logOut io.Writer) (d *daem
 			log.Error("http server stopped", "err", err)
 		}
 	}()
+	if eng.Elector != nil {
+		// Answer Overlord calls from the start: wait for the first election round, after which
+		// this node leads or knows who does.
+		select {
+		case <-eng.Elector.Ready():
+		case <-time.After(c.LeaderLease):
+		}
+	}
 	return d, nil
+}
+
+// clusterOptions are the engine's cluster settings (nil for the single node), with the
+// advertised URL defaulting to the listener's address.
+func clusterOptions(c *serveConfig, ln net.Listener) (*kidaemon.Cluster, error) {
+	if !c.clustered() {
+		return nil, nil
+	}
+	r, _ := parseRoles(c.Roles) // validated
+	adv := c.Advertise
+	if adv == "" {
+		adv = ln.Addr().String()
+		if err := checkAdvertise(adv, "the listen address"); err != nil {
+			return nil, err
+		}
+	}
+	return &kidaemon.Cluster{URL: scheme(c) + "://" + adv, Overlord: r.overlord, Query: r.query, Lease: c.LeaderLease}, nil
 }
 
 // newHTTPServer builds the API server with every timeout set: without a read timeout a client
@@ -448,6 +574,7 @@ func serveProperties(c *serveConfig) map[string]string {
 		"embedded-kafka": c.EmbeddedKafka, "unknown-spec-fields": c.UnknownSpecFields,
 		"deep-storage": cmp.Or(c.DeepStorage, "local"), "s3-endpoint": c.S3Endpoint, "s3-path-style": strconv.FormatBool(c.S3PathStyle),
 		"s3-region": c.S3Region, "s3-part-size": strconv.FormatInt(c.S3PartSize, 10),
+		"roles": cmp.Or(c.Roles, allRoles), "advertise": c.Advertise, "leader-lease": c.LeaderLease.String(),
 		"supervisor-healthiness-threshold":        strconv.Itoa(c.SupervisorThresholds.HealthinessThreshold),
 		"supervisor-unhealthiness-threshold":      strconv.Itoa(c.SupervisorThresholds.UnhealthinessThreshold),
 		"supervisor-task-healthiness-threshold":   strconv.Itoa(c.SupervisorThresholds.TaskHealthinessThreshold),

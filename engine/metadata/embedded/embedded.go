@@ -19,6 +19,14 @@ import (
 // FileName is the database file Open creates inside its directory.
 const FileName = "metadata.db"
 
+// LockFileName is the file in the store's directory that Open locks
+// exclusively: the embedded store belongs to one process. Several engine
+// processes share a PostgreSQL store instead.
+const LockFileName = "LOCK"
+
+// ErrLocked is returned by Open when another process has the store open.
+var ErrLocked = errors.New("embedded metadata store is in use by another process (the embedded store serves one node; several nodes need --metadata-uri postgres://…)")
+
 // busyTimeout is how long a connection waits for another process's write
 // lock before failing with SQLITE_BUSY.
 const busyTimeout = 30 * time.Second
@@ -40,6 +48,8 @@ var dialect = sqlstore.Dialect{
 	Blob:   "BLOB",
 	// BEGIN IMMEDIATE already holds the database write lock.
 	ForUpdate: "",
+	ForShare:  "",
+	NowMillis: "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)",
 }
 
 // Open opens (creating when missing) the store in directory dir and applies
@@ -49,7 +59,11 @@ func Open(dir string) (_ *Store, err error) {
 		return nil, fmt.Errorf("open metadata store in %s: %w", dir, err)
 	}
 	path := filepath.Join(dir, FileName)
-	b := &backend{}
+	lock, err := lockDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("open metadata store in %s: %w", dir, err)
+	}
+	b := &backend{lock: lock}
 	defer func() {
 		if err != nil {
 			err = errors.Join(err, b.Close())
@@ -95,6 +109,7 @@ func Open(dir string) (_ *Store, err error) {
 // backend adapts database/sql to sqlstore.Backend.
 type backend struct {
 	writer, reader *sql.DB
+	lock           *os.File // holds the directory's lock; nil where there is none
 }
 
 func (b *backend) Write(ctx context.Context, _ []string, fn func(sqlstore.Tx) error) (err error) {
@@ -135,6 +150,9 @@ func (b *backend) Close() error {
 	}
 	if b.writer != nil {
 		errs = append(errs, b.writer.Close())
+	}
+	if b.lock != nil {
+		errs = append(errs, b.lock.Close()) // releases the flock
 	}
 	return errors.Join(errs...)
 }

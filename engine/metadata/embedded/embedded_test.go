@@ -5,6 +5,7 @@ import (
 	"crypto/sha1"
 	"database/sql"
 	"encoding/hex"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata/embedded"
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata/internal/sqlstore"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata/metadatatest"
 )
 
@@ -128,7 +130,30 @@ func TestStoredShape(t *testing.T) {
 		t.Fatalf("sha1 = %s, want %s", sum, wantSum)
 	}
 	var n int
-	if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations`).Scan(&n); err != nil || n != 1 {
-		t.Fatalf("schema_migrations rows = %d, %v, want 1", n, err)
+	if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations`).Scan(&n); err != nil || n != sqlstore.SchemaVersion() {
+		t.Fatalf("schema_migrations rows = %d, %v, want %d", n, err, sqlstore.SchemaVersion())
 	}
+}
+
+// TestSecondOpenRefused checks that the store belongs to one process at a time
+// (a second open of the same directory fails naming the lock) and that Close
+// hands it on.
+func TestSecondOpenRefused(t *testing.T) {
+	dir := t.TempDir()
+	first, err := embedded.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = embedded.Open(dir)
+	if !errors.Is(err, embedded.ErrLocked) || !strings.Contains(err.Error(), filepath.Join(dir, embedded.LockFileName)) {
+		t.Fatalf("second open: err %v, want ErrLocked naming %s", err, embedded.LockFileName)
+	}
+	if err := first.Close(); err != nil {
+		t.Fatal(err)
+	}
+	again, err := embedded.Open(dir)
+	if err != nil {
+		t.Fatalf("open after close: %v", err)
+	}
+	again.Close()
 }

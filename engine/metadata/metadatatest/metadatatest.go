@@ -39,6 +39,8 @@ func Run(t *testing.T, newStore NewStore) {
 		{"AllocateSegmentRace", testAllocateRace},
 		{"Tasks", testTasks},
 		{"Audit", testAudit},
+		{"Leases", testLeases},
+		{"PublishFenced", testPublishFenced},
 		{"Close", testClose},
 	}
 	for _, tt := range tests {

@@ -29,6 +29,10 @@ var dialect = sqlstore.Dialect{
 	Serial:    "BIGSERIAL PRIMARY KEY",
 	Blob:      "BYTEA",
 	ForUpdate: " FOR UPDATE",
+	ForShare:  " FOR SHARE",
+	// clock_timestamp, not now(): now() is the transaction's start, and a lease
+	// must end by the time of the statement that checks it.
+	NowMillis: "(EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::BIGINT",
 }
 
 // Open connects to the database at dsn (a pgx connection string; a
@@ -36,7 +40,19 @@ var dialect = sqlstore.Dialect{
 // migrations. The pool it opens is closed by Close; it starts pgxpool's
 // background health-check goroutine and nothing else.
 func Open(ctx context.Context, dsn string) (_ *Store, err error) {
-	pool, err := pgxpool.New(ctx, dsn)
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open metadata store: %w", err)
+	}
+	// A process stopped (SIGSTOP, a VM pause) inside a transaction must not hold its row
+	// locks for ever: a publish holds the leader lease's row FOR SHARE, and the next leader
+	// cannot take the lease until that transaction ends. The server ends such a session
+	// (rolling the transaction back) after this long idle; none of ours pauses that long
+	// between statements while its process runs. A dsn that sets it wins.
+	if _, set := cfg.ConnConfig.RuntimeParams["idle_in_transaction_session_timeout"]; !set {
+		cfg.ConnConfig.RuntimeParams["idle_in_transaction_session_timeout"] = idleInTxTimeout
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("open metadata store: %w", err)
 	}
@@ -54,6 +70,9 @@ func Open(ctx context.Context, dsn string) (_ *Store, err error) {
 	}
 	return &Store{Store: sqlstore.New(b, dialect)}, nil
 }
+
+// idleInTxTimeout is the session's idle_in_transaction_session_timeout, in milliseconds.
+const idleInTxTimeout = "5000"
 
 // backend adapts pgxpool to sqlstore.Backend.
 type backend struct {

@@ -56,4 +56,12 @@ type Dialect struct {
 	// ForUpdate is appended to a SELECT that reads a row the transaction
 	// will update ("" where the whole database is write-locked anyway).
 	ForUpdate string
+	// ForShare is appended to a SELECT that reads a row which must not change
+	// before the transaction commits ("" where the whole database is
+	// write-locked anyway).
+	ForShare string
+	// NowMillis is an SQL expression for the database's current time in
+	// milliseconds since the epoch: leases are timed by the one clock every
+	// node shares.
+	NowMillis string
 }

@@ -87,6 +87,20 @@ var migrations = []migration{
 			`CREATE INDEX audit_key_seq ON audit (audit_key, seq)`,
 		},
 	},
+	{
+		version: 2,
+		name:    "leader leases",
+		stmts: []string{
+			// expires_at is milliseconds since the epoch by the database's clock
+			// (Dialect.NowMillis), so that the nodes' clocks never decide who leads.
+			`CREATE TABLE leader_leases (
+				name TEXT NOT NULL PRIMARY KEY,
+				holder TEXT NOT NULL,
+				url TEXT NOT NULL,
+				term BIGINT NOT NULL,
+				expires_at BIGINT NOT NULL)`,
+		},
+	},
 }
 
 // migrateLockKey serialises concurrent Opens of one database.

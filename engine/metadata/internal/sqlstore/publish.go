@@ -40,6 +40,11 @@ func (s *Store) publish(ctx context.Context, req metadata.PublishRequest) error 
 	}
 	now := s.nowString()
 	return s.b.Write(ctx, locks, func(tx Tx) error {
+		if req.Fence != nil {
+			if err := s.checkFence(ctx, tx, *req.Fence); err != nil {
+				return err
+			}
+		}
 		if req.Start != nil {
 			old, err := s.readMetadata(ctx, tx, req.SupervisorID)
 			if err != nil {

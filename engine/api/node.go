@@ -1,0 +1,161 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"strings"
+	"sync/atomic"
+)
+
+// A node of a cluster (several engine processes on one PostgreSQL store) answers the whole API,
+// whichever node it is:
+//
+//	GET /druid/indexer/v1/leader, /isLeader        answered from the election, on every node
+//	  (and the /druid/coordinator/v1 pair: the Overlord leader is also the coordinator)
+//	/druid/indexer/v1/..., /druid/worker/v1/chat/...  the leader's: served there, forwarded
+//	  to it by any other node (a reverse proxy keeping method, path, query, body and headers)
+//	everything else (queries, coordinator, /status)   served by the node itself
+//
+// Druid's followers answer 307 with the leader's URL instead; forwarding serves clients that do
+// not re-send a body on a redirect (Go's http.Client among them), and a follower's answers stay
+// those of the leader. Task chat calls are the leader's too: tasks run in the leader's process.
+
+// Leadership is what a node knows of the election (leader.Elector implements it).
+type Leadership interface {
+	// IsLeader reports whether this node leads and its duties have started.
+	IsLeader() bool
+	// LeaderURL is the leader's URL (http://host:port), or false when none is known.
+	LeaderURL() (string, bool)
+}
+
+// ForwardedByHeader names the node that forwarded a request to the leader. A request that
+// carries it is never forwarded again: two nodes that each believe the other leads answer
+// 503 instead of passing the request between them.
+const ForwardedByHeader = "X-Kafka-Indexer-Forwarded-By"
+
+// Node is the HTTP handler of a cluster node: local serves what every node serves, and the
+// Overlord routes go to the current leadership's server (SetOverlord) or to the leader.
+type Node struct {
+	local    *Server
+	lead     Leadership
+	self     string // this node's advertised URL
+	overlord atomic.Pointer[Server]
+	proxy    *httputil.ReverseProxy
+	log      *slog.Logger
+}
+
+// NewNode returns the handler of a node reached at self (its advertised URL). local serves
+// the routes every node serves; its Supervisors and Tasks are never used.
+func NewNode(local *Server, lead Leadership, self string) *Node {
+	n := &Node{local: local, lead: lead, self: self, log: local.opts.Logger}
+	n.proxy = &httputil.ReverseProxy{
+		Rewrite: func(pr *httputil.ProxyRequest) {
+			target := pr.In.Context().Value(forwardTarget{}).(*url.URL)
+			pr.SetURL(target)
+			pr.Out.Host = target.Host
+			pr.SetXForwarded()
+			pr.Out.Header.Set(ForwardedByHeader, n.self)
+		},
+		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
+			target := r.Context().Value(forwardTarget{}).(*url.URL)
+			var tooBig *http.MaxBytesError
+			if errors.As(err, &tooBig) {
+				writeJSON(w, http.StatusRequestEntityTooLarge, errorBody{Error: fmt.Sprintf("request body exceeds %d bytes", tooBig.Limit)})
+				return
+			}
+			n.log.Warn("forward to overlord leader", "leader", target.String(), "path", r.URL.Path, "err", err)
+			// The leader may have gone: look the lease up now rather than at the next round.
+			if rf, ok := n.lead.(interface{ Refresh() }); ok {
+				rf.Refresh()
+			}
+			writeJSON(w, http.StatusBadGateway, errorBody{Error: fmt.Sprintf("forward to the overlord leader %s: %v", target, err)})
+		},
+	}
+	return n
+}
+
+// SetOverlord makes s (the server of this node's leadership: its supervisors and task
+// runner) answer the Overlord routes; nil, when leadership ends, sends them to the leader.
+func (n *Node) SetOverlord(s *Server) { n.overlord.Store(s) }
+
+type forwardTarget struct{}
+
+// ServeHTTP implements http.Handler.
+func (n *Node) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !n.local.admit(w, r) {
+		return
+	}
+	path := strings.TrimSuffix(r.URL.Path, "/")
+	switch {
+	case leaderPaths[path] && r.Method == http.MethodGet:
+		n.serveLeader(w, strings.HasSuffix(path, "/isLeader"))
+	case isOverlordPath(path):
+		// The leadership's server is set only while its duties run, from before its
+		// supervisors start (they reach their tasks through this very route) until they stop.
+		if ov := n.overlord.Load(); ov != nil {
+			ov.mux.ServeHTTP(w, r)
+			return
+		}
+		n.forward(w, r)
+	default:
+		n.local.mux.ServeHTTP(w, r)
+	}
+}
+
+var leaderPaths = map[string]bool{
+	"/druid/indexer/v1/leader": true, "/druid/indexer/v1/isLeader": true,
+	"/druid/coordinator/v1/leader": true, "/druid/coordinator/v1/isLeader": true,
+}
+
+// isOverlordPath reports whether path belongs to the leader.
+func isOverlordPath(path string) bool {
+	return strings.HasPrefix(path, "/druid/indexer/v1/") || strings.HasPrefix(path, "/druid/worker/v1/chat/")
+}
+
+func (n *Node) serveLeader(w http.ResponseWriter, isLeader bool) {
+	if isLeader {
+		if n.lead.IsLeader() {
+			writeJSON(w, http.StatusOK, map[string]bool{"leader": true})
+		} else {
+			writeJSON(w, http.StatusNotFound, map[string]bool{"leader": false})
+		}
+		return
+	}
+	u, ok := n.lead.LeaderURL()
+	if !ok {
+		writeJSON(w, http.StatusServiceUnavailable, errorBody{Error: "no overlord leader is known yet"})
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write([]byte(u))
+}
+
+// forward proxies r to the leader, or answers 503 when there is no other node to send it to.
+func (n *Node) forward(w http.ResponseWriter, r *http.Request) {
+	leader, ok := n.lead.LeaderURL()
+	switch {
+	case !ok:
+		writeJSON(w, http.StatusServiceUnavailable, errorBody{Error: "no overlord leader is known yet; try again in a few seconds"})
+		return
+	case leader == n.self:
+		writeJSON(w, http.StatusServiceUnavailable, errorBody{Error: "this node is becoming the overlord leader; try again in a few seconds"})
+		return
+	case r.Header.Get(ForwardedByHeader) != "":
+		writeJSON(w, http.StatusServiceUnavailable, errorBody{Error: fmt.Sprintf(
+			"forwarded by %s, but this node (%s) is not the overlord leader either; the leader is changing, try again",
+			r.Header.Get(ForwardedByHeader), n.self)})
+		return
+	}
+	target, err := url.Parse(leader)
+	if err != nil || target.Host == "" {
+		writeJSON(w, http.StatusBadGateway, errorBody{Error: fmt.Sprintf("overlord leader URL %q is not a URL", leader)})
+		return
+	}
+	n.proxy.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), forwardTarget{}, target)))
+}
