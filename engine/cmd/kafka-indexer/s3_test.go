@@ -22,6 +22,7 @@ import (
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/api"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/druidapi"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata"
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata/metadatatest"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/query"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/storage"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/storage/s3test"
@@ -298,5 +299,69 @@ func TestServeDeepStorageFlags(t *testing.T) {
 				t.Fatalf("%s %s: %v, want %q", tc.flag, tc.value, err, tc.want)
 			}
 		})
+	}
+}
+
+// TestClusterS3QueryNode runs two `serve` processes on one PostgreSQL schema and one bucket:
+// an overlord node with S3 deep storage ingests from kfake, and a node with --roles query and
+// a segment cache of one byte, which never built a segment, answers the native query for every
+// row by pulling the archives the s3_zip loadSpecs name.
+func TestClusterS3QueryNode(t *testing.T) {
+	dsn := metadatatest.FreshPostgresSchema(t)
+	s3TestEnv(t) // inherited by the child processes
+	srv := s3test.Start(t, "deep")
+	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, "stream"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cluster.Close()
+	broker := cluster.ListenAddrs()[0]
+	cl, err := kgo.NewClient(kgo.SeedBrokers(broker))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range rows {
+		b, _ := json.Marshal(map[string]any{"timestamp": time.Date(2024, 3, 5, 10, 0, 0, 0, time.UTC).Add(time.Duration(i) * 12 * time.Second).Format(time.RFC3339), "id": i})
+		cl.Produce(context.Background(), &kgo.Record{Topic: "stream", Value: b}, nil)
+	}
+	if err := cl.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	cl.Close()
+	s3flags := []string{"--deep-storage", "s3://deep/druid/segments", "--s3-endpoint", srv.URL, "--s3-path-style", "--s3-part-size", "4096"}
+	overlord := startNode(t, "overlord", dsn, s3flags...)
+	querier := startNode(t, "query", dsn, append(s3flags, "--roles", "query", "--segment-cache-bytes", "1")...)
+	waitLeader(t, []*node{overlord})
+	spec := map[string]any{"type": "kafka", "spec": map[string]any{
+		"dataSchema": map[string]any{
+			"dataSource":     "stream",
+			"timestampSpec":  map[string]any{"column": "timestamp", "format": "iso"},
+			"dimensionsSpec": map[string]any{"dimensions": []any{map[string]any{"type": "long", "name": "id"}}},
+			"metricsSpec": []any{map[string]any{"type": "count", "name": "count"},
+				map[string]any{"type": "longSum", "name": "idsum", "fieldName": "id"}},
+			"granularitySpec": map[string]any{"segmentGranularity": "hour", "queryGranularity": "none", "rollup": false},
+		},
+		"ioConfig": map[string]any{"topic": "stream", "inputFormat": map[string]any{"type": "json"},
+			"consumerProperties": map[string]any{"bootstrap.servers": broker}, "taskCount": 1, "taskDuration": "PT2S",
+			"startDelay": "PT0.1S", "period": "PT0.5S", "useEarliestOffset": true},
+	}}
+	if code := overlord.proc().call(t, "POST", "/druid/indexer/v1/supervisor", spec, nil); code != 200 {
+		t.Fatalf("create supervisor: %d", code)
+	}
+	waitPublished(t, overlord, "by the overlord node", 2)
+	// The query node serves only published segments (it runs no tasks): once both are in,
+	// every row is there exactly once.
+	wantSum := int64(rows * (rows - 1) / 2)
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		n, sum := countQuery(t, querier)
+		if n == rows && sum == wantSum {
+			break
+		}
+		if n > rows || time.Now().After(deadline) {
+			t.Fatalf("query node counts %d rows (id sum %d), want %d (%d)", n, sum, rows, wantSum)
+		}
+	}
+	if keys := srv.Keys(t, "deep", "druid/segments/stream/"); len(keys) != 2 {
+		t.Fatalf("bucket holds %v, want the 2 published archives", keys)
 	}
 }
