@@ -192,3 +192,80 @@ func BenchmarkPersist(b *testing.B) {
 
 func spliceInterval() segment.Interval { return segment.Interval{} }
 func defaultSpec() segment.IndexSpec   { return segment.DefaultIndexSpec() }
+
+// wideData is BenchmarkPipeline's no-rollup shape for the index alone: 5 string dimensions
+// with 4, 6, 1,000, 50,000 and ~1M possible values (page, the last, nearly unique per spill).
+func newWideData(rows int) *benchData {
+	rng := rand.New(rand.NewPCG(7, 7))
+	d := &benchData{}
+	card := []int{4, 6, 1000, 50_000, 1_000_000}
+	for i := range d.vals {
+		for j := range card[i] {
+			d.vals[i] = append(d.vals[i], benchDims[i]+"/"+strconv.Itoa(j*7919%card[i]))
+		}
+	}
+	for range rows {
+		for i := range card {
+			d.flat = append(d.flat, int32(rng.IntN(card[i])))
+		}
+		d.v = append(d.v, int64(rng.IntN(1000)))
+		d.x = append(d.x, rng.Float64())
+	}
+	return d
+}
+
+// BenchmarkPersistMerge persists spills of 150,000 high-cardinality rows without rollup and
+// merges them into one segment: the two steps of a task's publish that re-encode every row.
+//
+//	go test ./engine/index/ -run '^$' -bench BenchmarkPersistMerge -benchtime 3x
+func BenchmarkPersistMerge(b *testing.B) {
+	const rows, spills = 150_000, 4
+	d := newWideData(rows * spills)
+	s := benchSchema(b, false)
+	r := &benchRow{vals: &d.vals}
+	fill := func(ix *Index, part int) {
+		for i := part * rows; i < (part+1)*rows; i++ {
+			r.combo, r.v, r.x = d.flat[5*i:5*i+5], d.v[i], d.x[i]
+			if _, err := ix.Add(1_700_000_040_000+int64(i), r); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.Run("op=persist", func(b *testing.B) {
+		b.ReportAllocs()
+		for n := 0; n < b.N; n++ {
+			b.StopTimer()
+			ix := New(s, Options{MaxRowsInMemory: rows, MaxBytesInMemory: -1})
+			fill(ix, n%spills)
+			dir := b.TempDir()
+			meta := ix.Metadata(spliceInterval(), "v", 0)
+			b.StartTimer()
+			if _, err := ix.Persist(dir+"/s", meta, defaultSpec()); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(b.N*rows)/b.Elapsed().Seconds(), "rows/s")
+	})
+	b.Run("op=merge", func(b *testing.B) {
+		dir := b.TempDir()
+		ix := New(s, Options{MaxRowsInMemory: rows, MaxBytesInMemory: -1})
+		meta := ix.Metadata(spliceInterval(), "v", 0)
+		var sps []*Spill
+		for p := range spills {
+			fill(ix, p)
+			sp, err := ix.Persist(dir+"/s"+strconv.Itoa(p), meta, defaultSpec())
+			if err != nil {
+				b.Fatal(err)
+			}
+			sps = append(sps, sp)
+		}
+		b.ReportAllocs()
+		b.ResetTimer()
+		for n := 0; n < b.N; n++ {
+			if err := Merge(dir+"/m"+strconv.Itoa(n), meta, defaultSpec(), sps); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(b.N*rows*spills)/b.Elapsed().Seconds(), "rows/s")
+	})
+}

@@ -218,3 +218,29 @@ func (ix *Index) reset() {
 	ix.slab.v = ix.slab.v[:0]
 	ix.minTime, ix.maxTime, ix.bytes = math.MaxInt64, math.MinInt64, 0
 }
+
+// Detach returns a new empty index that carries on from ix: the same schema
+// and options, and the same dimensions in the same order (discovered ones
+// and their multi-value flags too, so that later spills list the same
+// dimensions first), with dictionaries pre-sized as reset sizes them. ix
+// keeps its rows and must no longer be added to: it can be persisted on
+// another goroutine while the new index takes rows (background persists).
+func (ix *Index) Detach() *Index {
+	nx := New(ix.schema, ix.opts)
+	for _, d := range ix.dims[ix.explicit:] {
+		nx.addDim(DimensionSpec{Name: d.name, Type: d.typ, MultiValueHandling: d.mvh})
+	}
+	for i, d := range ix.dims {
+		n := nx.dims[i]
+		n.multi = d.multi
+		if hint := len(d.strIDs) + len(d.numIDs); hint > 0 {
+			n.strIDs, n.numIDs = nil, nil
+			if d.typ == segment.TypeString {
+				n.strIDs = make(map[string]int32, hint)
+			} else {
+				n.numIDs = make(map[uint64]int32, hint)
+			}
+		}
+	}
+	return nx
+}

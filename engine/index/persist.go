@@ -31,25 +31,46 @@ func (ix *Index) Persist(dir string, meta segment.Metadata, spec segment.IndexSp
 	if len(ix.times) == 0 {
 		return nil, ErrEmpty
 	}
-	meta.Dimensions, meta.Metrics = ix.Dimensions(), ix.Metrics()
 	meta.Rollup, meta.QueryGranularity = ix.schema.rollup, ix.schema.granularityName()
-	w, err := segment.NewWriter(dir, meta, spec)
+	meta, err = ix.WriteSegment(dir, meta, spec)
 	if err != nil {
 		return nil, fmt.Errorf("index: persist to %s: %w", dir, err)
 	}
-	it := ix.Iter()
+	s := &Spill{Dir: dir, Rows: int(meta.NumRows), MinTime: ix.minTime, MaxTime: ix.maxTime, Metadata: meta}
+	ix.reset()
+	return s, nil
+}
+
+// WriteSegment writes the index's rows, sorted, as a segment at dir,
+// leaving the index as it is, and returns the metadata written: meta with
+// the index's Dimensions and Metrics and the row count. The writer is given
+// the index's dictionaries and their sort order (segment.Writer.SetDictionary),
+// so strings are interned once, when rows are added, and not again here.
+func (ix *Index) WriteSegment(dir string, meta segment.Metadata, spec segment.IndexSpec) (segment.Metadata, error) {
+	meta.Dimensions, meta.Metrics = ix.Dimensions(), ix.Metrics()
+	it := ix.Iter() // builds every dimension's rank
+	w, err := segment.NewWriter(dir, meta, spec)
+	if err != nil {
+		return meta, err
+	}
+	for i, d := range ix.dims {
+		if d.typ != segment.TypeString {
+			continue
+		}
+		if err := w.SetDictionary(i, d.strs, d.rank); err != nil {
+			return meta, errors.Join(err, w.Abort())
+		}
+	}
 	for it.Next() {
 		if err := w.Add(it.Row()); err != nil {
-			return nil, errors.Join(fmt.Errorf("index: persist to %s: %w", dir, err), w.Abort())
+			return meta, errors.Join(err, w.Abort())
 		}
 	}
 	if err := w.Finish(); err != nil {
-		return nil, fmt.Errorf("index: persist to %s: %w", dir, err)
+		return meta, err
 	}
 	meta.NumRows = int64(it.Len())
-	s := &Spill{Dir: dir, Rows: it.Len(), MinTime: ix.minTime, MaxTime: ix.maxTime, Metadata: meta}
-	ix.reset()
-	return s, nil
+	return meta, nil
 }
 
 // OpenSpill describes a spill persisted earlier (after a restart).

@@ -196,7 +196,7 @@ func (c *cluster) publish(tb testing.TB, ds string, start, end time.Time, versio
 		"dataSource": ds, "interval": iv.String(), "version": version, "loadSpec": ls,
 		"dimensions": "page,country,tags,user,num,score", "metrics": "count,added,delta,uniq,lastPage,firstAdded",
 		"shardSpec":     map[string]any{"type": "numbered", "partitionNum": partition, "partitions": 0},
-		"binaryVersion": 1, "size": size, "identifier": id.String(), "numRows": len(rows),
+		"binaryVersion": int(segment.CurrentFormat), "size": size, "identifier": id.String(), "numRows": len(rows),
 	})
 	seg := metadata.NewSegment(id)
 	seg.Payload, seg.NumRows, seg.Size = payload, int64(len(rows)), size

@@ -4,7 +4,9 @@ import (
 	"encoding/binary"
 	"math"
 	"math/bits"
+	"sync"
 
+	"github.com/klauspost/compress/zstd"
 	"github.com/pierrec/lz4/v4"
 )
 
@@ -27,7 +29,9 @@ const minSavingsNum, minSavingsDen = 9, 10
 type partWriter struct {
 	comp   compression
 	auto   bool // longEncoding=auto
+	delta  bool // every long block is delta-encoded (__time, v2)
 	lz     lz4.Compressor
+	zenc   *zstd.Encoder // created on first use
 	index  []byte
 	blocks []byte
 	raw    []byte
@@ -59,6 +63,21 @@ func (pw *partWriter) addBlock(values int, enc encoding) { pw.addRawBlock(pw.raw
 func (pw *partWriter) addRawBlock(raw []byte, values int, enc encoding) {
 	start := len(pw.blocks)
 	stored := false
+	if pw.comp == compZstd && len(raw) > 0 {
+		if pw.zenc == nil {
+			// One encoder per writer, used from one goroutine; EncodeAll needs no
+			// concurrency and the default level is zstd's level 3.
+			pw.zenc, _ = zstd.NewWriter(nil, zstd.WithEncoderConcurrency(1), zstd.WithLowerEncoderMem(true))
+		}
+		pw.zbuf = pw.zenc.EncodeAll(raw, pw.zbuf[:0])
+		n := len(pw.zbuf)
+		if (n+uvarintLen(uint64(len(raw))))*minSavingsDen < len(raw)*minSavingsNum {
+			pw.blocks = append(pw.blocks, byte(compZstd), byte(enc))
+			pw.blocks = appendUvarint(pw.blocks, uint64(len(raw)))
+			pw.blocks = append(pw.blocks, pw.zbuf...)
+			stored = true
+		}
+	}
 	if pw.comp == compLZ4 && len(raw) > 0 {
 		bound := lz4.CompressBlockBound(len(raw))
 		if cap(pw.zbuf) < bound {
@@ -80,6 +99,18 @@ func (pw *partWriter) addRawBlock(raw []byte, values int, enc encoding) {
 	pw.index = appendUvarint(pw.index, uint64(len(pw.blocks)-start))
 }
 
+// dictCompression is the compression of string dictionaries and bitmaps
+// given the column's dimensionCompression: zstd unless compression is off.
+// Druid has no setting for these (its dictionaries are not block
+// compressed); they are decoded once per column load, where zstd's better
+// ratio on text is worth its slower decoding.
+func dictCompression(dim compression) compression {
+	if dim == compNone {
+		return compNone
+	}
+	return compZstd
+}
+
 func uvarintLen(v uint64) int { return (bits.Len64(v|1) + 6) / 7 }
 
 // appendLongsPart appends a long part. With auto encoding each block takes
@@ -90,17 +121,52 @@ func (pw *partWriter) appendLongsPart(dst []byte, v []int64) []byte {
 	nb := 0
 	for off := 0; off < len(v); off += per {
 		blk := v[off:min(off+per, len(v))]
-		enc := encRaw
-		pw.raw = pw.raw[:0]
-		if pw.auto {
-			enc, pw.raw = pw.appendAutoLongs(pw.raw, blk)
-		} else {
-			pw.raw = appendLongs(pw.raw, blk)
-		}
+		var enc encoding
+		enc, pw.raw = pw.encodeLongs(pw.raw[:0], blk)
 		pw.addBlock(len(blk), enc)
 		nb++
 	}
 	return pw.endPart(dst, partLongs, len(v), nb)
+}
+
+// encodeLongs encodes one block of longs as the writer's settings say: delta
+// for __time, the cheapest encoding for longEncoding=auto, else raw.
+func (pw *partWriter) encodeLongs(dst []byte, blk []int64) (encoding, []byte) {
+	switch {
+	case pw.delta:
+		return encDelta, pw.appendDeltaLongs(dst, blk)
+	case pw.auto:
+		return pw.appendAutoLongs(dst, blk)
+	}
+	return encRaw, appendLongs(dst, blk)
+}
+
+// appendDeltaLongs writes blk as its first value and the frame-of-reference
+// bit-packing of the differences between neighbours (wrapping 64-bit). For
+// sorted times the differences are small and non-negative.
+func (pw *partWriter) appendDeltaLongs(dst []byte, blk []int64) []byte {
+	dst = appendU64(dst, uint64(blk[0]))
+	pw.u64 = pw.u64[:0]
+	lo := uint64(0)
+	for i := 1; i < len(blk); i++ {
+		d := uint64(blk[i]) - uint64(blk[i-1])
+		if i == 1 || int64(d) < int64(lo) {
+			lo = d
+		}
+		pw.u64 = append(pw.u64, d)
+	}
+	var hi uint64
+	for i, d := range pw.u64 {
+		pw.u64[i] = d - lo
+		hi = max(hi, pw.u64[i])
+	}
+	w := uint(bits.Len64(hi))
+	dst = appendU64(dst, lo)
+	dst = append(dst, byte(w))
+	if w == 0 {
+		return dst
+	}
+	return appendBits(dst, pw.u64, w)
 }
 
 // appendAutoLongs encodes blk with the cheapest long encoding and returns it.
@@ -138,6 +204,9 @@ func intsKind(maxID int32) partKind {
 	}
 	return partInts4
 }
+
+// idBits is the bit width of a packed id part whose largest id is maxID.
+func idBits(maxID int32) uint8 { return uint8(max(bits.Len32(uint32(maxID)), 1)) }
 
 // part is a decoded blocked-part header; blocks are decoded on demand.
 type part struct {
@@ -215,7 +284,9 @@ func blockBody(b blockRef, scratch []byte) (encoding, []byte, []byte, error) {
 		return enc, body, scratch, nil
 	case compLZ4:
 		rawLen, n := binary.Uvarint(body)
-		if n <= 0 || rawLen > uint64(len(body))*255+64 {
+		// The writer never compresses an empty block; lz4 is not asked to
+		// decode into an empty buffer.
+		if n <= 0 || rawLen == 0 || rawLen > uint64(len(body))*255+64 {
 			return 0, nil, scratch, corruptf("lz4 block raw length")
 		}
 		body = body[n:]
@@ -228,9 +299,37 @@ func blockBody(b blockRef, scratch []byte) (encoding, []byte, []byte, error) {
 			return 0, nil, scratch, corruptf("lz4 block: %d of %d bytes: %v", got, rawLen, err)
 		}
 		return enc, scratch, scratch, nil
+	case compZstd:
+		rawLen, n := binary.Uvarint(body)
+		if n <= 0 || rawLen == 0 || rawLen > maxZstdBlock {
+			return 0, nil, scratch, corruptf("zstd block raw length")
+		}
+		dec, err := zstdDecoder()
+		if err != nil {
+			return 0, nil, scratch, err
+		}
+		// The output grows with what the frame really holds (bounded by the
+		// decoder's memory limit), not with the length the block claims.
+		out, err := dec.DecodeAll(body[n:], scratch[:0])
+		if err != nil || uint64(len(out)) != rawLen {
+			return 0, nil, out, corruptf("zstd block: %d of %d bytes: %v", len(out), rawLen, err)
+		}
+		return enc, out, out, nil
 	}
 	return 0, nil, scratch, corruptf("unknown block compression %v", comp)
 }
+
+// maxZstdBlock bounds the raw length of a zstd block and the memory the
+// decoder may use for one: far above any block the writer makes (64 KiB of
+// values, or a blob block closed after the blob that crosses 64 KiB).
+const maxZstdBlock = 1 << 28
+
+// zstdDecoder returns the process's zstd decoder, created on first use: a
+// decoder is costly to build and its DecodeAll is safe for concurrent use,
+// so every reader shares one.
+var zstdDecoder = sync.OnceValues(func() (*zstd.Decoder, error) {
+	return zstd.NewReader(nil, zstd.WithDecoderConcurrency(0), zstd.WithDecoderMaxMemory(maxZstdBlock), zstd.WithDecoderMaxWindow(8<<20), zstd.WithDecoderLowmem(true))
+})
 
 // decodeLongs appends the part's values to dst.
 func (p part) decodeLongs(dst []int64, scratch *[]byte) ([]int64, error) {
@@ -272,6 +371,28 @@ func (p part) decodeLongs(dst []int64, scratch *[]byte) ([]int64, error) {
 			readBits(u64, body[9:], w)
 			for _, x := range u64 {
 				dst = append(dst, int64(lo+x))
+			}
+		case encDelta:
+			if len(body) < 17 || b.values < 1 {
+				return dst, corruptf("delta long block of %d bytes", len(body))
+			}
+			v, lo, w := binary.BigEndian.Uint64(body), binary.BigEndian.Uint64(body[8:]), uint(body[16])
+			if w > 64 || len(body)-17 != ((b.values-1)*int(w)+7)/8 {
+				return dst, corruptf("delta long block: width %d, %d bytes for %d values", w, len(body)-17, b.values)
+			}
+			dst = append(dst, int64(v))
+			if cap(u64) < b.values-1 {
+				u64 = make([]uint64, b.values-1)
+			}
+			u64 = u64[:b.values-1]
+			if w == 0 {
+				clear(u64)
+			} else {
+				readBits(u64, body[17:], w)
+			}
+			for _, x := range u64 {
+				v += lo + x
+				dst = append(dst, int64(v))
 			}
 		default:
 			return dst, corruptf("unknown long block encoding %v", enc)
@@ -320,10 +441,34 @@ func (p part) decodeDoubles(dst []float64, scratch *[]byte) ([]float64, error) {
 
 func (p part) decodeInts(dst []int32, scratch *[]byte) ([]int32, error) {
 	w := p.kind.width()
+	var u64 []uint64
 	for _, b := range p.blocks {
-		body, err := p.rawBody(b, scratch, w)
+		enc, body, s, err := blockBody(b, *scratch)
+		*scratch = s
 		if err != nil {
 			return dst, err
+		}
+		if enc == encPacked {
+			// <1b> width, then the ids bit-packed; the width may not exceed
+			// the part kind's.
+			if len(body) < 1 || body[0] == 0 || int(body[0]) > 8*w || len(body)-1 != (b.values*int(body[0])+7)/8 {
+				return dst, corruptf("packed %v block: %d bytes for %d values", p.kind, len(body), b.values)
+			}
+			if cap(u64) < b.values {
+				u64 = make([]uint64, b.values)
+			}
+			u64 = u64[:b.values]
+			readBits(u64, body[1:], uint(body[0]))
+			for _, x := range u64 {
+				if x > math.MaxInt32 {
+					return dst, corruptf("id %d out of range", x)
+				}
+				dst = append(dst, int32(x))
+			}
+			continue
+		}
+		if enc != encRaw || len(body) != w*b.values {
+			return dst, corruptf("%v block: encoding %v, %d bytes for %d values", p.kind, enc, len(body), b.values)
 		}
 		switch w {
 		case 1:
@@ -363,7 +508,7 @@ func (p part) decodeBlobs(dst [][]byte) ([][]byte, error) {
 			return dst, corruptf("blob block encoding %v", enc)
 		}
 		d := decbuf{b: body}
-		for i := 0; i < b.values; i++ {
+		for i := 0; i < b.values && d.err == nil; i++ {
 			dst = append(dst, d.uvarintBytes("blob"))
 		}
 		if err := d.done("blob block"); err != nil {

@@ -97,7 +97,7 @@ func TestDumpMetadata(t *testing.T) {
 	}
 	st := func(n string) int64 { fi, _ := os.Stat(filepath.Join(dir, n)); return fi.Size() }
 	if got.DataSource != "wiki" || got.Interval != "2026-01-01T00:00:00.000Z/2026-01-01T01:00:00.000Z" || got.NumRows != 3 ||
-		got.FormatVersion != "v1" || got.Size != st(DataFile)+st(MetaFile)+st(VersionFile) || got.QueryGranularity != "none" {
+		got.FormatVersion != CurrentFormat.String() || got.Size != st(DataFile)+st(MetaFile)+st(VersionFile) || got.QueryGranularity != "none" {
 		t.Fatalf("metadata: %s", buf.String())
 	}
 	if len(got.Dimensions) != 3 || *got.Dimensions[0].Cardinality != 3 || *got.Dimensions[1].Cardinality != 3 ||

@@ -34,13 +34,18 @@ const (
 	// frame-of-reference bit-packed longs; none or LZ4 per block), roaring
 	// bitmaps and a TOC + fixed footer.
 	FormatV1 FormatVersion = 1
+	// FormatV2 makes segments smaller: string dictionaries and bitmaps are
+	// blocked blob parts (compressed like the column's ids), __time blocks
+	// are delta-encoded, dictionary ids are bit-packed to the width the
+	// cardinality needs, and blocks may be zstd-compressed.
+	FormatV2 FormatVersion = 2
 )
 
 const (
 	// MinSupportedFormat is the oldest version Open reads.
 	MinSupportedFormat = FormatV1
 	// CurrentFormat is the version NewWriter writes.
-	CurrentFormat = FormatV1
+	CurrentFormat = FormatV2
 )
 
 // Supported reports whether this build can read version v.
@@ -53,10 +58,16 @@ func (v FormatVersion) NullBitmaps() bool { return v >= FormatV1 }
 // frame-of-reference encodings (indexSpec longEncoding=auto).
 func (v FormatVersion) AutoLongEncoding() bool { return v >= FormatV1 }
 
+// PartsForStrings reports whether string columns store their dictionary and
+// bitmaps as blocked blob parts (v2) rather than as plain lists (v1).
+func (v FormatVersion) PartsForStrings() bool { return v >= FormatV2 }
+
 func (v FormatVersion) String() string {
 	switch v {
 	case FormatV1:
 		return "v1"
+	case FormatV2:
+		return "v2"
 	}
 	return fmt.Sprintf("FormatVersion(%d)", uint8(v))
 }
@@ -133,6 +144,7 @@ type compression uint8
 const (
 	compNone compression = 0 // stored as encoded
 	compLZ4  compression = 1 // <uvarint raw length> + LZ4 block
+	compZstd compression = 2 // <uvarint raw length> + one zstd frame (v2)
 )
 
 func (c compression) String() string {
@@ -141,6 +153,8 @@ func (c compression) String() string {
 		return "none"
 	case compLZ4:
 		return "lz4"
+	case compZstd:
+		return "zstd"
 	}
 	return fmt.Sprintf("compression(%d)", uint8(c))
 }
@@ -152,6 +166,8 @@ const (
 	encRaw      encoding = 0 // fixed-width big-endian values, or uvarint-length blobs
 	encConstant encoding = 1 // longs: one <8b> value repeated for the block
 	encFOR      encoding = 2 // longs: <8b> minimum, <1b> bit width, big-endian bit-packed offsets
+	encDelta    encoding = 3 // longs (v2): <8b> first, <8b> minimum delta, <1b> bit width, bit-packed delta offsets
+	encPacked   encoding = 4 // ids (v2): <1b> bit width, bit-packed ids
 )
 
 func (e encoding) String() string {
@@ -162,6 +178,10 @@ func (e encoding) String() string {
 		return "constant"
 	case encFOR:
 		return "for"
+	case encDelta:
+		return "delta"
+	case encPacked:
+		return "packed"
 	}
 	return fmt.Sprintf("encoding(%d)", uint8(e))
 }

@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
+	"sort"
 
 	"github.com/RoaringBitmap/roaring/v2"
 )
@@ -30,12 +31,22 @@ type RowIterator interface {
 // time from the data file, so its memory does not grow with the row count.
 func (r *Reader) Rows() RowIterator { return &rowIter{r: r, pos: -1} }
 
+// rowsByID is Rows, except that the single-value string dimensions marked in
+// idOnly (by position in the segment's dimensions) yield only their
+// dictionary id, sparing the decoding of their strings.
+func (r *Reader) rowsByID(idOnly []bool) RowIterator {
+	return &rowIter{r: r, pos: -1, idOnly: idOnly}
+}
+
 type rowIter struct {
 	r    *Reader
 	pos  int
 	err  error
 	init bool
 	row  Row
+	// idOnly marks single-value string dimensions whose rows get ID alone
+	// (Str stays ""): Merge maps ids and needs no string (see rowsByID).
+	idOnly []bool
 
 	times cursor
 	dims  []iterDim
@@ -53,6 +64,12 @@ type iterDim struct {
 	dict []string
 	voff []uint32
 	raw  []byte // dictionary bytes from payload offset voff[0], if held
+	// v2: a dictionary larger than rawDictBytes stays a blocked part; the
+	// values of each ids block are resolved in one pass over it (see
+	// resolveBlocks).
+	dblocks []fileBlock
+	dfirst  []int32 // first id of each block
+	dlen    int     // ids, null included
 	// Values of the loaded ids block, when read from the file: value of
 	// position i is blkBuf[blkOff[2i]:blkOff[2i+1]].
 	blkBuf []byte
@@ -215,7 +232,12 @@ func (it *rowIter) load() error {
 		}
 		c := r.cols[ds.Name]
 		d.col = c
-		pos, err := r.parseAt(c, 2, func(db *decbuf) { d.parseDict(db, n) })
+		var pos int64
+		if r.version.PartsForStrings() {
+			pos, err = d.openDictPart(r, n)
+		} else {
+			pos, err = r.parseAt(c, 2, func(db *decbuf) { d.parseDict(db, n) })
+		}
 		if err == nil && ds.MultiValue {
 			d.counts, pos, err = r.openCursor(c, pos, partInts1, n)
 		}
@@ -351,12 +373,18 @@ func (it *rowIter) next() error {
 				v.Long, v.Double = c.number()
 			}
 			c.i++
+		case !d.multi && it.idOnly != nil && it.idOnly[k]:
+			id, err := d.nextID()
+			if err != nil {
+				return err
+			}
+			v.Null, v.ID = id == 0, id
 		case !d.multi:
 			id, str, err := d.next(it.r)
 			if err != nil {
 				return err
 			}
-			v.Null, v.Str = id == 0, str
+			v.Null, v.Str, v.ID = id == 0, str, id
 		default:
 			c := &d.counts
 			if err := c.advance(); err != nil {
@@ -454,6 +482,78 @@ func (d *iterDim) parseDict(db *decbuf, numRows int) {
 	}
 }
 
+// openDictPart reads a v2 string column's header and dictionary part,
+// checking the dictionary's order block by block; it returns the payload
+// offset after the dictionary. A dictionary of at most rawDictBytes is kept
+// as strings, a larger one as its block index.
+func (d *iterDim) openDictPart(r *Reader, numRows int) (int64, error) {
+	c := d.col
+	d.dict, d.voff, d.raw, d.dblocks, d.dfirst = nil, nil, nil, nil, nil
+	pos, err := r.parseAt(c, 2, func(db *decbuf) {
+		if rows := db.count("rows", numRows); db.err == nil && rows != numRows {
+			db.err = corruptf("%d rows, segment has %d", rows, numRows)
+		}
+		if bt := db.byte1("bitmap type"); db.err == nil && bt != bitmapRoaring {
+			db.err = corruptf("bitmap type %d", bt)
+		}
+	})
+	if err != nil {
+		return 0, err
+	}
+	cur, end, err := r.openCursor(c, pos, partBlobs, -1)
+	if err != nil {
+		return 0, fmt.Errorf("dictionary: %w", err)
+	}
+	d.dlen = 1
+	var prev string
+	size := 0
+	var all []string
+	for _, b := range cur.blocks {
+		vals, err := d.decodeDictBlock(r, b)
+		if err != nil {
+			return 0, err
+		}
+		d.dfirst = append(d.dfirst, int32(d.dlen))
+		for _, v := range vals {
+			if v <= prev {
+				return 0, corruptf("dictionary not sorted at id %d", d.dlen)
+			}
+			prev = v
+			d.dlen++
+			size += len(v)
+		}
+		if size <= rawDictBytes {
+			all = append(all, vals...)
+		} else {
+			all = nil
+		}
+	}
+	if size <= rawDictBytes {
+		d.dict = append([]string{""}, all...)
+		return end, nil
+	}
+	d.dblocks = cur.blocks
+	return end, nil
+}
+
+// decodeDictBlock reads and decodes one block of a v2 dictionary.
+func (d *iterDim) decodeDictBlock(r *Reader, b fileBlock) ([]string, error) {
+	buf := make([]byte, b.n)
+	if err := r.readAt(buf, b.off); err != nil {
+		return nil, err
+	}
+	p := part{kind: partBlobs, numValues: b.values, blocks: []blockRef{{values: b.values, data: buf}}}
+	blobs, err := p.decodeBlobs(nil)
+	if err != nil {
+		return nil, fmt.Errorf("column %q dictionary: %w", d.col.name, err)
+	}
+	vals := make([]string, len(blobs))
+	for i, v := range blobs {
+		vals[i] = string(v)
+	}
+	return vals, nil
+}
+
 // value returns the string of a checked id from a dictionary held in
 // memory.
 func (d *iterDim) value(id int32) (string, error) {
@@ -477,6 +577,9 @@ func (d *iterDim) dictLen() int {
 	if d.dict != nil {
 		return len(d.dict)
 	}
+	if d.dblocks != nil {
+		return d.dlen
+	}
 	return len(d.voff)
 }
 
@@ -488,9 +591,13 @@ func (d *iterDim) next(r *Reader) (int32, string, error) {
 	if err := c.advance(); err != nil {
 		return 0, "", err
 	}
-	lazy := d.voff != nil && d.raw == nil
+	lazy := (d.voff != nil && d.raw == nil) || d.dblocks != nil
 	if lazy && c.next != loaded {
-		if err := d.resolve(r); err != nil {
+		resolve := d.resolve
+		if d.dblocks != nil {
+			resolve = d.resolveBlocks
+		}
+		if err := resolve(r); err != nil {
 			return 0, "", err
 		}
 	}
@@ -505,6 +612,21 @@ func (d *iterDim) next(r *Reader) (int32, string, error) {
 	}
 	v, err := d.value(id)
 	return id, v, err
+}
+
+// nextID reads the next id of a single-value string column, checking it
+// against the dictionary, without its value.
+func (d *iterDim) nextID() (int32, error) {
+	c := &d.ids
+	if err := c.advance(); err != nil {
+		return 0, err
+	}
+	id := c.ints[c.i]
+	c.i++
+	if int(id) >= d.dictLen() {
+		return 0, corruptf("column %q: id %d beyond dictionary of %d", c.name, id, d.dictLen())
+	}
+	return id, nil
 }
 
 // Batched dictionary reads: values are read in id order, coalescing values
@@ -577,6 +699,53 @@ func (d *iterDim) resolve(r *Reader) error {
 		plo = uint32(len(d.blkBuf))
 		d.blkBuf = append(d.blkBuf, v...)
 		phi = uint32(len(d.blkBuf))
+		d.blkOff[2*i], d.blkOff[2*i+1] = plo, phi
+	}
+	return nil
+}
+
+// resolveBlocks is resolve for a v2 dictionary held as blocks: it decodes
+// each dictionary block that the ids block just loaded needs, once, in id
+// order.
+func (d *iterDim) resolveBlocks(r *Reader) error {
+	ids := d.ids.ints
+	if cap(d.ord) < len(ids) {
+		d.blkOff = make([]uint32, 2*len(ids))
+		d.ord = make([]int32, len(ids))
+	}
+	d.blkOff, d.ord, d.blkBuf = d.blkOff[:2*len(ids)], d.ord[:len(ids)], d.blkBuf[:0]
+	for i, id := range ids {
+		if int(id) >= d.dlen {
+			return corruptf("column %q: id %d beyond dictionary of %d", d.col.name, id, d.dlen)
+		}
+		d.ord[i] = int32(i)
+	}
+	slices.SortFunc(d.ord, func(a, b int32) int { return cmp.Compare(ids[a], ids[b]) })
+	var vals []string
+	bi := -1
+	prev, plo, phi := int32(-1), uint32(0), uint32(0)
+	for _, i := range d.ord {
+		id := ids[i]
+		if id != prev {
+			prev = id
+			plo, phi = 0, 0
+			if id != 0 {
+				if nb := sort.Search(len(d.dfirst), func(k int) bool { return d.dfirst[k] > id }) - 1; nb != bi {
+					var err error
+					if vals, err = d.decodeDictBlock(r, d.dblocks[nb]); err != nil {
+						return err
+					}
+					bi = nb
+				}
+				k := int(id - d.dfirst[bi])
+				if k >= len(vals) {
+					return corruptf("column %q: id %d beyond its dictionary block", d.col.name, id)
+				}
+				plo = uint32(len(d.blkBuf))
+				d.blkBuf = append(d.blkBuf, vals[k]...)
+				phi = uint32(len(d.blkBuf))
+			}
+		}
 		d.blkOff[2*i], d.blkOff[2*i+1] = plo, phi
 	}
 	return nil

@@ -22,6 +22,13 @@ import (
 // be modified freely. When combine is nil every input row is kept.
 //
 // meta.NumRows is ignored and set from the output.
+//
+// Memory does not grow with the row count: each input is read one block per
+// column at a time, the writer spools every column as it goes, and a
+// single-value string dimension is merged by dictionary ids. Its output
+// dictionary is the sorted union of the inputs' dictionaries, built before
+// the first row, and each input id is mapped to its output id, so rows
+// compare by integers and the writer interns no string (SetDictionary).
 func Merge(dst string, meta Metadata, spec IndexSpec, inputs []*Reader, combine func(dst *Row, src *Row)) (err error) {
 	w, err := NewWriter(dst, meta, spec)
 	if err != nil {
@@ -32,9 +39,13 @@ func Merge(dst string, meta Metadata, spec IndexSpec, inputs []*Reader, combine 
 			err = errors.Join(err, w.Abort())
 		}
 	}()
-	h := &mergeHeap{dims: meta.Dimensions}
+	byID, remaps, err := mergeDictionaries(w, &meta, inputs)
+	if err != nil {
+		return err
+	}
+	h := &mergeHeap{dims: meta.Dimensions, byID: byID}
 	for i, in := range inputs {
-		src, err := newMergeSource(i, in, &meta)
+		src, err := newMergeSource(i, in, &meta, remaps[i])
 		if err != nil {
 			return err
 		}
@@ -54,7 +65,7 @@ func Merge(dst string, meta Metadata, spec IndexSpec, inputs []*Reader, combine 
 		switch {
 		case combine == nil:
 			err = w.Add(row)
-		case pending != nil && compareRows(meta.Dimensions, pending, row) == 0:
+		case pending != nil && compareMergeRows(meta.Dimensions, byID, pending, row) == 0:
 			combine(pending, row)
 		default:
 			if pending != nil {
@@ -85,26 +96,130 @@ func Merge(dst string, meta Metadata, spec IndexSpec, inputs []*Reader, combine 
 	return w.Close()
 }
 
-// mergeSource projects one input's rows onto the output schema.
-type mergeSource struct {
-	idx  int
-	in   *Reader
-	it   RowIterator
-	dimM []int // output dimension → input dimension, -1 = absent
-	metM []int // output metric → input metric
-	row  Row
+// mergeDictionaries gives the writer, for every single-value string
+// dimension of meta that no input stores as multi-value, the sorted union of
+// the inputs' dictionaries. It returns which output dimensions are merged by
+// id and, per input and output dimension, the input id → output id table
+// (nil where the input lacks the column or the dimension is not by id).
+//
+// The union grows one input at a time, so only the output dictionary and
+// one input's are held at once; each step also moves the earlier inputs'
+// tables to the grown union's ids (integer work, no string comparison).
+func mergeDictionaries(w *Writer, meta *Metadata, inputs []*Reader) ([]bool, [][][]int32, error) {
+	byID := make([]bool, len(meta.Dimensions))
+	remaps := make([][][]int32, len(inputs))
+	for i := range remaps {
+		remaps[i] = make([][]int32, len(meta.Dimensions))
+	}
+	var spare []string
+	var moved []int32
+	for k, d := range meta.Dimensions {
+		if d.Type != TypeString || d.MultiValue || !singleValueIn(d.Name, inputs) {
+			continue
+		}
+		merged := []string{""}
+		for i, in := range inputs {
+			if !hasColumn(in, d.Name) {
+				continue
+			}
+			dict, err := in.Dictionary(d.Name)
+			if err != nil {
+				return nil, nil, fmt.Errorf("segment: merge input %s: %w", in.Dir(), err)
+			}
+			remap := make([]int32, len(dict))
+			moved = slices.Grow(moved[:0], len(merged))[:len(merged)]
+			spare = unionSorted(spare[:0], merged, dict, moved, remap)
+			merged, spare = spare, merged
+			for _, r := range remaps[:i] {
+				for j, id := range r[k] {
+					r[k][j] = moved[id]
+				}
+			}
+			remaps[i][k] = remap
+		}
+		clear(spare) // let the replaced strings go
+		if err := w.SetDictionary(k, merged, nil); err != nil {
+			return nil, nil, err
+		}
+		byID[k] = true
+	}
+	return byID, remaps, nil
 }
 
-func newMergeSource(i int, in *Reader, meta *Metadata) (*mergeSource, error) {
-	s := &mergeSource{idx: i, in: in, it: in.Rows()}
+// unionSorted appends to dst the sorted union of a and b, two sorted
+// dictionaries that both start with "" (null), and sets amap[i] and bmap[j]
+// to the positions in dst of a[i] and b[j].
+func unionSorted(dst, a, b []string, amap, bmap []int32) []string {
+	dst = append(dst, "")
+	amap[0], bmap[0] = 0, 0
+	i, j := 1, 1
+	for i < len(a) && j < len(b) {
+		n := int32(len(dst))
+		switch {
+		case a[i] < b[j]:
+			dst, amap[i] = append(dst, a[i]), n
+			i++
+		case a[i] > b[j]:
+			dst, bmap[j] = append(dst, b[j]), n
+			j++
+		default:
+			dst, amap[i], bmap[j] = append(dst, a[i]), n, n
+			i++
+			j++
+		}
+	}
+	for ; i < len(a); i++ {
+		dst, amap[i] = append(dst, a[i]), int32(len(dst))
+	}
+	for ; j < len(b); j++ {
+		dst, bmap[j] = append(dst, b[j]), int32(len(dst))
+	}
+	return dst
+}
+
+// singleValueIn reports whether no input stores dimension name as a
+// multi-value or non-string column.
+func singleValueIn(name string, inputs []*Reader) bool {
+	for _, in := range inputs {
+		for _, d := range in.Metadata().Dimensions {
+			if d.Name == name && (d.MultiValue || d.Type != TypeString) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func hasColumn(in *Reader, name string) bool {
+	return slices.ContainsFunc(in.Metadata().Dimensions, func(d DimensionSchema) bool { return d.Name == name })
+}
+
+// mergeSource projects one input's rows onto the output schema.
+type mergeSource struct {
+	idx    int
+	in     *Reader
+	it     RowIterator
+	dimM   []int     // output dimension → input dimension, -1 = absent
+	metM   []int     // output metric → input metric
+	remaps [][]int32 // per output dimension merged by id: input id → output id
+	row    Row
+}
+
+func newMergeSource(i int, in *Reader, meta *Metadata, remaps [][]int32) (*mergeSource, error) {
+	s := &mergeSource{idx: i, in: in, remaps: remaps}
 	im := in.Metadata()
+	idOnly := make([]bool, len(im.Dimensions))
 	for _, d := range meta.Dimensions {
 		j := slices.IndexFunc(im.Dimensions, func(x DimensionSchema) bool { return x.Name == d.Name })
 		if j >= 0 && im.Dimensions[j].Type != d.Type {
 			return nil, fmt.Errorf("segment: merge input %d (%s): dimension %q is %v, want %v", i, in.Dir(), d.Name, im.Dimensions[j].Type, d.Type)
 		}
 		s.dimM = append(s.dimM, j)
+		if j >= 0 && remaps[len(s.dimM)-1] != nil {
+			idOnly[j] = true
+		}
 	}
+	s.it = in.rowsByID(idOnly)
 	for _, m := range meta.Metrics {
 		j := slices.IndexFunc(im.Metrics, func(x MetricSchema) bool { return x.Name == m.Name })
 		if j < 0 || im.Metrics[j].Type != m.Type {
@@ -127,9 +242,17 @@ func (s *mergeSource) next() (bool, error) {
 	src := s.it.Row()
 	s.row.Time = src.Time
 	for k, j := range s.dimM {
-		if j < 0 {
+		switch {
+		case j < 0:
 			s.row.Dims[k] = DimValue{Null: true}
-		} else {
+		case s.remaps[k] != nil:
+			v := src.Dims[j]
+			if uint32(v.ID) >= uint32(len(s.remaps[k])) {
+				return false, fmt.Errorf("segment: merge input %d (%s): %w", s.idx, s.in.Dir(), corruptf("dimension %d: id %d beyond dictionary", j, v.ID))
+			}
+			v.ID = s.remaps[k][v.ID]
+			s.row.Dims[k] = v
+		default:
 			s.row.Dims[k] = src.Dims[j]
 		}
 	}
@@ -141,12 +264,13 @@ func (s *mergeSource) next() (bool, error) {
 
 type mergeHeap struct {
 	dims []DimensionSchema
+	byID []bool // per dimension: compare output dictionary ids
 	srcs []*mergeSource
 }
 
 func (h *mergeHeap) Len() int { return len(h.srcs) }
 func (h *mergeHeap) Less(i, j int) bool {
-	if c := compareRows(h.dims, &h.srcs[i].row, &h.srcs[j].row); c != 0 {
+	if c := compareMergeRows(h.dims, h.byID, &h.srcs[i].row, &h.srcs[j].row); c != 0 {
 		return c < 0
 	}
 	return h.srcs[i].idx < h.srcs[j].idx
@@ -167,6 +291,26 @@ func compareRows(dims []DimensionSchema, a, b *Row) int {
 		return c
 	}
 	for i, d := range dims {
+		if c := compareDim(d, &a.Dims[i], &b.Dims[i]); c != 0 {
+			return c
+		}
+	}
+	return 0
+}
+
+// compareMergeRows is compareRows, comparing the dimensions marked in byID
+// by their output dictionary ids (ordered as their values, null being 0).
+func compareMergeRows(dims []DimensionSchema, byID []bool, a, b *Row) int {
+	if c := cmp.Compare(a.Time, b.Time); c != 0 {
+		return c
+	}
+	for i, d := range dims {
+		if byID[i] {
+			if c := cmp.Compare(a.Dims[i].ID, b.Dims[i].ID); c != 0 {
+				return c
+			}
+			continue
+		}
 		if c := compareDim(d, &a.Dims[i], &b.Dims[i]); c != 0 {
 			return c
 		}
@@ -225,10 +369,13 @@ func copyRow(dst, src *Row) {
 	}
 	dst.Dims = dst.Dims[:len(src.Dims)]
 	for i := range src.Dims {
-		strs := dst.Dims[i].Strs
+		strs, ids := dst.Dims[i].Strs, dst.Dims[i].IDs
 		dst.Dims[i] = src.Dims[i]
 		if src.Dims[i].Strs != nil {
 			dst.Dims[i].Strs = append(strs[:0], src.Dims[i].Strs...)
+		}
+		if src.Dims[i].IDs != nil {
+			dst.Dims[i].IDs = append(ids[:0], src.Dims[i].IDs...)
 		}
 	}
 	if cap(dst.Metrics) < len(src.Metrics) {

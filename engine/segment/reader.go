@@ -483,7 +483,23 @@ type stringColumn struct {
 	dict    []string // id → value; dict[0] is "" (null)
 	counts  part     // multi-value only
 	ids     part
-	bitmaps [][]byte // serialized roaring bitmap per id
+	bitmaps [][]byte // serialized roaring bitmap per id; v2: filled by raw()
+	bmPart  part     // v2: the bitmaps part, decoded on first use
+	name    string
+}
+
+// raw returns the serialized bitmaps, decoding the bitmaps part of a v2
+// column first.
+func (s *stringColumn) raw() ([][]byte, error) {
+	if s.bitmaps != nil {
+		return s.bitmaps, nil
+	}
+	bms, err := s.bmPart.decodeBlobs(make([][]byte, 0, len(s.dict)))
+	if err != nil {
+		return nil, fmt.Errorf("segment: column %q bitmaps: %w", s.name, err)
+	}
+	s.bitmaps = bms
+	return bms, nil
 }
 
 func (r *Reader) stringCol(name string) (*column, *stringColumn, error) {
@@ -495,22 +511,36 @@ func (r *Reader) stringCol(name string) (*column, *stringColumn, error) {
 	if bt := d.byte1("bitmap type"); d.err == nil && bt != bitmapRoaring {
 		return nil, nil, fmt.Errorf("segment: column %q: %w", name, corruptf("bitmap type %d", bt))
 	}
-	n := d.count("dictionary size", d.Len())
-	s.dict = make([]string, 1, n+1)
-	for i := 0; i < n && d.err == nil; i++ {
-		v := string(d.uvarintBytes("dictionary value"))
-		if d.err == nil && v <= s.dict[len(s.dict)-1] {
-			return nil, nil, fmt.Errorf("segment: column %q: %w", name, corruptf("dictionary not sorted at id %d", i+1))
+	s.name = name
+	if r.version.PartsForStrings() {
+		if err := s.readDictPart(&d); err != nil {
+			return nil, nil, fmt.Errorf("segment: column %q dictionary: %w", name, err)
 		}
-		s.dict = append(s.dict, v)
+	} else {
+		n := d.count("dictionary size", d.Len())
+		s.dict = make([]string, 1, n+1)
+		for i := 0; i < n && d.err == nil; i++ {
+			v := string(d.uvarintBytes("dictionary value"))
+			if d.err == nil && v <= s.dict[len(s.dict)-1] {
+				return nil, nil, fmt.Errorf("segment: column %q: %w", name, corruptf("dictionary not sorted at id %d", i+1))
+			}
+			s.dict = append(s.dict, v)
+		}
 	}
 	if c.multi {
 		s.counts = readPart(&d, partInts1)
 	}
 	s.ids = readPart(&d, partInts1)
-	s.bitmaps = make([][]byte, len(s.dict))
-	for i := range s.bitmaps {
-		s.bitmaps[i] = d.uvarintBytes("bitmap")
+	if r.version.PartsForStrings() {
+		s.bmPart = readPart(&d, partBlobs)
+		if d.err == nil && s.bmPart.numValues != len(s.dict) {
+			return nil, nil, fmt.Errorf("segment: column %q: %w", name, corruptf("%d bitmaps for %d ids", s.bmPart.numValues, len(s.dict)))
+		}
+	} else {
+		s.bitmaps = make([][]byte, len(s.dict))
+		for i := range s.bitmaps {
+			s.bitmaps[i] = d.uvarintBytes("bitmap")
+		}
 	}
 	if err := d.done("column"); err != nil {
 		return nil, nil, fmt.Errorf("segment: column %q: %w", name, err)
@@ -519,6 +549,48 @@ func (r *Reader) stringCol(name string) (*column, *stringColumn, error) {
 		return nil, nil, fmt.Errorf("segment: column %q: %w", name, corruptf("row count mismatch"))
 	}
 	return c, s, nil
+}
+
+// nullBitmap returns the serialized bitmap of id 0, decoding only the first
+// block of a v2 bitmaps part.
+func (s *stringColumn) nullBitmap() ([]byte, error) {
+	if s.bitmaps != nil || len(s.bmPart.blocks) == 0 {
+		raw, err := s.raw()
+		if err != nil {
+			return nil, err
+		}
+		if len(raw) == 0 {
+			return nil, fmt.Errorf("segment: column %q: %w", s.name, corruptf("no null bitmap"))
+		}
+		return raw[0], nil
+	}
+	first := part{kind: partBlobs, numValues: s.bmPart.blocks[0].values, blocks: s.bmPart.blocks[:1]}
+	bms, err := first.decodeBlobs(nil)
+	if err != nil || len(bms) == 0 {
+		return nil, fmt.Errorf("segment: column %q bitmaps: %w", s.name, corruptf("first block: %v", err))
+	}
+	return bms[0], nil
+}
+
+// readDictPart reads a v2 dictionary: a blobs part of the non-null values in
+// increasing byte order.
+func (s *stringColumn) readDictPart(d *decbuf) error {
+	p := readPart(d, partBlobs)
+	if d.err != nil {
+		return d.err
+	}
+	vals, err := p.decodeBlobs(make([][]byte, 0, min(p.numValues, d.Len()+1<<16)))
+	if err != nil {
+		return err
+	}
+	s.dict = make([]string, 1, len(vals)+1)
+	for i, v := range vals {
+		if string(v) <= s.dict[len(s.dict)-1] {
+			return corruptf("dictionary not sorted at id %d", i+1)
+		}
+		s.dict = append(s.dict, string(v))
+	}
+	return nil
 }
 
 // Dictionary returns a string column's dictionary indexed by id: entry 0 is
@@ -601,8 +673,12 @@ func (r *Reader) Cardinality(name string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	nullBM, err := s.nullBitmap()
+	if err != nil {
+		return 0, err
+	}
 	bm := roaring.New()
-	if err := bm.UnmarshalBinary(s.bitmaps[0]); err != nil {
+	if err := bm.UnmarshalBinary(nullBM); err != nil {
 		return 0, fmt.Errorf("segment: column %q: %w", name, corruptf("bitmap: %v", err))
 	}
 	if bm.IsEmpty() {
@@ -624,7 +700,11 @@ func (r *Reader) Bitmap(name, value string) (*roaring.Bitmap, error) {
 	} else if id >= len(s.dict) || s.dict[id] != value {
 		return roaring.New(), nil
 	}
-	return decodeBitmap(name, s.bitmaps[id])
+	raw, err := s.raw()
+	if err != nil {
+		return nil, err
+	}
+	return decodeBitmap(name, raw[id])
 }
 
 // Bitmaps returns every bitmap of a string column, indexed by id.
@@ -633,8 +713,12 @@ func (r *Reader) Bitmaps(name string) ([]*roaring.Bitmap, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make([]*roaring.Bitmap, len(s.bitmaps))
-	for i, b := range s.bitmaps {
+	raw, err := s.raw()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*roaring.Bitmap, len(raw))
+	for i, b := range raw {
 		if out[i], err = decodeBitmap(name, b); err != nil {
 			return nil, err
 		}
@@ -649,7 +733,7 @@ func (r *Reader) RawBitmaps(name string) ([][]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return s.bitmaps, nil
+	return s.raw()
 }
 
 func decodeBitmap(name string, b []byte) (*roaring.Bitmap, error) {

@@ -119,10 +119,11 @@ type IndexSpec struct {
 	// Bitmap is the bitmap index type; only "roaring" (Druid's default).
 	Bitmap string `json:"bitmap"`
 	// DimensionCompression compresses string id blocks and numeric dimension
-	// blocks: "lz4" (default) or "none"/"uncompressed".
+	// blocks, and (v2) string dictionaries and bitmaps: "lz4" (default),
+	// "zstd" or "none"/"uncompressed".
 	DimensionCompression string `json:"dimensionCompression"`
-	// MetricCompression compresses __time and metric blocks: "lz4" (default)
-	// or "none"/"uncompressed".
+	// MetricCompression compresses __time and metric blocks: "lz4" (default),
+	// "zstd" or "none"/"uncompressed".
 	MetricCompression string `json:"metricCompression"`
 	// LongEncoding is "longs" (default: 8 raw bytes per value before
 	// compression) or "auto" (per block the smallest of constant,
@@ -142,10 +143,10 @@ func (s IndexSpec) Validate() error {
 		return fmt.Errorf("segment: indexSpec.bitmap: %q unsupported, want \"roaring\"", s.Bitmap)
 	}
 	if _, ok := parseCompression(s.DimensionCompression); !ok {
-		return fmt.Errorf("segment: indexSpec.dimensionCompression: %q unsupported, want \"lz4\", \"none\" or \"uncompressed\"", s.DimensionCompression)
+		return fmt.Errorf("segment: indexSpec.dimensionCompression: %q unsupported, want \"lz4\", \"zstd\", \"none\" or \"uncompressed\"", s.DimensionCompression)
 	}
 	if _, ok := parseCompression(s.MetricCompression); !ok {
-		return fmt.Errorf("segment: indexSpec.metricCompression: %q unsupported, want \"lz4\", \"none\" or \"uncompressed\"", s.MetricCompression)
+		return fmt.Errorf("segment: indexSpec.metricCompression: %q unsupported, want \"lz4\", \"zstd\", \"none\" or \"uncompressed\"", s.MetricCompression)
 	}
 	if s.LongEncoding != "longs" && s.LongEncoding != "auto" {
 		return fmt.Errorf("segment: indexSpec.longEncoding: %q unsupported, want \"longs\" or \"auto\"", s.LongEncoding)
@@ -157,6 +158,8 @@ func parseCompression(s string) (compression, bool) {
 	switch s {
 	case "lz4":
 		return compLZ4, true
+	case "zstd":
+		return compZstd, true
 	case "none", "uncompressed":
 		return compNone, true
 	}
@@ -176,13 +179,21 @@ type Row struct {
 
 // DimValue holds one dimension value. Which field is read depends on the
 // column: Str for single-value strings, Strs for multi-value strings, Long for
-// long dimensions, Double for float and double dimensions.
+// long dimensions, Double for float and double dimensions. A string column
+// whose dictionary was given to the Writer up front (Writer.SetDictionary)
+// reads ID or IDs instead of Str or Strs.
 type DimValue struct {
 	Str    string   // single-value string; "" is stored as null
 	Strs   []string // multi-value string; nil or empty is stored as null
 	Long   int64    // long dimension
 	Double float64  // float (narrowed to float32) or double dimension
 	Null   bool     // null for any dimension type
+	// ID is the dictionary id of a single-value string (0 is null) and IDs
+	// the ids of a multi-value one. A RowIterator sets ID to the segment's
+	// own id; the Writer reads them only for a column given SetDictionary,
+	// as ids of that dictionary.
+	ID  int32
+	IDs []int32
 }
 
 // MetricValue holds one metric value: Long for long metrics, Double for float
@@ -200,6 +211,9 @@ func (r *Row) Clone() *Row {
 	for i := range c.Dims {
 		if c.Dims[i].Strs != nil {
 			c.Dims[i].Strs = append([]string(nil), c.Dims[i].Strs...)
+		}
+		if c.Dims[i].IDs != nil {
+			c.Dims[i].IDs = append([]int32(nil), c.Dims[i].IDs...)
 		}
 	}
 	copy(c.Metrics, r.Metrics)

@@ -145,6 +145,7 @@ func (s *spool) close() error {
 // only its block index stays in memory.
 type streamPart struct {
 	kind   partKind
+	bits   uint8 // ids parts: packed width; 0 writes raw fixed-width ids
 	values int
 	blocks int
 	index  []byte
@@ -171,19 +172,31 @@ func (pw *partWriter) emit(sp *streamPart, raw []byte, values int, enc encoding)
 }
 
 func (pw *partWriter) emitLongs(sp *streamPart, blk []int64) error {
-	enc := encRaw
-	pw.raw = pw.raw[:0]
-	if pw.auto {
-		enc, pw.raw = pw.appendAutoLongs(pw.raw, blk)
-	} else {
-		pw.raw = appendLongs(pw.raw, blk)
-	}
+	var enc encoding
+	enc, pw.raw = pw.encodeLongs(pw.raw[:0], blk)
 	return pw.emit(sp, pw.raw, len(blk), enc)
 }
 
+// emitInts encodes one block of ids (or counts), bit-packed to the part's
+// width.
 func (pw *partWriter) emitInts(sp *streamPart, blk []int32) error {
-	pw.raw = appendInts(pw.raw[:0], blk, sp.kind.width())
-	return pw.emit(sp, pw.raw, len(blk), encRaw)
+	if sp.bits == 0 {
+		pw.raw = appendInts(pw.raw[:0], blk, sp.kind.width())
+		return pw.emit(sp, pw.raw, len(blk), encRaw)
+	}
+	pw.u64 = pw.u64[:0]
+	for _, x := range blk {
+		pw.u64 = append(pw.u64, uint64(x))
+	}
+	pw.raw = append(pw.raw[:0], sp.bits)
+	pw.raw = appendBits(pw.raw, pw.u64, uint(sp.bits))
+	return pw.emit(sp, pw.raw, len(blk), encPacked)
+}
+
+// newIDsPart starts an ids or counts part whose values are at most maxID:
+// the narrowest kind, bit-packed to the bits maxID needs.
+func newIDsPart(maxID int32) streamPart {
+	return streamPart{kind: intsKind(maxID), bits: idBits(maxID)}
 }
 
 // numStream encodes a long, float or double column block by block.
@@ -255,6 +268,25 @@ type blobStream struct {
 func (c *blobStream) add(b []byte) error {
 	c.raw = appendUvarint(c.raw, uint64(len(b)))
 	c.raw = append(c.raw, b...)
+	c.n++
+	if len(c.raw) >= blobBlockBytes {
+		return c.flush()
+	}
+	return nil
+}
+
+// newBlobStream starts a blobs part spooled to a new file.
+func (w *Writer) newBlobStream(pw *partWriter) (*blobStream, error) {
+	sp, err := w.newSpool()
+	if err != nil {
+		return nil, err
+	}
+	return &blobStream{pw: pw, part: streamPart{kind: partBlobs, data: sp}}, nil
+}
+
+// addString adds s as a blob.
+func (c *blobStream) addString(s string) error {
+	c.raw = appendString(c.raw, s)
 	c.n++
 	if len(c.raw) >= blobBlockBytes {
 		return c.flush()

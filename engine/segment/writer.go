@@ -80,13 +80,17 @@ type Writer struct {
 	copyBuf []byte
 	dimPW   partWriter
 	metPW   partWriter
+	timePW  partWriter
+	dictPW  partWriter
 }
 
 type dimCol struct {
 	schema DimensionSchema
 	// string columns
-	dict     map[string]int32 // value → provisional id; "" (null) is 0
+	dict     map[string]int32 // value → provisional id; "" (null) is 0; nil when preset
 	vals     []string         // provisional id → value
+	preset   bool             // SetDictionary gave vals; rows carry ids
+	order    []int32          // preset: sorted position → provisional id, null excluded
 	ids      *spool           // provisional ids, one per value (single-value: one per row)
 	counts   *spool           // multi-value: values per row
 	numIDs   int
@@ -162,6 +166,8 @@ func NewWriterWithOptions(dir string, meta Metadata, spec IndexSpec, opts Writer
 	mc, _ := parseCompression(spec.MetricCompression)
 	w.dimPW = partWriter{comp: dc, auto: spec.LongEncoding == "auto"}
 	w.metPW = partWriter{comp: mc, auto: spec.LongEncoding == "auto"}
+	w.timePW = partWriter{comp: mc, delta: true}
+	w.dictPW = partWriter{comp: dictCompression(dc)}
 	if err := w.initColumns(); err != nil {
 		return nil, errors.Join(err, w.Abort())
 	}
@@ -171,7 +177,7 @@ func NewWriterWithOptions(dir string, meta Metadata, spec IndexSpec, opts Writer
 // initColumns creates the column encoders and their spools.
 func (w *Writer) initColumns() error {
 	var err error
-	if w.times, err = w.newNumStream(TypeLong, &w.metPW); err != nil {
+	if w.times, err = w.newNumStream(TypeLong, &w.timePW); err != nil {
 		return err
 	}
 	w.dims = make([]dimCol, len(w.meta.Dimensions))
@@ -228,6 +234,64 @@ func (w *Writer) ensureStage(s stage) error {
 	return nil
 }
 
+// SetDictionary gives string dimension i (in schema order) its whole
+// dictionary before the first Add, so that the writer interns nothing: Add
+// then reads each row's DimValue.ID (IDs for a multi-value column) as an
+// index into vals, and ignores Str and Strs. vals[0] must be "" (null) and
+// the other values distinct and non-empty; rank, when not nil, gives each
+// id's position in sorted (UTF-8 byte) order, rank[0] being 0. A nil rank
+// means vals is already sorted. The writer keeps vals and rank until Finish
+// or Abort: the caller must not modify them before. Values that no row uses
+// are written too (with empty bitmaps).
+//
+// An incremental index already holds its dictionaries and their sort
+// order, and a merge can build the output dictionary from its inputs' sorted
+// ones; this spares both a second map of every string.
+func (w *Writer) SetDictionary(i int, vals []string, rank []int32) error {
+	if err := w.ensureStage(stageRows); err != nil {
+		return err
+	}
+	if w.numRows > 0 {
+		return fmt.Errorf("segment: set dictionary of dimension %d after %d rows", i, w.numRows)
+	}
+	if i < 0 || i >= len(w.dims) || w.dims[i].schema.Type != TypeString {
+		return fmt.Errorf("segment: set dictionary: dimension %d is not a string column", i)
+	}
+	c := &w.dims[i]
+	if len(vals) == 0 || vals[0] != "" {
+		return fmt.Errorf("segment: set dictionary of %q: id 0 must be \"\" (null)", c.schema.Name)
+	}
+	if rank != nil && len(rank) != len(vals) {
+		return fmt.Errorf("segment: set dictionary of %q: %d ranks for %d values", c.schema.Name, len(rank), len(vals))
+	}
+	order := make([]int32, len(vals)-1)
+	if rank == nil {
+		for k := range order {
+			order[k] = int32(k + 1)
+		}
+	} else {
+		if rank[0] != 0 {
+			return fmt.Errorf("segment: set dictionary of %q: rank of null is %d, want 0", c.schema.Name, rank[0])
+		}
+		for k := range order {
+			order[k] = -1
+		}
+		for id, r := range rank[1:] {
+			if r < 1 || int(r) > len(order) || order[r-1] >= 0 {
+				return fmt.Errorf("segment: set dictionary of %q: ranks are not a permutation (id %d has rank %d)", c.schema.Name, id+1, r)
+			}
+			order[r-1] = int32(id + 1)
+		}
+	}
+	for k, id := range order {
+		if vals[id] == "" || (k > 0 && vals[id] <= vals[order[k-1]]) {
+			return fmt.Errorf("segment: set dictionary of %q: value %q at sorted position %d is empty, out of order or repeated", c.schema.Name, vals[id], k+1)
+		}
+	}
+	c.dict, c.vals, c.order, c.preset = nil, vals, order, true
+	return nil
+}
+
 // Add appends one row. Rows must be non-decreasing by Time; Dims and Metrics
 // must follow the schema order. Add copies what it keeps, so r may be reused.
 // Strings are kept by reference (Go strings are immutable).
@@ -266,6 +330,8 @@ func (w *Writer) addRow(r *Row) error {
 			} else {
 				err = c.num.add(v.Long, v.Double)
 			}
+		case c.preset:
+			err = c.addIDs(v)
 		case !c.schema.MultiValue:
 			id := int32(0)
 			if !v.Null {
@@ -304,6 +370,37 @@ func (w *Writer) addRow(r *Row) error {
 		}
 	}
 	return w.times.add(r.Time, 0)
+}
+
+// addIDs spools the ids of a column given SetDictionary.
+func (c *dimCol) addIDs(v *DimValue) error {
+	if !c.schema.MultiValue {
+		id := int32(0)
+		if !v.Null {
+			id = v.ID
+		}
+		if uint32(id) >= uint32(len(c.vals)) {
+			return fmt.Errorf("dimension %q: id %d beyond dictionary of %d", c.schema.Name, id, len(c.vals))
+		}
+		c.numIDs++
+		return c.ids.u32(uint32(id))
+	}
+	if v.Null || len(v.IDs) == 0 {
+		c.numIDs++
+		c.maxCount = max(c.maxCount, 1)
+		return errors.Join(c.ids.u32(0), c.counts.u32(1))
+	}
+	for _, id := range v.IDs {
+		if uint32(id) >= uint32(len(c.vals)) {
+			return fmt.Errorf("dimension %q: id %d beyond dictionary of %d", c.schema.Name, id, len(c.vals))
+		}
+		if err := c.ids.u32(uint32(id)); err != nil {
+			return err
+		}
+	}
+	c.numIDs += len(v.IDs)
+	c.maxCount = max(c.maxCount, int32(len(v.IDs)))
+	return c.counts.u32(uint32(len(v.IDs)))
 }
 
 // id returns the provisional dictionary id of s, adding it if new.
@@ -527,6 +624,16 @@ func (w *Writer) writeColumns() error {
 	return w.closeSpools()
 }
 
+// addBitmap adds bm, run-optimized, to a bitmaps part.
+func (w *Writer) addBitmap(out *blobStream, bm *roaring.Bitmap) error {
+	bm.RunOptimize()
+	w.bmBuf.Reset()
+	if _, err := bm.WriteTo(&w.bmBuf); err != nil {
+		return fmt.Errorf("segment: serialize bitmap: %w", err)
+	}
+	return out.add(w.bmBuf.Bytes())
+}
+
 func (w *Writer) appendBitmap(dst []byte, bm *roaring.Bitmap) ([]byte, error) {
 	bm.RunOptimize()
 	w.bmBuf.Reset()
@@ -579,17 +686,19 @@ func (w *Writer) writeComplexColumn(c *metricCol) error {
 // and build the bitmaps, and writes dictionary, [counts,] ids and one bitmap
 // per id.
 func (w *Writer) writeStringColumn(c *dimCol) error {
-	// Sorted ids: null stays 0, the rest sort by UTF-8 bytes.
-	order := make([]int32, len(c.vals)-1)
-	for i := range order {
-		order[i] = int32(i + 1)
-	}
-	slices.SortFunc(order, func(a, b int32) int {
-		if c.vals[a] < c.vals[b] {
-			return -1
+	// Sorted ids: null stays 0, the rest sort by UTF-8 bytes. Sorting the
+	// strings themselves (slices.Sort, no comparator call) and finding each
+	// one's id once is much cheaper than sorting ids through a closure that
+	// dereferences two strings per comparison.
+	order := c.order
+	if !c.preset {
+		sorted := slices.Clone(c.vals[1:])
+		slices.Sort(sorted)
+		order = make([]int32, len(sorted))
+		for i, s := range sorted {
+			order[i] = c.dict[s]
 		}
-		return 1
-	})
+	}
 	remap := make([]int32, len(c.vals))
 	for newID, old := range order {
 		remap[old] = int32(newID + 1)
@@ -603,24 +712,24 @@ func (w *Writer) writeStringColumn(c *dimCol) error {
 	hdr := []byte{byte(TypeString), flags}
 	hdr = appendUvarint(hdr, uint64(w.numRows))
 	hdr = append(hdr, bitmapRoaring)
-	hdr = appendUvarint(hdr, uint64(len(order)))
-	dict, err := w.newSpool()
+	dict, err := w.newBlobStream(&w.dictPW)
 	if err != nil {
 		return err
 	}
-	var sb []byte
 	for _, old := range order {
-		sb = appendString(sb[:0], c.vals[old])
-		if err := dict.write(sb); err != nil {
+		if err := dict.addString(c.vals[old]); err != nil {
 			return err
 		}
 	}
 	c.vals, order = nil, nil
-	pieces := []piece{{b: hdr}, {sp: dict}}
+	if err := dict.flush(); err != nil {
+		return err
+	}
+	pieces := []piece{{b: dict.part.header(hdr)}, {sp: dict.part.data}}
 	br := bufio.NewReaderSize(nil, spoolBufSize)
 
 	if c.schema.MultiValue {
-		counts := streamPart{kind: intsKind(c.maxCount)}
+		counts := newIDsPart(c.maxCount)
 		if counts.data, err = w.newSpool(); err != nil {
 			return err
 		}
@@ -634,7 +743,7 @@ func (w *Writer) writeStringColumn(c *dimCol) error {
 		pieces = append(pieces, piece{b: counts.header(nil)}, piece{sp: counts.data})
 	}
 
-	ids := streamPart{kind: intsKind(int32(len(remap) - 1))}
+	ids := newIDsPart(int32(len(remap) - 1))
 	if ids.data, err = w.newSpool(); err != nil {
 		return err
 	}
@@ -647,18 +756,21 @@ func (w *Writer) writeStringColumn(c *dimCol) error {
 	}
 	pieces = append(pieces, piece{b: ids.header(nil)}, piece{sp: ids.data})
 
-	bms, err := w.newSpool()
+	bms, err := w.newBlobStream(&w.dictPW)
 	if err != nil {
 		return err
 	}
 	if err := w.writeBitmaps(c, remap, bms, br); err != nil {
 		return err
 	}
-	pieces = append(pieces, piece{sp: bms})
+	if err := bms.flush(); err != nil {
+		return err
+	}
+	pieces = append(pieces, piece{b: bms.part.header(nil)}, piece{sp: bms.part.data})
 	if err := w.writeSectionPieces(sectionColumn, c.schema.Name, pieces...); err != nil {
 		return err
 	}
-	return errors.Join(dict.close(), ids.data.close(), bms.close(), c.ids.close(), c.counts.close())
+	return errors.Join(dict.part.data.close(), ids.data.close(), bms.part.data.close(), c.ids.close(), c.counts.close())
 }
 
 // encodeInts reads n values from rd, maps them through remap if not nil and
@@ -698,7 +810,7 @@ func bitmapCost(n int32) int {
 }
 
 // writeBitmaps appends one serialized bitmap per sorted id to out.
-func (w *Writer) writeBitmaps(c *dimCol, remap []int32, out *spool, br *bufio.Reader) error {
+func (w *Writer) writeBitmaps(c *dimCol, remap []int32, out *blobStream, br *bufio.Reader) error {
 	// Rows per sorted id.
 	card := make([]int32, len(remap))
 	rd, err := c.ids.u32Reader(br)
@@ -722,7 +834,6 @@ func (w *Writer) writeBitmaps(c *dimCol, remap []int32, out *spool, br *bufio.Re
 		big   = map[int32]*roaring.Bitmap{}
 		cnts  []int32
 		bm    = roaring.New()
-		ob    []byte
 		cbr   *bufio.Reader
 	)
 	if c.schema.MultiValue {
@@ -808,10 +919,7 @@ func (w *Writer) writeBitmaps(c *dimCol, remap []int32, out *spool, br *bufio.Re
 				bm.AddMany(rows[start[k]:start[k+1]])
 				b = bm
 			}
-			if ob, err = w.appendBitmap(ob[:0], b); err != nil {
-				return err
-			}
-			if err := out.write(ob); err != nil {
+			if err := w.addBitmap(out, b); err != nil {
 				return err
 			}
 			delete(big, int32(id))

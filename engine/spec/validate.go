@@ -729,8 +729,9 @@ func (s *Supervisor) validateTuning() error {
 	return nil
 }
 
-// Compressions lists the accepted dimension/metric compressions.
-var Compressions = []string{"lz4", "uncompressed", "none"}
+// Compressions lists the accepted dimension/metric compressions: Druid's
+// lz4 (the default), zstd and uncompressed ("none" is Druid's other name for it).
+var Compressions = []string{"lz4", "zstd", "uncompressed", "none"}
 
 func validateIndexSpec(is *IndexSpec, path string) error {
 	if is.Bitmap.Type != "roaring" {
@@ -740,10 +741,10 @@ func validateIndexSpec(is *IndexSpec, path string) error {
 		return fieldErr(path+".bitmap.type", fmt.Sprintf("unknown bitmap type %q (expected \"roaring\")", is.Bitmap.Type))
 	}
 	if !slices.Contains(Compressions, is.DimensionCompression) {
-		return fieldErr(path+".dimensionCompression", fmt.Sprintf("unsupported compression %q (expected lz4 or uncompressed)", is.DimensionCompression))
+		return fieldErr(path+".dimensionCompression", fmt.Sprintf("unsupported compression %q (expected lz4, zstd, uncompressed or none)", is.DimensionCompression))
 	}
 	if !slices.Contains(Compressions, is.MetricCompression) {
-		return fieldErr(path+".metricCompression", fmt.Sprintf("unsupported compression %q (expected lz4, uncompressed or none)", is.MetricCompression))
+		return fieldErr(path+".metricCompression", fmt.Sprintf("unsupported compression %q (expected lz4, zstd, uncompressed or none)", is.MetricCompression))
 	}
 	if is.LongEncoding != "longs" && is.LongEncoding != "auto" {
 		return fieldErr(path+".longEncoding", fmt.Sprintf("unknown long encoding %q (expected auto or longs)", is.LongEncoding))

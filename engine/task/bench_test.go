@@ -41,7 +41,8 @@ import (
 // ISO timestamp, 5 strings, a bool, 2 ints, a float), seeded, spread over one hour, produced
 // in LZ4-compressed batches before the timer starts. rollup=true keeps 3 dimensions at minute
 // granularity (60 × 6 × 4 × 2 = 2,880 groups in the one hourly segment); rollup=false keeps 6
-// dimensions and every row. rows=3e6 is the memory-boundedness check with default tuning.
+// dimensions and every row. rows=3e6 and rows=5e6 (a whole segment at the default
+// maxRowsPerSegment) are the memory-boundedness checks with default tuning.
 //
 // By default the broker runs in a child process (this test binary re-executed as
 // TestPipelineBrokerProcess), so the task's RSS is measured without the broker's in-memory
@@ -73,6 +74,7 @@ func BenchmarkPipeline(b *testing.B) {
 		{1_000_000, true},
 		{1_000_000, false},
 		{3_000_000, false},
+		{5_000_000, false}, // one segment of the default maxRowsPerSegment: peak RSS ≤ 512 MiB
 	}
 	for _, c := range cases {
 		b.Run(fmt.Sprintf("rows=%s/rollup=%v", sci(c.rows), c.rollup), func(b *testing.B) {

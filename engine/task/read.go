@@ -234,6 +234,9 @@ func (l *loop) close() {
 	if l.client != nil {
 		l.client.Close()
 	}
+	if l.builder != nil {
+		l.builder.close() // waits for background persists: none writes after the task ends
+	}
 }
 
 func (l *loop) last() *sequence { return l.seqs[len(l.seqs)-1] }

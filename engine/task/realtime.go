@@ -123,6 +123,11 @@ func (l *loop) realtimeSnapshot() []rtSink {
 	if b == nil {
 		return nil
 	}
+	// Spills listed by the sinks are complete only once the background persists are done.
+	if err := b.persists.wait(); err != nil {
+		l.t.log.Warn("realtime snapshot: a persist failed", "err", err)
+		return nil
+	}
 	rt := &l.t.rt
 	now := l.t.opts.Now()
 	persisted := rt.memSpills != b.spills
@@ -184,18 +189,8 @@ func writeIndex(dir string, ix *index.Index, meta segment.Metadata, spec segment
 	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
 		return err
 	}
-	meta.Dimensions, meta.Metrics = ix.Dimensions(), ix.Metrics()
-	w, err := segment.NewWriter(dir, meta, spec)
-	if err != nil {
-		return err
-	}
-	it := ix.Iter()
-	for it.Next() {
-		if err := w.Add(it.Row()); err != nil {
-			return errors.Join(err, w.Abort())
-		}
-	}
-	return w.Finish()
+	_, err := ix.WriteSegment(dir, meta, spec)
+	return err
 }
 
 // QuerySegments returns the segments the task is building, for realtime queries (see

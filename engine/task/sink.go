@@ -50,6 +50,9 @@ type builder struct {
 	// applies it to the sum over all sinks.
 	mem    index.Options
 	spills int
+	// persists writes the spills in the background (tuningConfig.numPersistThreads and
+	// maxPendingPersists); build waits for it.
+	persists *persister
 
 	// bucketStart and bucketEnd cache the segment-granularity bucket of the last row: rows
 	// mostly arrive in time order, and Bucket costs ~90 ns (a calendar truncation) per row.
@@ -86,6 +89,7 @@ func newBuilder(l *loop) (*builder, error) {
 	if err := b.persistSpec.Validate(); err != nil {
 		return nil, fmt.Errorf("tuningConfig.indexSpecForIntermediatePersists: %w", err)
 	}
+	b.persists = newPersister(l.ctx, tc.NumPersistThreads, tc.MaxPendingPersists)
 	return b, nil
 }
 
@@ -94,6 +98,9 @@ func newBuilder(l *loop) (*builder, error) {
 // problems for a row that was added anyway, and an unparseable *input.ParseError as the error for
 // a row whose interval cannot be a segment (checkBucket); nothing is added then.
 func (b *builder) add(seq *sequence, row *input.Row) (*sink, *index.ParseError, error) {
+	if err := b.persists.err(); err != nil {
+		return nil, nil, err
+	}
 	if err := b.checkBucket(row.Time); err != nil {
 		return nil, nil, err
 	}
@@ -194,7 +201,10 @@ func (b *builder) each(fn func(*sequence, *sink)) {
 // maxBytesInMemory estimated bytes across every in-memory index.
 func (b *builder) full() bool { return b.mem.Full(b.inMemoryRows(), b.inMemoryBytes()) }
 
-// persistAll spills every non-empty in-memory index to disk.
+// persistAll spills every non-empty in-memory index to disk: each is detached, its sink carries
+// on with a fresh index, and the persister writes it in the background. The sink lists the
+// spill at once (filled in when written) so that spills keep their order; build and the
+// realtime snapshot wait for the persister before reading them.
 func (b *builder) persistAll() error {
 	var err error
 	n := 0
@@ -206,25 +216,29 @@ func (b *builder) persistAll() error {
 		dir := filepath.Join(b.dir, "spill", strconv.Itoa(seq.id), strconv.FormatInt(sk.id.Start.UnixMilli(), 10), strconv.Itoa(b.spills))
 		meta := sk.idx.Metadata(sk.interval(), sk.id.Version, sk.id.Partition)
 		meta.DataSource = b.t.spec.DataSchema.DataSource
-		var sp *index.Spill
-		start := b.t.opts.Now()
-		sp, err = sk.idx.Persist(dir, meta, b.persistSpec)
-		if m := b.t.opts.Metrics; m != nil && err == nil {
-			m.ObservePersist(meta.DataSource, b.t.opts.Now().Sub(start).Seconds(), sp.Rows)
-		}
-		if err != nil {
-			err = fmt.Errorf("persist spill %d of task %s: %w", b.spills, b.t.id, err)
-			return
-		}
+		old := sk.idx
+		sk.idx = old.Detach()
+		sp := &index.Spill{}
 		sk.spills = append(sk.spills, sp)
-		sk.spilledRows += int64(sp.Rows)
+		sk.spilledRows += int64(old.Rows())
+		j := &persistJob{idx: old, dir: dir, meta: meta, spec: b.persistSpec, out: sp,
+			what: fmt.Sprintf("spill %d of task %s", b.spills, b.t.id),
+			now:  func() float64 { return float64(b.t.opts.Now().UnixNano()) / 1e9 }}
+		if m := b.t.opts.Metrics; m != nil {
+			rows := old.Rows()
+			j.observe = func(s float64) { m.ObservePersist(meta.DataSource, s, rows) }
+		}
+		err = b.persists.submit(j)
 		n++
 	})
 	if n > 0 {
-		b.t.log.Debug("persisted", "spills", n)
+		b.t.log.Debug("persisting", "spills", n)
 	}
 	return err
 }
+
+// close waits for the background persists and ends their goroutines.
+func (b *builder) close() { b.persists.close() }
 
 // built is a finished segment directory ready to push.
 type built struct {
@@ -238,6 +252,9 @@ type built struct {
 // build merges each sink of the sequence into its final segment.
 func (b *builder) build(ctx context.Context, seq *sequence) ([]built, error) {
 	if err := b.persistAll(); err != nil {
+		return nil, err
+	}
+	if err := b.persists.wait(); err != nil {
 		return nil, err
 	}
 	var out []built

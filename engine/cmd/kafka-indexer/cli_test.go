@@ -518,33 +518,7 @@ func TestCLIUsage(t *testing.T) {
 // and task list work against the quickstart, in table and JSON output.
 func TestCLIQuickstart(t *testing.T) {
 	cfg := &quickstartConfig{Listen: freePort(t), Kafka: freePort(t), DataDir: t.TempDir(), Rate: 100, Partitions: 2, Duration: 2 * time.Minute}
-	ctx, cancel := context.WithCancel(context.Background())
-	ready := make(chan struct{})
-	var once sync.Once
-	done := make(chan error, 1)
-	var log syncBuffer
-	go func() {
-		_, err := runQuickstart(ctx, cfg, &log, func(p qsProgress) bool {
-			if p.State == "RUNNING" {
-				once.Do(func() { close(ready) })
-			}
-			return false
-		})
-		done <- err
-	}()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("quickstart: %v", err)
-		}
-	}()
-	select {
-	case <-ready:
-	case err := <-done:
-		t.Fatalf("quickstart stopped: %v\n%s", err, log.String())
-	case <-time.After(60 * time.Second):
-		t.Fatalf("supervisor not RUNNING:\n%s", log.String())
-	}
+	startQuickstart(t, cfg, 60*time.Second, running)
 	t.Setenv("KAFKA_INDEXER_ENDPOINT", "http://"+cfg.Listen)
 	const id = quickstartDataSource
 

@@ -144,34 +144,9 @@ func TestDocsCommandsRun(t *testing.T) {
 
 	// The quickstart, until the test ends; the commands run once a segment is published.
 	cfg := &quickstartConfig{Listen: freePort(t), Kafka: freePort(t), DataDir: t.TempDir(), Rate: 200, Partitions: 2}
-	ctx, cancel := context.WithCancel(context.Background())
-	published := make(chan struct{})
-	done := make(chan error, 1)
-	var out syncBuffer
-	go func() {
-		closed := false
-		_, err := runQuickstart(ctx, cfg, &out, func(p qsProgress) bool {
-			if p.Segments > 0 && !closed && strings.Contains(out.String(), "read one with:") {
-				closed = true
-				close(published)
-			}
-			return false
-		})
-		done <- err
-	}()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("quickstart: %v", err)
-		}
-	}()
-	select {
-	case <-published:
-	case err := <-done:
-		t.Fatalf("quickstart stopped: %v\n%s", err, out.String())
-	case <-time.After(45 * time.Second):
-		t.Fatalf("no segment published:\n%s", out.String())
-	}
+	out := startQuickstart(t, cfg, 45*time.Second, func(p qsProgress, out string) bool {
+		return p.Segments > 0 && strings.Contains(out, "read one with:")
+	})
 	blocks = append([]docBlock{bannerHints(out.String(), here)}, blocks...)
 	if len(blocks[0].cmds) < 5 {
 		t.Fatalf("only %d hints in the banner:\n%s", len(blocks[0].cmds), out.String())
@@ -213,7 +188,7 @@ func TestDocsCommandsRun(t *testing.T) {
 			fmt.Fprintf(&script, "echo 'CMD-START %d' >&2\n%s\necho \"CMD-EXIT %d $?\" >&2\n", i, text, i)
 		}
 		var stdout, stderr syncBuffer
-		runCtx, stop := context.WithTimeout(ctx, 40*time.Second)
+		runCtx, stop := context.WithTimeout(t.Context(), 40*time.Second)
 		cmd := exec.CommandContext(runCtx, "bash", "-c", script.String())
 		cmd.Dir, cmd.Stdout, cmd.Stderr = b.dir, &stdout, &stderr
 		err := cmd.Run()

@@ -61,6 +61,45 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
+// startQuickstart runs the quickstart in the background until the test ends and returns its
+// output once ready holds for a progress reading (or fails the test after wait).
+func startQuickstart(t *testing.T, cfg *quickstartConfig, wait time.Duration, ready func(p qsProgress, out string) bool) *syncBuffer {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	readyCh := make(chan struct{})
+	done := make(chan error, 1)
+	out := &syncBuffer{}
+	go func() {
+		closed := false
+		_, err := runQuickstart(ctx, cfg, out, func(p qsProgress) bool {
+			if !closed && ready(p, out.String()) {
+				closed = true
+				close(readyCh)
+			}
+			return false
+		})
+		done <- err
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("quickstart: %v", err)
+		}
+	})
+	select {
+	case <-readyCh:
+	case err := <-done:
+		done <- err // for the cleanup
+		t.Fatalf("quickstart stopped: %v\n%s", err, out.String())
+	case <-time.After(wait):
+		t.Fatalf("quickstart not ready after %s:\n%s", wait, out.String())
+	}
+	return out
+}
+
+// running is the startQuickstart condition "the supervisor is RUNNING".
+func running(p qsProgress, _ string) bool { return p.State == "RUNNING" }
+
 // TestQuickstart runs the quickstart until its first segment is published with the supervisor
 // RUNNING (as CI does, bounded), then again on the same data directory: the second run finds
 // the supervisor, resumes from the stored offsets and publishes more.
@@ -302,33 +341,7 @@ func TestQuickstartTerraformExample(t *testing.T) {
 	}
 
 	cfg := &quickstartConfig{Listen: freePort(t), Kafka: freePort(t), DataDir: filepath.Join(tmp, "data"), Rate: 100, Partitions: 2, Duration: 2 * time.Minute}
-	ctx, cancel := context.WithCancel(context.Background())
-	ready := make(chan struct{})
-	var once sync.Once
-	done := make(chan error, 1)
-	var out syncBuffer
-	go func() {
-		_, err := runQuickstart(ctx, cfg, &out, func(p qsProgress) bool {
-			if p.State == "RUNNING" {
-				once.Do(func() { close(ready) })
-			}
-			return false
-		})
-		done <- err
-	}()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("quickstart: %v", err)
-		}
-	}()
-	select {
-	case <-ready:
-	case err := <-done:
-		t.Fatalf("quickstart stopped: %v\n%s", err, out.String())
-	case <-time.After(30 * time.Second):
-		t.Fatalf("supervisor not RUNNING:\n%s", out.String())
-	}
+	out := startQuickstart(t, cfg, 30*time.Second, running)
 
 	// The banner's line is a subsequence of the README's commands.
 	var banner []string

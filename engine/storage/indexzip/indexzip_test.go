@@ -4,7 +4,9 @@ import (
 	"archive/zip"
 	"bytes"
 	"errors"
+	"math/rand/v2"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 )
@@ -87,5 +89,66 @@ func TestExtractRefusesCorrupt(t *testing.T) {
 				t.Fatalf("entry escaped: %v", err)
 			}
 		})
+	}
+}
+
+// TestStoreCompressed checks that an already-compressed file is stored, not
+// Deflated again, that a compressible one is Deflated, and that both read
+// back through Extract and through Info-ZIP's unzip.
+func TestStoreCompressed(t *testing.T) {
+	src := t.TempDir()
+	random := make([]byte, 1<<20)
+	rng := rand.NewChaCha8([32]byte{1})
+	rng.Read(random)
+	text := bytes.Repeat([]byte("page=Main_Page user=alice channel=#en\n"), 30000)
+	files := map[string][]byte{"random.bin": random, "text.txt": text, "small.json": []byte(`{"a":1}`)}
+	for n, c := range files {
+		if err := os.WriteFile(filepath.Join(src, n), c, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	zipPath := filepath.Join(t.TempDir(), "index.zip")
+	f, err := os.Create(zipPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Write(f, src); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	zr, err := zip.OpenReader(zipPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]uint16{"random.bin": zip.Store, "text.txt": zip.Deflate, "small.json": zip.Deflate}
+	for _, e := range zr.File {
+		if e.Method != want[e.Name] {
+			t.Errorf("%s: method %d, want %d", e.Name, e.Method, want[e.Name])
+		}
+		if e.Method == zip.Store && e.Flags&0x8 != 0 {
+			t.Errorf("%s: stored with a data descriptor", e.Name)
+		}
+	}
+	zr.Close()
+	dst := filepath.Join(t.TempDir(), "segment")
+	if err := Extract(zipPath, dst); err != nil {
+		t.Fatal(err)
+	}
+	for n, c := range files {
+		if got, err := os.ReadFile(filepath.Join(dst, n)); err != nil || !bytes.Equal(got, c) {
+			t.Fatalf("%s: %d bytes, %v; want %d bytes", n, len(got), err, len(c))
+		}
+	}
+	unzip, err := exec.LookPath("unzip")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("unzip not installed")
+		}
+		t.Skip("unzip not installed")
+	}
+	if out, err := exec.Command(unzip, "-t", zipPath).CombinedOutput(); err != nil {
+		t.Fatalf("unzip -t: %v\n%s", err, out)
 	}
 }
