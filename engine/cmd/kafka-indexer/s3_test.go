@@ -160,7 +160,7 @@ func ingestToS3(t *testing.T, faults int) (srv *s3test.Server, d *daemon, segs [
 
 	c := &serveConfig{Listen: "127.0.0.1:0", DataDir: t.TempDir(), WorkerCapacity: 2, MaxBodyBytes: 1 << 20, LogFormat: "text", LogLevel: "error",
 		DeepStorage: "s3://deep/druid/segments", S3Endpoint: srv.URL, S3PathStyle: true,
-		S3PartSize:     4 << 10, // segments of a few tens of KiB go up in several parts
+		S3PartSize:     1 << 10, // segments of a few KiB go up in several parts
 		S3RetryBackoff: 50 * time.Millisecond}
 	d, err = startDaemon(context.Background(), c, io.Discard)
 	if err != nil {
@@ -237,8 +237,8 @@ func ingestToS3(t *testing.T, faults int) (srv *s3test.Server, d *daemon, segs [
 	if got := srv.Keys(t, "deep", ""); !slices.Equal(sortedCopy(got), sortedCopy(keys)) {
 		t.Fatalf("bucket holds %v, published %v", got, keys)
 	}
-	if sizes < 2*(4<<10) {
-		t.Fatalf("archives of %d bytes: the multipart path was not taken", sizes)
+	if srv.Parts() < 4 {
+		t.Fatalf("%d UploadPart requests for archives of %d bytes: the multipart path was not taken", srv.Parts(), sizes)
 	}
 
 	return srv, d, segs, keys, sizes
@@ -328,7 +328,7 @@ func TestClusterS3QueryNode(t *testing.T) {
 		t.Fatal(err)
 	}
 	cl.Close()
-	s3flags := []string{"--deep-storage", "s3://deep/druid/segments", "--s3-endpoint", srv.URL, "--s3-path-style", "--s3-part-size", "4096"}
+	s3flags := []string{"--deep-storage", "s3://deep/druid/segments", "--s3-endpoint", srv.URL, "--s3-path-style", "--s3-part-size", "1024"}
 	overlord := startNode(t, "overlord", dsn, s3flags...)
 	querier := startNode(t, "query", dsn, append(s3flags, "--roles", "query", "--segment-cache-bytes", "1")...)
 	waitLeader(t, []*node{overlord})

@@ -27,8 +27,10 @@ type Server struct {
 
 	faultMu sync.Mutex
 	faults  []fault
-	// Requests counts the requests served (faults included), by method.
+	// Requests counts the requests served (faults included), by method; parts counts the
+	// UploadPart requests among them.
 	requests map[string]int
+	parts    int
 }
 
 type fault struct {
@@ -76,10 +78,20 @@ func (s *Server) Requests(method string) int {
 	return s.requests[method]
 }
 
+// Parts returns how many UploadPart requests were served, failed ones included.
+func (s *Server) Parts() int {
+	s.faultMu.Lock()
+	defer s.faultMu.Unlock()
+	return s.parts
+}
+
 func (s *Server) fail(r *http.Request) bool {
 	s.faultMu.Lock()
 	defer s.faultMu.Unlock()
 	s.requests[r.Method]++
+	if r.Method == http.MethodPut && r.URL.Query().Has("partNumber") {
+		s.parts++
+	}
 	for i := range s.faults {
 		if f := &s.faults[i]; f.left > 0 && f.match(r) {
 			f.left--
