@@ -31,8 +31,8 @@ type QueryEngine interface {
 	// DataSources lists the queryable datasources, sorted.
 	DataSources() []string
 	// DataSourceColumns returns a datasource's dimensions and metrics; ok
-	// is false when it is unknown.
-	DataSourceColumns(ds string) (dims, metrics []string, ok bool)
+	// is false when it is unknown. Errors are *query.Error.
+	DataSourceColumns(ctx context.Context, ds string) (dims, metrics []string, ok bool, err error)
 }
 
 var _ QueryEngine = (*query.Engine)(nil)
@@ -89,7 +89,11 @@ func registerQueryRoutes(mux *http.ServeMux, e QueryEngine) {
 			writeQueryError(w, &query.Error{Status: http.StatusBadRequest, Code: query.CodeBadQuery, Message: err.Error(), Class: "java.lang.IllegalArgumentException"})
 			return
 		}
-		dims, metrics, ok := e.DataSourceColumns(ds)
+		dims, metrics, ok, err := e.DataSourceColumns(r.Context(), ds)
+		if err != nil {
+			writeQueryError(w, err)
+			return
+		}
 		if !ok {
 			// Druid's ClientInfoResource reads the columns off the datasource's segments: none,
 			// so empty lists, not an error.

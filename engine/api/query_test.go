@@ -24,11 +24,11 @@ func (s *stubEngine) Run(_ context.Context, raw []byte) (any, error) {
 	return s.res, s.err
 }
 func (s *stubEngine) DataSources() []string { return []string{"a", "b"} }
-func (s *stubEngine) DataSourceColumns(ds string) ([]string, []string, bool) {
+func (s *stubEngine) DataSourceColumns(_ context.Context, ds string) ([]string, []string, bool, error) {
 	if ds != "a" {
-		return nil, nil, false
+		return nil, nil, false, nil
 	}
-	return []string{"page"}, []string{"count"}, true
+	return []string{"page"}, []string{"count"}, true, nil
 }
 
 func TestQueryRoutes(t *testing.T) {

@@ -31,8 +31,18 @@ import (
 
 // Options configures an Engine.
 type Options struct {
-	// DataDir holds deep storage, task work directories and the segment cache.
+	// DataDir holds task work directories, the segment cache (unless SegmentCacheDir) and
+	// local deep storage (unless DeepStorage).
 	DataDir string
+	// DeepStorage is where tasks push segments and the loader pulls them from; nil means
+	// local deep storage under DataDir/deep-storage (--deep-storage local).
+	DeepStorage storage.Deep
+	// SegmentCacheDir is where the loader keeps the segments it serves; empty means
+	// DataDir/segment-cache.
+	SegmentCacheDir string
+	// SegmentCacheBytes bounds the segment cache (query.LoaderOptions.CacheBytes); zero means
+	// no bound.
+	SegmentCacheBytes int64
 	// WorkerCapacity is the number of task slots; zero means 1.
 	WorkerCapacity int
 	// TaskQueueSize bounds the tasks waiting for a slot (task.RunnerOptions.MaxWaiting); zero
@@ -87,7 +97,7 @@ type Cluster struct {
 // in a cluster, the election); StopSupervisors and Close take it down.
 type Engine struct {
 	Store   metadata.Store
-	Storage *storage.Local
+	Storage storage.Deep
 	// Manager and Runner are the single node's supervisors and task runner; nil in a cluster,
 	// where each leadership builds its own.
 	Manager *supervisor.Manager
@@ -139,13 +149,18 @@ func New(ctx context.Context, store metadata.Store, opts Options) (*Engine, erro
 	// context ending (a signal) must not tear the parts down at once and in any order; Close
 	// stops them supervisors first, then tasks, then the loader.
 	root, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	deep := &storage.Local{Root: filepath.Join(opts.DataDir, "deep-storage")}
-	if err := deep.Sweep(ctx); err != nil {
-		log.Warn("sweep deep storage leftovers", "err", err)
+	deep := opts.DeepStorage
+	if deep == nil {
+		local := &storage.Local{Root: filepath.Join(opts.DataDir, "deep-storage")}
+		if err := local.Sweep(ctx); err != nil {
+			log.Warn("sweep deep storage leftovers", "err", err)
+		}
+		deep = local
 	}
+	cacheDir := cmp.Or(opts.SegmentCacheDir, filepath.Join(opts.DataDir, "segment-cache"))
 	// The loader serves published segments; waiting for it is how a task knows its segments
 	// were handed off.
-	loader := query.NewLoader(store, deep, filepath.Join(opts.DataDir, "segment-cache"), query.LoaderOptions{Poll: opts.LoaderPoll, Logger: log})
+	loader := query.NewLoader(store, deep, cacheDir, query.LoaderOptions{Poll: opts.LoaderPoll, Logger: log, CacheBytes: opts.SegmentCacheBytes})
 	met := metrics.New()
 	e := &Engine{Store: store, Storage: deep, Loader: loader, Metrics: met,
 		opts: opts, log: log, loaderCh: make(chan struct{}), ctx: root, cancel: cancel}
@@ -410,6 +425,11 @@ func properties(opts Options) map[string]string {
 	}
 	p["version"] = opts.Version
 	p["data-dir"] = opts.DataDir
+	p["segment-cache-dir"] = cmp.Or(opts.SegmentCacheDir, filepath.Join(opts.DataDir, "segment-cache"))
+	p["segment-cache-bytes"] = strconv.FormatInt(max(opts.SegmentCacheBytes, 0), 10)
+	if _, ok := p["deep-storage"]; !ok && opts.DeepStorage == nil {
+		p["deep-storage"] = "local"
+	}
 	p["worker-capacity"] = strconv.Itoa(max(opts.WorkerCapacity, 1))
 	p["task-queue-size"] = strconv.Itoa(cmp.Or(opts.TaskQueueSize, task.DefaultMaxWaiting))
 	p["task-history"] = strconv.Itoa(cmp.Or(opts.TaskHistory, task.DefaultFinishedHistory))

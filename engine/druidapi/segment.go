@@ -48,10 +48,14 @@ type DataSegment struct {
 }
 
 // LoadSpec tells a puller where a segment is; it marshals as Druid's
-// {"type":"local","path":"/abs/path/index.zip"} (LocalLoadSpec).
+// {"type":"local","path":"/abs/path/index.zip"} (LocalLoadSpec) or
+// {"type":"s3_zip","bucket":"b","key":"prefix/.../index.zip","S3Schema":"s3n"} (S3LoadSpec).
 type LoadSpec struct {
-	Type string `json:"type"` // "local"
-	Path string `json:"path"` // absolute path of index.zip
+	Type     string `json:"type"`               // "local" or "s3_zip"
+	Path     string `json:"path,omitempty"`     // local: absolute path of index.zip
+	Bucket   string `json:"bucket,omitempty"`   // s3_zip: bucket
+	Key      string `json:"key,omitempty"`      // s3_zip: object key, ending in /index.zip
+	S3Schema string `json:"S3Schema,omitempty"` // s3_zip: "s3n" (or "s3a" in Druid with useS3aSchema)
 }
 
 // ShardSpec is the numbered shard spec streaming ingestion appends with (Druid's

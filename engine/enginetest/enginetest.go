@@ -26,7 +26,7 @@ type Engine struct {
 	Store   metadata.Store
 	Manager *supervisor.Manager
 	Runner  *task.Runner
-	Storage *storage.Local
+	Storage storage.Deep
 	Loader  *query.Loader
 	// DataDir is the engine's --data-dir: task work, deep storage, the segment cache and, for
 	// Start, the embedded store under metadata/, laid out as `kafka-indexer serve` does.

@@ -121,7 +121,10 @@ func parseDataSource(raw json.RawMessage, path string) (*dataSource, error) {
 func (e *Engine) resolve(ctx context.Context, ds *dataSource, c *common) ([]SegmentRef, error) {
 	switch ds.typ {
 	case "table":
-		refs, known := e.segments(ds.name, c.intervals)
+		refs, known, err := e.segments(ctx, ds.name, c.intervals)
+		if err != nil {
+			return nil, err
+		}
 		if !known {
 			releaseRefs(refs)
 			return nil, unknownDataSource(ds.name)

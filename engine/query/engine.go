@@ -60,11 +60,14 @@ func (e *Engine) DataSources() []string {
 // DataSourceColumns returns the dimensions and metrics of a datasource's
 // visible segments, each in first-seen order (GET
 // /druid/v2/datasources/{ds}); ok is false for an unknown datasource.
-func (e *Engine) DataSourceColumns(dataSource string) (dims, metrics []string, ok bool) {
-	refs, known := e.segments(dataSource, []Interval{Eternity})
+func (e *Engine) DataSourceColumns(ctx context.Context, dataSource string) (dims, metrics []string, ok bool, err error) {
+	refs, known, err := e.segments(ctx, dataSource, []Interval{Eternity})
+	if err != nil {
+		return nil, nil, false, internalError(err)
+	}
 	defer releaseRefs(refs)
 	if !known {
-		return nil, nil, false
+		return nil, nil, false, nil
 	}
 	seenD, seenM := map[string]bool{}, map[string]bool{}
 	dims, metrics = []string{}, []string{}
@@ -83,7 +86,7 @@ func (e *Engine) DataSourceColumns(dataSource string) (dims, metrics []string, o
 			}
 		}
 	}
-	return dims, metrics, true
+	return dims, metrics, true, nil
 }
 
 // segments collects the visible segments of dataSource in intervals from
@@ -93,13 +96,18 @@ func (e *Engine) DataSourceColumns(dataSource string) (dims, metrics []string, o
 // Sources are asked last to first: a task stops serving a segment only after
 // the Loader has loaded it, so asking the task first never misses the
 // segment in both.
-func (e *Engine) segments(dataSource string, intervals []Interval) (refs []SegmentRef, known bool) {
+func (e *Engine) segments(ctx context.Context, dataSource string, intervals []Interval) (refs []SegmentRef, known bool, err error) {
 	srcs := e.snapshotSources()
 	per := make([][]SegmentRef, len(srcs))
 	for i := len(srcs) - 1; i >= 0; i-- {
 		if slices.Contains(srcs[i].DataSources(), dataSource) {
 			known = true
-			per[i] = srcs[i].Segments(dataSource, intervals)
+			if per[i], err = srcs[i].Segments(ctx, dataSource, intervals); err != nil {
+				for _, got := range per {
+					releaseRefs(got)
+				}
+				return nil, false, err
+			}
 		}
 	}
 	seen := map[string]bool{}
@@ -118,7 +126,7 @@ func (e *Engine) segments(dataSource string, intervals []Interval) (refs []Segme
 	sort.SliceStable(refs, func(i, j int) bool {
 		return refs[i].Segment.Interval().Start < refs[j].Segment.Interval().Start
 	})
-	return refs, known
+	return refs, known, nil
 }
 
 // Run decodes and runs one native query, returning its result in Druid's

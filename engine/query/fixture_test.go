@@ -159,7 +159,7 @@ func writeSegment(tb testing.TB, dir string, meta segment.Metadata, rows []mrow)
 type cluster struct {
 	root   string
 	store  *embedded.Store
-	deep   *storage.Local
+	deep   storage.Deep
 	loader *Loader
 	engine *Engine
 	n      int

@@ -1,6 +1,7 @@
 package query
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -8,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -30,6 +32,13 @@ type LoaderOptions struct {
 	Poll time.Duration
 	// Logger receives load and drop failures. Nil means slog.Default().
 	Logger *slog.Logger
+	// CacheBytes bounds the bytes of segments kept in the cache directory
+	// (--segment-cache-bytes; Druid's druid.segmentCache.locations maxSize).
+	// Past it, the least recently queried segments that no query holds are
+	// evicted from disk; they stay in the timeline and are pulled again from
+	// deep storage by the next query that needs them. Zero or negative means
+	// no bound: every used segment stays on disk and open.
+	CacheBytes int64
 }
 
 // DefaultLoaderOptions returns the defaults: poll every second.
@@ -44,12 +53,15 @@ func (o *LoaderOptions) validate() {
 	}
 }
 
-// Loader is Druid's Historical segment loading: it keeps every used segment
-// of every datasource pulled from deep storage into a local cache directory
-// and open, and serves them as a Source through a per-datasource timeline.
+// Loader is Druid's Historical segment loading: it pulls every used segment
+// of every datasource from deep storage into a local cache directory, keeps
+// it open, and serves them as a Source through a per-datasource timeline.
+// With LoaderOptions.CacheBytes the cache is bounded: segments are still
+// pulled once when they are published (that is the handoff), but the least
+// recently used ones no query holds are evicted and pulled again on demand.
 type Loader struct {
 	store    metadata.Store
-	deep     *storage.Local
+	deep     storage.Deep
 	cacheDir string
 	opts     LoaderOptions
 
@@ -69,15 +81,24 @@ type Loader struct {
 	nudge  chan struct{}
 	closed atomic.Bool
 	stop   chan struct{}
+
+	// cacheBytes is the size of the segments on disk; clock orders uses for LRU eviction.
+	cacheBytes atomic.Int64
+	clock      atomic.Int64
+	// evictMu serialises eviction passes.
+	evictMu sync.Mutex
 }
 
-// loaderView is what queries see: the timelines and the loaded ids.
+// loaderView is what queries see: the timelines, the loaded ids and every
+// segment in them.
 type loaderView struct {
 	timelines map[string]*timeline
 	loaded    map[string]bool
+	segs      []*loadedSegment
 }
 
-// loadedSegment is an open segment in the cache.
+// loadedSegment is a used segment the loader serves: open in the cache, or
+// evicted from it (r nil) and pulled again when a query needs it.
 type loadedSegment struct {
 	id        string
 	dir       string
@@ -85,56 +106,87 @@ type loadedSegment struct {
 	version   string
 	partition int
 	ds        string
-	r         *segment.Reader
-	cols      *Columns
+	spec      druidapi.LoadSpec // where to pull it from again after an eviction
 
-	// Queries hold the segment from Segments until they are done with it, so dropping it
-	// cannot close its file or delete its directory under them (TSDB's Block with its
-	// pendingReaders). closingMu guards closing; once it is set no query may take the segment
-	// (acquire fails), and close waits for the holders before closing the reader.
-	closingMu      sync.Mutex
+	// Queries hold the segment from Segments until they are done with it, so dropping or
+	// evicting it cannot close its file or delete its directory under them (TSDB's Block with
+	// its pendingReaders). mu guards the fields below; once closing is set no query may take
+	// the segment (acquire fails), and close waits for the holders before closing the reader.
+	// Eviction takes only segments with no holders.
+	mu             sync.Mutex
 	closing        bool
+	holders        int
+	r              *segment.Reader // nil while evicted
+	cols           *Columns
+	bytes          int64 // on disk, while open
+	lastUsed       int64 // Loader.clock at the last acquire
 	pendingReaders sync.WaitGroup
 }
 
-// acquire takes the segment for a query; false once the segment is being closed.
-func (s *loadedSegment) acquire() bool {
-	s.closingMu.Lock()
-	defer s.closingMu.Unlock()
+// acquire takes the segment for a query, pulling it back into the cache first if it was
+// evicted; false once the segment is being closed.
+func (l *Loader) acquire(ctx context.Context, s *loadedSegment) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if s.closing {
-		return false
+		return false, nil
 	}
+	if s.r == nil {
+		if err := l.fetch(ctx, s); err != nil {
+			return false, err
+		}
+	}
+	s.holders++
+	s.lastUsed = l.clock.Add(1)
 	s.pendingReaders.Add(1)
-	return true
+	return true, nil
 }
 
 // release ends one acquire.
-func (s *loadedSegment) release() { s.pendingReaders.Done() }
+func (s *loadedSegment) release() {
+	s.mu.Lock()
+	s.holders--
+	s.mu.Unlock()
+	s.pendingReaders.Done()
+}
 
 // close waits until no query holds the segment, then closes its reader and, with remove,
 // deletes its directory. Callers publish a view without the segment first, so the queries that
 // find it closing look again and see that view.
-func (s *loadedSegment) close(remove bool) error {
-	s.closingMu.Lock()
+func (l *Loader) close(s *loadedSegment, remove bool) error {
+	s.mu.Lock()
 	s.closing = true
-	s.closingMu.Unlock()
+	s.mu.Unlock()
 	s.pendingReaders.Wait()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.r == nil { // evicted: nothing open, nothing on disk
+		return nil
+	}
 	err := s.r.Close()
 	if remove {
 		err = errors.Join(err, segment.Remove(s.dir))
 	}
+	l.cacheBytes.Add(-s.bytes)
+	s.r, s.cols, s.bytes = nil, nil, 0
 	return err
 }
 
 func (s *loadedSegment) ID() string         { return s.id }
 func (s *loadedSegment) Interval() Interval { return s.iv }
-func (s *loadedSegment) Columns() *Columns  { return s.cols }
+
+// Columns is only called between acquire and release, while the segment is open.
+func (s *loadedSegment) Columns() *Columns {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cols
+}
 
 var _ Source = (*Loader)(nil)
 
 // NewLoader returns a Loader caching segments under cacheDir. It starts
 // nothing: call Run for background polling, or Sync.
-func NewLoader(store metadata.Store, deep *storage.Local, cacheDir string, opts LoaderOptions) *Loader {
+func NewLoader(store metadata.Store, deep storage.Deep, cacheDir string, opts LoaderOptions) *Loader {
 	opts.validate()
 	l := &Loader{store: store, deep: deep, cacheDir: cacheDir, opts: opts, segs: map[string]*loadedSegment{},
 		changed: make(chan struct{}), nudge: make(chan struct{}, 1), stop: make(chan struct{})}
@@ -182,7 +234,7 @@ func (l *Loader) Close() error {
 	l.publish()
 	var errs []error
 	for _, s := range open {
-		errs = append(errs, s.close(false))
+		errs = append(errs, l.close(s, false))
 	}
 	return errors.Join(errs...)
 }
@@ -215,7 +267,10 @@ func (l *Loader) Sync(ctx context.Context) error {
 		}
 	}
 	var errs []error
-	for id, s := range used {
+	// In id order, which is time order within a datasource: with a bounded cache the newest
+	// segments are loaded last, so they are the most recently used and stay.
+	for _, id := range slices.Sorted(maps.Keys(used)) {
+		s := used[id]
 		if l.segs[id] != nil {
 			continue
 		}
@@ -229,6 +284,7 @@ func (l *Loader) Sync(ctx context.Context) error {
 			continue
 		}
 		l.segs[id] = ls
+		l.evict() // keeps the cache near its bound while a round loads many segments
 	}
 	var dropped []*loadedSegment
 	for id, s := range l.segs {
@@ -249,10 +305,11 @@ func (l *Loader) Sync(ctx context.Context) error {
 	// are decoded from its file on first use) finish first, then its file is closed and its
 	// directory deleted. New queries no longer find it.
 	for _, s := range dropped {
-		if err := s.close(true); err != nil {
+		if err := l.close(s, true); err != nil {
 			l.opts.Logger.Warn("drop segment failed", "segment", s.id, "err", err)
 		}
 	}
+	l.evict()
 	return errors.Join(errs...)
 }
 
@@ -299,11 +356,13 @@ func (l *Loader) sweep() error {
 func (l *Loader) publish() {
 	byDS := map[string][]timelineSegment{}
 	loaded := make(map[string]bool, len(l.segs))
+	all := make([]*loadedSegment, 0, len(l.segs))
 	for id, s := range l.segs {
 		byDS[s.ds] = append(byDS[s.ds], timelineSegment{seg: s, version: s.version, partition: s.partition})
 		loaded[id] = true
+		all = append(all, s)
 	}
-	v := &loaderView{timelines: make(map[string]*timeline, len(byDS)), loaded: loaded}
+	v := &loaderView{timelines: make(map[string]*timeline, len(byDS)), loaded: loaded, segs: all}
 	for ds, segs := range byDS {
 		v.timelines[ds] = newTimeline(segs)
 	}
@@ -322,26 +381,102 @@ func (l *Loader) load(ctx context.Context, s metadata.Segment) (*loadedSegment, 
 	if err := json.Unmarshal(s.Payload, &ds); err != nil {
 		return nil, fmt.Errorf("decode payload of segment %s: %w", s.ID, err)
 	}
-	dir := filepath.Join(l.cacheDir, cacheName(s.DataSource), cacheName(s.ID))
-	r, err := segment.Open(dir)
+	ls := &loadedSegment{id: s.ID, ds: s.DataSource, version: s.Version, partition: s.Partition, spec: ds.LoadSpec,
+		dir: filepath.Join(l.cacheDir, cacheName(s.DataSource), cacheName(s.ID)),
+		iv:  Interval{Start: s.Start.UnixMilli(), End: s.End.UnixMilli()}}
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	if err := l.fetch(ctx, ls); err != nil {
+		return nil, err
+	}
+	ls.lastUsed = l.clock.Add(1)
+	return ls, nil
+}
+
+// fetch opens s from the cache directory, pulling it from deep storage first when it is not
+// there (or the cached copy does not open). s.mu is held.
+func (l *Loader) fetch(ctx context.Context, s *loadedSegment) error {
+	r, err := segment.Open(s.dir)
 	if err != nil {
-		if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
-			return nil, fmt.Errorf("pull segment %s: %w", s.ID, err)
+		if err := os.MkdirAll(filepath.Dir(s.dir), 0o755); err != nil {
+			return fmt.Errorf("pull segment %s: %w", s.id, err)
 		}
-		if err := os.RemoveAll(dir); err != nil {
-			return nil, fmt.Errorf("pull segment %s: %w", s.ID, err)
+		if err := os.RemoveAll(s.dir); err != nil {
+			return fmt.Errorf("pull segment %s: %w", s.id, err)
 		}
-		if err := l.deep.Pull(ctx, ds.LoadSpec, dir); err != nil {
-			return nil, fmt.Errorf("pull segment %s: %w", s.ID, err)
+		if err := l.deep.Pull(ctx, s.spec, s.dir); err != nil {
+			return fmt.Errorf("pull segment %s: %w", s.id, err)
 		}
-		if r, err = segment.Open(dir); err != nil {
-			return nil, fmt.Errorf("open segment %s: %w", s.ID, err)
+		if r, err = segment.Open(s.dir); err != nil {
+			return fmt.Errorf("open segment %s: %w", s.id, err)
 		}
 	}
-	return &loadedSegment{id: s.ID, dir: dir, ds: s.DataSource, version: s.Version, partition: s.Partition,
-		iv: Interval{Start: s.Start.UnixMilli(), End: s.End.UnixMilli()},
-		r:  r, cols: NewColumns(r)}, nil
+	s.r, s.cols, s.bytes = r, NewColumns(r), dirBytes(s.dir)
+	l.cacheBytes.Add(s.bytes)
+	return nil
 }
+
+// dirBytes is the size of the files in a segment directory (it has no subdirectories).
+func dirBytes(dir string) int64 {
+	ents, _ := os.ReadDir(dir)
+	var n int64
+	for _, e := range ents {
+		if fi, err := e.Info(); err == nil && fi.Mode().IsRegular() {
+			n += fi.Size()
+		}
+	}
+	return n
+}
+
+// evict closes and deletes the least recently used segments that no query holds until the
+// cache is within CacheBytes (Druid's SegmentLocalCacheManager with a bounded location). A
+// segment busy right now (held, or being pulled by a query) is skipped, so the cache may stay
+// above its bound while queries hold what it contains.
+func (l *Loader) evict() {
+	if l.opts.CacheBytes <= 0 || l.cacheBytes.Load() <= l.opts.CacheBytes {
+		return
+	}
+	l.evictMu.Lock()
+	defer l.evictMu.Unlock()
+	type cand struct {
+		s    *loadedSegment
+		used int64
+	}
+	var cands []cand
+	for _, s := range l.view.Load().segs {
+		if !s.mu.TryLock() {
+			continue
+		}
+		if s.r != nil && s.holders == 0 && !s.closing {
+			cands = append(cands, cand{s, s.lastUsed})
+		}
+		s.mu.Unlock()
+	}
+	slices.SortFunc(cands, func(a, b cand) int { return cmp.Compare(a.used, b.used) })
+	for _, c := range cands {
+		if l.cacheBytes.Load() <= l.opts.CacheBytes {
+			return
+		}
+		s := c.s
+		if !s.mu.TryLock() {
+			continue
+		}
+		if s.r != nil && s.holders == 0 && !s.closing && s.lastUsed == c.used {
+			err := errors.Join(s.r.Close(), segment.Remove(s.dir))
+			l.cacheBytes.Add(-s.bytes)
+			s.r, s.cols, s.bytes = nil, nil, 0
+			if err != nil {
+				l.opts.Logger.Warn("evict segment failed", "segment", s.id, "err", err)
+			} else {
+				l.opts.Logger.Debug("evicted segment from the cache", "segment", s.id)
+			}
+		}
+		s.mu.Unlock()
+	}
+}
+
+// CacheBytes is the size of the segments in the cache directory now.
+func (l *Loader) CacheBytes() int64 { return l.cacheBytes.Load() }
 
 // maxCacheName bounds a cache directory name, leaving room in a 255-byte file name for the
 // ".tmp-for-creation" and ".tmp-for-deletion" suffixes of extraction and removal.
@@ -421,31 +556,42 @@ func (l *Loader) DataSources() []string {
 }
 
 // Segments implements Source. Every returned segment is held for the query
-// until the Engine releases it, so a round dropping it meanwhile waits.
-func (l *Loader) Segments(dataSource string, intervals []Interval) []SegmentRef {
+// until the Engine releases it, so a round dropping it (or an eviction)
+// meanwhile waits. Evicted segments are pulled back first; a failed pull is
+// the error.
+func (l *Loader) Segments(ctx context.Context, dataSource string, intervals []Interval) ([]SegmentRef, error) {
 	for {
 		t := l.view.Load().timelines[dataSource]
 		if t == nil {
-			return nil
+			return nil, nil
 		}
 		refs := t.lookup(intervals)
-		if acquireLoaded(refs) {
-			return refs
+		ok, err := l.acquireLoaded(ctx, refs)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			l.evict() // what was pulled back may have pushed the cache past its bound
+			return refs, nil
 		}
 		// A segment of this view is being dropped: the view without it is already
 		// published (Sync publishes before it closes), so looking again finds that one.
 	}
 }
 
-// acquireLoaded takes every segment of refs, or none when one is closing.
-func acquireLoaded(refs []SegmentRef) bool {
+// acquireLoaded takes every segment of refs, or none when one is closing or fails to pull.
+func (l *Loader) acquireLoaded(ctx context.Context, refs []SegmentRef) (bool, error) {
 	for i := range refs {
 		s := refs[i].Segment.(*loadedSegment)
-		if !s.acquire() {
+		ok, err := l.acquire(ctx, s)
+		if !ok {
 			releaseRefs(refs[:i])
-			return false
+			return false, err
 		}
-		refs[i].release = s.release
+		refs[i].release = func() {
+			s.release()
+			l.evict() // a segment a query held past the bound may go now
+		}
 	}
-	return true
+	return true, nil
 }

@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"math/rand/v2"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +17,7 @@ import (
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/segment"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/storage"
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/storage/s3test"
 )
 
 func TestCacheName(t *testing.T) {
@@ -71,7 +74,7 @@ func TestLoaderCacheStaysInside(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, ds := range []string{"..", strings.Repeat("d ", 120)} {
-		if _, _, ok := c.engine.DataSourceColumns(ds); !ok {
+		if _, _, ok, _ := c.engine.DataSourceColumns(ctx, ds); !ok {
 			t.Errorf("datasource %q not served", ds)
 		}
 	}
@@ -108,7 +111,7 @@ func TestLoaderDropWaitsForReaders(t *testing.T) {
 	if err := c.loader.Sync(ctx); err != nil {
 		t.Fatal(err)
 	}
-	refs := c.loader.Segments("held", []Interval{Eternity}) // what a query holds
+	refs, _ := c.loader.Segments(ctx, "held", []Interval{Eternity}) // what a query holds
 	if len(refs) != 1 || refs[0].Segment.ID() != id {
 		t.Fatalf("segments %v, want %s", refs, id)
 	}
@@ -126,7 +129,7 @@ func TestLoaderDropWaitsForReaders(t *testing.T) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	if _, _, ok := c.engine.DataSourceColumns("held"); ok {
+	if _, _, ok, _ := c.engine.DataSourceColumns(ctx, "held"); ok {
 		t.Error("a new query still finds the dropped segment")
 	}
 	select {
@@ -191,4 +194,113 @@ func openFilesUnder(t *testing.T, dir string) int {
 		}
 	}
 	return n
+}
+
+// TestLoaderCacheEvictsLRU: with a bounded segment cache over S3 deep storage, the loader pulls
+// every published segment once (the handoff), keeps only what fits, evicts the least recently
+// queried segments no query holds, and pulls evicted ones back when a query needs them; query
+// results never change.
+func TestLoaderCacheEvictsLRU(t *testing.T) {
+	root := t.TempDir()
+	c := newCluster(t, root)
+	defer c.close()
+	ctx := t.Context()
+	srv := s3test.Start(t, "deep")
+	deep, err := storage.NewS3(ctx, storage.S3Options{Bucket: "deep", Prefix: "segments", Endpoint: srv.URL, PathStyle: true,
+		Credentials: s3test.Credentials, TempDir: t.TempDir(), RetryBackoff: 10 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.deep = deep
+	const segs, perSeg = 4, 50
+	for i := range segs {
+		start := base.Add(time.Duration(i) * hour)
+		c.publish(t, "lru", start, start.Add(hour), "v1", 0, genRows(rand.New(rand.NewPCG(uint64(i), 9)), perSeg, start.UnixMilli(), hour.Milliseconds(), 5))
+	}
+	// The size of one segment in a cache, from an unbounded loader.
+	probe := NewLoader(c.store, deep, filepath.Join(root, "probe"), LoaderOptions{})
+	if err := probe.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	one := probe.CacheBytes() / segs
+	probe.Close()
+
+	bound := one*2 + one/2 // room for two segments
+	cacheDir := filepath.Join(root, "bounded")
+	l := NewLoader(c.store, deep, cacheDir, LoaderOptions{CacheBytes: bound})
+	defer l.Close()
+	e := New(l)
+	onDisk := func() int {
+		ents, _ := os.ReadDir(filepath.Join(cacheDir, "lru"))
+		return len(ents)
+	}
+	check := func(step string, intervals string, wantRows int) {
+		t.Helper()
+		res, err := e.Run(ctx, []byte(`{"queryType":"timeseries","dataSource":"lru","granularity":"all","intervals":["`+intervals+`"],
+			"aggregations":[{"type":"count","name":"rows"}]}`))
+		if err != nil {
+			t.Fatalf("%s: %v", step, err)
+		}
+		js, _ := json.Marshal(res)
+		if want := `"rows":` + strconv.Itoa(wantRows); !strings.Contains(string(js), want) {
+			t.Fatalf("%s: %s, want %s", step, js, want)
+		}
+		if got := l.CacheBytes(); got > bound {
+			t.Fatalf("%s: cache holds %d bytes, bound %d", step, got, bound)
+		}
+		if n := onDisk(); n != 2 {
+			t.Fatalf("%s: %d segments on disk, want 2", step, n)
+		}
+	}
+	if err := l.WaitLoaded(ctx, "lru", nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	gets := srv.Requests(http.MethodGet)
+	if gets != 2*segs { // the probe's pulls and this loader's: each segment once
+		t.Fatalf("%d GETs after loading, want %d", gets, 2*segs)
+	}
+	if n := onDisk(); n != 2 {
+		t.Fatalf("%d segments on disk after loading, want 2", n)
+	}
+	// The first hour was loaded first, so it is evicted: querying it pulls it back.
+	check("first hour", "2026-01-01T00:00:00Z/2026-01-01T01:00:00Z", perSeg)
+	if got := srv.Requests(http.MethodGet); got != gets+1 {
+		t.Fatalf("%d GETs for the evicted first hour, want 1", got-gets)
+	}
+	// Again: it is the most recently used now, so it stayed.
+	check("first hour again", "2026-01-01T00:00:00Z/2026-01-01T01:00:00Z", perSeg)
+	if got := srv.Requests(http.MethodGet); got != gets+1 {
+		t.Fatalf("%d GETs for a cached segment", got-gets-1)
+	}
+	check("all", "2026-01-01T00:00:00Z/2026-01-02T00:00:00Z", segs*perSeg)
+
+	// Segments held by a query are never evicted, even past the bound.
+	refs, err := l.Segments(ctx, "lru", []Interval{Eternity})
+	if err != nil || len(refs) != segs {
+		t.Fatalf("segments %d, %v", len(refs), err)
+	}
+	if n := onDisk(); n != segs {
+		t.Fatalf("%d segments on disk while a query holds all %d", n, segs)
+	}
+	for _, r := range refs {
+		if r.Segment.Columns().NumRows() != perSeg {
+			t.Fatal("a held segment lost its rows")
+		}
+	}
+	releaseRefs(refs)
+	if n := onDisk(); n != 2 || l.CacheBytes() > bound {
+		t.Fatalf("after release: %d segments, %d bytes on disk", n, l.CacheBytes())
+	}
+
+	// A segment that cannot be pulled back fails the query instead of dropping its rows.
+	srv.FailNext(1000, func(r *http.Request) bool { return r.Method == http.MethodGet })
+	_, err = e.Run(ctx, []byte(`{"queryType":"timeseries","dataSource":"lru","granularity":"all","intervals":["2026-01-01T00:00:00Z/2026-01-02T00:00:00Z"],
+		"aggregations":[{"type":"count","name":"rows"}],"context":{"timeout":2000}}`))
+	var qe *Error
+	if !errors.As(err, &qe) || qe.Status < 500 {
+		t.Fatalf("query with deep storage down: %v", err)
+	}
 }

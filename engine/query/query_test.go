@@ -737,7 +737,7 @@ func TestLoaderRun(t *testing.T) {
 	if err := c.loader.WaitLoaded(wctx, "late", []string{id}); err != nil {
 		t.Fatal(err)
 	}
-	dims, metrics, ok := c.engine.DataSourceColumns("late")
+	dims, metrics, ok, _ := c.engine.DataSourceColumns(context.Background(), "late")
 	if !ok || len(dims) != 6 || len(metrics) != 6 {
 		t.Errorf("columns %v %v %v", dims, metrics, ok)
 	}

@@ -272,13 +272,13 @@ func (r *Realtime) DataSources() []string {
 // Segments implements Source: every part of every realtime segment of dataSource, clipped to
 // the intervals and, for a segment the Loader has loaded, to where the Loader's timeline shows
 // it (so that a published segment overshadowed by a higher version is not resurrected).
-func (r *Realtime) Segments(dataSource string, intervals []Interval) []SegmentRef {
+func (r *Realtime) Segments(_ context.Context, dataSource string, intervals []Interval) ([]SegmentRef, error) {
 	var out []SegmentRef
 	v := r.current()
 	defer v.unhold() // after the refs below took their own holds
 	parts := v.byDS[dataSource]
 	if len(parts) == 0 {
-		return nil
+		return nil, nil
 	}
 	loaded := r.loadedVisible(dataSource)
 	for _, p := range parts {
@@ -299,5 +299,5 @@ func (r *Realtime) Segments(dataSource string, intervals []Interval) []SegmentRe
 			out = append(out, SegmentRef{Segment: p, Intervals: normalize(clipped), release: v.unhold})
 		}
 	}
-	return out
+	return out, nil
 }

@@ -1,6 +1,7 @@
 package query
 
 import (
+	"context"
 	"math"
 	"time"
 
@@ -78,6 +79,8 @@ type Source interface {
 	DataSources() []string
 	// Segments returns the visible segments of dataSource overlapping the
 	// intervals (sorted, disjoint), ordered by interval start then
-	// partition, each with its clipped intervals.
-	Segments(dataSource string, intervals []Interval) []SegmentRef
+	// partition, each with its clipped intervals. An error (a segment that
+	// had to be pulled back from deep storage and could not be) fails the
+	// query; no refs are held then.
+	Segments(ctx context.Context, dataSource string, intervals []Interval) ([]SegmentRef, error)
 }

@@ -1,6 +1,11 @@
 // Package storage is kafka-indexer's deep storage: where published segments
 // live as index.zip archives, and where historicals (or tests, or
-// dump-segment) fetch them from. It follows Druid's local deep storage
+// dump-segment) fetch them from. Deep is the interface; Local and S3
+// implement it. S3 follows Druid's druid-s3-extensions: the loadSpec is
+// {"type":"s3_zip","bucket":...,"key":".../index.zip","S3Schema":"s3n"} and
+// keys are PREFIX/<dataSource>/<start>_<end>/<version>/<partition>/<uuid>/index.zip.
+//
+// Local follows Druid's local deep storage
 // (druid.storage.type=local): Local.Push is LocalDataSegmentPusher,
 // Local.Pull is LocalDataSegmentPuller and Local.Kill is
 // LocalDataSegmentKiller; the loadSpec written to segment metadata is

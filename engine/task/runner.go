@@ -25,7 +25,7 @@ type RunnerOptions struct {
 	WorkDir string
 	// Store and Storage are passed to every task.
 	Store   metadata.Store
-	Storage *storage.Local
+	Storage storage.Deep
 	// Handoff waits until published segments are served; nil means no waiting.
 	Handoff Handoff
 	// Checkpointer is given to tasks created by supervisors (payload supervisorId set).

@@ -20,7 +20,7 @@ type Options struct {
 	// Store is the metadata store: segment allocation and the transactional publish.
 	Store metadata.Store
 	// Storage is deep storage, where published segments are pushed.
-	Storage *storage.Local
+	Storage storage.Deep
 	// WorkDir is this task's scratch directory (spills, merged segments). It is removed after
 	// the task succeeds.
 	WorkDir string

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -24,6 +25,7 @@ import (
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata/embedded"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata/postgres"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/spec"
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/storage"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/supervisor"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/task"
 )
@@ -57,6 +59,18 @@ type serveConfig struct {
 	MaxConnectionsPerClient int
 	// Supervisor health thresholds (Druid's druid.supervisor.*Threshold); zero means 3.
 	SupervisorThresholds supervisor.Thresholds
+	// DeepStorage is "local" (or empty: under --data-dir) or s3://BUCKET/PREFIX.
+	DeepStorage string
+	S3Endpoint  string
+	S3PathStyle bool
+	S3Region    string
+	S3PartSize  int64
+	// S3RetryBackoff is the first wait between S3 tries; zero means the storage default. No
+	// flag: tests shorten it.
+	S3RetryBackoff time.Duration
+	// SegmentCacheDir empty means --data-dir/segment-cache; SegmentCacheBytes zero, no bound.
+	SegmentCacheDir   string
+	SegmentCacheBytes int64
 	// Roles is --roles, a comma list of overlord, worker and query; empty means all three.
 	Roles string
 	// Advertise is --advertise, the HOST:PORT other nodes reach this one at; empty means the
@@ -105,6 +119,13 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveConfig, error) {
 	fs.IntVar(&th.TaskHealthinessThreshold, "supervisor-task-healthiness-threshold", envInt("SUPERVISOR_TASK_HEALTHINESS_THRESHOLD", 3), "consecutive successful tasks that end UNHEALTHY_TASKS (druid.supervisor.taskHealthinessThreshold)")
 	fs.IntVar(&th.TaskUnhealthinessThreshold, "supervisor-task-unhealthiness-threshold", envInt("SUPERVISOR_TASK_UNHEALTHINESS_THRESHOLD", 3), "consecutive failed tasks that make a supervisor UNHEALTHY_TASKS (druid.supervisor.taskUnhealthinessThreshold)")
 	fs.StringVar(&c.EmbeddedKafka, "embedded-kafka", env("EMBEDDED_KAFKA", ""), "also run an embedded Kafka-protocol broker on this host:port (log under --data-dir/kafka)")
+	fs.StringVar(&c.DeepStorage, "deep-storage", env("DEEP_STORAGE", "local"), "where segments are pushed: local (under --data-dir/deep-storage) or s3://BUCKET/PREFIX (credentials from the AWS default chain: environment, profile, web identity, instance metadata)")
+	fs.StringVar(&c.S3Endpoint, "s3-endpoint", env("S3_ENDPOINT", ""), "URL of an S3-compatible server (MinIO, SeaweedFS, Ceph...); empty means AWS S3")
+	fs.BoolVar(&c.S3PathStyle, "s3-path-style", envBool("S3_PATH_STYLE", false), "address buckets as ENDPOINT/BUCKET/KEY (most S3-compatible servers need it)")
+	fs.StringVar(&c.S3Region, "s3-region", env("S3_REGION", ""), "S3 signing region; empty means AWS_REGION or the AWS profile's, else "+storage.DefaultS3Region)
+	fs.Int64Var(&c.S3PartSize, "s3-part-size", envInt64("S3_PART_SIZE", storage.DefaultS3PartSize), "segment archives from this many bytes on are uploaded in parts of this size (multipart upload; AWS needs ≥ 5 MiB)")
+	fs.StringVar(&c.SegmentCacheDir, "segment-cache-dir", env("SEGMENT_CACHE_DIR", ""), "where queried segments are kept; empty means --data-dir/segment-cache")
+	fs.Int64Var(&c.SegmentCacheBytes, "segment-cache-bytes", envInt64("SEGMENT_CACHE_BYTES", 0), "bound of the segment cache: past it the least recently queried segments are evicted and pulled again from deep storage when needed; 0: no bound")
 	fs.StringVar(&c.Roles, "roles", env("ROLES", allRoles), "what this node does, a comma list of overlord (elected leader: supervisors and the task queue), worker (runs the tasks; for now only in the leader's process) and query (native queries); any other set than all three needs --metadata-uri postgres://…")
 	fs.StringVar(&c.Advertise, "advertise", env("ADVERTISE", ""), "HOST:PORT the other nodes of a cluster reach this one at (default: the --listen address)")
 	fs.DurationVar(&c.LeaderLease, "leader-lease", envDuration("LEADER_LEASE", leader.DefaultLease), "how long the overlord leader's lease in PostgreSQL lasts without renewal (renewed every third of it); a dead leader is replaced within about this long")
@@ -131,7 +152,7 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveConfig, error) {
 
 func (c *serveConfig) validate() error {
 	// A mistyped environment value must not silently fall back to the default.
-	for _, name := range []string{"WORKER_CAPACITY", "TASK_QUEUE_SIZE", "TASK_HISTORY", "MAX_BODY_BYTES", "MAX_CONNECTIONS_PER_CLIENT",
+	for _, name := range []string{"WORKER_CAPACITY", "TASK_QUEUE_SIZE", "TASK_HISTORY", "MAX_BODY_BYTES", "MAX_CONNECTIONS_PER_CLIENT", "S3_PART_SIZE", "SEGMENT_CACHE_BYTES",
 		"SUPERVISOR_HEALTHINESS_THRESHOLD", "SUPERVISOR_UNHEALTHINESS_THRESHOLD", "SUPERVISOR_TASK_HEALTHINESS_THRESHOLD", "SUPERVISOR_TASK_UNHEALTHINESS_THRESHOLD"} {
 		if v, ok := os.LookupEnv("KAFKA_INDEXER_" + name); ok {
 			if _, err := strconv.ParseInt(v, 10, 64); err != nil {
@@ -197,6 +218,27 @@ func (c *serveConfig) validate() error {
 	}
 	if c.MetadataURI != "" && !strings.HasPrefix(c.MetadataURI, "postgres://") && !strings.HasPrefix(c.MetadataURI, "postgresql://") {
 		return fmt.Errorf("--metadata-uri must be empty (embedded) or a postgres:// URI, got %q", redactURI(c.MetadataURI))
+	}
+	if v, ok := os.LookupEnv("KAFKA_INDEXER_S3_PATH_STYLE"); ok {
+		if _, err := strconv.ParseBool(v); err != nil {
+			return fmt.Errorf("KAFKA_INDEXER_S3_PATH_STYLE=%q is not true or false", v)
+		}
+	}
+	if c.DeepStorage != "" && c.DeepStorage != "local" {
+		if bucket, _, err := storage.ParseS3URI(c.DeepStorage); err != nil || bucket == "" {
+			return fmt.Errorf("--deep-storage must be local or s3://BUCKET/PREFIX, got %q", c.DeepStorage)
+		}
+	}
+	if c.S3Endpoint != "" {
+		if u, err := url.Parse(c.S3Endpoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("--s3-endpoint must be an http:// or https:// URL, got %q", c.S3Endpoint)
+		}
+	}
+	if c.S3PartSize < 0 {
+		return fmt.Errorf("--s3-part-size must not be negative, got %d", c.S3PartSize)
+	}
+	if c.SegmentCacheBytes < 0 {
+		return fmt.Errorf("--segment-cache-bytes must be ≥ 0 (0: no bound), got %d", c.SegmentCacheBytes)
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		return fmt.Errorf("--log-format must be text or json")
@@ -286,6 +328,13 @@ func env(name, def string) string {
 	return def
 }
 
+func envBool(name string, def bool) bool {
+	if v, err := strconv.ParseBool(env(name, "")); err == nil {
+		return v
+	}
+	return def
+}
+
 func envInt(name string, def int) int {
 	if v, err := strconv.Atoi(env(name, "")); err == nil {
 		return v
@@ -351,6 +400,33 @@ func openStore(ctx context.Context, c *serveConfig) (metadata.Store, string, err
 	return s, "embedded " + filepath.Join(dir, embedded.FileName), nil
 }
 
+// openDeepStorage builds the deep storage --deep-storage names: nil for local (the daemon puts
+// it under --data-dir), or an S3 client for s3://BUCKET/PREFIX.
+func openDeepStorage(ctx context.Context, c *serveConfig, log *slog.Logger) (storage.Deep, error) {
+	if c.DeepStorage == "" || c.DeepStorage == "local" {
+		return nil, nil
+	}
+	bucket, prefix, err := storage.ParseS3URI(c.DeepStorage)
+	if err != nil {
+		return nil, err
+	}
+	// Archives being uploaded or downloaded; what a crash left there is of no use.
+	tmp := filepath.Join(c.DataDir, "tmp")
+	if err := os.RemoveAll(tmp); err != nil {
+		return nil, fmt.Errorf("clear %s: %w", tmp, err)
+	}
+	if err := os.MkdirAll(tmp, 0o755); err != nil {
+		return nil, fmt.Errorf("create %s: %w", tmp, err)
+	}
+	return storage.NewS3(ctx, s3Options(c, bucket, prefix, tmp, log))
+}
+
+// s3Options are the S3 settings of the command line (serve and dump-segment share them).
+func s3Options(c *serveConfig, bucket, prefix, tmp string, log *slog.Logger) storage.S3Options {
+	return storage.S3Options{Bucket: bucket, Prefix: prefix, Endpoint: c.S3Endpoint, PathStyle: c.S3PathStyle,
+		Region: c.S3Region, PartSize: c.S3PartSize, RetryBackoff: c.S3RetryBackoff, TempDir: tmp, Logger: log}
+}
+
 // daemon is a running engine (engine/daemon) behind this process's HTTP listener.
 type daemon struct {
 	engine   *kidaemon.Engine
@@ -373,6 +449,12 @@ func startDaemon(ctx context.Context, c *serveConfig, logOut io.Writer) (d *daem
 		return nil, fmt.Errorf("listen on %s: %w", c.Listen, err)
 	}
 	unknownFields, _ := spec.ParseUnknownFields(c.UnknownSpecFields) // validated; "" (in code) is reject
+	deep, err := openDeepStorage(ctx, c, log)
+	if err != nil {
+		ln.Close()
+		store.Close()
+		return nil, err
+	}
 	cluster, err := clusterOptions(c, ln)
 	if err != nil {
 		ln.Close()
@@ -380,6 +462,7 @@ func startDaemon(ctx context.Context, c *serveConfig, logOut io.Writer) (d *daem
 		return nil, err
 	}
 	eng, err := kidaemon.New(ctx, store, kidaemon.Options{
+		DeepStorage: deep, SegmentCacheDir: c.SegmentCacheDir, SegmentCacheBytes: c.SegmentCacheBytes,
 		Cluster: cluster,
 		DataDir: c.DataDir, WorkerCapacity: c.WorkerCapacity, TaskQueueSize: c.TaskQueueSize, TaskHistory: c.TaskHistory, Version: version,
 		Username: c.AuthUsername, Password: c.AuthPassword, MaxBodyBytes: c.MaxBodyBytes, Logger: log,
@@ -414,6 +497,7 @@ func startDaemon(ctx context.Context, c *serveConfig, logOut io.Writer) (d *daem
 		"http_read_timeout", srv.ReadTimeout, "http_write_timeout", srv.WriteTimeout, "http_idle_timeout", srv.IdleTimeout,
 		"max_connections_per_client", perClient,
 		"supervisor_thresholds", fmt.Sprintf("%+v", c.SupervisorThresholds),
+		"deep_storage", cmp.Or(c.DeepStorage, "local"), "segment_cache_bytes", c.SegmentCacheBytes,
 		"supervisors", nSupervisors)
 	go func() {
 		var err error
@@ -488,6 +572,8 @@ func serveProperties(c *serveConfig) map[string]string {
 		"http-read-timeout": c.HTTPReadTimeout.String(), "http-write-timeout": c.HTTPWriteTimeout.String(),
 		"http-idle-timeout": c.HTTPIdleTimeout.String(), "max-connections-per-client": strconv.Itoa(c.MaxConnectionsPerClient),
 		"embedded-kafka": c.EmbeddedKafka, "unknown-spec-fields": c.UnknownSpecFields,
+		"deep-storage": cmp.Or(c.DeepStorage, "local"), "s3-endpoint": c.S3Endpoint, "s3-path-style": strconv.FormatBool(c.S3PathStyle),
+		"s3-region": c.S3Region, "s3-part-size": strconv.FormatInt(c.S3PartSize, 10),
 		"roles": cmp.Or(c.Roles, allRoles), "advertise": c.Advertise, "leader-lease": c.LeaderLease.String(),
 		"supervisor-healthiness-threshold":        strconv.Itoa(c.SupervisorThresholds.HealthinessThreshold),
 		"supervisor-unhealthiness-threshold":      strconv.Itoa(c.SupervisorThresholds.UnhealthinessThreshold),
