@@ -113,6 +113,66 @@ func (r *Row) EachDiscovered(fn func(name string, v expr.Value)) {
 	}
 }
 
+// CopyTo makes dst a deep copy of r that stays valid after the parser moves on, like Clone, but
+// reusing dst's buffers: the parallel ingestion pipeline hands rows from a parse goroutine to the
+// indexing goroutine in batches of reused Rows, so copying a row allocates nothing once the
+// batch's buffers have grown to the size of its rows. Every string of dst (field names, values,
+// the raw input) lives in dst's own arena, which is sized before the copy so it never moves.
+func (r *Row) CopyTo(dst *Row) {
+	n, ns := len(r.input), 0
+	for i := range r.fields {
+		f := &r.fields[i]
+		if f.raw != nil {
+			r.render(f) // the raw JSON value belongs to the parser's buffers
+		}
+		n += len(f.name)
+		switch f.val.Kind() {
+		case expr.KindString:
+			n += len(f.val.RawString())
+		case expr.KindStrings:
+			for _, s := range f.val.Array() {
+				n += len(s)
+			}
+			ns += len(f.val.Array())
+		}
+	}
+	dst.reset()
+	if cap(dst.buf) < n {
+		dst.buf = make([]byte, 0, n+n/4)
+	}
+	if cap(dst.strs) < ns {
+		dst.strs = make([]string, 0, ns+ns/4)
+	}
+	dst.Time, dst.disc, dst.hasMulti = r.Time, r.disc, r.hasMulti
+	if r.input != nil {
+		start := len(dst.buf)
+		dst.buf = append(dst.buf, r.input...)
+		dst.input = dst.buf[start:len(dst.buf):len(dst.buf)]
+	}
+	for i := range r.fields {
+		f := &r.fields[i]
+		v := f.val
+		switch v.Kind() {
+		case expr.KindString:
+			v = expr.String(dst.copyString(v.RawString()))
+		case expr.KindStrings:
+			start := len(dst.strs)
+			for _, s := range v.Array() {
+				dst.strs = append(dst.strs, dst.copyString(s))
+			}
+			v = dst.multi(start)
+		}
+		dst.fields = append(dst.fields, field{name: dst.copyString(f.name), val: v, derived: f.derived, nested: f.nested})
+	}
+}
+
+// copyString appends s to the arena and returns the copy; the arena must have room (CopyTo).
+func (r *Row) copyString(s string) string {
+	start := len(r.buf)
+	r.buf = append(r.buf, s...)
+	return r.arenaString(start)
+}
+
 // Clone returns a deep copy that stays valid after the parser moves on.
 func (r *Row) Clone() *Row {
 	c := &Row{Time: r.Time, disc: r.disc, input: append([]byte(nil), r.input...), hasMulti: r.hasMulti}

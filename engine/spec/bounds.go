@@ -70,6 +70,7 @@ var maxRules = []maxRule{
 	{"tuningConfig.handoffConditionTimeout", always(func(s *Supervisor) int64 { return s.TuningConfig.HandoffConditionTimeout }), maxYear},
 	{"tuningConfig.chatRetries", always(func(s *Supervisor) int64 { return s.TuningConfig.ChatRetries }), 1000},
 	{"tuningConfig.numPersistThreads", always(func(s *Supervisor) int64 { return int64(s.TuningConfig.NumPersistThreads) }), 64},
+	{"tuningConfig.numParseThreads", always(func(s *Supervisor) int64 { return int64(s.TuningConfig.NumParseThreads) }), 64},
 }
 
 // periodRange bounds one period setting. Lower bounds keep a spec from churning tasks or

@@ -51,6 +51,9 @@ func TestDecodeBounds(t *testing.T) {
 		{"handoffConditionTimeout overflow", "", `,"handoffConditionTimeout":9223372036854775807`, "tuningConfig.handoffConditionTimeout: must be ≤ 31536000000"},
 		{"httpTimeout too long", "", `,"httpTimeout":"P1D"`, "tuningConfig.httpTimeout: must be at most PT1H"},
 		{"chatRetries too many", "", `,"chatRetries":1000000`, "tuningConfig.chatRetries: must be ≤ 1000"},
+		{"numParseThreads too many", "", `,"numParseThreads":65`, "tuningConfig.numParseThreads: must be ≤ 64, got 65"},
+		{"numParseThreads negative", "", `,"numParseThreads":-1`, "tuningConfig.numParseThreads: must be ≥ 0"},
+		{"numParseThreads max", "", `,"numParseThreads":64`, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -94,6 +97,30 @@ func TestPeriodSaturates(t *testing.T) {
 	for _, bad := range []string{"PT2147483648H", "P99999999999999999999D", "PT2147483648S"} {
 		if _, err := ParsePeriod(bad); err == nil {
 			t.Errorf("%q accepted", bad)
+		}
+	}
+}
+
+// TestNumParseThreadsEcho: numParseThreads (ours, not Druid's) is echoed only when set, so the
+// echo of a spec without it, and the base sequence name hashed from it, is unchanged; 0 picks
+// min(GOMAXPROCS, 4).
+func TestNumParseThreadsEcho(t *testing.T) {
+	for _, tt := range []struct {
+		tuning string
+		echoed bool
+		procs  int
+		want   int
+	}{{"", false, 2, 2}, {"", false, 16, MaxParseThreads}, {"", false, 1, 1}, {`,"numParseThreads":3`, true, 2, 3}} {
+		s, err := Decode([]byte(boundsSpec("", tt.tuning)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, tuning, _ := s.TaskSections()
+		if got := strings.Contains(string(tuning), `"numParseThreads"`); got != tt.echoed {
+			t.Errorf("tuning %q: numParseThreads echoed %v, want %v: %s", tt.tuning, got, tt.echoed, tuning)
+		}
+		if got := s.TuningConfig.EffectiveParseThreads(tt.procs); got != tt.want {
+			t.Errorf("tuning %q, GOMAXPROCS %d: %d parse threads, want %d", tt.tuning, tt.procs, got, tt.want)
 		}
 	}
 }

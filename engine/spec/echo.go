@@ -234,7 +234,7 @@ func (s *Supervisor) echoTuning() map[string]any {
 	if t.SegmentWriteOutMediumFactory != nil {
 		medium = t.SegmentWriteOutMediumFactory
 	}
-	return addLegacy(map[string]any{
+	out := map[string]any{
 		"type":                                t.Type,
 		"appendableIndexSpec":                 t.AppendableIndexSpec,
 		"maxRowsInMemory":                     t.MaxRowsInMemory,
@@ -264,7 +264,13 @@ func (s *Supervisor) echoTuning() map[string]any {
 		"repartitionTransitionDuration":       t.RepartitionTransitionDuration.String(),
 		"numPersistThreads":                   t.NumPersistThreads,
 		"chatAsync":                           t.ChatAsync,
-	}, t.Legacy)
+	}
+	if t.NumParseThreads != 0 {
+		// Ours, not Druid's: echoed only when set, so the echo (and the base sequence name
+		// hashed from it) of a spec without it is what it was before the field existed.
+		out["numParseThreads"] = t.NumParseThreads
+	}
+	return addLegacy(out, t.Legacy)
 }
 
 // TaskSections renders what a supervisor hands to its tasks: the dataSchema, the tuningConfig

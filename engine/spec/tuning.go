@@ -37,6 +37,10 @@ type TuningConfig struct {
 	RepartitionTransitionDuration       Period               `json:"repartitionTransitionDuration"`
 	NumPersistThreads                   int                  `json:"numPersistThreads"`
 	ChatAsync                           bool                 `json:"chatAsync"`
+	// NumParseThreads is how many goroutines of a task parse records while one goroutine
+	// indexes them (not a Druid field): 0 picks min(GOMAXPROCS, 4), 1 parses on the indexing
+	// goroutine itself. It is echoed only when set, so specs without it keep their echo.
+	NumParseThreads int `json:"numParseThreads"`
 	// Legacy holds the Druid fields that have no effect here (buildV9Directly,
 	// maxColumnsToMerge, …; see legacyFields) exactly as submitted, for the echo.
 	Legacy map[string]json.RawMessage `json:"-"`
@@ -89,6 +93,18 @@ func DefaultTuningConfig() TuningConfig {
 		NumPersistThreads:             1,
 		ChatAsync:                     true,
 	}
+}
+
+// MaxParseThreads is the automatic numParseThreads' upper bound: beyond it the one indexing
+// goroutine, not parsing, limits a task.
+const MaxParseThreads = 4
+
+// EffectiveParseThreads returns numParseThreads, or min(gomaxprocs, MaxParseThreads) when unset.
+func (t *TuningConfig) EffectiveParseThreads(gomaxprocs int) int {
+	if t.NumParseThreads > 0 {
+		return t.NumParseThreads
+	}
+	return max(1, min(gomaxprocs, MaxParseThreads))
 }
 
 // DefaultMaxTotalRows is the effective maxTotalRows when unset.

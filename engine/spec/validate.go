@@ -74,6 +74,7 @@ var rules = []rule{
 	{"tuningConfig.maxParseExceptions", always(func(s *Supervisor) int64 { return s.TuningConfig.MaxParseExceptions }), 0},
 	{"tuningConfig.maxSavedParseExceptions", always(func(s *Supervisor) int64 { return s.TuningConfig.MaxSavedParseExceptions }), 0},
 	{"tuningConfig.numPersistThreads", always(func(s *Supervisor) int64 { return int64(s.TuningConfig.NumPersistThreads) }), 1},
+	{"tuningConfig.numParseThreads", always(func(s *Supervisor) int64 { return int64(s.TuningConfig.NumParseThreads) }), 0},
 	{"tuningConfig.workerThreads", func(s *Supervisor) (int64, bool) {
 		if s.TuningConfig.WorkerThreads == nil {
 			return 0, false

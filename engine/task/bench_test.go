@@ -103,6 +103,10 @@ func benchPipeline(b *testing.B, rows int, rollup bool) {
 		}
 		ds["dimensionsSpec"] = map[string]any{"dimensions": dims}
 		ds["granularitySpec"] = gran
+		if v := os.Getenv("BENCH_PARSE_THREADS"); v != "" {
+			n, _ := strconv.Atoi(v)
+			p["tuningConfig"].(map[string]any)["numParseThreads"] = n
+		}
 		if v := os.Getenv("BENCH_FETCH_BYTES"); v != "" {
 			n, _ := strconv.Atoi(v)
 			io := p["ioConfig"].(map[string]any)

@@ -13,7 +13,11 @@ import (
 
 // ingest parses one Kafka record and adds its rows to the sequence its offset belongs to.
 // Parse errors are counted and saved, never dropped silently; too many of them fail the task.
-func (l *loop) ingest(rec *kgo.Record) error {
+// With parsed set, the record was parsed ahead on a parse goroutine (ingestParallel): rows and
+// parsed.err are what Parse emitted and returned, replayed here in the same order. checked
+// holds each row's CheckTypes result when the parse goroutine checked the types too (nil:
+// check here).
+func (l *loop) ingest(rec *kgo.Record, parsed *parsedRecord, rows []input.Row, checked []*input.ParseError) error {
 	p, off := l.t.spec.PartitionOf(rec.Topic, rec.Partition), rec.Offset
 	cur, ok := l.current[p]
 	if !ok {
@@ -29,23 +33,47 @@ func (l *loop) ingest(rec *kgo.Record) error {
 	delete(l.stalled, p)
 	stats := l.t.stats
 	stats.add(func(c *RowCounters) { c.ProcessedBytes += int64(len(rec.Value)) })
-	var headers []input.Header
-	if len(rec.Headers) > 0 {
-		headers = make([]input.Header, len(rec.Headers))
-		for i, h := range rec.Headers {
-			headers[i] = input.Header{Key: h.Key, Value: h.Value}
-		}
-	}
-	in := input.Record{Key: rec.Key, Value: rec.Value, Timestamp: rec.Timestamp.UnixMilli(), Topic: rec.Topic, Headers: headers, Partition: rec.Partition, Offset: off}
 	// The emit callback is created once per task (l.emit): a closure per record would be a
 	// heap allocation per record, since the parser keeps it while parsing.
 	l.emitSeq, l.emitPart, l.emitRows = seq, p, 0
-	err := l.parser.Parse(in, l.emit)
-	rows := l.emitRows
+	var err error
+	switch {
+	case parsed == nil:
+		var headers []input.Header
+		if len(rec.Headers) > 0 {
+			headers = make([]input.Header, len(rec.Headers))
+			for i, h := range rec.Headers {
+				headers[i] = input.Header{Key: h.Key, Value: h.Value}
+			}
+		}
+		in := input.Record{Key: rec.Key, Value: rec.Value, Timestamp: rec.Timestamp.UnixMilli(), Topic: rec.Topic, Headers: headers, Partition: rec.Partition, Offset: off}
+		err = l.parser.Parse(in, l.emit)
+	case isStall(parsed.err):
+		// Nothing is replayed: the record is retried (stall.go). Rows the parser emitted anyway
+		// would break its contract; they count for the check below.
+		err, l.emitRows = parsed.err, len(rows)
+	default:
+		// Parse stops at the first error emit returns and returns it unchanged; so does this.
+		err = parsed.err
+		for i := range rows {
+			l.emitRows++
+			var e error
+			if checked != nil {
+				e = l.addCheckedRow(seq, p, &rows[i], checked[i])
+			} else {
+				e = l.addRow(seq, p, &rows[i])
+			}
+			if e != nil {
+				err = e
+				break
+			}
+		}
+	}
+	nrows := l.emitRows
 	if isStall(err) {
-		if rows > 0 {
+		if nrows > 0 {
 			// The parser contract says this cannot happen; failing beats duplicating rows.
-			return fmt.Errorf("record at offset %d of partition %s: %d rows were added before: %w", off, p, rows, err)
+			return fmt.Errorf("record at offset %d of partition %s: %d rows were added before: %w", off, p, nrows, err)
 		}
 		stats.add(func(c *RowCounters) { c.ProcessedBytes -= int64(len(rec.Value)) })
 		return err // not counted, not skipped: poll retries it (stall.go)
@@ -59,7 +87,7 @@ func (l *loop) ingest(rec *kgo.Record) error {
 	} else if err != nil {
 		return err
 	}
-	if rows == 0 && err == nil {
+	if nrows == 0 && err == nil {
 		// A null or empty record, or one whose value holds no row: Druid counts it thrown away.
 		l.throwAway(metrics.ThrownAwayNull)
 	}
@@ -85,6 +113,16 @@ func (l *loop) sequenceFor(p druidapi.Partition, off int64) *sequence {
 
 // addRow applies transforms, the filter and the message-time window, then adds the row.
 func (l *loop) addRow(seq *sequence, partition druidapi.Partition, row *input.Row) error {
+	return l.addRowTyped(seq, partition, row, false, nil)
+}
+
+// addCheckedRow is addRow for a row whose types a parse goroutine checked already: partial is
+// what CheckTypes returned for it.
+func (l *loop) addCheckedRow(seq *sequence, partition druidapi.Partition, row *input.Row, partial *input.ParseError) error {
+	return l.addRowTyped(seq, partition, row, true, partial)
+}
+
+func (l *loop) addRowTyped(seq *sequence, partition druidapi.Partition, row *input.Row, checked bool, partial *input.ParseError) error {
 	stats := l.t.stats
 	keep, err := l.transform.Apply(row)
 	if err != nil {
@@ -102,7 +140,9 @@ func (l *loop) addRow(seq *sequence, partition druidapi.Partition, row *input.Ro
 		l.throwAway(metrics.ThrownAwayAfterMax)
 		return nil
 	}
-	partial := l.parser.CheckTypes(row)
+	if !checked {
+		partial = l.parser.CheckTypes(row)
+	}
 	sk, ixErr, err := l.builder.add(seq, row)
 	if pe, ok := err.(*input.ParseError); ok {
 		// The row's segment interval cannot be written (builder.checkBucket): unparseable.

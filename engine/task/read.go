@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"os"
+	"runtime"
 	"slices"
 	"time"
 
@@ -25,11 +26,13 @@ type loop struct {
 	// ctx is Run's context, for calls made deep inside ingestion (segment allocation in
 	// builder.add) that the loop's call chain does not pass a context to: a kill or shutdown
 	// cancels them. The loop lives exactly as long as Run, so it may hold it.
-	ctx       context.Context
-	seqs      []*sequence
-	current   Offsets
-	client    *kgo.Client
-	parser    *input.Parser
+	ctx     context.Context
+	seqs    []*sequence
+	current Offsets
+	client  *kgo.Client
+	parser  *input.Parser
+	// pool parses records ahead on numParseThreads goroutines; nil when parsing is inline.
+	pool      *parsePool
 	transform *transform.Transformer
 	builder   *builder
 
@@ -172,8 +175,7 @@ func (t *Task) start(ctx context.Context) (*loop, error) {
 			l.current[p] = s.Start[p]
 		}
 	}
-	l.parser, err = input.NewParser(input.Config{Format: s.Input, Timestamp: s.DataSchema.TimestampSpec, Dimensions: s.DataSchema.DimensionsSpec, Metrics: s.DataSchema.MetricsSpec,
-		Context: ctx, Getenv: t.opts.Getenv})
+	l.parser, err = input.NewParser(t.parserConfig(ctx))
 	if err != nil {
 		return nil, fmt.Errorf("input format: %w", err)
 	}
@@ -202,6 +204,14 @@ func (t *Task) start(ctx context.Context) (*loop, error) {
 	if l.client, err = kgo.NewClient(opts...); err != nil {
 		return nil, fmt.Errorf("create Kafka client: %w", err)
 	}
+	// Last, so that no error return of start leaves the parse goroutines running: from here
+	// on, loop.close stops them.
+	if n := s.Tuning.EffectiveParseThreads(runtime.GOMAXPROCS(0)); n > 1 {
+		if l.pool, err = newParsePool(ctx, t.parserConfig(ctx), n, !l.transform.Rewrites()); err != nil {
+			l.client.Close()
+			return nil, err
+		}
+	}
 	st := t.opts.Now()
 	t.snapMu.Lock()
 	t.startTime = &st
@@ -228,9 +238,20 @@ func alreadyPublished(seq *sequence, stored *metadata.DataSourceMetadata, stream
 	return true
 }
 
+// parserConfig is what the task's parsers are built from; ctx (Run's) bounds their schema
+// registry lookups.
+func (t *Task) parserConfig(ctx context.Context) input.Config {
+	s := t.spec
+	return input.Config{Format: s.Input, Timestamp: s.DataSchema.TimestampSpec, Dimensions: s.DataSchema.DimensionsSpec, Metrics: s.DataSchema.MetricsSpec,
+		Context: ctx, Getenv: t.opts.Getenv}
+}
+
 func (l *loop) close() {
 	// First, so the request's goroutine is gone before anything it might touch is closed.
 	l.ckptCall.stop()
+	if l.pool != nil {
+		l.pool.stop()
+	}
 	if l.client != nil {
 		l.client.Close()
 	}
@@ -504,18 +525,23 @@ func (l *loop) poll(ctx context.Context, timeout time.Duration) error {
 		fetches.EachRecord(func(rec *kgo.Record) { l.backlog = append(l.backlog, rec) })
 	}
 	n := 0
-	for n < len(l.backlog) && !l.cut {
-		if err := l.ingest(l.backlog[n]); err != nil {
-			if !isStall(err) {
-				return err
-			}
-			// Keep the record (and everything after it) for the next attempt.
-			l.stallOn(l.t.spec.PartitionOf(l.backlog[n].Topic, l.backlog[n].Partition), l.backlog[n].Offset, err)
-			break
+	var err error
+	if l.pool != nil && l.stall == nil && len(l.backlog) >= minParallelRecords {
+		n, err = l.ingestParallel()
+	}
+	for err == nil && n < len(l.backlog) && !l.cut {
+		if err = l.ingest(l.backlog[n], nil, nil, nil); err == nil {
+			l.stallCleared()
+			n++
 		}
-		l.stallCleared()
-		l.backlog[n] = nil
-		n++
+	}
+	clear(l.backlog[:n])
+	if err != nil {
+		if !isStall(err) {
+			return err
+		}
+		// Keep the record (and everything after it) for the next attempt, parsed inline.
+		l.stallOn(l.t.spec.PartitionOf(l.backlog[n].Topic, l.backlog[n].Partition), l.backlog[n].Offset, err)
 	}
 	if n == len(l.backlog) {
 		l.backlog = l.backlog[:0] // keep the capacity for the next fetch

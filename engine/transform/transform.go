@@ -56,6 +56,11 @@ func New(ts *spec.TransformSpec) (*Transformer, error) {
 	return t, nil
 }
 
+// Rewrites reports whether Apply may change a row's values (there are transforms); a filter
+// alone only decides whether the row is kept. The task checks a row's types ahead, on a parse
+// goroutine, only when the row reaches the index unchanged.
+func (t *Transformer) Rewrites() bool { return len(t.transforms) > 0 }
+
 // Apply runs the transforms on row, then the filter. keep is false when the filter rejects
 // the row (thrownAway). err is an unparseable *input.ParseError when a __time transform does
 // not yield a timestamp.

@@ -63,6 +63,7 @@ var daemonCommands = []struct{ name, summary string }{
 	{"serve", "run the daemon"},
 	{"quickstart", "run the daemon with an embedded broker and sample data"},
 	{"dump-segment", "print a segment's rows, metadata or bitmaps"},
+	{"bench", "measure ingestion against a bare consumer"},
 	{"version", "print the version"},
 	{"help", "list the commands"},
 }

@@ -3,6 +3,7 @@
 //	kafka-indexer serve         run the daemon (supervisor API on 127.0.0.1:8090)
 //	kafka-indexer quickstart    run the daemon with an embedded broker and sample data
 //	kafka-indexer dump-segment  print a segment's rows, metadata or bitmaps
+//	kafka-indexer bench         measure ingestion on this machine (bench.go)
 //	kafka-indexer version       print the version
 //	kafka-indexer supervisor|task|datasource …  the operator CLI over the REST API (cli_*.go)
 //	kafka-indexer completion bash|zsh|fish      shell completion
@@ -41,6 +42,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = quickstart(ctx, args[1:], stdout, stderr)
 	case "dump-segment":
 		err = dumpSegment(args[1:], stdout, stderr)
+	case "bench":
+		err = benchCmd(ctx, args[1:], stdout, stderr)
+	case benchBrokerCommand: // hidden: bench's broker in a child process
+		err = benchBroker(ctx, args[1:], stdout)
 	case "version", "--version", "-version":
 		fmt.Fprintf(stdout, "kafka-indexer %s\n", version)
 	case "supervisor", "task", "datasource", "completion", completeCommand:
@@ -80,6 +85,7 @@ Usage:
   kafka-indexer serve [flags]         run the daemon (see 'kafka-indexer serve -h')
   kafka-indexer quickstart [flags]    run the daemon, an embedded Kafka broker and sample data (see -h)
   kafka-indexer dump-segment [flags]  print a segment (see 'kafka-indexer dump-segment -h')
+  kafka-indexer bench [flags]         measure ingestion against a bare consumer (see 'kafka-indexer bench -h')
   kafka-indexer version               print the version
 `)
 	cliUsage(w)

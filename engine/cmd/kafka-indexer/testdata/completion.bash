@@ -12,7 +12,7 @@ _kafka_indexer() {
     done
     COMPREPLY=()
     if [[ -z "$group" ]]; then
-        COMPREPLY=( $(compgen -W "serve quickstart dump-segment version help supervisor task datasource completion" -- "$cur") )
+        COMPREPLY=( $(compgen -W "serve quickstart dump-segment bench version help supervisor task datasource completion" -- "$cur") )
         return
     fi
     case "$group" in

@@ -4,6 +4,7 @@ complete -c kafka-indexer -f
 complete -c kafka-indexer -n __fish_use_subcommand -a serve -d 'run the daemon'
 complete -c kafka-indexer -n __fish_use_subcommand -a quickstart -d 'run the daemon with an embedded broker and sample data'
 complete -c kafka-indexer -n __fish_use_subcommand -a dump-segment -d 'print a segment\'s rows, metadata or bitmaps'
+complete -c kafka-indexer -n __fish_use_subcommand -a bench -d 'measure ingestion against a bare consumer'
 complete -c kafka-indexer -n __fish_use_subcommand -a version -d 'print the version'
 complete -c kafka-indexer -n __fish_use_subcommand -a help -d 'list the commands'
 complete -c kafka-indexer -n __fish_use_subcommand -a supervisor -d 'manage supervisors: list, inspect, submit, suspend, resume, reset, terminate, history'

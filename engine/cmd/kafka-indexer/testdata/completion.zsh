@@ -15,6 +15,7 @@ _kafka_indexer() {
             'serve:run the daemon'
             'quickstart:run the daemon with an embedded broker and sample data'
             'dump-segment:print a segment'\''s rows, metadata or bitmaps'
+            'bench:measure ingestion against a bare consumer'
             'version:print the version'
             'help:list the commands'
             'supervisor:manage supervisors: list, inspect, submit, suspend, resume, reset, terminate, history'
