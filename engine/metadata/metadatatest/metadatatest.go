@@ -41,6 +41,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"Audit", testAudit},
 		{"Leases", testLeases},
 		{"PublishFenced", testPublishFenced},
+		{"Workers", testWorkers},
 		{"Close", testClose},
 	}
 	for _, tt := range tests {
