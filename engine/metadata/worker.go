@@ -41,3 +41,26 @@ type Worker struct {
 	// to Workers.
 	Live bool
 }
+
+// AssignmentStore is implemented by stores that place tasks on workers: the
+// leader writes which worker runs each active task, and the worker finds its
+// tasks there.
+type AssignmentStore interface {
+	// AssignTask places active task id on worker. ErrConflict when the task is
+	// already assigned, or is not active.
+	AssignTask(ctx context.Context, id, worker string) error
+	// Assignments returns the worker of every assigned active task, by task id.
+	Assignments(ctx context.Context) (map[string]string, error)
+	// AssignedTasks returns the active tasks assigned to worker, oldest first.
+	AssignedTasks(ctx context.Context, worker string) ([]Task, error)
+	// UpdateAssignedTaskStatus is UpdateTaskStatus for a task that runs on
+	// worker: it writes only while the task is active and assigned to worker,
+	// and otherwise returns ErrFenced.
+	UpdateAssignedTaskStatus(ctx context.Context, a Assignment, status []byte, active bool) error
+}
+
+// Assignment names the worker a task runs on.
+type Assignment struct {
+	TaskID string
+	Worker string
+}

@@ -42,6 +42,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"Leases", testLeases},
 		{"PublishFenced", testPublishFenced},
 		{"Workers", testWorkers},
+		{"Assignments", testAssignments},
 		{"Close", testClose},
 	}
 	for _, tt := range tests {

@@ -2,6 +2,7 @@ package metadatatest
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"testing"
 	"time"
@@ -66,5 +67,78 @@ func testWorkers(t *testing.T, s metadata.Store) {
 	}
 	if got = list(time.Minute); len(got) != 1 || got[0].URL != "http://a:8090" {
 		t.Fatalf("workers after removing b: %+v", got)
+	}
+}
+
+// testAssignments assigns tasks to workers, and checks that a status write and a publish
+// fenced by an assignment commit only while the task is active on that worker.
+func testAssignments(t *testing.T, s metadata.Store) {
+	as, ok := s.(metadata.AssignmentStore)
+	if !ok {
+		t.Fatalf("%T does not implement metadata.AssignmentStore", s)
+	}
+	ctx := context.Background()
+	for _, id := range []string{"t1", "t2", "t3"} {
+		if err := s.InsertTask(ctx, metadata.Task{ID: id, DataSource: "ds", Type: "index_kafka", Payload: []byte("{}"),
+			Status: []byte(`{"status":"RUNNING"}`), Active: true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, a := range [][2]string{{"t1", "http://a"}, {"t2", "http://b"}, {"t3", "http://a"}} {
+		if err := as.AssignTask(ctx, a[0], a[1]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := as.AssignTask(ctx, "t1", "http://b"); !errors.Is(err, metadata.ErrConflict) {
+		t.Fatalf("second assignment of t1: err %v, want ErrConflict", err)
+	}
+	if err := as.AssignTask(ctx, "nope", "http://b"); !errors.Is(err, metadata.ErrConflict) {
+		t.Fatalf("assignment of an unknown task: err %v, want ErrConflict", err)
+	}
+	got, err := as.AssignedTasks(ctx, "http://a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0].ID != "t1" || got[1].ID != "t3" {
+		t.Fatalf("tasks of a: %+v, want t1, t3", got)
+	}
+	fenceA := &metadata.Assignment{TaskID: "t1", Worker: "http://a"}
+	start, mid, end := Offsets("t", 0, 0), Offsets("t", 0, 10), Offsets("t", 0, 20)
+	if err := s.Publish(ctx, metadata.PublishRequest{SupervisorID: "sup", DataSource: "ds", Segments: []metadata.Segment{segment("ds", 0, "v1", 0)},
+		Start: &start, End: &mid, Assignment: fenceA}); err != nil {
+		t.Fatalf("publish by the task's worker: %v", err)
+	}
+	wrong := &metadata.Assignment{TaskID: "t1", Worker: "http://b"}
+	err = s.Publish(ctx, metadata.PublishRequest{SupervisorID: "sup", DataSource: "ds", Segments: []metadata.Segment{segment("ds", 1, "v1", 0)},
+		Start: &mid, End: &end, Assignment: wrong})
+	if !errors.Is(err, metadata.ErrFenced) {
+		t.Fatalf("publish by another worker: err %v, want ErrFenced", err)
+	}
+	if err := as.UpdateAssignedTaskStatus(ctx, *wrong, []byte(`{"status":"SUCCESS"}`), false); !errors.Is(err, metadata.ErrFenced) {
+		t.Fatalf("status write by another worker: err %v, want ErrFenced", err)
+	}
+	// The leader declares a's worker lost: t1 fails, and a can neither write its status nor
+	// publish any more.
+	if err := s.UpdateTaskStatus(ctx, "t1", []byte(`{"status":"FAILED"}`), false); err != nil {
+		t.Fatal(err)
+	}
+	if err := as.UpdateAssignedTaskStatus(ctx, *fenceA, []byte(`{"status":"SUCCESS"}`), false); !errors.Is(err, metadata.ErrFenced) {
+		t.Fatalf("status write for a failed task: err %v, want ErrFenced", err)
+	}
+	err = s.Publish(ctx, metadata.PublishRequest{SupervisorID: "sup", DataSource: "ds", Segments: []metadata.Segment{segment("ds", 1, "v1", 0)},
+		Start: &mid, End: &end, Assignment: fenceA})
+	if !errors.Is(err, metadata.ErrFenced) {
+		t.Fatalf("publish for a failed task: err %v, want ErrFenced", err)
+	}
+	mustOffsets(t, s, "sup", mid)
+	if err := as.UpdateAssignedTaskStatus(ctx, metadata.Assignment{TaskID: "t2", Worker: "http://b"}, []byte(`{"status":"SUCCESS"}`), false); err != nil {
+		t.Fatal(err)
+	}
+	m, err := as.Assignments(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m) != 1 || m["t3"] != "http://a" {
+		t.Fatalf("assignments of active tasks: %v, want only t3 on a", m)
 	}
 }

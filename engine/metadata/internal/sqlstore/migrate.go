@@ -113,6 +113,11 @@ var migrations = []migration{
 				version TEXT NOT NULL,
 				running_tasks TEXT NOT NULL,
 				last_heartbeat BIGINT NOT NULL)`,
+			// A task's worker, set once by the leader; the task runs there until it ends.
+			`CREATE TABLE task_assignments (
+				task_id TEXT NOT NULL PRIMARY KEY,
+				worker TEXT NOT NULL)`,
+			`CREATE INDEX task_assignments_worker ON task_assignments (worker)`,
 		},
 	},
 }
