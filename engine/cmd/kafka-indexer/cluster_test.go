@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os/exec"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -25,6 +26,10 @@ import (
 // seconds.
 const testLease = "3s"
 
+// testWorkerTimeout is the cluster tests' --worker-timeout: a killed worker's tasks are
+// replaced within seconds.
+const testWorkerTimeout = "3s"
+
 // node is one `serve` process of a cluster.
 type node struct {
 	name string
@@ -40,7 +45,7 @@ func startNode(t *testing.T, name, dsn string, extra ...string) *node {
 	t.Helper()
 	n := &node{name: name, addr: freePort(t), log: &syncBuffer{}}
 	args := append([]string{"serve", "--listen", n.addr, "--data-dir", t.TempDir(), "--metadata-uri", dsn,
-		"--leader-lease", testLease, "--worker-capacity", "4", "--log-level", "debug"}, extra...)
+		"--leader-lease", testLease, "--worker-timeout", testWorkerTimeout, "--worker-capacity", "4", "--log-level", "debug"}, extra...)
 	n.cmd = exec.Command(binary, args...)
 	n.cmd.Stdout, n.cmd.Stderr = n.log, n.log
 	if err := n.cmd.Start(); err != nil {
@@ -222,7 +227,7 @@ func TestClusterFailover(t *testing.T) {
 	if code := follower.proc().call(t, "POST", "/druid/indexer/v1/supervisor", spec, nil); code != 200 {
 		t.Fatalf("create supervisor through follower %s: %d", follower.name, code)
 	}
-	waitTasksOn(t, follower, first)
+	waitTasksOn(t, follower, nil)
 	waitPublished(t, follower, "before the leader is killed", 1)
 
 	first.kill()
@@ -231,7 +236,7 @@ func TestClusterFailover(t *testing.T) {
 	second := waitLeader(t, alive, first)
 	t.Logf("new leader %s", second.name)
 	third := without(alive, second)[0]
-	waitTasksOn(t, third, second)
+	waitTasksOn(t, third, nil)
 	waitPublished(t, third, "after the failover", countSegments(t, third.proc(), "stream")+1)
 
 	second.signal(t, syscall.SIGSTOP)
@@ -250,7 +255,7 @@ func TestClusterFailover(t *testing.T) {
 	if got := waitLeader(t, alive); got != third {
 		t.Fatalf("after SIGCONT the leader is %s, want %s", got.name, third.name)
 	}
-	waitTasksOn(t, second, third)
+	waitTasksOn(t, second, nil)
 	waitPublished(t, second, "after the second failover", countSegments(t, third.proc(), "stream")+1)
 	close(stop)
 	total := <-produced
@@ -312,9 +317,9 @@ func without(nodes []*node, x *node) []*node {
 	return out
 }
 
-// waitTasksOn waits until via (any node) lists leader as the one worker, running tasks: the
-// supervisor's tasks run in the leader's process.
-func waitTasksOn(t *testing.T, via, leader *node) {
+// waitTasksOn waits until via (any node) lists live workers that run tasks, all of them among
+// on (any worker when on is nil), and returns the running tasks by worker host.
+func waitTasksOn(t *testing.T, via *node, on []*node) map[string][]string {
 	t.Helper()
 	var last string
 	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
@@ -329,11 +334,23 @@ func waitTasksOn(t *testing.T, via, leader *node) {
 		if code != 200 || json.Unmarshal([]byte(body), &workers) != nil {
 			continue
 		}
-		if len(workers) == 1 && workers[0].Worker.Host == leader.addr && len(workers[0].RunningTasks) > 0 {
-			return
+		running := map[string][]string{}
+		ok := true
+		for _, w := range workers {
+			if len(w.RunningTasks) == 0 {
+				continue
+			}
+			running[w.Worker.Host] = w.RunningTasks
+			if on != nil && !slices.ContainsFunc(on, func(n *node) bool { return n.addr == w.Worker.Host }) {
+				ok = false
+			}
+		}
+		if ok && len(running) > 0 {
+			return running
 		}
 	}
-	t.Fatalf("%s never listed tasks running on %s; last answer %s", via.name, leader.name, last)
+	t.Fatalf("%s never listed tasks running on the expected workers; last answer %s", via.name, last)
+	return nil
 }
 
 // waitPublished waits until at least n segments of "stream" are published, as via reads them.
