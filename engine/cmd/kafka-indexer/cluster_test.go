@@ -424,7 +424,8 @@ func TestClusterFlags(t *testing.T) {
 		{[]string{"--roles", "query"}, "needs --metadata-uri postgres://"},
 		{[]string{"--advertise", "10.0.0.1:8090"}, "needs --metadata-uri postgres://"},
 		{[]string{"--metadata-uri", pg, "--roles", "overlord,planner"}, `unknown role "planner"`},
-		{[]string{"--metadata-uri", pg, "--roles", "overlord"}, "overlord and worker go together"},
+		{[]string{"--metadata-uri", pg, "--worker-timeout", "500ms"}, "--worker-timeout must be at least 1s"},
+		{[]string{"--metadata-uri", pg, "--worker-select-strategy", "random"}, `"random" is not a strategy`},
 		{[]string{"--metadata-uri", pg, "--advertise", "0.0.0.0:8090"}, "pass --advertise HOST:PORT"},
 		{[]string{"--metadata-uri", pg, "--advertise", "[::]:8090"}, "pass --advertise HOST:PORT"},
 		{[]string{"--metadata-uri", pg, "--advertise", "node1"}, "must be HOST:PORT"},
@@ -440,6 +441,8 @@ func TestClusterFlags(t *testing.T) {
 		{"--metadata-uri", pg},
 		{"--metadata-uri", pg, "--roles", "query", "--advertise", "node1:8090"},
 		{"--metadata-uri", pg, "--roles", "overlord,worker"},
+		{"--metadata-uri", pg, "--roles", "overlord"},
+		{"--metadata-uri", pg, "--roles", "worker", "--worker-select-strategy", "fillCapacity"},
 	} {
 		if _, err := parseServeFlags(ok, io.Discard); err != nil {
 			t.Errorf("serve %s: %v", strings.Join(ok, " "), err)
@@ -516,9 +519,16 @@ func TestClusterForwardingKeepsRequest(t *testing.T) {
 			Host string `json:"host"`
 		} `json:"worker"`
 	}
-	code, body := do("GET", "/druid/indexer/v1/workers", "", true)
-	_ = json.Unmarshal([]byte(body), &workers)
-	if code != 200 || len(workers) != 1 || workers[0].Worker.Host != leader.addr {
-		t.Errorf("forwarded GET /workers: %d %s, want the leader %s", code, body, leader.addr)
+	// Both nodes have the worker role: the leader lists both, whichever node is asked.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		code, body := do("GET", "/druid/indexer/v1/workers", "", true)
+		workers = nil
+		_ = json.Unmarshal([]byte(body), &workers)
+		if code == 200 && len(workers) == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("forwarded GET /workers: %d %s, want both nodes", code, body)
+		}
 	}
 }
