@@ -43,10 +43,18 @@ type node struct {
 // answers.
 func startNode(t *testing.T, name, dsn string, extra ...string) *node {
 	t.Helper()
-	n := &node{name: name, addr: freePort(t), log: &syncBuffer{}}
+	return startNodeAt(t, name, freePort(t), nil, dsn, extra...)
+}
+
+// startNodeAt starts a cluster node listening on addr, its command line prefixed by prefix
+// (such as ip netns exec NAME), and waits until it answers.
+func startNodeAt(t *testing.T, name, addr string, prefix []string, dsn string, extra ...string) *node {
+	t.Helper()
+	n := &node{name: name, addr: addr, log: &syncBuffer{}}
 	args := append([]string{"serve", "--listen", n.addr, "--data-dir", t.TempDir(), "--metadata-uri", dsn,
 		"--leader-lease", testLease, "--worker-timeout", testWorkerTimeout, "--worker-capacity", "4", "--log-level", "debug"}, extra...)
-	n.cmd = exec.Command(binary, args...)
+	argv := append(append(slices.Clone(prefix), binary), args...)
+	n.cmd = exec.Command(argv[0], argv[1:]...)
 	n.cmd.Stdout, n.cmd.Stderr = n.log, n.log
 	if err := n.cmd.Start(); err != nil {
 		t.Fatal(err)
