@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/url"
 	"os"
 	"os/exec"
 	"strings"
@@ -123,11 +124,13 @@ func forward(t *testing.T, listen, target string) string {
 func TestClusterWorkerPartitioned(t *testing.T) {
 	ns := newNetns(t)
 	dsn := metadatatest.FreshPostgresSchema(t)
-	pgHost := "127.0.0.1:55432"
-	if !strings.Contains(dsn, pgHost) {
-		t.Fatalf("the test expects PostgreSQL at %s, the DSN is %s", pgHost, dsn)
+	u, err := url.Parse(dsn)
+	if err != nil || u.Host == "" {
+		t.Fatalf("the test needs a postgres:// URL with a host, got %q", dsn)
 	}
-	nsDSN := strings.Replace(dsn, pgHost, forward(t, ns.hostIP+":0", pgHost), 1)
+	pgHost := u.Host
+	u.Host = forward(t, ns.hostIP+":0", pgHost)
+	nsDSN := u.String()
 	// The broker listens on the host's end of the veth pair, which both sides reach.
 	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(2, "stream"),
 		kfake.ListenFn(func(network, _ string) (net.Listener, error) { return net.Listen(network, ns.hostIP+":0") }))
