@@ -298,14 +298,14 @@ func TestClusterFailover(t *testing.T) {
 			t.Fatalf("native query through %s: %d rows with id sum %d, want %d and %d", second.name, rows, sum, total, wantSum)
 		}
 	}
-	// The deposed leader stepped down because it could not renew, and published nothing once
-	// it ran again: its tasks were stopped, and a publish racing the step-down is fenced.
+	// The deposed leader stepped down because it could not renew. Its worker role is another
+	// matter: if its heartbeat aged past --worker-timeout while it was stopped, its tasks were
+	// failed and replaced and their late publishes fenced; if not, its tasks were never lost
+	// and carry on publishing, as a worker's tasks do across a leader failover. Either way
+	// every row is published exactly once (above).
 	resumed := second.log.String()[resumedAt:]
 	if !strings.Contains(resumed, "stopping leader duties") {
 		t.Errorf("%s did not say it stopped its leader duties after SIGCONT", second.name)
-	}
-	if strings.Contains(resumed, "msg=published") {
-		t.Errorf("%s published after it was deposed:\n%s", second.name, resumed)
 	}
 	for _, l := range strings.Split(resumed, "\n") {
 		if strings.Contains(l, "leader") {
