@@ -20,7 +20,8 @@ import (
 //	GET /druid/coordinator/v1/isLeader         the same
 //	GET /druid/indexer/v1/leader               the leader's URL, as text
 //	GET /druid/coordinator/v1/leader           the same
-//	GET /druid/indexer/v1/workers              this process as Druid's one worker (ImmutableWorkerInfo)
+//	GET /druid/indexer/v1/workers              this process as Druid's one worker (ImmutableWorkerInfo);
+//	                                           a cluster leader lists its live workers (Services.Workers)
 //	GET /druid/indexer/v1/totalWorkerCapacity  the slots, as TotalWorkerCapacityResponse
 //	GET /status/properties                     the non-secret settings (Options.Properties)
 
