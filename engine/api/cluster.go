@@ -20,7 +20,8 @@ import (
 //	GET /druid/coordinator/v1/isLeader         the same
 //	GET /druid/indexer/v1/leader               the leader's URL, as text
 //	GET /druid/coordinator/v1/leader           the same
-//	GET /druid/indexer/v1/workers              this process as Druid's one worker (ImmutableWorkerInfo)
+//	GET /druid/indexer/v1/workers              this process as Druid's one worker (ImmutableWorkerInfo);
+//	                                           a cluster leader lists its live workers (Services.Workers)
 //	GET /druid/indexer/v1/totalWorkerCapacity  the slots, as TotalWorkerCapacityResponse
 //	GET /status/properties                     the non-secret settings (Options.Properties)
 
@@ -94,6 +95,10 @@ func (s *Server) routeCluster() {
 		s.handleSlash("GET "+p+"/leader", leader)
 	}
 	s.handleSlash("GET /druid/indexer/v1/workers", func(w http.ResponseWriter, r *http.Request) {
+		if s.workers != nil {
+			s.serveClusterWorkers(w, r)
+			return
+		}
 		slots := s.tasks.Slots()
 		u, err := url.Parse(s.advertisedURL(r))
 		if err != nil {
@@ -117,6 +122,20 @@ func (s *Server) routeCluster() {
 		writeJSON(w, http.StatusOK, []druidWorkerInfo{info})
 	})
 	s.handleSlash("GET /druid/indexer/v1/totalWorkerCapacity", func(w http.ResponseWriter, r *http.Request) {
+		if s.workers != nil {
+			live, err := s.workers(r.Context())
+			if err != nil {
+				s.writeError(w, r, err)
+				return
+			}
+			total := druidTotalWorkerCapacity{MaximumCapacityWithAutoScale: noAutoScale}
+			for _, wk := range live {
+				total.CurrentClusterCapacity += wk.Capacity
+				total.UsedClusterCapacity += len(wk.RunningTasks)
+			}
+			writeJSON(w, http.StatusOK, total)
+			return
+		}
 		slots := s.tasks.Slots()
 		writeJSON(w, http.StatusOK, druidTotalWorkerCapacity{
 			CurrentClusterCapacity: slots.Capacity, MaximumCapacityWithAutoScale: noAutoScale,
@@ -137,4 +156,34 @@ func (s *Server) routeCluster() {
 func (s *Server) handleSlash(pattern string, h http.HandlerFunc) {
 	s.mux.HandleFunc(pattern, h)
 	s.mux.HandleFunc(strings.TrimSuffix(pattern, "/")+"/{$}", h)
+}
+
+// serveClusterWorkers lists a cluster's live workers, as registered in the metadata store, in
+// the shape of Druid's ImmutableWorkerInfo. The last heartbeat stands in for
+// lastCompletedTaskTime, which the workers table does not keep.
+func (s *Server) serveClusterWorkers(w http.ResponseWriter, r *http.Request) {
+	live, err := s.workers(r.Context())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out := make([]druidWorkerInfo, 0, len(live))
+	for _, wk := range live {
+		u, err := url.Parse(wk.URL)
+		if err != nil {
+			continue
+		}
+		running := wk.RunningTasks
+		if running == nil {
+			running = []string{}
+		}
+		last := spec.FormatTime(wk.LastHeartbeat)
+		out = append(out, druidWorkerInfo{
+			Worker: druidWorker{Scheme: u.Scheme, Host: u.Host, IP: u.Hostname(), Capacity: wk.Capacity,
+				Version: workerVersion, Category: workerCategory},
+			CurrCapacityUsed: len(running), AvailabilityGroups: running, RunningTasks: running,
+			LastCompletedTaskTime: &last,
+		})
+	}
+	writeJSON(w, http.StatusOK, out)
 }

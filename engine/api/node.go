@@ -23,7 +23,8 @@ import (
 //
 // Druid's followers answer 307 with the leader's URL instead; forwarding serves clients that do
 // not re-send a body on a redirect (Go's http.Client among them), and a follower's answers stay
-// those of the leader. Task chat calls are the leader's too: tasks run in the leader's process.
+// those of the leader. Task chat calls go to the node whose worker runs the task (SetWorker); a
+// node without the worker role forwards them to the leader.
 
 // Leadership is what a node knows of the election (leader.Elector implements it).
 type Leadership interface {
@@ -45,6 +46,7 @@ type Node struct {
 	lead     Leadership
 	self     string // this node's advertised URL
 	overlord atomic.Pointer[Server]
+	worker   atomic.Pointer[Server]
 	proxy    *httputil.ReverseProxy
 	log      *slog.Logger
 }
@@ -83,6 +85,11 @@ func NewNode(local *Server, lead Leadership, self string) *Node {
 // runner) answer the Overlord routes; nil, when leadership ends, sends them to the leader.
 func (n *Node) SetOverlord(s *Server) { n.overlord.Store(s) }
 
+// SetWorker makes s (the server of this node's worker runner) answer the task chat API: on a
+// node with the worker role, chat calls are for the tasks running in its own process, and
+// the supervisors address them to the worker that runs each task.
+func (n *Node) SetWorker(s *Server) { n.worker.Store(s) }
+
 type forwardTarget struct{}
 
 // ServeHTTP implements http.Handler.
@@ -94,6 +101,8 @@ func (n *Node) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case leaderPaths[path] && r.Method == http.MethodGet:
 		n.serveLeader(w, strings.HasSuffix(path, "/isLeader"))
+	case strings.HasPrefix(path, "/druid/worker/v1/chat/") && n.worker.Load() != nil:
+		n.worker.Load().mux.ServeHTTP(w, r)
 	case isOverlordPath(path):
 		// The leadership's server is set only while its duties run, from before its
 		// supervisors start (they reach their tasks through this very route) until they stop.

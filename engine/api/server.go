@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"crypto/subtle"
 	"encoding/json"
 	"log/slog"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/druidapi"
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/supervisor"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/task"
 )
@@ -40,6 +42,9 @@ type Services struct {
 	Segments    SegmentCatalog
 	// Loaded answers which published segments are queryable (loadstatus); nil means none is.
 	Loaded SegmentServer
+	// Workers, when set, lists a cluster's live workers for /workers and
+	// /totalWorkerCapacity; nil means this process is the one worker, with Tasks' slots.
+	Workers func(ctx context.Context) ([]metadata.Worker, error)
 }
 
 // Server routes the API to the engine's services.
@@ -49,6 +54,7 @@ type Server struct {
 	tasks   *task.Runner
 	catalog SegmentCatalog
 	loaded  SegmentServer
+	workers func(ctx context.Context) ([]metadata.Worker, error)
 	mux     *http.ServeMux
 	started time.Time
 	// advertised is the URL set by SetAdvertisedURL.
@@ -63,13 +69,14 @@ func New(svc Services, opts Options) *Server {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	s := &Server{opts: opts, sup: svc.Supervisors, tasks: svc.Tasks, catalog: svc.Segments, loaded: svc.Loaded, mux: http.NewServeMux(), started: time.Now()}
+	s := &Server{opts: opts, sup: svc.Supervisors, tasks: svc.Tasks, catalog: svc.Segments, loaded: svc.Loaded, workers: svc.Workers, mux: http.NewServeMux(), started: time.Now()}
 	s.routeStatus()
 	s.routeSupervisors()
 	s.routeTasks()
 	s.routeChat()
 	s.routeSegments()
 	s.routeCluster()
+	s.routeActions()
 	return s
 }
 

@@ -84,9 +84,16 @@ type Options struct {
 type Cluster struct {
 	// URL is where the other nodes reach this one (http://advertise).
 	URL string
-	// Overlord says whether this node runs for leadership (the overlord role). Tasks run in
-	// the leader's process, so an overlord is also the worker of its tasks.
+	// Overlord says whether this node runs for leadership (the overlord role).
 	Overlord bool
+	// Worker says whether this node runs tasks (the worker role): it registers in the
+	// workers table and runs the tasks the leader assigns to it (see workers.go).
+	Worker bool
+	// WorkerTimeout is how long a worker may miss heartbeats before the leader declares it
+	// lost and fails its tasks (--worker-timeout); zero means DefaultWorkerTimeout.
+	WorkerTimeout time.Duration
+	// WorkerSelectStrategy is EqualDistribution (the default, when empty) or FillCapacity.
+	WorkerSelectStrategy string
 	// Query says whether this node serves native queries (the query role).
 	Query bool
 	// Lease is the leader lease's length (--leader-lease); zero means leader.DefaultLease.
@@ -109,6 +116,8 @@ type Engine struct {
 	Handler http.Handler
 	// Elector is the leader election of a cluster node; nil on a single node.
 	Elector *leader.Elector
+	// worker is a cluster node's worker role; nil on a single node and without the role.
+	worker *worker
 
 	opts     Options
 	log      *slog.Logger
@@ -134,6 +143,8 @@ type overlord struct {
 	mgr    *supervisor.Manager
 	runner *task.Runner
 	api    *api.Server
+	// assign places the tasks on workers; nil on a single node, which runs them itself.
+	assign *assigner
 }
 
 // New assembles an engine over store (which Close closes): it loads supervisor specs, restores
@@ -171,15 +182,15 @@ func New(ctx context.Context, store metadata.Store, opts Options) (*Engine, erro
 		return nil
 	})
 	met.RegisterTasks(func() []metrics.TaskSample {
-		if ov := e.cur.Load(); ov != nil {
-			return taskSamples(ov.runner)
+		if r := e.taskRunner(); r != nil {
+			return taskSamples(r)
 		}
 		return nil
 	})
 	var ov *overlord
 	if opts.Cluster == nil {
 		var err error
-		if ov, err = e.newOverlord(ctx, root, store); err != nil {
+		if ov, err = e.newOverlord(ctx, root, store, nil); err != nil {
 			cancel()
 			return nil, err
 		}
@@ -200,16 +211,18 @@ func New(ctx context.Context, store metadata.Store, opts Options) (*Engine, erro
 		e.Elector = el
 		e.node = api.NewNode(e.local, el, opts.Cluster.URL)
 		e.Handler = e.node
+		if opts.Cluster.Worker {
+			if e.worker, err = e.newWorker(root, store); err != nil {
+				cancel()
+				return nil, err
+			}
+			e.node.SetWorker(e.worker.api)
+		}
 	}
 	// Queries read published segments (the loader, first: it wins over a realtime copy of the
 	// same segment) and the rows still inside running tasks.
 	queries := query.New(loader)
-	queries.AddSource(query.NewRealtime(RealtimeTasksOf(func() *task.Runner {
-		if ov := e.cur.Load(); ov != nil {
-			return ov.runner
-		}
-		return nil
-	}), loader, query.RealtimeOptions{Logger: log, Context: root}))
+	queries.AddSource(query.NewRealtime(RealtimeTasksOf(e.taskRunner), loader, query.RealtimeOptions{Logger: log, Context: root}))
 	e.Queries = queries
 	if opts.Cluster == nil || opts.Cluster.Query {
 		e.local.RouteQueries(queries)
@@ -252,9 +265,25 @@ func (noLeases) CurrentLease(context.Context, string) (metadata.Lease, error) {
 	return metadata.Lease{}, errNoLeases
 }
 
+// taskRunner is the runner whose tasks run in this process: the single node's, or a cluster
+// node's worker runner; nil on a cluster node without the worker role.
+func (e *Engine) taskRunner() *task.Runner {
+	if e.opts.Cluster != nil {
+		if e.worker != nil {
+			return e.worker.runner
+		}
+		return nil
+	}
+	if ov := e.cur.Load(); ov != nil {
+		return ov.runner
+	}
+	return nil
+}
+
 // newOverlord builds the supervisors (loaded from store), the task runner (not yet restored)
-// and their API. root is the parent of the tasks' contexts: its end stops them.
-func (e *Engine) newOverlord(ctx, root context.Context, store metadata.Store) (*overlord, error) {
+// and their API. root is the parent of the tasks' contexts: its end stops them. A cluster
+// leader's runner is a queue whose tasks asg places on the workers; nil runs them here.
+func (e *Engine) newOverlord(ctx, root context.Context, store metadata.Store, asg *assigner) (*overlord, error) {
 	mopts := supervisor.DefaultOptions()
 	mopts.Logger = e.log
 	mopts.Thresholds = e.opts.SupervisorThresholds
@@ -263,18 +292,31 @@ func (e *Engine) newOverlord(ctx, root context.Context, store metadata.Store) (*
 	if err := mgr.Load(ctx); err != nil {
 		return nil, err
 	}
-	runner := task.NewRunner(task.RunnerOptions{
+	ropts := task.RunnerOptions{
 		Capacity: e.opts.WorkerCapacity, MaxWaiting: e.opts.TaskQueueSize, FinishedHistory: e.opts.TaskHistory,
 		WorkDir: filepath.Join(e.opts.DataDir, "tasks"),
 		Store:   store, Storage: e.Storage, Handoff: e.Loader, Checkpointer: mgr, Logger: e.log, Metrics: e.Metrics,
 		Context: root,
-	})
-	return &overlord{mgr: mgr, runner: runner, api: e.newAPI(mgr, runner)}, nil
+	}
+	if asg != nil {
+		ropts.Placer = asg
+	}
+	runner := task.NewRunner(ropts)
+	srv := e.newAPI(mgr, runner)
+	if asg != nil {
+		srv = e.newAPIWorkers(mgr, runner, asg.liveWorkers)
+	}
+	return &overlord{mgr: mgr, runner: runner, api: srv, assign: asg}, nil
 }
 
 func (e *Engine) newAPI(mgr *supervisor.Manager, runner *task.Runner) *api.Server {
+	return e.newAPIWorkers(mgr, runner, nil)
+}
+
+// newAPIWorkers is newAPI listing a cluster's live workers with workers.
+func (e *Engine) newAPIWorkers(mgr *supervisor.Manager, runner *task.Runner, workers func(context.Context) ([]metadata.Worker, error)) *api.Server {
 	o := e.opts
-	return api.New(api.Services{Supervisors: mgr, Tasks: runner, Segments: metadata.NewCatalog(e.Store), Loaded: e.Loader},
+	return api.New(api.Services{Supervisors: mgr, Tasks: runner, Segments: metadata.NewCatalog(e.Store), Loaded: e.Loader, Workers: workers},
 		api.Options{Version: o.Version, Username: o.Username, Password: o.Password, MaxBodyBytes: o.MaxBodyBytes, Logger: e.log,
 			Properties: properties(o)})
 }
@@ -282,9 +324,13 @@ func (e *Engine) newAPI(mgr *supervisor.Manager, runner *task.Runner) *api.Serve
 // start runs ov's supervisors; they reach their tasks through the chat API at baseURL.
 func (e *Engine) start(ov *overlord, ctx context.Context, baseURL string) {
 	ov.api.SetAdvertisedURL(baseURL)
+	chat := supervisor.NewChatClient(func() string { return baseURL }, e.opts.Username, e.opts.Password)
+	if ov.assign != nil {
+		chat.Locate = ov.assign.locate
+	}
 	ov.mgr.Start(ctx, supervisor.Deps{
 		Runner:               ov.runner,
-		Tasks:                supervisor.NewChatClient(func() string { return baseURL }, e.opts.Username, e.opts.Password),
+		Tasks:                chat,
 		MinOffsetFetchPeriod: e.opts.MinOffsetFetchPeriod,
 	})
 }
@@ -296,6 +342,9 @@ func (e *Engine) Start(baseURL string) {
 	if e.Elector == nil {
 		e.start(e.cur.Load(), e.ctx, baseURL)
 		return
+	}
+	if e.worker != nil {
+		e.worker.start(e.ctx)
 	}
 	ctx, cancel := context.WithCancel(e.ctx)
 	e.electCancel, e.electDone = cancel, make(chan struct{})
@@ -329,6 +378,9 @@ func (e *Engine) Close() error {
 	if e.Elector == nil {
 		e.Runner.Close()
 	}
+	if e.worker != nil {
+		e.worker.stop()
+	}
 	e.cancel() // ends a loader round in progress, so Close below does not wait for it
 	err := e.Loader.Close()
 	<-e.loaderCh
@@ -339,21 +391,32 @@ func (e *Engine) Close() error {
 // task runner afresh over a store fenced by the term, adopts the tasks the store says are
 // running (as a restarted single node does), and serves them on this node's API.
 type duties struct {
-	e  *Engine
-	ov *overlord
+	e    *Engine
+	ov   *overlord
+	done chan struct{} // closed when the term's assigner has stopped
 }
 
 func (d *duties) Start(ctx context.Context, term leader.Term) error {
 	e := d.e
 	store := leader.FencedStore(ctx, e.Store, term)
-	ov, err := e.newOverlord(ctx, ctx, store)
+	asg, err := newAssigner(e, store)
 	if err != nil {
 		return err
 	}
-	if err := ov.runner.Restore(ctx); err != nil {
-		ov.runner.Close()
+	ov, err := e.newOverlord(ctx, ctx, store, asg)
+	if err != nil {
 		return err
 	}
+	// The first round places the tasks left unassigned and fails those of lost workers
+	// before the supervisors look at them.
+	if err := asg.round(ctx); err != nil {
+		e.log.Warn("assign tasks to workers", "err", err)
+	}
+	d.done = make(chan struct{})
+	go func() {
+		defer close(d.done)
+		asg.run(ctx)
+	}()
 	d.ov = ov
 	e.cur.Store(ov)
 	e.node.SetOverlord(ov.api)
@@ -371,6 +434,8 @@ func (d *duties) Stop() {
 	d.ov.mgr.Close()
 	d.ov.runner.Close()
 	d.ov = nil
+	// The term's context has ended (leader.Duties), which stops the assigner.
+	<-d.done
 }
 
 // RealtimeTasks adapts the task runner to the realtime query source (the two packages do not

@@ -140,6 +140,11 @@ type PublishRequest struct {
 	// its leader's term, so once a newer leader exists the deposed one's
 	// tasks can commit nothing.
 	Fence *Fence
+	// Assignment, when set, makes the publish commit only while the task is
+	// active and still assigned to Assignment.Worker (read FOR SHARE, as Fence):
+	// a worker the leader declared lost, whose task was failed and replaced,
+	// commits nothing. Otherwise Publish returns ErrFenced.
+	Assignment *Assignment
 }
 
 // Segment is a druid_segments row.

@@ -160,8 +160,8 @@ func (r *runtime) discoverTasks(ctx context.Context) error {
 		}
 		status, err := r.deps.Tasks.Status(ctx, in.ID)
 		if err != nil {
-			if errors.Is(err, ErrTaskNotRunning) && in.RunnerStatusCode == task.RunnerWaiting {
-				// Waiting for a worker slot: adopt it as it is.
+			if errors.Is(err, ErrTaskNotRunning) && (in.RunnerStatusCode == task.RunnerWaiting || in.RunnerStatusCode == task.RunnerPending) {
+				// Waiting for a worker slot, or for its worker to start it: adopt it as it is.
 				status = task.StatusNotStarted
 			} else {
 				r.log.Warn("cannot reach task; killing it", "task", in.ID, "err", err)

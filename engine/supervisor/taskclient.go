@@ -37,9 +37,12 @@ type TaskClient interface {
 	StallMessage(ctx context.Context, id string) (string, error)
 }
 
-// ChatClient is the HTTP TaskClient. Base is the URL of the process serving the chat API.
+// ChatClient is the HTTP TaskClient. Base is the URL of the process serving the chat API;
+// Locate, when set, replaces it with the URL of the worker that runs each task (a cluster's
+// tasks run on several nodes), and returns ErrTaskNotRunning for a task on no worker yet.
 type ChatClient struct {
 	Base               func() string
+	Locate             func(ctx context.Context, id string) (string, error)
 	Username, Password string
 	HTTP               *http.Client
 }
@@ -61,7 +64,16 @@ func (c *ChatClient) do(ctx context.Context, method, id, path string, body any, 
 		b, _ := json.Marshal(body)
 		rd = bytes.NewReader(b)
 	}
-	u := c.Base() + "/druid/worker/v1/chat/" + url.PathEscape(id) + path
+	base := ""
+	if c.Locate != nil {
+		var err error
+		if base, err = c.Locate(ctx, id); err != nil {
+			return 0, err
+		}
+	} else {
+		base = c.Base()
+	}
+	u := base + "/druid/worker/v1/chat/" + url.PathEscape(id) + path
 	req, err := http.NewRequestWithContext(ctx, method, u, rd)
 	if err != nil {
 		return 0, err

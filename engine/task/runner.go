@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -49,6 +51,27 @@ type RunnerOptions struct {
 	// Context is the parent of every task's context, the daemon's root: its end stops the
 	// tasks as Close does. Nil means a root of the runner's own, which only Close ends (tests).
 	Context context.Context
+	// TaskStore, when set, is the store handed to task id instead of Store: a cluster worker
+	// fences each task's publishes by its assignment.
+	TaskStore func(id string) metadata.Store
+	// Placer, when set, makes the runner a queue only, a cluster leader's: tasks are stored
+	// active and left for the leader to assign to a worker (engine/daemon), which runs them;
+	// none runs in this runner's slots. Their runner status and location come from Placer.
+	Placer Placer
+}
+
+// Placer tells where a queue's active tasks run (RunnerOptions.Placer).
+type Placer interface {
+	// Placements returns the placement of every active task assigned to a worker, by id.
+	Placements(ctx context.Context) (map[string]Placement, error)
+}
+
+// Placement is where an active task of a queue runs.
+type Placement struct {
+	// Worker is the URL of the worker it is assigned to (scheme://host:port).
+	Worker string
+	// Running is true once the worker reports the task among its running ones.
+	Running bool
 }
 
 // Defaults of RunnerOptions.
@@ -203,8 +226,70 @@ func (r *Runner) submit(ctx context.Context, s *Spec) error {
 	if err != nil {
 		return fmt.Errorf("store task %s: %w", id, err)
 	}
-	r.enqueue(s)
+	if r.opts.Placer == nil {
+		r.enqueue(s)
+	}
 	return nil
+}
+
+// Adopt runs a stored active task in this runner unless it already knows it (running, waiting
+// or recently finished): a cluster worker adopts the tasks the leader assigned to it. It
+// reports whether the task was queued.
+func (r *Runner) Adopt(mt metadata.Task) (bool, error) {
+	s, err := DecodePayload(mt.Payload)
+	if err != nil {
+		return false, fmt.Errorf("task %s: %w", mt.ID, err)
+	}
+	r.mu.Lock()
+	_, known := r.tasks[mt.ID]
+	closed := r.closed
+	r.mu.Unlock()
+	if known || closed {
+		return false, nil
+	}
+	r.enqueue(s)
+	return true, nil
+}
+
+// Abandon stops task id, if it runs or waits here, without publishing what it has not
+// published yet: a cluster worker abandons the tasks that are no longer assigned to it (shut
+// down, or failed by the leader after it lost this worker) and all of them when it cannot
+// reach the metadata store. The final status it then writes is refused by the assignment
+// fence when the task has moved on.
+func (r *Runner) Abandon(id, reason string) {
+	r.mu.Lock()
+	e, ok := r.tasks[id]
+	if !ok || e.result != nil {
+		r.mu.Unlock()
+		return
+	}
+	for i, w := range r.waiting {
+		if w == e {
+			r.waiting = append(r.waiting[:i], r.waiting[i+1:]...)
+			res := Result{ErrorMsg: reason}
+			e.result, e.runner, e.finished = &res, RunnerNone, time.Now()
+			r.mu.Unlock()
+			e.closeLog()
+			r.retire(e)
+			return
+		}
+	}
+	r.mu.Unlock()
+	e.task.kill(reason)
+}
+
+// Active returns the ids of the tasks running or waiting in this runner, sorted.
+func (r *Runner) Active() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []string
+	for id, e := range r.tasks {
+		if e.result == nil {
+			out = append(out, id)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 func (r *Runner) enqueue(s *Spec) {
@@ -224,8 +309,12 @@ func (r *Runner) enqueue(s *Spec) {
 	} else {
 		logger = taskLogger(r.log, tl)
 	}
+	store := r.opts.Store
+	if r.opts.TaskStore != nil {
+		store = r.opts.TaskStore(s.Payload.ID)
+	}
 	opts := Options{
-		Store: r.opts.Store, Storage: r.opts.Storage, WorkDir: dir,
+		Store: store, Storage: r.opts.Storage, WorkDir: dir,
 		Handoff: r.opts.Handoff, Logger: logger, Getenv: r.opts.Getenv, Metrics: r.opts.Metrics,
 	}
 	if s.Payload.SupervisorID != "" {
@@ -402,6 +491,9 @@ func (r *Runner) readReport(id string) ([]byte, error) {
 // Each resumes after its last published sequence, so nothing is read twice into a published
 // segment and nothing is skipped.
 func (r *Runner) Restore(ctx context.Context) error {
+	if r.opts.Placer != nil {
+		return nil // a queue: the stored tasks run on their workers
+	}
 	active := true
 	tasks, err := r.opts.Store.ListTasks(ctx, metadata.TaskFilter{Active: &active})
 	if err != nil {
@@ -436,6 +528,9 @@ func (r *Runner) Task(id string) (*Task, bool) {
 // Shutdown kills a task (POST /task/{id}/shutdown): a waiting task is dropped, a running one
 // stops without publishing. Either way it ends FAILED, as in Druid.
 func (r *Runner) Shutdown(ctx context.Context, id string) error {
+	if r.opts.Placer != nil {
+		return r.shutdownRemote(ctx, id)
+	}
 	r.mu.Lock()
 	e, ok := r.tasks[id]
 	if !ok || e.result != nil {
@@ -464,6 +559,28 @@ func (r *Runner) Shutdown(ctx context.Context, id string) error {
 	}
 	r.mu.Unlock()
 	e.task.kill("Shutdown request from user")
+	return nil
+}
+
+// shutdownRemote fails an active task of a queue. Its worker sees that the task is no longer
+// active and stops it without publishing; its own final status is then fenced.
+func (r *Runner) shutdownRemote(ctx context.Context, id string) error {
+	mt, err := r.opts.Store.GetTask(ctx, id)
+	if errors.Is(err, metadata.ErrNotFound) || err == nil && !mt.Active {
+		return fmt.Errorf("%w: %s", ErrUnknownTask, id)
+	}
+	if err != nil {
+		return err
+	}
+	b, _ := json.Marshal(TaskStatus{ID: id, Status: "FAILED", ErrorMsg: "Shutdown request from user"})
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), finalStatusTimeout)
+	defer cancel()
+	if err := r.opts.Store.UpdateTaskStatus(sctx, id, b, false); err != nil {
+		return err
+	}
+	if m := r.opts.Metrics; m != nil {
+		m.TaskFinished(mt.DataSource, false)
+	}
 	return nil
 }
 
@@ -529,11 +646,23 @@ func (r *Runner) Infos(ctx context.Context, filter metadata.TaskFilter) ([]Info,
 	if err != nil {
 		return nil, err
 	}
+	assigned, err := r.assignments(ctx)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]Info, 0, len(tasks))
 	for _, mt := range tasks {
-		out = append(out, r.info(mt))
+		out = append(out, r.info(mt, assigned))
 	}
 	return out, nil
+}
+
+// assignments are a queue's task placements; nil for a runner that runs its tasks.
+func (r *Runner) assignments(ctx context.Context) (map[string]Placement, error) {
+	if r.opts.Placer == nil {
+		return nil, nil
+	}
+	return r.opts.Placer.Placements(ctx)
 }
 
 // ListState is the ?state= filter of the Overlord's task list.
@@ -599,10 +728,16 @@ func (r *Runner) Info(ctx context.Context, id string) (Info, []byte, error) {
 	if err != nil {
 		return Info{}, nil, err
 	}
-	return r.info(mt), mt.Payload, nil
+	assigned, err := r.assignments(ctx)
+	if err != nil {
+		return Info{}, nil, err
+	}
+	return r.info(mt, assigned), mt.Payload, nil
 }
 
-func (r *Runner) info(mt metadata.Task) Info {
+// info describes mt. assigned (a queue's) places active tasks on their workers: a task waits
+// until its worker reports it running.
+func (r *Runner) info(mt metadata.Task, assigned map[string]Placement) Info {
 	var st TaskStatus
 	_ = json.Unmarshal(mt.Status, &st)
 	in := Info{
@@ -613,15 +748,50 @@ func (r *Runner) info(mt metadata.Task) Info {
 	if st.ErrorMsg != "" {
 		in.ErrorMsg = &st.ErrorMsg
 	}
+	if r.opts.Placer != nil {
+		if mt.Active {
+			in.RunnerStatusCode = RunnerWaiting
+			if p, ok := assigned[mt.ID]; ok {
+				in.RunnerStatusCode = RunnerPending
+				if p.Running {
+					in.RunnerStatusCode = RunnerRunning
+				}
+				in.Location = locationOf(p.Worker)
+			}
+		}
+		return in
+	}
 	r.mu.Lock()
 	if e, ok := r.tasks[mt.ID]; ok && e.result == nil {
 		in.RunnerStatusCode = e.runner
-		if e.runner == RunnerRunning {
-			in.RunnerStatusCode = RunnerRunning
-		}
 	}
 	r.mu.Unlock()
 	return in
+}
+
+// locationOf is the location of a task whose chat API is served at base (scheme://host:port);
+// Druid's unknown location (null host, port -1) when base is empty or unparsable.
+func locationOf(base string) Location {
+	loc := Location{Port: -1, TLSPort: -1}
+	u, err := url.Parse(base)
+	if base == "" || err != nil || u.Hostname() == "" {
+		return loc
+	}
+	port, err := strconv.Atoi(u.Port())
+	if err != nil {
+		port = 80
+		if u.Scheme == "https" {
+			port = 443
+		}
+	}
+	host := u.Hostname()
+	loc.Host = &host
+	if u.Scheme == "https" {
+		loc.TLSPort = port
+	} else {
+		loc.Port = port
+	}
+	return loc
 }
 
 // Report returns the live report of a running task or the completion report of a finished one.

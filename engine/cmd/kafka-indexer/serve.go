@@ -78,6 +78,10 @@ type serveConfig struct {
 	Advertise string
 	// LeaderLease is --leader-lease; zero means leader.DefaultLease.
 	LeaderLease time.Duration
+	// WorkerTimeout is --worker-timeout; zero means daemon.DefaultWorkerTimeout.
+	WorkerTimeout time.Duration
+	// WorkerSelectStrategy is --worker-select-strategy: equalDistribution or fillCapacity.
+	WorkerSelectStrategy string
 }
 
 // HTTP server defaults. The write timeout must cover the longest response this daemon gives:
@@ -126,9 +130,11 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveConfig, error) {
 	fs.Int64Var(&c.S3PartSize, "s3-part-size", envInt64("S3_PART_SIZE", storage.DefaultS3PartSize), "segment archives from this many bytes on are uploaded in parts of this size (multipart upload; AWS needs ≥ 5 MiB)")
 	fs.StringVar(&c.SegmentCacheDir, "segment-cache-dir", env("SEGMENT_CACHE_DIR", ""), "where queried segments are kept; empty means --data-dir/segment-cache")
 	fs.Int64Var(&c.SegmentCacheBytes, "segment-cache-bytes", envInt64("SEGMENT_CACHE_BYTES", 0), "bound of the segment cache: past it the least recently queried segments are evicted and pulled again from deep storage when needed; 0: no bound")
-	fs.StringVar(&c.Roles, "roles", env("ROLES", allRoles), "what this node does, a comma list of overlord (elected leader: supervisors and the task queue), worker (runs the tasks; for now only in the leader's process) and query (native queries); any other set than all three needs --metadata-uri postgres://…")
+	fs.StringVar(&c.Roles, "roles", env("ROLES", allRoles), "what this node does, a comma list of overlord (elected leader: supervisors and the task queue), worker (runs the tasks the leader assigns to it) and query (native queries); any other set than all three needs --metadata-uri postgres://…")
 	fs.StringVar(&c.Advertise, "advertise", env("ADVERTISE", ""), "HOST:PORT the other nodes of a cluster reach this one at (default: the --listen address)")
 	fs.DurationVar(&c.LeaderLease, "leader-lease", envDuration("LEADER_LEASE", leader.DefaultLease), "how long the overlord leader's lease in PostgreSQL lasts without renewal (renewed every third of it); a dead leader is replaced within about this long")
+	fs.DurationVar(&c.WorkerTimeout, "worker-timeout", envDuration("WORKER_TIMEOUT", kidaemon.DefaultWorkerTimeout), "how long a cluster worker may miss its heartbeats in PostgreSQL before the leader declares it lost and fails its tasks (the supervisors replace them); a worker that cannot reach PostgreSQL for that long stops its tasks")
+	fs.StringVar(&c.WorkerSelectStrategy, "worker-select-strategy", env("WORKER_SELECT_STRATEGY", kidaemon.EqualDistribution), "how the leader picks a worker for a task: equalDistribution (the most free slots) or fillCapacity (the busiest worker with a free slot)")
 	fs.StringVar(&c.UnknownSpecFields, "unknown-spec-fields", env("UNKNOWN_SPEC_FIELDS", "reject"), "a supervisor spec field no Druid version knows: reject (400 naming it), warn (drop it, say so in a Warning header and the log) or ignore (drop it silently, as Druid does)")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, "Usage: kafka-indexer serve [flags]\n\n"+
@@ -290,16 +296,19 @@ func (c *serveConfig) validateCluster() error {
 		}
 		return nil
 	}
-	// Tasks still run in the leader's own process (remote workers come later), so the two
-	// roles go together.
-	if r.overlord != r.worker {
-		return fmt.Errorf("--roles: overlord and worker go together for now (tasks run in the overlord leader's process); use overlord,worker[,query] or query")
-	}
-	if !r.overlord && !r.query {
+	if !r.overlord && !r.worker && !r.query {
 		return fmt.Errorf("--roles must name at least one of overlord,worker or query")
 	}
 	if c.LeaderLease < time.Second {
 		return fmt.Errorf("--leader-lease must be at least 1s, got %s", c.LeaderLease)
+	}
+	if c.WorkerTimeout < time.Second {
+		return fmt.Errorf("--worker-timeout must be at least 1s, got %s", c.WorkerTimeout)
+	}
+	switch c.WorkerSelectStrategy {
+	case kidaemon.EqualDistribution, kidaemon.FillCapacity:
+	default:
+		return fmt.Errorf("--worker-select-strategy: %q is not a strategy; use %s or %s", c.WorkerSelectStrategy, kidaemon.EqualDistribution, kidaemon.FillCapacity)
 	}
 	if c.Advertise != "" {
 		if err := checkAdvertise(c.Advertise, "--advertise"); err != nil {
@@ -489,7 +498,8 @@ func startDaemon(ctx context.Context, c *serveConfig, logOut io.Writer) (d *daem
 		nSupervisors = len(eng.Manager.IDs())
 	}
 	if cluster != nil {
-		log.Info("cluster node", "roles", c.Roles, "advertise", cluster.URL, "leader_lease", c.LeaderLease)
+		log.Info("cluster node", "roles", c.Roles, "advertise", cluster.URL, "leader_lease", c.LeaderLease,
+			"worker_timeout", c.WorkerTimeout, "worker_select_strategy", c.WorkerSelectStrategy)
 	}
 	log.Info("kafka-indexer starting",
 		"version", version, "listen", scheme(c)+"://"+ln.Addr().String(), "data_dir", c.DataDir, "metadata", desc,
@@ -535,7 +545,8 @@ func clusterOptions(c *serveConfig, ln net.Listener) (*kidaemon.Cluster, error) 
 			return nil, err
 		}
 	}
-	return &kidaemon.Cluster{URL: scheme(c) + "://" + adv, Overlord: r.overlord, Query: r.query, Lease: c.LeaderLease}, nil
+	return &kidaemon.Cluster{URL: scheme(c) + "://" + adv, Overlord: r.overlord, Worker: r.worker, Query: r.query, Lease: c.LeaderLease,
+		WorkerTimeout: c.WorkerTimeout, WorkerSelectStrategy: c.WorkerSelectStrategy}, nil
 }
 
 // newHTTPServer builds the API server with every timeout set: without a read timeout a client
@@ -575,6 +586,7 @@ func serveProperties(c *serveConfig) map[string]string {
 		"deep-storage": cmp.Or(c.DeepStorage, "local"), "s3-endpoint": c.S3Endpoint, "s3-path-style": strconv.FormatBool(c.S3PathStyle),
 		"s3-region": c.S3Region, "s3-part-size": strconv.FormatInt(c.S3PartSize, 10),
 		"roles": cmp.Or(c.Roles, allRoles), "advertise": c.Advertise, "leader-lease": c.LeaderLease.String(),
+		"worker-timeout": c.WorkerTimeout.String(), "worker-select-strategy": c.WorkerSelectStrategy,
 		"supervisor-healthiness-threshold":        strconv.Itoa(c.SupervisorThresholds.HealthinessThreshold),
 		"supervisor-unhealthiness-threshold":      strconv.Itoa(c.SupervisorThresholds.UnhealthinessThreshold),
 		"supervisor-task-healthiness-threshold":   strconv.Itoa(c.SupervisorThresholds.TaskHealthinessThreshold),

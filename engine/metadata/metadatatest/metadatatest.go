@@ -41,6 +41,8 @@ func Run(t *testing.T, newStore NewStore) {
 		{"Audit", testAudit},
 		{"Leases", testLeases},
 		{"PublishFenced", testPublishFenced},
+		{"Workers", testWorkers},
+		{"Assignments", testAssignments},
 		{"Close", testClose},
 	}
 	for _, tt := range tests {

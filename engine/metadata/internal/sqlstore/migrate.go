@@ -101,6 +101,25 @@ var migrations = []migration{
 				expires_at BIGINT NOT NULL)`,
 		},
 	},
+	{
+		version: 3,
+		name:    "workers",
+		stmts: []string{
+			// last_heartbeat is milliseconds since the epoch by the database's clock, as
+			// leader_leases.expires_at; running_tasks is a JSON list of task ids.
+			`CREATE TABLE workers (
+				url TEXT NOT NULL PRIMARY KEY,
+				capacity BIGINT NOT NULL,
+				version TEXT NOT NULL,
+				running_tasks TEXT NOT NULL,
+				last_heartbeat BIGINT NOT NULL)`,
+			// A task's worker, set once by the leader; the task runs there until it ends.
+			`CREATE TABLE task_assignments (
+				task_id TEXT NOT NULL PRIMARY KEY,
+				worker TEXT NOT NULL)`,
+			`CREATE INDEX task_assignments_worker ON task_assignments (worker)`,
+		},
+	},
 }
 
 // migrateLockKey serialises concurrent Opens of one database.

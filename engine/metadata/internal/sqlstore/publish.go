@@ -45,6 +45,11 @@ func (s *Store) publish(ctx context.Context, req metadata.PublishRequest) error 
 				return err
 			}
 		}
+		if req.Assignment != nil {
+			if err := s.checkAssignment(ctx, tx, *req.Assignment); err != nil {
+				return err
+			}
+		}
 		if req.Start != nil {
 			old, err := s.readMetadata(ctx, tx, req.SupervisorID)
 			if err != nil {
