@@ -104,7 +104,7 @@ func TestDecodeCanonical(t *testing.T) {
 	if a := s.IOConfig.AutoScalerConfig; a.ScaleOutStep != 2 || a.LagCollectionRangeMillis != 600000 {
 		t.Errorf("autoscaler defaults not filled: %+v", a)
 	}
-	if s.TuningConfig.IndexSpec.DimensionCompression != "zstd" || s.TuningConfig.EffectiveMaxTotalRows() != 1000 {
+	if s.TuningConfig.IndexSpec.DimensionCompression != "lz4" || s.TuningConfig.EffectiveMaxTotalRows() != 1000 {
 		t.Errorf("tuning: %+v", s.TuningConfig)
 	}
 }
