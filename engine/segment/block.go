@@ -68,7 +68,20 @@ func (pw *partWriter) addBlock(values int, enc encoding) { pw.addRawBlock(pw.raw
 func (pw *partWriter) addRawBlock(raw []byte, values int, enc encoding) {
 	start := len(pw.blocks)
 	stored := false
-	if pw.comp == compZstd && len(raw) > 0 {
+	if pw.comp == compZstd && len(raw) > 0 && pw.zlevel == dictLevel {
+		// The best level's encoder holds tens of MB of tables: shared by
+		// all writers of the process rather than built per writer.
+		ze := dictEncoders.Get().(*zstd.Encoder)
+		pw.zbuf = ze.EncodeAll(raw, pw.zbuf[:0])
+		dictEncoders.Put(ze)
+		n := len(pw.zbuf)
+		if (n+uvarintLen(uint64(len(raw))))*minSavingsDen < len(raw)*minSavingsNum {
+			pw.blocks = append(pw.blocks, byte(compZstd), byte(enc))
+			pw.blocks = appendUvarint(pw.blocks, uint64(len(raw)))
+			pw.blocks = append(pw.blocks, pw.zbuf...)
+			stored = true
+		}
+	} else if pw.comp == compZstd && len(raw) > 0 {
 		if pw.zenc == nil {
 			// One encoder per writer, used from one goroutine; EncodeAll needs no
 			// concurrency and the default level is zstd's level 3.
@@ -124,6 +137,12 @@ func dictCompression(dim compression) compression {
 // and decoded once per column load, and text gains most from the extra
 // search.
 const dictLevel = zstd.SpeedBestCompression
+
+// dictEncoders pools the encoders of dictLevel across writers.
+var dictEncoders = sync.Pool{New: func() any {
+	enc, _ := zstd.NewWriter(nil, zstd.WithEncoderConcurrency(1), zstd.WithEncoderLevel(dictLevel))
+	return enc
+}}
 
 // encodeBitmapBlob returns bm (run-optimized) as a v3 bitmaps-part blob: a
 // tag byte, then either the portable roaring serialisation or, when shorter
