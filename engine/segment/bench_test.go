@@ -79,7 +79,7 @@ func BenchmarkSegment(b *testing.B) {
 		n    uint64
 	}{{"low", 100}, {"high", 50_000}} {
 		rows := benchRows(n, card.n)
-		for _, codec := range []string{"lz4", "none"} {
+		for _, codec := range []string{"lz4", "zstd", "none"} {
 			spec := DefaultIndexSpec()
 			spec.DimensionCompression, spec.MetricCompression = codec, codec
 			meta := benchMeta()

@@ -1,11 +1,14 @@
 package segment
 
 import (
+	"bytes"
 	"encoding/binary"
+	"fmt"
 	"math"
 	"math/bits"
 	"sync"
 
+	"github.com/RoaringBitmap/roaring/v2"
 	"github.com/klauspost/compress/zstd"
 	"github.com/pierrec/lz4/v4"
 )
@@ -31,10 +34,12 @@ type partWriter struct {
 	auto   bool // longEncoding=auto
 	delta  bool // every long block is delta-encoded (__time, v2)
 	lz     lz4.Compressor
-	zenc   *zstd.Encoder // created on first use
+	zenc   *zstd.Encoder     // created on first use
+	zlevel zstd.EncoderLevel // 0: zstd's default level (3)
 	index  []byte
 	blocks []byte
 	raw    []byte
+	alt    []byte // a second encoding of the block (ids: raw beside packed)
 	zbuf   []byte
 	u64    []uint64
 }
@@ -63,11 +68,28 @@ func (pw *partWriter) addBlock(values int, enc encoding) { pw.addRawBlock(pw.raw
 func (pw *partWriter) addRawBlock(raw []byte, values int, enc encoding) {
 	start := len(pw.blocks)
 	stored := false
-	if pw.comp == compZstd && len(raw) > 0 {
+	if pw.comp == compZstd && len(raw) > 0 && pw.zlevel == dictLevel {
+		// The best level's encoder holds tens of MB of tables: shared by
+		// all writers of the process rather than built per writer.
+		ze := dictEncoders.Get().(*zstd.Encoder)
+		pw.zbuf = ze.EncodeAll(raw, pw.zbuf[:0])
+		dictEncoders.Put(ze)
+		n := len(pw.zbuf)
+		if (n+uvarintLen(uint64(len(raw))))*minSavingsDen < len(raw)*minSavingsNum {
+			pw.blocks = append(pw.blocks, byte(compZstd), byte(enc))
+			pw.blocks = appendUvarint(pw.blocks, uint64(len(raw)))
+			pw.blocks = append(pw.blocks, pw.zbuf...)
+			stored = true
+		}
+	} else if pw.comp == compZstd && len(raw) > 0 {
 		if pw.zenc == nil {
 			// One encoder per writer, used from one goroutine; EncodeAll needs no
 			// concurrency and the default level is zstd's level 3.
-			pw.zenc, _ = zstd.NewWriter(nil, zstd.WithEncoderConcurrency(1), zstd.WithLowerEncoderMem(true))
+			level := pw.zlevel
+			if level == 0 {
+				level = zstd.SpeedDefault
+			}
+			pw.zenc, _ = zstd.NewWriter(nil, zstd.WithEncoderConcurrency(1), zstd.WithLowerEncoderMem(true), zstd.WithEncoderLevel(level))
 		}
 		pw.zbuf = pw.zenc.EncodeAll(raw, pw.zbuf[:0])
 		n := len(pw.zbuf)
@@ -109,6 +131,119 @@ func dictCompression(dim compression) compression {
 		return compNone
 	}
 	return compZstd
+}
+
+// dictLevel is the zstd level of string dictionaries: they are written once
+// and decoded once per column load, and text gains most from the extra
+// search.
+const dictLevel = zstd.SpeedBestCompression
+
+// dictEncoders pools the encoders of dictLevel across writers.
+var dictEncoders = sync.Pool{New: func() any {
+	enc, _ := zstd.NewWriter(nil, zstd.WithEncoderConcurrency(1), zstd.WithEncoderLevel(dictLevel))
+	return enc
+}}
+
+// encodeBitmapBlob returns bm (run-optimized) as a v3 bitmaps-part blob: a
+// tag byte, then either the portable roaring serialisation or, when shorter
+// and bm has at least 2 rows, the sorted row list as <uvarint n> and n <uvarint gap>s (the first gap is
+// the first row, each next one is row − previous row − 1). The bytes live in
+// buf until its next use.
+func encodeBitmapBlob(buf *bytes.Buffer, bm *roaring.Bitmap) ([]byte, error) {
+	bm.RunOptimize()
+	buf.Reset()
+	size := bm.GetSerializedSizeInBytes()
+	// A row list costs at least one byte per row: only try it when that
+	// can beat roaring. A single row stays roaring: its 18 bytes are the
+	// same for every such bitmap but for the row, so zstd stores them
+	// (measured on wikiticker) in fewer bytes than a varint list.
+	if card := bm.GetCardinality(); card < size && card >= 2 {
+		b := append(buf.AvailableBuffer(), bitmapTagRows)
+		b = appendUvarint(b, card)
+		prev := int64(-1)
+		it := bm.Iterator()
+		for it.HasNext() {
+			r := int64(it.Next())
+			b = appendUvarint(b, uint64(r-prev-1))
+			prev = r
+		}
+		if uint64(len(b)-1) < size {
+			return b, nil
+		}
+	}
+	buf.WriteByte(bitmapTagRoaring)
+	if _, err := bm.WriteTo(buf); err != nil {
+		return nil, fmt.Errorf("segment: serialize bitmap: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// untagBitmap turns a v3 bitmaps-part blob into the portable roaring
+// serialisation. A row list is serialised directly as array containers (no
+// roaring.Bitmap built) unless a 65536-row chunk holds more than 4096 rows.
+func untagBitmap(b []byte) ([]byte, error) {
+	if len(b) == 0 {
+		return nil, corruptf("empty bitmap blob")
+	}
+	switch b[0] {
+	case bitmapTagRoaring:
+		return b[1:], nil
+	case bitmapTagRows:
+	default:
+		return nil, corruptf("bitmap tag %d", b[0])
+	}
+	d := decbuf{b: b[1:]}
+	n := d.count("bitmap rows", d.Len())
+	rows := make([]uint32, 0, n)
+	next := uint64(0)
+	for i := 0; i < n && d.err == nil; i++ {
+		r := next + d.uvarint("bitmap gap")
+		if r > math.MaxUint32 {
+			return nil, corruptf("bitmap row %d", r)
+		}
+		rows = append(rows, uint32(r))
+		next = r + 1
+	}
+	if err := d.done("bitmap rows"); err != nil {
+		return nil, err
+	}
+	return serializeRows(rows), nil
+}
+
+// serializeRows writes sorted, distinct rows in the portable roaring format
+// (cookie 12346, no run containers), every container an array.
+func serializeRows(rows []uint32) []byte {
+	var keys, cards []int
+	for i := 0; i < len(rows); {
+		k, j := rows[i]>>16, i
+		for j < len(rows) && rows[j]>>16 == k {
+			j++
+		}
+		if j-i > 4096 {
+			bm := roaring.BitmapOf(rows...)
+			out, _ := bm.ToBytes()
+			return out
+		}
+		keys, cards = append(keys, int(k)), append(cards, j-i)
+		i = j
+	}
+	nc := len(keys)
+	out := make([]byte, 0, 8+8*nc+2*len(rows))
+	out = binary.LittleEndian.AppendUint32(out, 12346)
+	out = binary.LittleEndian.AppendUint32(out, uint32(nc))
+	for i := range keys {
+		out = binary.LittleEndian.AppendUint16(out, uint16(keys[i]))
+		out = binary.LittleEndian.AppendUint16(out, uint16(cards[i]-1))
+	}
+	off := 8 + 8*nc
+	for i := range keys {
+		out = binary.LittleEndian.AppendUint32(out, uint32(off))
+		off += 2 * cards[i]
+	}
+	for _, r := range rows {
+		out = binary.LittleEndian.AppendUint16(out, uint16(r))
+	}
+	return out
 }
 
 func uvarintLen(v uint64) int { return (bits.Len64(v|1) + 6) / 7 }

@@ -485,6 +485,7 @@ type stringColumn struct {
 	ids     part
 	bitmaps [][]byte // serialized roaring bitmap per id; v2: filled by raw()
 	bmPart  part     // v2: the bitmaps part, decoded on first use
+	tagged  bool     // v3: bitmaps-part blobs carry a bitmap tag
 	name    string
 }
 
@@ -495,6 +496,13 @@ func (s *stringColumn) raw() ([][]byte, error) {
 		return s.bitmaps, nil
 	}
 	bms, err := s.bmPart.decodeBlobs(make([][]byte, 0, len(s.dict)))
+	if err == nil && s.tagged {
+		for i := range bms {
+			if bms[i], err = untagBitmap(bms[i]); err != nil {
+				break
+			}
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("segment: column %q bitmaps: %w", s.name, err)
 	}
@@ -512,6 +520,7 @@ func (r *Reader) stringCol(name string) (*column, *stringColumn, error) {
 		return nil, nil, fmt.Errorf("segment: column %q: %w", name, corruptf("bitmap type %d", bt))
 	}
 	s.name = name
+	s.tagged = r.version.TaggedBitmaps()
 	if r.version.PartsForStrings() {
 		if err := s.readDictPart(&d); err != nil {
 			return nil, nil, fmt.Errorf("segment: column %q dictionary: %w", name, err)
@@ -568,6 +577,13 @@ func (s *stringColumn) nullBitmap() ([]byte, error) {
 	bms, err := first.decodeBlobs(nil)
 	if err != nil || len(bms) == 0 {
 		return nil, fmt.Errorf("segment: column %q bitmaps: %w", s.name, corruptf("first block: %v", err))
+	}
+	if s.tagged {
+		b, err := untagBitmap(bms[0])
+		if err != nil {
+			return nil, fmt.Errorf("segment: column %q bitmaps: %w", s.name, err)
+		}
+		return b, nil
 	}
 	return bms[0], nil
 }

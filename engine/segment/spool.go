@@ -190,7 +190,32 @@ func (pw *partWriter) emitInts(sp *streamPart, blk []int32) error {
 	}
 	pw.raw = append(pw.raw[:0], sp.bits)
 	pw.raw = appendBits(pw.raw, pw.u64, uint(sp.bits))
+	if pw.comp == compZstd && int(sp.bits) < 8*sp.kind.width() {
+		// zstd finds repeats in byte-aligned ids that bit-packing hides
+		// (null-heavy or clustered columns); keep the smaller block.
+		pw.alt = appendInts(pw.alt[:0], blk, sp.kind.width())
+		return pw.emitSmaller(sp, len(blk), pw.raw, encPacked, pw.alt, encRaw)
+	}
 	return pw.emit(sp, pw.raw, len(blk), encPacked)
+}
+
+// emitSmaller compresses the same values encoded two ways and spools the
+// smaller block (the first on a tie).
+func (pw *partWriter) emitSmaller(sp *streamPart, values int, a []byte, ea encoding, b []byte, eb encoding) error {
+	pw.index, pw.blocks = pw.index[:0], pw.blocks[:0]
+	pw.addRawBlock(a, values, ea)
+	na := len(pw.blocks)
+	pw.addRawBlock(b, values, eb)
+	blk := pw.blocks[:na]
+	if len(pw.blocks)-na < na {
+		blk = pw.blocks[na:]
+	}
+	pw.index = appendUvarint(pw.index[:0], uint64(values))
+	pw.index = appendUvarint(pw.index, uint64(len(blk)))
+	sp.index = append(sp.index, pw.index...)
+	sp.values += values
+	sp.blocks++
+	return sp.data.write(blk)
 }
 
 // newIDsPart starts an ids or counts part whose values are at most maxID:
@@ -259,17 +284,18 @@ func (c *numStream) flush() error {
 
 // blobStream encodes a complex column block by block.
 type blobStream struct {
-	pw   *partWriter
-	part streamPart
-	raw  []byte
-	n    int // blobs in raw
+	pw    *partWriter
+	part  streamPart
+	raw   []byte
+	n     int // blobs in raw
+	limit int // raw bytes that close a block
 }
 
 func (c *blobStream) add(b []byte) error {
 	c.raw = appendUvarint(c.raw, uint64(len(b)))
 	c.raw = append(c.raw, b...)
 	c.n++
-	if len(c.raw) >= blobBlockBytes {
+	if len(c.raw) >= c.limit {
 		return c.flush()
 	}
 	return nil
@@ -281,14 +307,24 @@ func (w *Writer) newBlobStream(pw *partWriter) (*blobStream, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &blobStream{pw: pw, part: streamPart{kind: partBlobs, data: sp}}, nil
+	return &blobStream{pw: pw, part: streamPart{kind: partBlobs, data: sp}, limit: blobBlockBytes}, nil
+}
+
+// newDictStream starts a string dictionary part: blobs in blocks of
+// dictBlockBytes (v3).
+func (w *Writer) newDictStream(pw *partWriter) (*blobStream, error) {
+	s, err := w.newBlobStream(pw)
+	if s != nil {
+		s.limit = dictBlockBytes
+	}
+	return s, err
 }
 
 // addString adds s as a blob.
 func (c *blobStream) addString(s string) error {
 	c.raw = appendString(c.raw, s)
 	c.n++
-	if len(c.raw) >= blobBlockBytes {
+	if len(c.raw) >= c.limit {
 		return c.flush()
 	}
 	return nil

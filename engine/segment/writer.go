@@ -81,7 +81,8 @@ type Writer struct {
 	dimPW   partWriter
 	metPW   partWriter
 	timePW  partWriter
-	dictPW  partWriter
+	dictPW  partWriter // bitmaps
+	textPW  partWriter // dictionaries
 }
 
 type dimCol struct {
@@ -168,6 +169,7 @@ func NewWriterWithOptions(dir string, meta Metadata, spec IndexSpec, opts Writer
 	w.metPW = partWriter{comp: mc, auto: spec.LongEncoding == "auto"}
 	w.timePW = partWriter{comp: mc, delta: true}
 	w.dictPW = partWriter{comp: dictCompression(dc)}
+	w.textPW = partWriter{comp: dictCompression(dc), zlevel: dictLevel}
 	if err := w.initColumns(); err != nil {
 		return nil, errors.Join(err, w.Abort())
 	}
@@ -624,14 +626,13 @@ func (w *Writer) writeColumns() error {
 	return w.closeSpools()
 }
 
-// addBitmap adds bm, run-optimized, to a bitmaps part.
+// addBitmap adds bm, run-optimized, to a bitmaps part (v3 tagged blob).
 func (w *Writer) addBitmap(out *blobStream, bm *roaring.Bitmap) error {
-	bm.RunOptimize()
-	w.bmBuf.Reset()
-	if _, err := bm.WriteTo(&w.bmBuf); err != nil {
-		return fmt.Errorf("segment: serialize bitmap: %w", err)
+	b, err := encodeBitmapBlob(&w.bmBuf, bm)
+	if err != nil {
+		return err
 	}
-	return out.add(w.bmBuf.Bytes())
+	return out.add(b)
 }
 
 func (w *Writer) appendBitmap(dst []byte, bm *roaring.Bitmap) ([]byte, error) {
@@ -712,7 +713,7 @@ func (w *Writer) writeStringColumn(c *dimCol) error {
 	hdr := []byte{byte(TypeString), flags}
 	hdr = appendUvarint(hdr, uint64(w.numRows))
 	hdr = append(hdr, bitmapRoaring)
-	dict, err := w.newBlobStream(&w.dictPW)
+	dict, err := w.newDictStream(&w.textPW)
 	if err != nil {
 		return err
 	}
