@@ -131,11 +131,10 @@ type IndexSpec struct {
 	LongEncoding string `json:"longEncoding"`
 }
 
-// DefaultIndexSpec returns the defaults: roaring, zstd, lz4, longs. Druid's
-// dimensionCompression default is lz4; ours is zstd because dimension blocks
-// (string ids, numeric dimensions) are most of a segment and zstd halves them.
+// DefaultIndexSpec returns Druid's defaults: roaring, lz4, lz4, longs. A spec
+// that names none echoes them as Druid would; "zstd" is the smaller opt-in.
 func DefaultIndexSpec() IndexSpec {
-	return IndexSpec{Bitmap: "roaring", DimensionCompression: "zstd", MetricCompression: "lz4", LongEncoding: "longs"}
+	return IndexSpec{Bitmap: "roaring", DimensionCompression: "lz4", MetricCompression: "lz4", LongEncoding: "longs"}
 }
 
 // Validate reports the first unsupported setting, naming its field. Empty

@@ -126,10 +126,8 @@ func (t *TuningConfig) EffectiveParseExceptionLimits() (maxParse, maxSaved int64
 	return t.MaxParseExceptions, t.MaxSavedParseExceptions
 }
 
-// normalizeIndexSpec fills defaults (roaring, zstd, lz4, longs) and lower-cases the names.
-// dimensionCompression defaults to zstd, not Druid's lz4: string ids and numeric
-// dimensions are most of a segment's bytes, and zstd stores them in about half the
-// space (docs/segment-format.md); an explicit "lz4" is still honoured.
+// normalizeIndexSpec fills Druid's defaults (roaring, lz4, lz4, longs) and lower-cases the
+// names, so a spec echoes what Druid would echo; "zstd" is an opt-in.
 func normalizeIndexSpec(s *IndexSpec) *IndexSpec {
 	if s == nil {
 		s = &IndexSpec{}
@@ -142,7 +140,7 @@ func normalizeIndexSpec(s *IndexSpec) *IndexSpec {
 		b.Type = lower(b.Type)
 		out.Bitmap = &b
 	}
-	out.DimensionCompression = defaultLower(out.DimensionCompression, "zstd")
+	out.DimensionCompression = defaultLower(out.DimensionCompression, "lz4")
 	out.MetricCompression = defaultLower(out.MetricCompression, "lz4")
 	out.LongEncoding = defaultLower(out.LongEncoding, "longs")
 	return &out
