@@ -69,6 +69,13 @@ func TestClusterDoneWhen(t *testing.T) {
 			t.Fatalf("%s never ran a task", other.name)
 		}
 	}
+	// Reports and logs of the running tasks, through the leader: from its own worker or
+	// from the other node's.
+	for _, ids := range waitTasksOn(t, second, alive) {
+		for _, id := range ids {
+			checkTaskFiles(t, second, id)
+		}
+	}
 	other.kill()
 	killedAt = time.Now()
 	t.Logf("SIGKILL worker %s", other.name)
