@@ -165,15 +165,15 @@ func isTaskFilePath(path string) bool {
 
 // toTaskWorker sends a task's reports or log request to the worker its location names (this
 // node's own worker runner, or another node), and reports whether it did. A task without a
-// location (never assigned, or unknown) is answered by the leader itself; a worker that does
-// not answer is a 502 naming it.
+// location (waiting, finished: only an active task's assignment names its worker, or unknown)
+// is answered by the leader itself; a worker that does not answer is a 502 naming it.
 func (n *Node) toTaskWorker(w http.ResponseWriter, r *http.Request, ov *Server, path string) bool {
 	if ov.tasks == nil {
 		return false
 	}
 	id, _, _ := strings.Cut(strings.TrimPrefix(path, "/druid/indexer/v1/task/"), "/")
 	info, _, err := ov.tasks.Info(r.Context(), id)
-	if err != nil || info.Location.Host == nil || info.Location.Port == 0 {
+	if err != nil || info.Location.Host == nil || info.Location.Port <= 0 {
 		return false
 	}
 	host := net.JoinHostPort(*info.Location.Host, strconv.Itoa(info.Location.Port))

@@ -233,10 +233,11 @@ func TestClusterRollingRestart(t *testing.T) {
 	for i, n := range nodes {
 		via := nodes[(i+1)%len(nodes)]
 		before := countSegments(t, via.proc(), "stream")
+		was := waitLeader(t, nodes)
 		began := time.Now()
 		n.restart(t)
 		leader := waitLeader(t, nodes)
-		t.Logf("restarted %s in %v; leader %s", n.name, time.Since(began).Round(100*time.Millisecond), leader.name)
+		t.Logf("restarted %s (leader before: %s) in %v; leader %s", n.name, was.name, time.Since(began).Round(100*time.Millisecond), leader.name)
 		waitPublished(t, via, "after restarting "+n.name, before+1)
 	}
 	total := stop()
