@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync/atomic"
 )
@@ -39,6 +41,11 @@ type Leadership interface {
 // 503 instead of passing the request between them.
 const ForwardedByHeader = "X-Kafka-Indexer-Forwarded-By"
 
+// TaskWorkerHeader marks a request for a task's reports or log that the leader sent to the
+// worker running the task (its location): that node answers it from its own worker runner,
+// where the task's report and log files are, instead of forwarding it back to the leader.
+const TaskWorkerHeader = "X-Kafka-Indexer-Task-Worker"
+
 // Node is the HTTP handler of a cluster node: local serves what every node serves, and the
 // Overlord routes go to the current leadership's server (SetOverlord) or to the leader.
 type Node struct {
@@ -48,6 +55,7 @@ type Node struct {
 	overlord atomic.Pointer[Server]
 	worker   atomic.Pointer[Server]
 	proxy    *httputil.ReverseProxy
+	toWorker *httputil.ReverseProxy // task reports and logs, to the task's worker
 	log      *slog.Logger
 }
 
@@ -78,6 +86,19 @@ func NewNode(local *Server, lead Leadership, self string) *Node {
 			writeJSON(w, http.StatusBadGateway, errorBody{Error: fmt.Sprintf("forward to the overlord leader %s: %v", target, err)})
 		},
 	}
+	n.toWorker = &httputil.ReverseProxy{
+		Rewrite: func(pr *httputil.ProxyRequest) {
+			target := pr.In.Context().Value(forwardTarget{}).(*url.URL)
+			pr.SetURL(target)
+			pr.Out.Host = target.Host
+			pr.SetXForwarded()
+			pr.Out.Header.Set(TaskWorkerHeader, n.self)
+		},
+		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
+			target := r.Context().Value(forwardTarget{}).(*url.URL)
+			writeJSON(w, http.StatusBadGateway, errorBody{Error: fmt.Sprintf("the task's worker %s: %v", target.Host, err)})
+		},
+	}
 	return n
 }
 
@@ -103,10 +124,15 @@ func (n *Node) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		n.serveLeader(w, strings.HasSuffix(path, "/isLeader"))
 	case strings.HasPrefix(path, "/druid/worker/v1/chat/") && n.worker.Load() != nil:
 		n.worker.Load().mux.ServeHTTP(w, r)
+	case r.Header.Get(TaskWorkerHeader) != "" && n.worker.Load() != nil && isTaskFilePath(path):
+		n.worker.Load().mux.ServeHTTP(w, r)
 	case isOverlordPath(path):
 		// The leadership's server is set only while its duties run, from before its
 		// supervisors start (they reach their tasks through this very route) until they stop.
 		if ov := n.overlord.Load(); ov != nil {
+			if r.Method == http.MethodGet && isTaskFilePath(path) && n.toTaskWorker(w, r, ov, path) {
+				return
+			}
 			ov.mux.ServeHTTP(w, r)
 			return
 		}
@@ -124,6 +150,43 @@ var leaderPaths = map[string]bool{
 // isOverlordPath reports whether path belongs to the leader.
 func isOverlordPath(path string) bool {
 	return strings.HasPrefix(path, "/druid/indexer/v1/") || strings.HasPrefix(path, "/druid/worker/v1/chat/")
+}
+
+// isTaskFilePath reports whether path is a task's reports or log, which live on the node
+// whose worker runs (or ran) the task.
+func isTaskFilePath(path string) bool {
+	rest, ok := strings.CutPrefix(path, "/druid/indexer/v1/task/")
+	if !ok {
+		return false
+	}
+	id, file, ok := strings.Cut(rest, "/")
+	return ok && id != "" && (file == "reports" || file == "log")
+}
+
+// toTaskWorker sends a task's reports or log request to the worker its location names (this
+// node's own worker runner, or another node), and reports whether it did. A task without a
+// location (waiting, finished: only an active task's assignment names its worker, or unknown)
+// is answered by the leader itself; a worker that does not answer is a 502 naming it.
+func (n *Node) toTaskWorker(w http.ResponseWriter, r *http.Request, ov *Server, path string) bool {
+	if ov.tasks == nil {
+		return false
+	}
+	id, _, _ := strings.Cut(strings.TrimPrefix(path, "/druid/indexer/v1/task/"), "/")
+	info, _, err := ov.tasks.Info(r.Context(), id)
+	if err != nil || info.Location.Host == nil || info.Location.Port <= 0 {
+		return false
+	}
+	host := net.JoinHostPort(*info.Location.Host, strconv.Itoa(info.Location.Port))
+	if self, err := url.Parse(n.self); err == nil && self.Host == host {
+		// This node's own worker runs it: its runner has the files.
+		if wk := n.worker.Load(); wk != nil {
+			wk.mux.ServeHTTP(w, r)
+			return true
+		}
+		return false
+	}
+	n.toWorker.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), forwardTarget{}, &url.URL{Scheme: "http", Host: host})))
+	return true
 }
 
 func (n *Node) serveLeader(w http.ResponseWriter, isLeader bool) {

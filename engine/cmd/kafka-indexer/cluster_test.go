@@ -37,6 +37,7 @@ type node struct {
 	addr string
 	log  *syncBuffer
 	dead bool
+	argv []string // the command line, for restart
 }
 
 // startNode starts a cluster node on a fresh port and data directory and waits until it
@@ -53,14 +54,9 @@ func startNodeAt(t *testing.T, name, addr string, prefix []string, dsn string, e
 	n := &node{name: name, addr: addr, log: &syncBuffer{}}
 	args := append([]string{"serve", "--listen", n.addr, "--data-dir", t.TempDir(), "--metadata-uri", dsn,
 		"--leader-lease", testLease, "--worker-timeout", testWorkerTimeout, "--worker-capacity", "4", "--log-level", "debug"}, extra...)
-	argv := append(append(slices.Clone(prefix), binary), args...)
-	n.cmd = exec.Command(argv[0], argv[1:]...)
-	n.cmd.Stdout, n.cmd.Stderr = n.log, n.log
-	if err := n.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	n.argv = append(append(slices.Clone(prefix), binary), args...)
 	t.Cleanup(func() {
-		if !n.dead {
+		if !n.dead && n.cmd != nil && n.cmd.Process != nil {
 			_ = n.cmd.Process.Signal(syscall.SIGCONT)
 			n.kill()
 		}
@@ -68,14 +64,36 @@ func startNodeAt(t *testing.T, name, addr string, prefix []string, dsn string, e
 			t.Logf("log of %s:\n%s", n.name, tail(n.log.String(), 6000))
 		}
 	})
+	n.start(t)
+	return n
+}
+
+// start runs the node's command line and waits until it answers.
+func (n *node) start(t *testing.T) {
+	t.Helper()
+	n.cmd = exec.Command(n.argv[0], n.argv[1:]...)
+	n.cmd.Stdout, n.cmd.Stderr = n.log, n.log
+	if err := n.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	n.dead = false
 	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		if resp, err := http.Get(n.url() + "/status/health"); err == nil {
 			resp.Body.Close()
-			return n
+			return
 		}
 	}
-	t.Fatalf("node %s did not start:\n%s", name, n.log)
-	return nil
+	t.Fatalf("node %s did not start:\n%s", n.name, n.log)
+}
+
+// restart stops the node with SIGTERM, waits until it exits, and starts it again with the
+// same flags, port and data directory.
+func (n *node) restart(t *testing.T) {
+	t.Helper()
+	n.signal(t, syscall.SIGTERM)
+	_ = n.cmd.Wait()
+	n.dead = true
+	n.start(t)
 }
 
 func (n *node) url() string { return "http://" + n.addr }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -57,6 +58,13 @@ func TestClusterRemoteWorkers(t *testing.T) {
 		}
 	}
 	waitPublished(t, ov, "before a worker is killed", 1)
+	// The reports and log of a task on a worker, asked of the overlord (and of the other
+	// worker, which forwards to it), come from the worker that runs it.
+	for _, via := range []*node{ov, w2} {
+		for _, id := range running[w1.addr] {
+			checkTaskFiles(t, via, id)
+		}
+	}
 
 	w1.kill()
 	t.Logf("SIGKILL %s (running %v)", w1.name, running[w1.addr])
@@ -72,6 +80,7 @@ func TestClusterRemoteWorkers(t *testing.T) {
 	}
 	for _, id := range running[w2.addr] {
 		checkLocation(t, ov, id, w2.addr)
+		checkTaskFiles(t, ov, id)
 	}
 	waitPublished(t, ov, "after the worker was lost", countSegments(t, ov.proc(), "stream")+1)
 	total := stop()
@@ -206,5 +215,24 @@ func checkLocation(t *testing.T, via *node, id, hostPort string) {
 	host, port, _ := net.SplitHostPort(hostPort)
 	if st.Status.Location.Host == nil || *st.Status.Location.Host != host || strconv.Itoa(st.Status.Location.Port) != port {
 		t.Errorf("task %s location: %s, want %s", id, body, hostPort)
+	}
+}
+
+// checkTaskFiles checks that via answers task id's reports (its ingestion report names it) and
+// its log (not empty), as the worker running it has them.
+func checkTaskFiles(t *testing.T, via *node, id string) {
+	t.Helper()
+	var rep struct {
+		Stats struct {
+			TaskID string `json:"taskId"`
+		} `json:"ingestionStatsAndErrors"`
+	}
+	code, body := via.get("/druid/indexer/v1/task/" + id + "/reports")
+	if code != 200 || json.Unmarshal([]byte(body), &rep) != nil || rep.Stats.TaskID != id {
+		t.Errorf("reports of %s through %s: %d %s", id, via.name, code, body)
+	}
+	code, body = via.get("/druid/indexer/v1/task/" + id + "/log")
+	if code != 200 || !strings.Contains(body, id) {
+		t.Errorf("log of %s through %s: %d %.300s", id, via.name, code, body)
 	}
 }
