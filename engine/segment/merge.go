@@ -8,7 +8,6 @@ import (
 	"runtime"
 	"slices"
 	"sync"
-	"sync/atomic"
 )
 
 // Merge writes the rows of inputs into a new segment at dst, as Druid's
@@ -46,12 +45,6 @@ func Merge(dst string, meta Metadata, spec IndexSpec, inputs []*Reader, combine 
 	if err != nil {
 		return err
 	}
-	out := newRowPipe(w)
-	defer func() { // before the Abort above: the writer goroutine stops first
-		if cerr := out.close(); cerr != nil && (err == nil || errors.Is(err, errPipeFailed)) {
-			err = fmt.Errorf("segment: merge into %s: %w", dst, cerr)
-		}
-	}()
 	h := &mergeHeap{dims: meta.Dimensions, byID: byID}
 	for i, in := range inputs {
 		src, err := newMergeSource(i, in, &meta, remaps[i])
@@ -73,12 +66,12 @@ func Merge(dst string, meta Metadata, spec IndexSpec, inputs []*Reader, combine 
 		row := &src.row
 		switch {
 		case combine == nil:
-			err = out.add(row)
+			err = w.Add(row)
 		case pending != nil && compareMergeRows(meta.Dimensions, byID, pending, row) == 0:
 			combine(pending, row)
 		default:
 			if pending != nil {
-				err = out.add(pending)
+				err = w.Add(pending)
 			} else {
 				pending = &Row{}
 			}
@@ -98,90 +91,11 @@ func Merge(dst string, meta Metadata, spec IndexSpec, inputs []*Reader, combine 
 		}
 	}
 	if pending != nil {
-		if err := out.add(pending); err != nil {
+		if err := w.Add(pending); err != nil {
 			return fmt.Errorf("segment: merge into %s: %w", dst, err)
 		}
 	}
-	if err := out.close(); err != nil {
-		return fmt.Errorf("segment: merge into %s: %w", dst, err)
-	}
 	return w.Close()
-}
-
-// rowPipe hands merged rows to Writer.Add on a goroutine of its own, in
-// batches, so that reading and merging the inputs overlaps with encoding
-// the output; the rows reach the writer in the same order. Merge owns the
-// goroutine: close stops it and returns the first Add error.
-type rowPipe struct {
-	full   chan []Row
-	free   chan []Row
-	done   chan error
-	failed atomic.Bool
-	cur    []Row
-	closed bool
-	err    error
-}
-
-// rowPipeBatch rows are copied per hand-over; two batches are in flight.
-const rowPipeBatch = 256
-
-func newRowPipe(w *Writer) *rowPipe {
-	p := &rowPipe{full: make(chan []Row, 1), free: make(chan []Row, 2), done: make(chan error, 1)}
-	p.free <- make([]Row, 0, rowPipeBatch)
-	p.free <- make([]Row, 0, rowPipeBatch)
-	go func() {
-		var err error
-		for b := range p.full {
-			for i := range b {
-				if err != nil {
-					break
-				}
-				if err = w.Add(&b[i]); err != nil {
-					p.failed.Store(true)
-				}
-			}
-			p.free <- b[:0]
-		}
-		p.done <- err
-	}()
-	return p
-}
-
-// errPipeFailed stands for the writer's error until close returns it.
-var errPipeFailed = errors.New("segment: writer failed")
-
-// add copies r into the current batch, handing it over when full.
-func (p *rowPipe) add(r *Row) error {
-	if p.failed.Load() {
-		return errPipeFailed
-	}
-	if p.cur == nil {
-		p.cur = <-p.free
-	}
-	n := len(p.cur)
-	p.cur = p.cur[:n+1]
-	copyRow(&p.cur[n], r)
-	if n+1 == rowPipeBatch {
-		p.full <- p.cur
-		p.cur = nil
-	}
-	return nil
-}
-
-// close hands over the last rows, waits for the writer goroutine and
-// returns its error. Later calls return the same.
-func (p *rowPipe) close() error {
-	if p.closed {
-		return p.err
-	}
-	p.closed = true
-	if len(p.cur) > 0 {
-		p.full <- p.cur
-	}
-	p.cur = nil
-	close(p.full)
-	p.err = <-p.done
-	return p.err
 }
 
 // mergeDictionaries gives the writer, for every single-value string
