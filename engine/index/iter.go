@@ -2,7 +2,9 @@ package index
 
 import (
 	"cmp"
+	"runtime"
 	"slices"
+	"sync"
 
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/segment"
 )
@@ -22,9 +24,7 @@ type Iterator struct {
 // Iter returns an iterator over the current rows. Adding to the index
 // while iterating is not allowed.
 func (ix *Index) Iter() *Iterator {
-	for _, d := range ix.dims {
-		d.buildRank()
-	}
+	ix.buildRanks()
 	perm := make([]int32, len(ix.times))
 	for i := range perm {
 		perm[i] = int32(i)
@@ -106,6 +106,46 @@ func (ix *Index) compareRows(a, b int32) int {
 		}
 	}
 	return 0
+}
+
+// buildRanks builds every dimension's rank. Dimensions are independent, so
+// up to GOMAXPROCS of them are sorted at once; each goroutine writes only
+// its dimensions' rank.
+func (ix *Index) buildRanks() {
+	total := 0
+	for _, d := range ix.dims {
+		total += d.size()
+	}
+	if total < 1<<14 { // small dictionaries: not worth a goroutine
+		for _, d := range ix.dims {
+			d.buildRank()
+		}
+		return
+	}
+	var (
+		mu   sync.Mutex
+		next int
+		wg   sync.WaitGroup
+	)
+	take := func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		if next == len(ix.dims) {
+			return -1
+		}
+		next++
+		return next - 1
+	}
+	for range min(runtime.GOMAXPROCS(0), len(ix.dims)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := take(); i >= 0; i = take() {
+				ix.dims[i].buildRank()
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 // buildRank computes each id's position in value order (null first).

@@ -5,7 +5,9 @@ import (
 	"container/heap"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
+	"sync"
 )
 
 // Merge writes the rows of inputs into a new segment at dst, as Druid's
@@ -105,45 +107,90 @@ func Merge(dst string, meta Metadata, spec IndexSpec, inputs []*Reader, combine 
 // The union grows one input at a time, so only the output dictionary and
 // one input's are held at once; each step also moves the earlier inputs'
 // tables to the grown union's ids (integer work, no string comparison).
+//
+// Dimensions are independent, so up to GOMAXPROCS of them are merged at
+// once, each on its own goroutine with its own scratch; the writer gets the
+// dictionaries in schema order afterwards.
 func mergeDictionaries(w *Writer, meta *Metadata, inputs []*Reader) ([]bool, [][][]int32, error) {
 	byID := make([]bool, len(meta.Dimensions))
 	remaps := make([][][]int32, len(inputs))
 	for i := range remaps {
 		remaps[i] = make([][]int32, len(meta.Dimensions))
 	}
-	var spare []string
-	var moved []int32
+	var todo []int
 	for k, d := range meta.Dimensions {
-		if d.Type != TypeString || d.MultiValue || !singleValueIn(d.Name, inputs) {
-			continue
+		if d.Type == TypeString && !d.MultiValue && singleValueIn(d.Name, inputs) {
+			todo = append(todo, k)
 		}
-		merged := []string{""}
-		for i, in := range inputs {
-			if !hasColumn(in, d.Name) {
-				continue
-			}
-			dict, err := in.Dictionary(d.Name)
-			if err != nil {
-				return nil, nil, fmt.Errorf("segment: merge input %s: %w", in.Dir(), err)
-			}
-			remap := make([]int32, len(dict))
-			moved = slices.Grow(moved[:0], len(merged))[:len(merged)]
-			spare = unionSorted(spare[:0], merged, dict, moved, remap)
-			merged, spare = spare, merged
-			for _, r := range remaps[:i] {
-				for j, id := range r[k] {
-					r[k][j] = moved[id]
-				}
-			}
-			remaps[i][k] = remap
+	}
+	merged := make([][]string, len(meta.Dimensions))
+	errs := make([]error, len(meta.Dimensions))
+	var (
+		mu   sync.Mutex
+		next int
+		wg   sync.WaitGroup
+	)
+	take := func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		if next == len(todo) {
+			return -1
 		}
-		clear(spare) // let the replaced strings go
-		if err := w.SetDictionary(k, merged, nil); err != nil {
+		next++
+		return todo[next-1]
+	}
+	for range min(runtime.GOMAXPROCS(0), len(todo)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var spare []string
+			var moved []int32
+			for k := take(); k >= 0; k = take() {
+				merged[k], spare, moved, errs[k] = mergeDictionary(meta.Dimensions[k].Name, k, inputs, remaps, spare, moved)
+			}
+		}()
+	}
+	wg.Wait()
+	for _, k := range todo {
+		if errs[k] != nil {
+			return nil, nil, errs[k]
+		}
+	}
+	for _, k := range todo {
+		if err := w.SetDictionary(k, merged[k], nil); err != nil {
 			return nil, nil, err
 		}
 		byID[k] = true
 	}
 	return byID, remaps, nil
+}
+
+// mergeDictionary builds output dimension k's dictionary (named name), the
+// sorted union of the inputs', and sets remaps[i][k] for every input i
+// holding the column. spare and moved are scratch, returned for reuse.
+func mergeDictionary(name string, k int, inputs []*Reader, remaps [][][]int32, spare []string, moved []int32) ([]string, []string, []int32, error) {
+	merged := []string{""}
+	for i, in := range inputs {
+		if !hasColumn(in, name) {
+			continue
+		}
+		dict, err := in.Dictionary(name)
+		if err != nil {
+			return nil, spare, moved, fmt.Errorf("segment: merge input %s: %w", in.Dir(), err)
+		}
+		remap := make([]int32, len(dict))
+		moved = slices.Grow(moved[:0], len(merged))[:len(merged)]
+		spare = unionSorted(spare[:0], merged, dict, moved, remap)
+		merged, spare = spare, merged
+		for _, r := range remaps[:i] {
+			for j, id := range r[k] {
+				r[k][j] = moved[id]
+			}
+		}
+		remaps[i][k] = remap
+	}
+	clear(spare) // let the replaced strings go
+	return merged, spare, moved, nil
 }
 
 // unionSorted appends to dst the sorted union of a and b, two sorted

@@ -29,6 +29,8 @@ type spool struct {
 
 // newSpool creates a spool file in the writer's temporary directory.
 func (w *Writer) newSpool() (*spool, error) {
+	w.spoolMu.Lock()
+	defer w.spoolMu.Unlock()
 	w.spoolSeq++
 	f, err := os.Create(filepath.Join(w.tmp, fmt.Sprintf("spool-%d.tmp", w.spoolSeq)))
 	if err != nil {

@@ -11,7 +11,9 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/RoaringBitmap/roaring/v2"
@@ -67,6 +69,7 @@ type Writer struct {
 	times    *numStream
 	dims     []dimCol
 	metrics  []metricCol
+	spoolMu  sync.Mutex // guards spools and spoolSeq: Finish encodes columns concurrently
 	spools   []*spool
 	spoolSeq int
 
@@ -76,13 +79,35 @@ type Writer struct {
 	off     uint64
 	toc     []byte
 	tocN    int
-	bmBuf   bytes.Buffer
 	copyBuf []byte
-	dimPW   partWriter
-	metPW   partWriter
-	timePW  partWriter
-	dictPW  partWriter // bitmaps
-	textPW  partWriter // dictionaries
+	// enc encodes blocks while rows are added; Finish gives every column
+	// job its own copy (see newEnc).
+	enc colEnc
+}
+
+// colEnc is the encoding state of one goroutine: block encoders with their
+// scratch buffers, and a bitmap serialization buffer. Encoders hold no state
+// that carries from one block to the next, so which colEnc encodes a column
+// does not change its bytes.
+type colEnc struct {
+	dimPW  partWriter
+	metPW  partWriter
+	timePW partWriter
+	dictPW partWriter // bitmaps
+	textPW partWriter // dictionaries
+	bmBuf  bytes.Buffer
+}
+
+// newEnc returns fresh encoders configured like w.enc.
+func (w *Writer) newEnc() *colEnc {
+	e := &w.enc
+	return &colEnc{
+		dimPW:  partWriter{comp: e.dimPW.comp, auto: e.dimPW.auto, delta: e.dimPW.delta},
+		metPW:  partWriter{comp: e.metPW.comp, auto: e.metPW.auto, delta: e.metPW.delta},
+		timePW: partWriter{comp: e.timePW.comp, auto: e.timePW.auto, delta: e.timePW.delta},
+		dictPW: partWriter{comp: e.dictPW.comp, auto: e.dictPW.auto, delta: e.dictPW.delta},
+		textPW: partWriter{comp: e.textPW.comp, zlevel: e.textPW.zlevel},
+	}
 }
 
 type dimCol struct {
@@ -116,6 +141,11 @@ type WriterOptions struct {
 	// several passes over its spooled ids. Zero (or negative) means 1<<21,
 	// about 8 MiB.
 	BitmapPassBudget int
+	// Workers is how many columns Finish encodes at once (each with its own
+	// bitmap budget). Columns are independent: each goes to its own
+	// temporary files, and the data file is assembled in schema order, so
+	// the bytes do not depend on it. Zero (or negative) means GOMAXPROCS.
+	Workers int
 }
 
 // DefaultWriterOptions returns the options the zero WriterOptions stand for.
@@ -129,6 +159,9 @@ func DefaultWriterOptions() WriterOptions {
 func (o *WriterOptions) validate() {
 	if o.BitmapPassBudget <= 0 {
 		o.BitmapPassBudget = 1 << 21
+	}
+	if o.Workers <= 0 {
+		o.Workers = runtime.GOMAXPROCS(0)
 	}
 }
 
@@ -165,11 +198,11 @@ func NewWriterWithOptions(dir string, meta Metadata, spec IndexSpec, opts Writer
 	w.meta.Metrics = slices.Clone(meta.Metrics)
 	dc, _ := parseCompression(spec.DimensionCompression)
 	mc, _ := parseCompression(spec.MetricCompression)
-	w.dimPW = partWriter{comp: dc, auto: spec.LongEncoding == "auto"}
-	w.metPW = partWriter{comp: mc, auto: spec.LongEncoding == "auto"}
-	w.timePW = partWriter{comp: mc, delta: true}
-	w.dictPW = partWriter{comp: dictCompression(dc)}
-	w.textPW = partWriter{comp: dictCompression(dc), zlevel: dictLevel}
+	w.enc.dimPW = partWriter{comp: dc, auto: spec.LongEncoding == "auto"}
+	w.enc.metPW = partWriter{comp: mc, auto: spec.LongEncoding == "auto"}
+	w.enc.timePW = partWriter{comp: mc, delta: true}
+	w.enc.dictPW = partWriter{comp: dictCompression(dc)}
+	w.enc.textPW = partWriter{comp: dictCompression(dc), zlevel: dictLevel}
 	if err := w.initColumns(); err != nil {
 		return nil, errors.Join(err, w.Abort())
 	}
@@ -179,7 +212,7 @@ func NewWriterWithOptions(dir string, meta Metadata, spec IndexSpec, opts Writer
 // initColumns creates the column encoders and their spools.
 func (w *Writer) initColumns() error {
 	var err error
-	if w.times, err = w.newNumStream(TypeLong, &w.timePW); err != nil {
+	if w.times, err = w.newNumStream(TypeLong, &w.enc.timePW); err != nil {
 		return err
 	}
 	w.dims = make([]dimCol, len(w.meta.Dimensions))
@@ -188,7 +221,7 @@ func (w *Writer) initColumns() error {
 		c.schema = d
 		if d.Type != TypeString {
 			c.nulls = roaring.New()
-			if c.num, err = w.newNumStream(d.Type, &w.dimPW); err != nil {
+			if c.num, err = w.newNumStream(d.Type, &w.enc.dimPW); err != nil {
 				return err
 			}
 			continue
@@ -209,7 +242,7 @@ func (w *Writer) initColumns() error {
 		c := &w.metrics[i]
 		c.schema = m
 		if m.Type != TypeComplex {
-			if c.num, err = w.newNumStream(m.Type, &w.metPW); err != nil {
+			if c.num, err = w.newNumStream(m.Type, &w.enc.metPW); err != nil {
 				return err
 			}
 			continue
@@ -218,7 +251,7 @@ func (w *Writer) initColumns() error {
 		if err != nil {
 			return err
 		}
-		c.blobs = &blobStream{pw: &w.metPW, part: streamPart{kind: partBlobs, data: sp}}
+		c.blobs = &blobStream{pw: &w.enc.metPW, part: streamPart{kind: partBlobs, data: sp}}
 	}
 	return nil
 }
@@ -586,68 +619,162 @@ func (w *Writer) closeSpools() error {
 	return err
 }
 
+// encodedColumn is one column's encoded section, ready to be copied into the data
+// file: its payload pieces and the spools to delete once it is written.
+type encodedColumn struct {
+	name   string
+	pieces []piece
+	temps  []*spool
+}
+
+// writeColumns encodes the columns on up to opts.Workers goroutines, each
+// column into its own spools, and writes them into the data file in schema
+// order (__time, dimensions, metrics) as each one is ready. The bytes are
+// the same as encoding one column after another.
 func (w *Writer) writeColumns() error {
-	if err := w.writeNumericColumn(TimeColumn, w.times, nil); err != nil {
-		return err
-	}
-	w.times = nil
-	if err := w.ensureStage(stageDimensions); err != nil {
-		return err
-	}
+	type job func(e *colEnc) (encodedColumn, error)
+	jobs := []job{func(e *colEnc) (encodedColumn, error) {
+		w.times.pw = &e.timePW
+		return w.encodeNumericColumn(e, TimeColumn, w.times, nil)
+	}}
 	for i := range w.dims {
 		c := &w.dims[i]
-		var err error
-		if c.schema.Type == TypeString {
-			err = w.writeStringColumn(c)
-		} else {
-			err = w.writeNumericColumn(c.schema.Name, c.num, c.nulls)
-		}
-		if err != nil {
-			return err
-		}
-		w.dims[i] = dimCol{}
-	}
-	if err := w.ensureStage(stageMetrics); err != nil {
-		return err
+		jobs = append(jobs, func(e *colEnc) (encodedColumn, error) {
+			defer func() { *c = dimCol{} }() // frees the dictionary; the result holds the spools
+			if c.schema.Type == TypeString {
+				return w.encodeStringColumn(e, c)
+			}
+			c.num.pw = &e.dimPW
+			return w.encodeNumericColumn(e, c.schema.Name, c.num, c.nulls)
+		})
 	}
 	for i := range w.metrics {
 		c := &w.metrics[i]
-		var err error
-		if c.blobs != nil {
-			err = w.writeComplexColumn(c)
-		} else {
-			err = w.writeNumericColumn(c.schema.Name, c.num, nil)
-		}
-		if err != nil {
-			return err
-		}
-		w.metrics[i] = metricCol{}
+		jobs = append(jobs, func(e *colEnc) (encodedColumn, error) {
+			defer func() { *c = metricCol{} }()
+			if c.blobs != nil {
+				c.blobs.pw = &e.metPW
+				return w.encodeComplexColumn(c)
+			}
+			c.num.pw = &e.metPW
+			return w.encodeNumericColumn(e, c.schema.Name, c.num, nil)
+		})
 	}
+
+	type result struct {
+		col encodedColumn
+		err error
+	}
+	done := make([]chan result, len(jobs))
+	for i := range done {
+		done[i] = make(chan result, 1)
+	}
+	// The workers are owned by this call: it waits for all of them before
+	// returning, so Abort never removes files a worker still writes. After
+	// a failure the remaining jobs are skipped.
+	var (
+		next   int
+		mu     sync.Mutex
+		failed bool
+		wg     sync.WaitGroup
+	)
+	take := func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		if failed || next == len(jobs) {
+			return -1
+		}
+		next++
+		return next - 1
+	}
+	// After a failure no job starts; the assembler stops at the first
+	// error, before any column that was never encoded.
+	fail := func() {
+		mu.Lock()
+		failed = true
+		mu.Unlock()
+	}
+	for range min(w.opts.Workers, len(jobs)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			e := w.newEnc()
+			for i := take(); i >= 0; i = take() {
+				col, err := jobs[i](e)
+				if err != nil {
+					fail()
+				}
+				done[i] <- result{col, err} // buffered: never blocks
+			}
+		}()
+	}
+	err := w.assembleColumns(len(jobs), func(i int) (encodedColumn, error) {
+		r := <-done[i]
+		return r.col, r.err
+	})
+	if err != nil {
+		fail()
+	}
+	wg.Wait()
+	if err != nil {
+		return err
+	}
+	w.times, w.dims, w.metrics = nil, nil, nil
 	return w.closeSpools()
 }
 
+// assembleColumns writes the n encoded columns, got from get in schema
+// order, into the data file, deleting each one's spools once copied.
+func (w *Writer) assembleColumns(n int, get func(i int) (encodedColumn, error)) error {
+	for i := range n {
+		if i == 1 {
+			if err := w.ensureStage(stageDimensions); err != nil {
+				return err
+			}
+		}
+		if i == 1+len(w.dims) {
+			if err := w.ensureStage(stageMetrics); err != nil {
+				return err
+			}
+		}
+		col, err := get(i)
+		if err != nil {
+			return err
+		}
+		if err := w.writeSectionPieces(sectionColumn, col.name, col.pieces...); err != nil {
+			return err
+		}
+		for _, sp := range col.temps {
+			if err := sp.close(); err != nil {
+				return err
+			}
+		}
+	}
+	return w.ensureStage(stageMetrics) // also when there are no metrics
+}
+
 // addBitmap adds bm, run-optimized, to a bitmaps part (v3 tagged blob).
-func (w *Writer) addBitmap(out *blobStream, bm *roaring.Bitmap) error {
-	b, err := encodeBitmapBlob(&w.bmBuf, bm)
+func (e *colEnc) addBitmap(out *blobStream, bm *roaring.Bitmap) error {
+	b, err := encodeBitmapBlob(&e.bmBuf, bm)
 	if err != nil {
 		return err
 	}
 	return out.add(b)
 }
 
-func (w *Writer) appendBitmap(dst []byte, bm *roaring.Bitmap) ([]byte, error) {
+func (e *colEnc) appendBitmap(dst []byte, bm *roaring.Bitmap) ([]byte, error) {
 	bm.RunOptimize()
-	w.bmBuf.Reset()
-	if _, err := bm.WriteTo(&w.bmBuf); err != nil {
+	e.bmBuf.Reset()
+	if _, err := bm.WriteTo(&e.bmBuf); err != nil {
 		return dst, fmt.Errorf("segment: serialize bitmap: %w", err)
 	}
-	dst = appendUvarint(dst, uint64(w.bmBuf.Len()))
-	return append(dst, w.bmBuf.Bytes()...), nil
+	dst = appendUvarint(dst, uint64(e.bmBuf.Len()))
+	return append(dst, e.bmBuf.Bytes()...), nil
 }
 
-func (w *Writer) writeNumericColumn(name string, c *numStream, nulls *roaring.Bitmap) error {
+func (w *Writer) encodeNumericColumn(e *colEnc, name string, c *numStream, nulls *roaring.Bitmap) (encodedColumn, error) {
 	if err := c.flush(); err != nil {
-		return err
+		return encodedColumn{}, err
 	}
 	var flags byte
 	if nulls != nil {
@@ -657,36 +784,31 @@ func (w *Writer) writeNumericColumn(name string, c *numStream, nulls *roaring.Bi
 	hdr = appendUvarint(hdr, uint64(w.numRows))
 	if nulls != nil {
 		var err error
-		if hdr, err = w.appendBitmap(hdr, nulls); err != nil {
-			return err
+		if hdr, err = e.appendBitmap(hdr, nulls); err != nil {
+			return encodedColumn{}, err
 		}
 	}
 	hdr = c.part.header(hdr)
-	if err := w.writeSectionPieces(sectionColumn, name, piece{b: hdr}, piece{sp: c.part.data}); err != nil {
-		return err
-	}
-	return c.part.data.close()
+	return encodedColumn{name: name, pieces: []piece{{b: hdr}, {sp: c.part.data}}, temps: []*spool{c.part.data}}, nil
 }
 
-func (w *Writer) writeComplexColumn(c *metricCol) error {
+func (w *Writer) encodeComplexColumn(c *metricCol) (encodedColumn, error) {
 	if err := c.blobs.flush(); err != nil {
-		return err
+		return encodedColumn{}, err
 	}
 	hdr := []byte{byte(TypeComplex), 0}
 	hdr = appendUvarint(hdr, uint64(w.numRows))
 	hdr = appendString(hdr, c.schema.ComplexType)
 	hdr = c.blobs.part.header(hdr)
-	if err := w.writeSectionPieces(sectionColumn, c.schema.Name, piece{b: hdr}, piece{sp: c.blobs.part.data}); err != nil {
-		return err
-	}
-	return c.blobs.part.data.close()
+	data := c.blobs.part.data
+	return encodedColumn{name: c.schema.Name, pieces: []piece{{b: hdr}, {sp: data}}, temps: []*spool{data}}, nil
 }
 
 // writeStringColumn sorts the dictionary, then streams the spooled
 // provisional ids through the old → sorted id table to encode the ids part
 // and build the bitmaps, and writes dictionary, [counts,] ids and one bitmap
 // per id.
-func (w *Writer) writeStringColumn(c *dimCol) error {
+func (w *Writer) encodeStringColumn(e *colEnc, c *dimCol) (encodedColumn, error) {
 	// Sorted ids: null stays 0, the rest sort by UTF-8 bytes. Sorting the
 	// strings themselves (slices.Sort, no comparator call) and finding each
 	// one's id once is much cheaper than sorting ids through a closure that
@@ -713,18 +835,18 @@ func (w *Writer) writeStringColumn(c *dimCol) error {
 	hdr := []byte{byte(TypeString), flags}
 	hdr = appendUvarint(hdr, uint64(w.numRows))
 	hdr = append(hdr, bitmapRoaring)
-	dict, err := w.newDictStream(&w.textPW)
+	dict, err := w.newDictStream(&e.textPW)
 	if err != nil {
-		return err
+		return encodedColumn{}, err
 	}
 	for _, old := range order {
 		if err := dict.addString(c.vals[old]); err != nil {
-			return err
+			return encodedColumn{}, err
 		}
 	}
 	c.vals, order = nil, nil
 	if err := dict.flush(); err != nil {
-		return err
+		return encodedColumn{}, err
 	}
 	pieces := []piece{{b: dict.part.header(hdr)}, {sp: dict.part.data}}
 	br := bufio.NewReaderSize(nil, spoolBufSize)
@@ -732,51 +854,52 @@ func (w *Writer) writeStringColumn(c *dimCol) error {
 	if c.schema.MultiValue {
 		counts := newIDsPart(c.maxCount)
 		if counts.data, err = w.newSpool(); err != nil {
-			return err
+			return encodedColumn{}, err
 		}
 		rd, err := c.counts.u32Reader(br)
 		if err != nil {
-			return err
+			return encodedColumn{}, err
 		}
-		if err := w.encodeInts(&counts, rd, w.numRows, nil); err != nil {
-			return err
+		if err := e.encodeInts(&counts, rd, w.numRows, nil); err != nil {
+			return encodedColumn{}, err
 		}
 		pieces = append(pieces, piece{b: counts.header(nil)}, piece{sp: counts.data})
 	}
 
 	ids := newIDsPart(int32(len(remap) - 1))
 	if ids.data, err = w.newSpool(); err != nil {
-		return err
+		return encodedColumn{}, err
 	}
 	rd, err := c.ids.u32Reader(br)
 	if err != nil {
-		return err
+		return encodedColumn{}, err
 	}
-	if err := w.encodeInts(&ids, rd, c.numIDs, remap); err != nil {
-		return err
+	if err := e.encodeInts(&ids, rd, c.numIDs, remap); err != nil {
+		return encodedColumn{}, err
 	}
 	pieces = append(pieces, piece{b: ids.header(nil)}, piece{sp: ids.data})
 
-	bms, err := w.newBlobStream(&w.dictPW)
+	bms, err := w.newBlobStream(&e.dictPW)
 	if err != nil {
-		return err
+		return encodedColumn{}, err
 	}
-	if err := w.writeBitmaps(c, remap, bms, br); err != nil {
-		return err
+	if err := e.writeBitmaps(w, c, remap, bms, br); err != nil {
+		return encodedColumn{}, err
 	}
 	if err := bms.flush(); err != nil {
-		return err
+		return encodedColumn{}, err
 	}
 	pieces = append(pieces, piece{b: bms.part.header(nil)}, piece{sp: bms.part.data})
-	if err := w.writeSectionPieces(sectionColumn, c.schema.Name, pieces...); err != nil {
-		return err
+	col := encodedColumn{name: c.schema.Name, pieces: pieces, temps: []*spool{dict.part.data, ids.data, bms.part.data}}
+	if c.schema.MultiValue {
+		col.temps = append(col.temps, pieces[3].sp)
 	}
-	return errors.Join(dict.part.data.close(), ids.data.close(), bms.part.data.close(), c.ids.close(), c.counts.close())
+	return col, errors.Join(c.ids.close(), c.counts.close())
 }
 
 // encodeInts reads n values from rd, maps them through remap if not nil and
 // encodes them into sp block by block.
-func (w *Writer) encodeInts(sp *streamPart, rd *u32Reader, n int, remap []int32) error {
+func (e *colEnc) encodeInts(sp *streamPart, rd *u32Reader, n int, remap []int32) error {
 	blk := make([]int32, sp.kind.valuesPerBlock())
 	for left := n; left > 0; {
 		b := blk[:min(left, len(blk))]
@@ -788,7 +911,7 @@ func (w *Writer) encodeInts(sp *streamPart, rd *u32Reader, n int, remap []int32)
 				b[i] = remap[id]
 			}
 		}
-		if err := w.dimPW.emitInts(sp, b); err != nil {
+		if err := e.dimPW.emitInts(sp, b); err != nil {
 			return err
 		}
 		left -= len(b)
@@ -811,7 +934,7 @@ func bitmapCost(n int32) int {
 }
 
 // writeBitmaps appends one serialized bitmap per sorted id to out.
-func (w *Writer) writeBitmaps(c *dimCol, remap []int32, out *blobStream, br *bufio.Reader) error {
+func (e *colEnc) writeBitmaps(w *Writer, c *dimCol, remap []int32, out *blobStream, br *bufio.Reader) error {
 	// Rows per sorted id.
 	card := make([]int32, len(remap))
 	rd, err := c.ids.u32Reader(br)
@@ -920,7 +1043,7 @@ func (w *Writer) writeBitmaps(c *dimCol, remap []int32, out *blobStream, br *buf
 				bm.AddMany(rows[start[k]:start[k+1]])
 				b = bm
 			}
-			if err := w.addBitmap(out, b); err != nil {
+			if err := e.addBitmap(out, b); err != nil {
 				return err
 			}
 			delete(big, int32(id))
