@@ -102,6 +102,15 @@ func (s *Store) ListTasks(ctx context.Context, f metadata.TaskFilter) ([]metadat
 		q += ` LIMIT ?`
 		args = append(args, int64(f.Limit))
 	}
+	out, err := s.queryTasks(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list tasks: %w", err)
+	}
+	return out, nil
+}
+
+// queryTasks runs a read-only query selecting taskColumns and scans its rows.
+func (s *Store) queryTasks(ctx context.Context, q string, args ...any) ([]metadata.Task, error) {
 	var out []metadata.Task
 	err := s.b.Read(ctx, func(tx Tx) error {
 		rows, err := tx.Query(ctx, q, args...)
@@ -118,8 +127,5 @@ func (s *Store) ListTasks(ctx context.Context, f metadata.TaskFilter) ([]metadat
 		}
 		return rows.Err()
 	})
-	if err != nil {
-		return nil, fmt.Errorf("list tasks: %w", err)
-	}
-	return out, nil
+	return out, err
 }

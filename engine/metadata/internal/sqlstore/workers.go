@@ -152,24 +152,9 @@ func (s *Store) AssignedTasks(ctx context.Context, worker string) ([]metadata.Ta
 	if err := s.check(); err != nil {
 		return nil, err
 	}
-	var out []metadata.Task
-	err := s.b.Read(ctx, func(tx Tx) error {
-		rows, err := tx.Query(ctx, `SELECT `+prefixed("t.", taskColumns)+` FROM tasks t
-			JOIN task_assignments a ON a.task_id = t.id WHERE a.worker = ? AND t.active = ?
-			ORDER BY t.created_date, t.seq`, worker, true)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			t, err := scanTask(rows)
-			if err != nil {
-				return err
-			}
-			out = append(out, t)
-		}
-		return rows.Err()
-	})
+	out, err := s.queryTasks(ctx, `SELECT `+prefixed("t.", taskColumns)+` FROM tasks t
+		JOIN task_assignments a ON a.task_id = t.id WHERE a.worker = ? AND t.active = ?
+		ORDER BY t.created_date, t.seq`, worker, true)
 	if err != nil {
 		return nil, fmt.Errorf("list tasks of worker %s: %w", worker, err)
 	}
