@@ -5,7 +5,6 @@ import (
 	"container/heap"
 	"errors"
 	"fmt"
-	"runtime"
 	"slices"
 	"sync"
 )
@@ -108,9 +107,9 @@ func Merge(dst string, meta Metadata, spec IndexSpec, inputs []*Reader, combine 
 // one input's are held at once; each step also moves the earlier inputs'
 // tables to the grown union's ids (integer work, no string comparison).
 //
-// Dimensions are independent, so up to GOMAXPROCS of them are merged at
-// once, each on its own goroutine with its own scratch; the writer gets the
-// dictionaries in schema order afterwards.
+// Dimensions are independent, so up to the writer's Workers of them are
+// merged at once, each on its own goroutine with its own scratch; the writer
+// gets the dictionaries in schema order afterwards.
 func mergeDictionaries(w *Writer, meta *Metadata, inputs []*Reader) ([]bool, [][][]int32, error) {
 	byID := make([]bool, len(meta.Dimensions))
 	remaps := make([][][]int32, len(inputs))
@@ -139,7 +138,7 @@ func mergeDictionaries(w *Writer, meta *Metadata, inputs []*Reader) ([]bool, [][
 		next++
 		return todo[next-1]
 	}
-	for range min(runtime.GOMAXPROCS(0), len(todo)) {
+	for range min(w.opts.Workers, len(todo)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
