@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -16,7 +15,6 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kfake"
-	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/api"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata/metadatatest"
@@ -187,31 +185,7 @@ func TestClusterFailover(t *testing.T) {
 		}
 	}
 
-	cl, err := kgo.NewClient(kgo.SeedBrokers(broker), kgo.ProducerLinger(5*time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	stop := make(chan struct{})
-	produced := make(chan int)
-	go func() {
-		n := 0
-		tick := time.NewTicker(20 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			select {
-			case <-stop:
-				produced <- n
-				return
-			case <-tick.C:
-			}
-			for range 10 {
-				b, _ := json.Marshal(map[string]any{"timestamp": time.Now().UTC().Format(time.RFC3339Nano), "id": n})
-				cl.Produce(context.Background(), &kgo.Record{Topic: "stream", Key: []byte(fmt.Sprint(n)), Value: b}, nil)
-				n++
-			}
-		}
-	}()
+	stopProducing := produceRows(t, broker)
 	spec := map[string]any{
 		"type": "kafka",
 		"spec": map[string]any{
@@ -283,11 +257,7 @@ func TestClusterFailover(t *testing.T) {
 	}
 	waitTasksOn(t, second, nil)
 	waitPublished(t, second, "after the second failover", countSegments(t, third.proc(), "stream")+1)
-	close(stop)
-	total := <-produced
-	if err := cl.Flush(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	total := stopProducing()
 
 	// Every row exactly once, read from the segments (through the deposed node, whose
 	// coordinator API reads the shared store) and counted by a native query.
