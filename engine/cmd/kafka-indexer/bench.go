@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -48,6 +49,7 @@ type benchConfig struct {
 	ParseThreads int
 	Broker       string // process or inproc
 	DataDir      string // "" is a temporary directory, removed afterwards
+	CPUProfile   string // "" is none: else a pprof CPU profile of POST → published is written here
 }
 
 func parseBenchFlags(args []string, stderr io.Writer) (*benchConfig, error) {
@@ -61,6 +63,7 @@ func parseBenchFlags(args []string, stderr io.Writer) (*benchConfig, error) {
 	fs.IntVar(&c.TaskCount, "task-count", 0, "the supervisor's taskCount (0: one task per partition)")
 	fs.IntVar(&c.ParseThreads, "parse-threads", 0, "tuningConfig.numParseThreads (0: the default, min(GOMAXPROCS, 4))")
 	fs.StringVar(&c.Broker, "broker", "process", "where the embedded broker runs: process (a child process, not counted in peak RSS) or inproc")
+	fs.StringVar(&c.CPUProfile, "cpuprofile", "", "write a CPU profile (go tool pprof) of the engine's work, POST → published, to this file")
 	fs.StringVar(&c.DataDir, "data-dir", "", "directory for the metadata store, segments and the daemon log (default: a temporary directory, removed afterwards)")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, "Usage: kafka-indexer bench [flags]\n\n"+
@@ -465,6 +468,17 @@ func benchIngest(ctx context.Context, addr string, c *benchConfig, dir string, b
 	debug.FreeOSMemory()
 	_ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
 
+	if c.CPUProfile != "" {
+		f, err := os.Create(c.CPUProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	start, startCPU := time.Now(), cpuSeconds()
 	if _, err := cl.CreateOrUpdateSupervisor(ctx, spec); err != nil {
 		return fmt.Errorf("submit the supervisor: %w", err)
