@@ -127,6 +127,59 @@ func TestSuccessorWaitsForUncommittedPredecessor(t *testing.T) {
 	})
 }
 
+// TestScaleOutWaitsForUncommittedPredecessor is the same hand-over by a scale action: the one
+// group of a new supervisor over 2 partitions is retired by a scale-out to 2 groups and its
+// publish is held back; the new groups, each starting at the old group's end offset of its
+// partition, publish first (the supervisor is suspended) and must wait for it.
+func TestScaleOutWaitsForUncommittedPredecessor(t *testing.T) {
+	inner, err := embedded.Open(filepath.Join(t.TempDir(), "metadata"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := newHoldStore(inner)
+	e := enginetest.StartWithStore(t, hs)
+	h := newHarnessOn(t, 2, e)
+	ctx := context.Background()
+	p := startProducer(t, h.broker, "events", 300)
+	if _, err := h.c.CreateOrUpdateSupervisor(ctx, forcedScaleSpec(h.broker, 5000000)); err != nil {
+		t.Fatal(err)
+	}
+	h.waitFor("one group reading", 20*time.Second, func(r *client.SupervisorReport) bool {
+		return activeTasks(r) == 1 && h.readRows(r.Payload.ActiveTasks[0]) > 0
+	})
+	if err := e.Manager.ForceScale(ctx, "events", 2); err != nil {
+		t.Fatal(err)
+	}
+	h.waitFor("two new groups reading", 30*time.Second, func(r *client.SupervisorReport) bool {
+		if activeTasks(r) != 2 {
+			return false
+		}
+		for _, tr := range r.Payload.ActiveTasks {
+			if h.readRows(tr) == 0 {
+				return false
+			}
+		}
+		return true
+	})
+	produced := p.close(t)
+	h.waitReadToEnd("events", 20*time.Second)
+	if released, _, _ := hs.outcome(); released {
+		t.Fatal("a new group published before the supervisor was suspended")
+	}
+	// Suspending makes the new groups publish while the old one is still held.
+	if _, err := h.c.Suspend(ctx, "events"); err != nil {
+		t.Fatal(err)
+	}
+	waitCaughtUp(t, e, h.broker, "events", 60*time.Second)
+	released, timedOut, laterErr := hs.outcome()
+	if !released || timedOut {
+		t.Fatalf("released %v, timed out %v: no new group published while the old one was held", released, timedOut)
+	}
+	t.Logf("a new group's first publish while the old one was held: %v", laterErr)
+	checkNoTaskFailed(t, h.c)
+	checkExactlyOnce(t, e, produced)
+}
+
 func testSuccessorWaits(t *testing.T, hs *holdStore, e *enginetest.Engine) {
 	h := newHarnessOn(t, 1, e)
 	ctx := context.Background()
