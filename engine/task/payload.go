@@ -78,9 +78,10 @@ type SequenceNumbers struct {
 	// offsets or from Kafka's earliest or latest are not listed.
 	//
 	// It is not exclusivePartitions: in Druid that list means "the record at the start offset
-	// was already read, skip it" (Kinesis) and takes part in Druid's own start-metadata
-	// matching. A payload without the field (an older supervisor, Druid's) has nothing
-	// inherited, and Druid, which ignores unknown properties, reads ours unchanged.
+	// was already read, skip it" (a Kinesis notion; Druid's Kafka supervisor writes it empty),
+	// so giving it another meaning would mislead anything that reads the payload as Druid's. A
+	// payload without the field (an older supervisor, Druid's) has nothing inherited, and
+	// Druid's JSON mapper, which ignores unknown properties, reads ours unchanged.
 	InheritedPartitions []druidapi.Partition `json:"inheritedPartitions,omitempty"`
 }
 
