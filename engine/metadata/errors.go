@@ -51,14 +51,25 @@ type OffsetMismatchError struct {
 	// Actual is what is stored.
 	Actual DataSourceMetadata
 	// Retryable is true when some shared partition's start is ahead of the
-	// stored offset.
+	// stored offset, or some partition is Uncommitted.
 	Retryable bool
+	// Uncommitted are the partitions of the request's Inherited that have no
+	// stored offset yet: the earlier task group that read up to their start
+	// has not committed.
+	Uncommitted []druidapi.Partition
 }
 
 // Error implements error.
 func (e *OffsetMismatchError) Error() string {
 	kind := "stored offsets are ahead of start"
-	if e.Retryable {
+	switch {
+	case e.Retryable && len(e.Uncommitted) > 0:
+		parts := make([]string, len(e.Uncommitted))
+		for i, p := range e.Uncommitted {
+			parts[i] = p.String()
+		}
+		kind = fmt.Sprintf("start of partitions %s was handed over by an earlier task group that has not committed yet", strings.Join(parts, ","))
+	case e.Retryable:
 		kind = "start is ahead of stored offsets, previous publish may still be in progress"
 	}
 	return fmt.Sprintf("metadata: offsets of supervisor %s do not match (%s): start %s, stored %s",
@@ -86,7 +97,8 @@ func formatOffsets(md DataSourceMetadata) string {
 // retryability:
 //
 //   - *OffsetMismatchError: as its Retryable field says (start ahead of the
-//     stored offsets means the previous generation has not committed yet).
+//     stored offsets, or inherited partitions not stored yet, means the
+//     previous generation has not committed yet).
 //   - ErrConcurrentUpdate: the compare-and-swap lost a race; re-reading is
 //     enough.
 //   - any other ErrConflict (duplicate segment or task id), ErrNotFound and

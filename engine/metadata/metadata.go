@@ -3,6 +3,8 @@ package metadata
 import (
 	"context"
 	"time"
+
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/druidapi"
 )
 
 // Store is the Overlord metadata store. All methods are safe for concurrent
@@ -111,8 +113,11 @@ type SupervisorRow struct {
 // touched. Otherwise, in one transaction:
 //
 //  1. The stored offsets of SupervisorID are read. If there are none, any
-//     Start is accepted. If there are, stored.Matches(*Start) must hold, else
-//     Publish returns an *OffsetMismatchError.
+//     Start is accepted, unless Inherited is set. If there are,
+//     stored.Matches(*Start) must hold, and every Inherited partition must be
+//     stored (stored.Uncommitted is empty), else Publish returns an
+//     *OffsetMismatchError; an Inherited partition not stored yet (or no row
+//     at all) is a retryable one, like a start ahead of the stored offsets.
 //  2. The stored offsets become stored.Plus(*End) (or *End when none were
 //     stored), written with a compare-and-swap on the payload's SHA-1; a lost
 //     swap returns ErrConcurrentUpdate.
@@ -133,6 +138,14 @@ type PublishRequest struct {
 	Start *DataSourceMetadata
 	// End is the publisher's end offsets; required when Start is set.
 	End *DataSourceMetadata
+	// Inherited lists the partitions of Start whose start offset was handed over
+	// from the end offsets of an earlier task group that may not have committed
+	// them yet (a taskDuration rollover or a scale action; the supervisor marks
+	// them in the task payload). For these the stored offsets must hold the
+	// partition at exactly Start's offset: a partition not stored yet is not
+	// ignored, as Matches would, but waited for. Every listed partition must be
+	// in Start.
+	Inherited []druidapi.Partition
 	// Fence, when set, makes the publish commit only while the named lease is
 	// still held by Fence.Holder in Fence.Term, checked (and the lease row
 	// locked against a take-over) inside the publish transaction; otherwise

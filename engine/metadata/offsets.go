@@ -72,6 +72,30 @@ func (m DataSourceMetadata) Matches(other DataSourceMetadata) bool {
 	return true
 }
 
+// Uncommitted returns, in ascending order, the partitions of inherited that
+// start has and m (the stored offsets, of the same stream) has not: the part of
+// Publish's check that Matches leaves out, since Matches ignores a partition
+// stored on one side only. A partition whose start offset was handed over from
+// an earlier task group's end offsets (a taskDuration rollover, a scale action)
+// follows on from the stored offsets only once that group has committed; until
+// then a new supervisor may have nothing stored for it, and a check that ignored
+// it would let the later group commit first and the earlier group's rows below
+// the hand-over be lost. Nil when the streams differ (Matches fails then anyway).
+func (m DataSourceMetadata) Uncommitted(start DataSourceMetadata, inherited []druidapi.Partition) []druidapi.Partition {
+	if m.Stream != start.Stream {
+		return nil
+	}
+	var out []druidapi.Partition
+	for _, p := range inherited {
+		_, inStart := start.Offsets[p]
+		if _, stored := m.Offsets[p]; inStart && !stored {
+			out = append(out, p)
+		}
+	}
+	slices.SortFunc(out, druidapi.ComparePartitions)
+	return slices.Compact(out)
+}
+
 // Clone returns a deep copy of m.
 func (m DataSourceMetadata) Clone() DataSourceMetadata {
 	return DataSourceMetadata{Stream: m.Stream, Offsets: maps.Clone(m.Offsets)}

@@ -3,6 +3,7 @@ package metadata
 import (
 	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -229,5 +230,31 @@ func TestIsRetryable(t *testing.T) {
 	}
 	if !errors.Is(ErrConcurrentUpdate, ErrConflict) {
 		t.Error("ErrConcurrentUpdate does not wrap ErrConflict")
+	}
+}
+
+func TestDataSourceMetadataUncommitted(t *testing.T) {
+	p := func(id int32) druidapi.Partition { return druidapi.Partition{ID: id} }
+	stored := md("t", 0, 10, 1, 5)
+	tests := []struct {
+		name      string
+		stored    DataSourceMetadata
+		start     DataSourceMetadata
+		inherited []druidapi.Partition
+		want      []druidapi.Partition
+	}{
+		{"all stored", stored, md("t", 0, 10, 1, 5), []druidapi.Partition{p(0), p(1)}, nil},
+		{"one not stored", stored, md("t", 0, 10, 2, 3), []druidapi.Partition{p(2), p(0), p(2)}, []druidapi.Partition{p(2)}},
+		{"nothing stored", DataSourceMetadata{Stream: "t"}, md("t", 1, 3, 0, 4), []druidapi.Partition{p(1), p(0)}, []druidapi.Partition{p(0), p(1)}},
+		{"not inherited", stored, md("t", 2, 3), nil, nil},
+		{"inherited but not in start", stored, md("t", 0, 10), []druidapi.Partition{p(3)}, nil},
+		{"other stream", stored, md("u", 2, 3), []druidapi.Partition{p(2)}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.stored.Uncommitted(tt.start, tt.inherited); !slices.Equal(got, tt.want) {
+				t.Errorf("Uncommitted = %v, want %v", got, tt.want)
+			}
+		})
 	}
 }

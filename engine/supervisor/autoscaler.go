@@ -106,7 +106,9 @@ func (a *autoscaler) desired(now time.Time, current, partitions int) int {
 // The new tasks read on while the old ones publish. Their realtime rows begin where the old
 // ones' end, so no row is served twice, and their own publish starts at the old group's end,
 // which the compare-and-swap accepts only once the old group has committed (until then it is
-// the retryable "start is ahead of stored offsets", engine/task/publish.go). The publishing
+// the retryable "start is ahead of stored offsets", engine/task/publish.go). On a supervisor
+// with nothing stored yet that holds too: the new groups' payloads list those partitions as
+// inherited, and a partition not stored yet is waited for rather than ignored. The publishing
 // groups stay followed under their old group ids; if one fails, checkPendingCompletion
 // restarts every reading group that owns one of its partitions from the stored offsets.
 func (r *runtime) autoscale(ctx context.Context) error {

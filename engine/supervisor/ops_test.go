@@ -29,6 +29,11 @@ type harness struct {
 }
 
 func newHarness(t *testing.T, partitions int32) *harness {
+	return newHarnessOn(t, partitions, nil)
+}
+
+// newHarnessOn is newHarness on a given engine; nil starts one on the embedded store.
+func newHarnessOn(t *testing.T, partitions int32, e *enginetest.Engine) *harness {
 	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(partitions, "events"))
 	if err != nil {
 		t.Fatal(err)
@@ -43,7 +48,10 @@ func newHarness(t *testing.T, partitions int32) *harness {
 		}
 		return nil, nil, false
 	})
-	h.e = enginetest.Start(t)
+	h.e = e
+	if h.e == nil {
+		h.e = enginetest.Start(t)
+	}
 	h.c, err = client.New(h.e.URL, client.WithMaxRetries(1))
 	if err != nil {
 		t.Fatal(err)

@@ -197,6 +197,7 @@ func (r *runtime) discoverTasks(ctx context.Context) error {
 		g, ok := r.active[gid]
 		if !ok {
 			g = newTaskGroup(gid, ts.Start, ts.MinTime, ts.MaxTime, ts.Payload.IOConfig.BaseSequenceName)
+			g.inherited = slices.Clone(ts.Inherited) // replacement replicas wait as the adopted one does
 			for id, o := range ts.Checkpoints {
 				g.checkpoints[id] = o
 			}
@@ -227,6 +228,7 @@ func (r *runtime) adoptPublishing(id string, ts *task.Spec, gid int, end task.Of
 	}
 	if g == nil {
 		g = newTaskGroup(gid, ts.Start, ts.MinTime, ts.MaxTime, ts.Payload.IOConfig.BaseSequenceName)
+		g.inherited = slices.Clone(ts.Inherited)
 		ct, _ := r.spec.IOConfig.CompletionTimeout.Duration()
 		g.completionDeadline = r.now().Add(ct)
 		r.pending[gid] = append(r.pending[gid], g)
@@ -546,7 +548,7 @@ func (r *runtime) createNewTasks(ctx context.Context) error {
 		if _, ok := r.active[gid]; ok {
 			continue
 		}
-		start, err := r.startOffsets(ctx, groups[gid])
+		start, inherited, err := r.startOffsets(ctx, groups[gid])
 		if err != nil {
 			return err
 		}
@@ -568,8 +570,9 @@ func (r *runtime) createNewTasks(ctx context.Context) error {
 		}
 		ds, tuning, _ := r.spec.TaskSections()
 		g := newTaskGroup(gid, start, minT, maxT, baseSequenceName(r.spec.DataSchema.DataSource, ds, tuning, start, minT, maxT))
+		g.inherited = inherited
 		r.active[gid] = g
-		r.log.Info("new task group", "group", gid, "start", start)
+		r.log.Info("new task group", "group", gid, "start", start, "inherited", inherited)
 	}
 	for n := 0; n < io.Replicas; n++ {
 		for _, gid := range gids {
@@ -597,19 +600,24 @@ func (r *runtime) createNewTasks(ctx context.Context) error {
 	return nil
 }
 
-// startOffsets picks a new group's start offset per partition (reference §2.5).
-func (r *runtime) startOffsets(ctx context.Context, parts []druidapi.Partition) (task.Offsets, error) {
+// startOffsets picks a new group's start offset per partition (reference §2.5). inherited are
+// the partitions whose start is the end offset of the previous group that read them (a
+// rollover, a scale action), which may not be committed yet: the new group's publish must wait
+// until it is (task.SequenceNumbers.InheritedPartitions), as the stored offsets of a new
+// supervisor may not have the partition at all.
+func (r *runtime) startOffsets(ctx context.Context, parts []druidapi.Partition) (_ task.Offsets, inherited []druidapi.Partition, _ error) {
 	stored, err := r.store.GetDataSourceMetadata(ctx, r.id)
 	if errors.Is(err, metadata.ErrNotFound) || (err == nil && stored.Stream != r.stream()) {
 		stored = nil
 	} else if err != nil {
-		return nil, fmt.Errorf("read stored offsets: %w", err)
+		return nil, nil, fmt.Errorf("read stored offsets: %w", err)
 	}
 	out := task.Offsets{}
 	var needEarliest, needLatest []druidapi.Partition
 	for _, p := range parts {
 		if o, ok := r.partitionOffset[p]; ok && o >= 0 {
 			out[p] = o
+			inherited = append(inherited, p)
 			continue
 		}
 		if o, ok := r.partitionOffset[p]; ok && o == r.earliestMarker() {
@@ -632,7 +640,7 @@ func (r *runtime) startOffsets(ctx context.Context, parts []druidapi.Partition) 
 	defer cancel()
 	starts, err := r.admin.ListStartOffsets(cctx, r.topicsOf(parts)...)
 	if err != nil {
-		return nil, &streamError{fmt.Errorf("list earliest offsets: %w", err)}
+		return nil, nil, &streamError{fmt.Errorf("list earliest offsets: %w", err)}
 	}
 	// Stored offsets must still be available in Kafka.
 	var lost []druidapi.Partition
@@ -652,12 +660,12 @@ func (r *runtime) startOffsets(ctx context.Context, parts []druidapi.Partition) 
 				md.Offsets[p] = out[p]
 			}
 			if err := r.store.RemovePartitions(ctx, r.id, md); err != nil && !errors.Is(err, metadata.ErrNotFound) {
-				return nil, err
+				return nil, nil, err
 			}
 			r.log.Warn("stored offsets no longer available; reset automatically (rows may be lost)", "partitions", lost)
-			return nil, &streamError{fmt.Errorf("stored offsets of partitions %v are no longer available in Kafka; they were reset (resetOffsetAutomatically)", lost)}
+			return nil, nil, &streamError{fmt.Errorf("stored offsets of partitions %v are no longer available in Kafka; they were reset (resetOffsetAutomatically)", lost)}
 		}
-		return nil, &streamError{fmt.Errorf("stored offsets of partitions %v of topic %s are no longer available in Kafka (data was deleted before it was ingested); "+
+		return nil, nil, &streamError{fmt.Errorf("stored offsets of partitions %v of topic %s are no longer available in Kafka (data was deleted before it was ingested); "+
 			"reset the supervisor (POST /druid/indexer/v1/supervisor/%s/reset or resetOffsets) or set tuningConfig.resetOffsetAutomatically", lost, r.stream(), r.id)}
 	}
 	for _, p := range needEarliest {
@@ -668,7 +676,7 @@ func (r *runtime) startOffsets(ctx context.Context, parts []druidapi.Partition) 
 	if len(needLatest) > 0 {
 		ends, err := r.latestOffsets(cctx)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		for _, p := range needLatest {
 			if eo, ok := ends.Lookup(r.topicOf(p), p.ID); ok {
@@ -678,10 +686,11 @@ func (r *runtime) startOffsets(ctx context.Context, parts []druidapi.Partition) 
 	}
 	for _, p := range parts {
 		if _, ok := out[p]; !ok {
-			return nil, &streamError{fmt.Errorf("no offsets for partition %d of topic %s", p.ID, r.topicOf(p))}
+			return nil, nil, &streamError{fmt.Errorf("no offsets for partition %d of topic %s", p.ID, r.topicOf(p))}
 		}
 	}
-	return out, nil
+	slices.SortFunc(inherited, druidapi.ComparePartitions)
+	return out, inherited, nil
 }
 
 // checkpoint handles a task's request for incremental handoff (Druid's CheckpointNotice): if

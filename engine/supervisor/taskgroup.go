@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/druidapi"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/spec"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/task"
 )
@@ -27,6 +28,9 @@ type taskGroup struct {
 	minTime      *time.Time
 	maxTime      *time.Time
 	baseSequence string
+	// inherited are the partitions of start handed over from the previous group's end offsets,
+	// sorted; the tasks' publish waits until those are committed (inheritedPartitions).
+	inherited []druidapi.Partition
 	// checkpoints are the start offsets of each sequence, by sequence id; 0 is start.
 	checkpoints map[int]task.Offsets
 	tasks       map[string]*taskState
@@ -150,15 +154,16 @@ func (r *runtime) taskPayload(g *taskGroup, id string) ([]byte, error) {
 		TuningConfig: tuning,
 		IOConfig: task.IOConfig{
 			Type: "kafka", TaskGroupID: &groupID, BaseSequenceName: g.baseSequence,
-			StartSequenceNumbers: task.SequenceNumbers{Type: "start", Stream: stream, Offsets: g.start, ExclusivePartitions: []json.RawMessage{}},
-			EndSequenceNumbers:   task.SequenceNumbers{Type: "end", Stream: stream, Offsets: end},
-			ConsumerProperties:   s.IOConfig.ConsumerProperties,
-			PollTimeout:          s.IOConfig.PollTimeout,
-			UseTransaction:       true,
-			MinimumMessageTime:   minT,
-			MaximumMessageTime:   maxT,
-			InputFormat:          inputFormat,
-			MultiTopic:           s.IOConfig.TopicPattern != "",
+			StartSequenceNumbers: task.SequenceNumbers{Type: "start", Stream: stream, Offsets: g.start, ExclusivePartitions: []json.RawMessage{},
+				InheritedPartitions: g.inherited},
+			EndSequenceNumbers: task.SequenceNumbers{Type: "end", Stream: stream, Offsets: end},
+			ConsumerProperties: s.IOConfig.ConsumerProperties,
+			PollTimeout:        s.IOConfig.PollTimeout,
+			UseTransaction:     true,
+			MinimumMessageTime: minT,
+			MaximumMessageTime: maxT,
+			InputFormat:        inputFormat,
+			MultiTopic:         s.IOConfig.TopicPattern != "",
 		},
 		Context:      ctxMap,
 		SupervisorID: r.id,

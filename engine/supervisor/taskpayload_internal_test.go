@@ -3,10 +3,12 @@ package supervisor
 import (
 	"bytes"
 	"maps"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/druidapi"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/spec"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/task"
 )
@@ -26,6 +28,7 @@ func TestTaskPayloadSurvivesRestart(t *testing.T) {
 	maxT := minT.Add(time.Hour)
 	g := newTaskGroup(3, task.Offsets{{ID: 0}: 5, {ID: 2}: 7}, &minT, &maxT, "base")
 	g.checkpoints[1] = task.Offsets{{ID: 0}: 9, {ID: 2}: 10}
+	g.inherited = []druidapi.Partition{{ID: 2}} // partition 2's start was handed over
 
 	raw, err := r.taskPayload(g, "base_abcdefgh")
 	if err != nil {
@@ -42,6 +45,9 @@ func TestTaskPayloadSurvivesRestart(t *testing.T) {
 	}
 	if !maps.Equal(ts.Start, g.start) || !maps.Equal(ts.End, task.Offsets{{ID: 0}: task.EndOfPartition, {ID: 2}: task.EndOfPartition}) {
 		t.Errorf("start %v end %v", ts.Start, ts.End)
+	}
+	if !slices.Equal(ts.Inherited, g.inherited) {
+		t.Errorf("inherited %v, want %v", ts.Inherited, g.inherited)
 	}
 	if len(ts.Checkpoints) != 2 || !maps.Equal(ts.Checkpoints[1], g.checkpoints[1]) {
 		t.Errorf("checkpoints %v", ts.Checkpoints)
@@ -63,10 +69,11 @@ func TestTaskPayloadSurvivesRestart(t *testing.T) {
 // topic:partition, its stream is the pattern, and multiTopic is set, as Druid writes them.
 func TestTaskPayloadShapes(t *testing.T) {
 	for _, tc := range []struct {
-		name, io string
-		start    task.Offsets
-		want     []string
-		absent   string
+		name, io  string
+		start     task.Offsets
+		inherited []druidapi.Partition
+		want      []string
+		absent    string
 	}{
 		{
 			name:  "single topic",
@@ -75,13 +82,14 @@ func TestTaskPayloadShapes(t *testing.T) {
 			want: []string{`"startSequenceNumbers":{"type":"start","stream":"events","topic":"events","partitionSequenceNumberMap":{"0":5,"2":7},"partitionOffsetMap":{"0":5,"2":7}}`,
 				`"endSequenceNumbers":{"type":"end","stream":"events","topic":"events","partitionSequenceNumberMap":{"0":9223372036854775807,"2":9223372036854775807}`,
 				`"checkpoints":"{\"0\":{\"0\":5,\"2\":7}}"`},
-			absent: "multiTopic",
+			absent: "multiTopic", // and no inheritedPartitions when nothing was handed over
 		},
 		{
-			name:  "topic pattern",
-			io:    `"topicPattern":"metrics-.*"`,
-			start: task.Offsets{{Topic: "metrics-a", ID: 0}: 5, {Topic: "metrics-b", ID: 2}: 7},
-			want: []string{`"startSequenceNumbers":{"type":"start","stream":"metrics-.*","topic":"metrics-.*","partitionSequenceNumberMap":{"metrics-a:0":5,"metrics-b:2":7},"partitionOffsetMap":{"metrics-a:0":5,"metrics-b:2":7}}`,
+			name:      "topic pattern",
+			io:        `"topicPattern":"metrics-.*"`,
+			start:     task.Offsets{{Topic: "metrics-a", ID: 0}: 5, {Topic: "metrics-b", ID: 2}: 7},
+			inherited: []druidapi.Partition{{Topic: "metrics-b", ID: 2}},
+			want: []string{`"startSequenceNumbers":{"type":"start","stream":"metrics-.*","topic":"metrics-.*","partitionSequenceNumberMap":{"metrics-a:0":5,"metrics-b:2":7},"partitionOffsetMap":{"metrics-a:0":5,"metrics-b:2":7},"inheritedPartitions":["metrics-b:2"]}`,
 				`"endSequenceNumbers":{"type":"end","stream":"metrics-.*","topic":"metrics-.*","partitionSequenceNumberMap":{"metrics-a:0":9223372036854775807,"metrics-b:2":9223372036854775807}`,
 				`"checkpoints":"{\"0\":{\"metrics-a:0\":5,\"metrics-b:2\":7}}"`,
 				`"multiTopic":true`},
@@ -94,7 +102,9 @@ func TestTaskPayloadShapes(t *testing.T) {
 				t.Fatal(err)
 			}
 			r := &runtime{spec: sp, id: "sup"}
-			raw, err := r.taskPayload(newTaskGroup(0, tc.start, nil, nil, "base"), "base_abcdefgh")
+			g := newTaskGroup(0, tc.start, nil, nil, "base")
+			g.inherited = tc.inherited
+			raw, err := r.taskPayload(g, "base_abcdefgh")
 			if err != nil {
 				t.Fatal(err)
 			}

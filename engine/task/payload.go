@@ -69,6 +69,20 @@ type SequenceNumbers struct {
 	// ExclusivePartitions is kept as given: Kafka start offsets are always inclusive, so the
 	// list has no effect here (Druid's supervisor writes it empty).
 	ExclusivePartitions []json.RawMessage `json:"exclusivePartitions,omitempty"`
+	// InheritedPartitions (start offsets only; kafka-indexer's own, optional field) lists the
+	// partitions whose start offset the supervisor handed over from the end offsets of an
+	// earlier task group, which may not have committed them yet: a taskDuration rollover or a
+	// scale action. The task's publish then commits only onto exactly those offsets stored
+	// (metadata.PublishRequest.Inherited), waiting for the earlier group as long as they are
+	// not, even on a supervisor with nothing stored yet. Partitions started from the stored
+	// offsets or from Kafka's earliest or latest are not listed.
+	//
+	// It is not exclusivePartitions: in Druid that list means "the record at the start offset
+	// was already read, skip it" (a Kinesis notion; Druid's Kafka supervisor writes it empty),
+	// so giving it another meaning would mislead anything that reads the payload as Druid's. A
+	// payload without the field (an older supervisor, Druid's) has nothing inherited, and
+	// Druid's JSON mapper, which ignores unknown properties, reads ours unchanged.
+	InheritedPartitions []druidapi.Partition `json:"inheritedPartitions,omitempty"`
 }
 
 func (s *SequenceNumbers) normalize(kind string) {
@@ -143,6 +157,9 @@ type Spec struct {
 	// "checkpoints" (sequence 0 starts at Start), so a replacement replica rebuilds the same
 	// sequence boundaries.
 	Checkpoints map[int]Offsets
+	// Inherited are the partitions of Start handed over from an earlier task group's end
+	// offsets (ioConfig.startSequenceNumbers.inheritedPartitions), sorted, without duplicates.
+	Inherited []druidapi.Partition
 	// multiTopic: the stream is a topic pattern and every partition names its topic.
 	multiTopic bool
 }
@@ -249,6 +266,14 @@ func DecodePayload(raw []byte) (*Spec, error) {
 		}
 	}
 	io.EndSequenceNumbers.Offsets, io.EndSequenceNumbers.LegacyOffsets = end, end
+	if len(io.EndSequenceNumbers.InheritedPartitions) > 0 {
+		return nil, &spec.FieldError{Path: "ioConfig.endSequenceNumbers.inheritedPartitions", Msg: "only start offsets are inherited (set ioConfig.startSequenceNumbers.inheritedPartitions)"}
+	}
+	inherited, err := inheritedPartitions(io.StartSequenceNumbers)
+	if err != nil {
+		return nil, err
+	}
+	io.StartSequenceNumbers.InheritedPartitions = inherited
 	if io.PollTimeout == 0 {
 		io.PollTimeout = 100
 	}
@@ -297,6 +322,7 @@ func DecodePayload(raw []byte) (*Spec, error) {
 		Input:      sup.IOConfig.InputFormat,
 		Start:      io.StartSequenceNumbers.Offsets.Clone(),
 		End:        end,
+		Inherited:  slices.Clone(inherited),
 	}
 	if p.DataSource != "" && p.DataSource != s.DataSchema.DataSource {
 		return nil, &spec.FieldError{Path: "dataSource", Msg: fmt.Sprintf("%q differs from dataSchema.dataSource %q", p.DataSource, s.DataSchema.DataSource)}
@@ -357,6 +383,23 @@ func partitionMode(io *IOConfig) (multi bool, err error) {
 	}
 	io.MultiTopic = multi
 	return multi, nil
+}
+
+// inheritedPartitions checks that every inherited partition has a start offset and returns
+// them sorted, without duplicates (nil for none).
+func inheritedPartitions(start SequenceNumbers) ([]druidapi.Partition, error) {
+	if len(start.InheritedPartitions) == 0 {
+		return nil, nil
+	}
+	out := slices.Clone(start.InheritedPartitions)
+	for i, p := range out {
+		if _, ok := start.Offsets[p]; !ok {
+			return nil, &spec.FieldError{Path: fmt.Sprintf("ioConfig.startSequenceNumbers.inheritedPartitions[%d]", i),
+				Msg: fmt.Sprintf("partition %q has no start offset in partitionSequenceNumberMap", p.String())}
+		}
+	}
+	slices.SortFunc(out, druidapi.ComparePartitions)
+	return slices.Compact(out), nil
 }
 
 // checkTopics refuses partitions of topics the task's topic pattern does not match.

@@ -1,6 +1,7 @@
 package task
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -52,6 +53,49 @@ func TestDecodeMultiTopicPayload(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := DecodePayload(raw(tc.stream, tc.start, tc.end))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("got %v, want an error containing %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestDecodeInheritedPartitions: startSequenceNumbers.inheritedPartitions (the partitions a
+// supervisor handed over from an earlier group's end offsets) is optional, read sorted and
+// without duplicates, written back only when set, and must name partitions of the start.
+func TestDecodeInheritedPartitions(t *testing.T) {
+	raw := func(startExtra, endExtra string) []byte {
+		return []byte(`{"type":"index_kafka","id":"inh","dataSchema":{"dataSource":"ds","timestampSpec":{"column":"ts"}},` +
+			`"ioConfig":{"type":"kafka","startSequenceNumbers":{"type":"start","stream":"events","partitionSequenceNumberMap":{"0":5,"1":7,"2":9}` + startExtra + `},` +
+			`"endSequenceNumbers":{"type":"end","stream":"events","partitionSequenceNumberMap":{}` + endExtra + `},` +
+			`"consumerProperties":{"bootstrap.servers":"x:1"},"inputFormat":{"type":"json"}}}`)
+	}
+	old, err := DecodePayload(raw("", ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if old.Inherited != nil || strings.Contains(string(old.Encode()), "inheritedPartitions") {
+		t.Fatalf("payload without the field: inherited %v, encoded %s", old.Inherited, old.Encode())
+	}
+	s, err := DecodePayload(raw(`,"exclusivePartitions":[],"inheritedPartitions":["2","0","2"]`, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []druidapi.Partition{{ID: 0}, {ID: 2}}
+	if !slices.Equal(s.Inherited, want) {
+		t.Fatalf("Inherited = %v, want %v", s.Inherited, want)
+	}
+	again, err := DecodePayload(s.Encode())
+	if err != nil || !slices.Equal(again.Inherited, want) || !strings.Contains(string(s.Encode()), `"inheritedPartitions":["0","2"]`) {
+		t.Fatalf("round trip: %v, %v\n%s", again, err, s.Encode())
+	}
+	for _, tc := range []struct{ name, start, end, want string }{
+		{"partition without a start offset", `,"inheritedPartitions":["0","3"]`, "", `ioConfig.startSequenceNumbers.inheritedPartitions[1]: partition "3" has no start offset`},
+		{"on the end offsets", "", `,"inheritedPartitions":["0"]`, "ioConfig.endSequenceNumbers.inheritedPartitions: only start offsets are inherited"},
+		{"not a partition key", `,"inheritedPartitions":["x"]`, "", "malformed task JSON"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := DecodePayload(raw(tc.start, tc.end))
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("got %v, want an error containing %q", err, tc.want)
 			}

@@ -66,10 +66,21 @@ func (l *loop) publish(ctx context.Context, s *sequence) error {
 	start := metadata.DataSourceMetadata{Stream: stream, Offsets: toMeta(s.start)}
 	end := metadata.DataSourceMetadata{Stream: stream, Offsets: toMeta(s.end)}
 	if len(segs) == 0 && maps.Equal(s.start, s.end) {
-		l.markPublished(ctx, s, nil)
-		return nil // nothing read, nothing to record
+		recorded, err := l.startRecorded(ctx, s)
+		if err != nil {
+			return err
+		}
+		if recorded {
+			l.markPublished(ctx, s, nil)
+			return nil // nothing read, nothing to record
+		}
+		// Nothing read, but the start offsets are not stored yet (a new supervisor whose first
+		// group found nothing to read): a metadata-only commit records them, so that a later
+		// group that inherited them as its start (inheritedPartitions) can chain onto them
+		// rather than wait for a commit that never comes.
 	}
-	req := metadata.PublishRequest{SupervisorID: t.spec.MetadataKey(), DataSource: ds, Segments: segs, Start: &start, End: &end}
+	req := metadata.PublishRequest{SupervisorID: t.spec.MetadataKey(), DataSource: ds, Segments: segs, Start: &start, End: &end,
+		Inherited: l.inherited(s)}
 	for attempt := 0; ; attempt++ {
 		var already bool
 		// While the store is unreachable the attempt is repeated in place. The commit of an
@@ -127,6 +138,46 @@ func (l *loop) publish(ctx context.Context, s *sequence) error {
 	t.log.Info("published", "sequence", s.name, "segments", len(ids), "rows", rows, "start", s.start, "end", s.end, "took", t.opts.Now().Sub(started).Round(time.Millisecond))
 	l.markPublished(ctx, s, ids)
 	return nil
+}
+
+// inherited lists the partitions whose start, in sequence s, is still the task's start offset
+// that the supervisor handed over from an earlier task group: the publish of s must find those
+// offsets stored exactly. In sequence 0 that is every inherited partition; in a later sequence
+// only those not read at all before it.
+func (l *loop) inherited(s *sequence) []druidapi.Partition {
+	var out []druidapi.Partition
+	for _, p := range l.t.spec.Inherited {
+		if st, ok := s.start[p]; ok && st == l.t.spec.Start[p] {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// startRecorded reports whether an empty sequence need not be committed: the stored offsets
+// already hold each of its partitions at its start (or belong to another stream, which no
+// commit of this task could match).
+func (l *loop) startRecorded(ctx context.Context, s *sequence) (bool, error) {
+	var stored *metadata.DataSourceMetadata
+	err := l.t.retryStore(ctx, "read stored offsets of empty sequence "+s.name, func() (err error) {
+		stored, err = l.t.opts.Store.GetDataSourceMetadata(ctx, l.t.spec.MetadataKey())
+		return err
+	})
+	if errors.Is(err, metadata.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("read stored offsets of empty sequence %s: %w", s.name, err)
+	}
+	if stored.Stream != l.t.spec.Stream() {
+		return true, nil
+	}
+	for p, o := range s.start {
+		if got, ok := stored.Offsets[p]; !ok || got != o {
+			return false, nil
+		}
+	}
+	return true, nil
 }
 
 // publishedByReplica reports whether the stored offsets equal the sequence's end and all its

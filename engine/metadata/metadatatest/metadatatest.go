@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -55,6 +56,15 @@ func Run(t *testing.T, newStore NewStore) {
 			tt.fn(t, newStore(t))
 		})
 	}
+}
+
+// parts lists partitions of a single-topic stream.
+func parts(ids ...int32) []druidapi.Partition {
+	out := make([]druidapi.Partition, len(ids))
+	for i, id := range ids {
+		out[i] = druidapi.Partition{ID: id}
+	}
+	return out
 }
 
 // Offsets builds DataSourceMetadata from partition, offset pairs.
@@ -283,9 +293,12 @@ func testPublishMatrix(t *testing.T, newStore NewStore) {
 		seed      *metadata.DataSourceMetadata
 		start     metadata.DataSourceMetadata
 		end       metadata.DataSourceMetadata
+		inherited []druidapi.Partition
 		mismatch  bool
 		retryable bool
-		want      *metadata.DataSourceMetadata // stored afterwards; nil = no row
+		// uncommitted is the mismatch's Uncommitted: inherited partitions not stored yet.
+		uncommitted []druidapi.Partition
+		want        *metadata.DataSourceMetadata // stored afterwards; nil = no row
 	}{
 		{
 			name: "no row accepts any start", start: Offsets("t", 0, 42), end: Offsets("t", 0, 60),
@@ -319,6 +332,41 @@ func testPublishMatrix(t *testing.T, newStore NewStore) {
 			name: "other stream", seed: &seed, start: Offsets("u", 0, 100), end: Offsets("u", 0, 130),
 			mismatch: true, want: &seed,
 		},
+		// A start handed over from an earlier group's end offsets (Inherited) commits only
+		// onto exactly those stored offsets: on a new supervisor, or for a partition not
+		// stored yet, it waits for the earlier group rather than commit first.
+		{
+			name: "inherited start with no row waits", start: Offsets("t", 0, 42), end: Offsets("t", 0, 60),
+			inherited: parts(0), mismatch: true, retryable: true, uncommitted: parts(0),
+		},
+		{
+			name: "inherited start of a partition not stored waits", seed: &seed, start: Offsets("t", 0, 100, 2, 30),
+			end: Offsets("t", 0, 110, 2, 40), inherited: parts(0, 2), mismatch: true, retryable: true, uncommitted: parts(2), want: &seed,
+		},
+		{
+			name: "inherited start matching stored", seed: &seed, start: Offsets("t", 0, 100, 1, 50),
+			end: Offsets("t", 0, 110, 1, 60), inherited: parts(0, 1), want: new(Offsets("t", 0, 110, 1, 60)),
+		},
+		{
+			name: "inherited start ahead of stored", seed: &seed, start: Offsets("t", 0, 120), end: Offsets("t", 0, 130),
+			inherited: parts(0), mismatch: true, retryable: true, want: &seed,
+		},
+		{
+			name: "inherited start behind stored", seed: &seed, start: Offsets("t", 0, 90), end: Offsets("t", 0, 100),
+			inherited: parts(0), mismatch: true, want: &seed,
+		},
+		{
+			name: "partition not stored is waited for only when inherited", seed: &seed, start: Offsets("t", 0, 100, 2, 30),
+			end: Offsets("t", 0, 110, 2, 40), inherited: parts(0), want: new(Offsets("t", 0, 110, 1, 50, 2, 40)),
+		},
+		{
+			name: "inherited partition not stored does not excuse a mismatch", seed: &seed, start: Offsets("t", 0, 90, 2, 30),
+			end: Offsets("t", 0, 100, 2, 40), inherited: parts(2), mismatch: true, uncommitted: parts(2), want: &seed,
+		},
+		{
+			name: "inherited start of another stream", seed: &seed, start: Offsets("u", 0, 100), end: Offsets("u", 0, 130),
+			inherited: parts(0), mismatch: true, want: &seed,
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -332,7 +380,7 @@ func testPublishMatrix(t *testing.T, newStore NewStore) {
 			}
 			segs := []metadata.Segment{segment("ds", 0, "v1", 0), segment("ds", 0, "v1", 1)}
 			err := s.Publish(ctx, metadata.PublishRequest{
-				SupervisorID: "sup", DataSource: "ds", Segments: segs, Start: &tt.start, End: &tt.end,
+				SupervisorID: "sup", DataSource: "ds", Segments: segs, Start: &tt.start, End: &tt.end, Inherited: tt.inherited,
 			})
 			if tt.mismatch {
 				mm, ok := errors.AsType[*metadata.OffsetMismatchError](err)
@@ -342,7 +390,12 @@ func testPublishMatrix(t *testing.T, newStore NewStore) {
 				if mm.Retryable != tt.retryable || metadata.IsRetryable(err) != tt.retryable {
 					t.Fatalf("Retryable = %v (IsRetryable %v), want %v", mm.Retryable, metadata.IsRetryable(err), tt.retryable)
 				}
-				if mm.SupervisorID != "sup" || !mm.Expected.Equal(tt.start) || !mm.Actual.Equal(*tt.seed) {
+				var actual metadata.DataSourceMetadata // no row: nothing stored
+				if tt.seed != nil {
+					actual = *tt.seed
+				}
+				if mm.SupervisorID != "sup" || !mm.Expected.Equal(tt.start) || !mm.Actual.Equal(actual) ||
+					!slices.Equal(mm.Uncommitted, tt.uncommitted) {
 					t.Fatalf("mismatch error fields = %+v", mm)
 				}
 				mustExist(t, s, false, ids(segs)...)
@@ -452,6 +505,8 @@ func testPublishInvalid(t *testing.T, s metadata.Store) {
 		{"start without supervisor", metadata.PublishRequest{DataSource: "ds", Start: &start, End: &start}},
 		{"segment of another datasource", metadata.PublishRequest{DataSource: "ds", Segments: []metadata.Segment{segment("other", 0, "v", 0)}}},
 		{"segment without id", metadata.PublishRequest{DataSource: "ds", Segments: []metadata.Segment{{DataSource: "ds"}}}},
+		{"inherited partition without a start offset", metadata.PublishRequest{SupervisorID: "sup", DataSource: "ds", Start: &start, End: &start,
+			Inherited: []druidapi.Partition{{ID: 1}}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

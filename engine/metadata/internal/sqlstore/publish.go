@@ -36,6 +36,11 @@ func (s *Store) publish(ctx context.Context, req metadata.PublishRequest) error 
 		if req.SupervisorID == "" {
 			return errors.New("start metadata given without a supervisor id")
 		}
+		for _, p := range req.Inherited {
+			if _, ok := req.Start.Offsets[p]; !ok {
+				return fmt.Errorf("inherited partition %s has no start offset", p)
+			}
+		}
 		locks = append(locks, metadataLockKey(req.SupervisorID))
 	}
 	now := s.nowString()
@@ -56,15 +61,32 @@ func (s *Store) publish(ctx context.Context, req metadata.PublishRequest) error 
 				return err
 			}
 			next := req.End.Clone()
+			stored := metadata.DataSourceMetadata{Stream: req.Start.Stream}
 			if old.found {
-				if !old.md.Matches(*req.Start) {
-					return &metadata.OffsetMismatchError{
-						SupervisorID: req.SupervisorID,
-						Expected:     req.Start.Clone(),
-						Actual:       old.md,
-						Retryable:    startAhead(old.md, *req.Start),
-					}
+				stored = old.md
+			}
+			// Partitions handed over by an earlier group must be stored already, even
+			// with no row at all: Druid's "no row accepts any start" and the Matches
+			// leniency would let this group commit before the earlier one (see
+			// DataSourceMetadata.Uncommitted).
+			uncommitted := stored.Uncommitted(*req.Start, req.Inherited)
+			matches := !old.found || old.md.Matches(*req.Start)
+			if !matches || len(uncommitted) > 0 {
+				mm := &metadata.OffsetMismatchError{
+					SupervisorID: req.SupervisorID,
+					Expected:     req.Start.Clone(),
+					// Waiting helps when the earlier group has yet to commit: a start ahead
+					// of what is stored, or inherited partitions not stored while the
+					// others match.
+					Retryable:   startAhead(stored, *req.Start) || (matches && len(uncommitted) > 0),
+					Uncommitted: uncommitted,
 				}
+				if old.found {
+					mm.Actual = old.md
+				}
+				return mm
+			}
+			if old.found {
 				next = old.md.Plus(*req.End)
 			}
 			if err := s.writeMetadata(ctx, tx, req.SupervisorID, old, next); err != nil {
