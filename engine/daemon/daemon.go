@@ -210,6 +210,9 @@ func New(ctx context.Context, store metadata.Store, opts Options) (*Engine, erro
 		}
 		e.Elector = el
 		e.node = api.NewNode(e.local, el, opts.Cluster.URL)
+		if files, ok := deep.(storage.TaskFiles); ok {
+			e.node.SetTaskFiles(files)
+		}
 		e.Handler = e.node
 		if opts.Cluster.Worker {
 			if e.worker, err = e.newWorker(root, store); err != nil {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/api"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata"
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/storage"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/supervisor"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/task"
 )
@@ -59,6 +60,7 @@ type worker struct {
 	as      metadata.AssignmentStore
 	runner  *task.Runner
 	api     *api.Server
+	pusher  *taskLogPusher // nil when the deep storage keeps no task files
 	log     *slog.Logger
 	version string
 
@@ -77,7 +79,13 @@ func (e *Engine) newWorker(root context.Context, store metadata.Store) (*worker,
 	w := &worker{url: c.URL, timeout: cmp.Or(c.WorkerTimeout, DefaultWorkerTimeout), store: store, ws: ws, as: as,
 		log: e.log.With("worker", c.URL), version: e.opts.Version}
 	fenced := assignedStore{Store: store, as: as, worker: c.URL}
+	var finished func(string)
+	if files, ok := e.Storage.(storage.TaskFiles); ok {
+		w.pusher = newTaskLogPusher(files, w.log)
+		finished = w.pusher.enqueue
+	}
 	w.runner = task.NewRunner(task.RunnerOptions{
+		URL: c.URL, Finished: finished,
 		Capacity: e.opts.WorkerCapacity, MaxWaiting: -1, FinishedHistory: e.opts.TaskHistory,
 		WorkDir: filepath.Join(e.opts.DataDir, "tasks"),
 		Store:   fenced,
@@ -89,13 +97,23 @@ func (e *Engine) newWorker(root context.Context, store metadata.Store) (*worker,
 			http: &http.Client{Timeout: 10 * time.Second}},
 	})
 	w.api = e.newAPI(nil, w.runner)
+	if w.pusher != nil {
+		w.pusher.runner = w.runner
+	}
 	return w, nil
 }
+
+// pushGrace is how long a stopping worker keeps pushing the files of its finished tasks.
+const pushGrace = 10 * time.Second
 
 // start runs the worker's loop until stop.
 func (w *worker) start(ctx context.Context) {
 	ctx, w.cancel = context.WithCancel(ctx)
 	w.done = make(chan struct{})
+	if w.pusher != nil {
+		// Not ended with the loop: stop lets it finish the queued pushes first.
+		w.pusher.start(context.WithoutCancel(ctx))
+	}
 	go func() {
 		defer close(w.done)
 		w.run(ctx)
@@ -111,6 +129,9 @@ func (w *worker) stop() {
 		<-w.done
 	}
 	w.runner.Close()
+	if w.pusher != nil {
+		w.pusher.stop(pushGrace)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := w.ws.RemoveWorker(ctx, w.url); err != nil {
@@ -353,7 +374,8 @@ func (a *assigner) round(ctx context.Context) error {
 // it waits for a publish of that task in progress, and no publish after it commits.
 func (a *assigner) failLost(ctx context.Context, id, url string) {
 	msg := fmt.Sprintf("worker %s lost: no heartbeat for %s", url, a.timeout)
-	b, _ := json.Marshal(task.TaskStatus{ID: id, Status: "FAILED", Duration: -1, ErrorMsg: msg})
+	loc := task.LocationOf(url) // where it ran, kept once it has finished
+	b, _ := json.Marshal(task.TaskStatus{ID: id, Status: "FAILED", Duration: -1, ErrorMsg: msg, Location: &loc})
 	if err := a.store.UpdateTaskStatus(ctx, id, b, false); err != nil {
 		a.log.Warn("fail task of a lost worker", "task", id, "worker", url, "err", err)
 		return
