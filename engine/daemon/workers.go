@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/api"
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/druidapi"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/storage"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/supervisor"
@@ -38,10 +39,11 @@ import (
 // DefaultWorkerTimeout is Cluster.WorkerTimeout's default (--worker-timeout).
 const DefaultWorkerTimeout = 30 * time.Second
 
-// Worker select strategies (--worker-select-strategy), named as Druid's.
+// Worker select strategies (--worker-select-strategy, or the stored worker config), named as
+// Druid's.
 const (
-	EqualDistribution = "equalDistribution"
-	FillCapacity      = "fillCapacity"
+	EqualDistribution = druidapi.EqualDistribution
+	FillCapacity      = druidapi.FillCapacity
 )
 
 // workerPoll is how often workers heartbeat and the leader assigns: often enough that a
@@ -270,8 +272,12 @@ type assigner struct {
 	ws       metadata.WorkerStore
 	as       metadata.AssignmentStore
 	timeout  time.Duration
-	strategy string
-	log      *slog.Logger
+	strategy string // --worker-select-strategy: the default when no worker config is stored
+	// configs holds the worker config (POST /druid/indexer/v1/worker), read at every round;
+	// nil when the store keeps none.
+	configs metadata.ConfigStore
+	applied string // the strategy of the latest round, to log a change once
+	log     *slog.Logger
 	// last is the placements of the latest round.
 	last atomic.Pointer[map[string]task.Placement]
 	mu   sync.Mutex // one round at a time
@@ -284,8 +290,9 @@ func newAssigner(e *Engine, fenced metadata.Store) (*assigner, error) {
 		return nil, fmt.Errorf("%T keeps no workers; a cluster needs --metadata-uri postgres://…", e.Store)
 	}
 	c := e.opts.Cluster
+	configs, _ := e.Store.(metadata.ConfigStore)
 	return &assigner{store: fenced, ws: ws, as: as, timeout: cmp.Or(c.WorkerTimeout, DefaultWorkerTimeout),
-		strategy: cmp.Or(c.WorkerSelectStrategy, EqualDistribution), log: e.log}, nil
+		strategy: cmp.Or(c.WorkerSelectStrategy, EqualDistribution), configs: configs, log: e.log}, nil
 }
 
 // run assigns every poll until ctx ends.
@@ -332,6 +339,7 @@ func (a *assigner) round(ctx context.Context) error {
 			running[id] = true
 		}
 	}
+	strategy := a.currentStrategy(ctx)
 	used := map[string]int{}
 	placements := map[string]task.Placement{}
 	for id, url := range assigned {
@@ -352,7 +360,7 @@ func (a *assigner) round(ctx context.Context) error {
 		if _, ok := assigned[id]; ok {
 			continue
 		}
-		url, ok := a.pick(workers, used)
+		url, ok := pick(strategy, workers, used)
 		if !ok {
 			break // every slot is taken: the rest wait
 		}
@@ -383,8 +391,37 @@ func (a *assigner) failLost(ctx context.Context, id, url string) {
 	a.log.Warn("task failed: its worker is lost", "task", id, "worker", url, "timeout", a.timeout)
 }
 
-// pick chooses a live worker with a free slot by the strategy.
-func (a *assigner) pick(workers []metadata.Worker, used map[string]int) (string, bool) {
+// currentStrategy is the select strategy of the stored worker config, or the default when
+// none is stored. A config that cannot be read (the store is down) keeps the latest round's
+// strategy; one that does not parse (written by hand) falls back to the default, logged.
+func (a *assigner) currentStrategy(ctx context.Context) string {
+	strategy := a.strategy
+	if a.configs != nil {
+		b, err := a.configs.Config(ctx, druidapi.WorkerConfigKey)
+		switch {
+		case errors.Is(err, metadata.ErrNotFound):
+		case err != nil:
+			if a.applied != "" {
+				strategy = a.applied
+			}
+			a.log.Warn("read the worker config; keeping the select strategy", "strategy", strategy, "err", err)
+		default:
+			if cfg, perr := druidapi.ParseWorkerBehaviorConfig(b); perr != nil {
+				a.log.Error("stored worker config does not parse; using --worker-select-strategy", "strategy", strategy, "err", perr)
+			} else {
+				strategy = cfg.SelectStrategy.Type
+			}
+		}
+	}
+	if strategy != a.applied {
+		a.log.Info("worker select strategy", "strategy", strategy, "was", a.applied)
+		a.applied = strategy
+	}
+	return strategy
+}
+
+// pick chooses a live worker with a free slot by strategy.
+func pick(strategy string, workers []metadata.Worker, used map[string]int) (string, bool) {
 	best, bestFree := "", 0
 	for _, w := range workers { // ordered by URL, so ties go to the first
 		free := w.Capacity - used[w.URL]
@@ -392,7 +429,7 @@ func (a *assigner) pick(workers []metadata.Worker, used map[string]int) (string,
 			continue
 		}
 		better := free > bestFree // equalDistribution: the most free slots
-		if a.strategy == FillCapacity {
+		if strategy == FillCapacity {
 			better = best == "" || free < bestFree // the fewest free slots left
 		}
 		if better {

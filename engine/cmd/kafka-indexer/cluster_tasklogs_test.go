@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -14,8 +15,10 @@ import (
 )
 
 // TestClusterTaskFilesAfterWorker runs one overlord node and two worker-only nodes as separate
-// processes on one PostgreSQL schema and one S3 bucket. Once a task has finished on worker A
-// and A has pushed its log and report to task-logs/<id>/ in the bucket, A is SIGKILLed: the
+// processes on one PostgreSQL schema and one S3 bucket. The worker config is set to
+// fillCapacity through a follower, so the supervisor's tasks all run on one worker A. Once
+// tasks have finished on A and A has pushed their logs and reports to task-logs/<id>/ in the
+// bucket, A is SIGKILLed: the
 // task's reports and log still come back through the other worker and through the overlord,
 // its status and the complete-task list still name A as its location, and a finished task
 // whose files are not in the bucket gets Druid's 404 texts. Every produced row is published
@@ -37,15 +40,29 @@ func TestClusterTaskFilesAfterWorker(t *testing.T) {
 	if got := waitLeader(t, []*node{ov, a, b}); got != ov {
 		t.Fatalf("leader is %s, want the only overlord", got.name)
 	}
+	// The worker config, set through a follower: fillCapacity puts both tasks of the
+	// supervisor on one worker (the first by URL), where --worker-select-strategy's default
+	// would spread them.
+	if code := b.proc().call(t, "POST", "/druid/indexer/v1/worker", map[string]any{"type": "default",
+		"selectStrategy": map[string]any{"type": "fillCapacity"}, "autoScaler": nil}, nil); code != 200 {
+		t.Fatalf("POST /worker through %s: %d", b.name, code)
+	}
+	if code, body := a.get("/druid/indexer/v1/worker"); code != 200 || !strings.Contains(body, `"fillCapacity"`) {
+		t.Fatalf("GET /worker through %s: %d %s", a.name, code, body)
+	}
 	stop := produceRows(t, broker)
 	if code := b.proc().call(t, "POST", "/druid/indexer/v1/supervisor", clusterSpec(broker), nil); code != 200 {
 		t.Fatalf("create supervisor through workerB: %d", code)
 	}
 
-	// Two tasks that finished on A, with their files in the bucket.
+	// Two tasks that finished on one worker, with their files in the bucket; no task
+	// finished on the other.
 	var done []string
 	for deadline := time.Now().Add(60 * time.Second); len(done) < 2; time.Sleep(300 * time.Millisecond) {
 		done = nil
+		if first := minAddr(a, b); first != a {
+			a, b = b, a // a is the worker fillCapacity fills
+		}
 		for _, id := range completedOn(t, ov, a.addr) {
 			if _, err := srv.Backend.HeadObject("deep", "druid/segments/task-logs/"+id+"/report.json"); err == nil {
 				done = append(done, id)
@@ -55,6 +72,9 @@ func TestClusterTaskFilesAfterWorker(t *testing.T) {
 			t.Fatalf("fewer than two tasks finished on %s with their files pushed: %v; bucket %v", a.name, done,
 				srv.Keys(t, "deep", "druid/segments/task-logs/"))
 		}
+	}
+	if other := completedOn(t, ov, b.addr); len(other) > 0 {
+		t.Errorf("with fillCapacity, tasks %v ran on %s too", other, b.name)
 	}
 	if _, err := srv.Backend.HeadObject("deep", "druid/segments/task-logs/"+done[0]+"/log"); err != nil {
 		t.Fatalf("log of %s not in the bucket: %v", done[0], err)
@@ -109,6 +129,14 @@ func checkExactlyOnceByQuery(t *testing.T, via *node, total int) {
 				via.name, rows, sum, total, wantSum, duplicateIDs(t, via))
 		}
 	}
+}
+
+// minAddr is the worker whose URL sorts first: the one fillCapacity fills first.
+func minAddr(x, y *node) *node {
+	if "http://"+x.addr < "http://"+y.addr {
+		return x
+	}
+	return y
 }
 
 // completedOn lists the ids of the complete tasks that via says ran on hostPort.
