@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -76,7 +77,12 @@ func ParseWorkerBehaviorConfig(b []byte) (WorkerBehaviorConfig, error) {
 			if err != nil {
 				return cfg, err
 			}
-			for _, sk := range sortedKeys(st) {
+			// The type first: an unsupported strategy is named before its own fields are.
+			keys := sortedKeys(st)
+			if _, ok := st["type"]; ok {
+				keys = append([]string{"type"}, slices.DeleteFunc(keys, func(k string) bool { return k == "type" })...)
+			}
+			for _, sk := range keys {
 				sv := st[sk]
 				switch sk {
 				case "type":
