@@ -21,8 +21,8 @@ import (
 // never the task's status or the next task.
 
 // Task log push back-off: the wait after the first failed push, doubling up to the maximum,
-// for at most pushAttempts tries (about five minutes of outage, on top of the S3 client's
-// own retries of each request).
+// for at most pushAttempts tries (about 3.5 minutes of waits, on top of the S3 client's own
+// retries of each request).
 const (
 	pushBackoff    = time.Second
 	pushMaxBackoff = 30 * time.Second
