@@ -76,9 +76,12 @@ func TestClusterTaskFilesAfterWorker(t *testing.T) {
 	if other := completedOn(t, ov, b.addr); len(other) > 0 {
 		t.Errorf("with fillCapacity, tasks %v ran on %s too", other, b.name)
 	}
-	if _, err := srv.Backend.HeadObject("deep", "druid/segments/task-logs/"+done[0]+"/log"); err != nil {
+	logObj, err := srv.Backend.HeadObject("deep", "druid/segments/task-logs/"+done[0]+"/log")
+	if err != nil {
 		t.Fatalf("log of %s not in the bucket: %v", done[0], err)
 	}
+	repObj, _ := srv.Backend.HeadObject("deep", "druid/segments/task-logs/"+done[0]+"/report.json")
+	t.Logf("task %s: log %d bytes, report %d bytes in the bucket", done[0], logObj.Size, repObj.Size)
 	a.kill()
 	t.Logf("SIGKILL %s after its tasks %v finished", a.name, done)
 
