@@ -12,6 +12,9 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/storage"
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/task"
 )
 
 // A node of a cluster (several engine processes on one PostgreSQL store) answers the whole API,
@@ -56,6 +59,7 @@ type Node struct {
 	worker   atomic.Pointer[Server]
 	proxy    *httputil.ReverseProxy
 	toWorker *httputil.ReverseProxy // task reports and logs, to the task's worker
+	files    atomic.Pointer[storage.TaskFiles]
 	log      *slog.Logger
 }
 
@@ -111,6 +115,10 @@ func (n *Node) SetOverlord(s *Server) { n.overlord.Store(s) }
 // the supervisors address them to the worker that runs each task.
 func (n *Node) SetWorker(s *Server) { n.worker.Store(s) }
 
+// SetTaskFiles makes the leader answer the reports and log of a finished task from tf (the
+// deep storage its worker pushed them to), whichever node ran it.
+func (n *Node) SetTaskFiles(tf storage.TaskFiles) { n.files.Store(&tf) }
+
 type forwardTarget struct{}
 
 // ServeHTTP implements http.Handler.
@@ -163,30 +171,79 @@ func isTaskFilePath(path string) bool {
 	return ok && id != "" && (file == "reports" || file == "log")
 }
 
-// toTaskWorker sends a task's reports or log request to the worker its location names (this
-// node's own worker runner, or another node), and reports whether it did. A task without a
-// location (waiting, finished: only an active task's assignment names its worker, or unknown)
-// is answered by the leader itself; a worker that does not answer is a 502 naming it.
+// toTaskWorker answers a task's reports or log request, and reports whether it did. An
+// active task's request goes to the worker its location names (this node's own worker
+// runner, or another node; one that does not answer is a 502 naming it). A finished task's
+// files are where its worker pushed them, in deep storage (SetTaskFiles), unless it ran on
+// this node, whose worker runner has them on disk. A waiting or unknown task is answered by
+// the leader itself.
 func (n *Node) toTaskWorker(w http.ResponseWriter, r *http.Request, ov *Server, path string) bool {
 	if ov.tasks == nil {
 		return false
 	}
-	id, _, _ := strings.Cut(strings.TrimPrefix(path, "/druid/indexer/v1/task/"), "/")
+	id, file, _ := strings.Cut(strings.TrimPrefix(path, "/druid/indexer/v1/task/"), "/")
 	info, _, err := ov.tasks.Info(r.Context(), id)
 	if err != nil || info.Location.Host == nil || info.Location.Port <= 0 {
 		return false
 	}
 	host := net.JoinHostPort(*info.Location.Host, strconv.Itoa(info.Location.Port))
-	if self, err := url.Parse(n.self); err == nil && self.Host == host {
-		// This node's own worker runs it: its runner has the files.
+	self, err := url.Parse(n.self)
+	mine := err == nil && self.Host == host
+	if mine {
+		// This node's own worker runs (or ran) it: its runner has the files.
 		if wk := n.worker.Load(); wk != nil {
 			wk.mux.ServeHTTP(w, r)
 			return true
 		}
 		return false
 	}
+	if info.StatusCode != "RUNNING" { // finished: its location is where it ran
+		if tf := n.files.Load(); tf != nil {
+			n.serveTaskFile(w, r, *tf, id, file)
+			return true
+		}
+		return false
+	}
 	n.toWorker.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), forwardTarget{}, &url.URL{Scheme: "http", Host: host})))
 	return true
+}
+
+// serveTaskFile answers a finished task's reports or log from deep storage, as the worker's
+// own routes would: the log from ?offset=, Druid's 404 texts when nothing was pushed.
+func (n *Node) serveTaskFile(w http.ResponseWriter, r *http.Request, tf storage.TaskFiles, id, file string) {
+	if file == "log" {
+		offset, ok := logOffset(w, r)
+		if !ok {
+			return
+		}
+		b, err := tf.GetTaskFile(r.Context(), id, storage.TaskLogFile, task.MaxTaskLogBytes)
+		switch {
+		case errors.Is(err, storage.ErrNoTaskFile):
+			writeTaskText(w, http.StatusNotFound, noLogText)
+		case err != nil:
+			n.taskFileError(w, r, id, err)
+		default:
+			writeTaskText(w, http.StatusOK, string(task.LogFrom(b, offset)))
+		}
+		return
+	}
+	b, err := tf.GetTaskFile(r.Context(), id, storage.TaskReportFile, task.MaxReportBytes)
+	switch {
+	case errors.Is(err, storage.ErrNoTaskFile):
+		writeTaskText(w, http.StatusNotFound, noReportsText)
+	case err != nil:
+		n.taskFileError(w, r, id, err)
+	default:
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write(b)
+	}
+}
+
+// taskFileError answers a deep storage that failed as Druid's doGetLog does (500), naming it.
+func (n *Node) taskFileError(w http.ResponseWriter, r *http.Request, id string, err error) {
+	n.log.Warn("read task file from deep storage", "task", id, "path", r.URL.Path, "err", err)
+	writeJSON(w, http.StatusInternalServerError, errorBody{Error: fmt.Sprintf("read the files of task %s from deep storage: %v", id, err)})
 }
 
 func (n *Node) serveLeader(w http.ResponseWriter, isLeader bool) {

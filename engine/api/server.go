@@ -45,6 +45,8 @@ type Services struct {
 	// Workers, when set, lists a cluster's live workers for /workers and
 	// /totalWorkerCapacity; nil means this process is the one worker, with Tasks' slots.
 	Workers func(ctx context.Context) ([]metadata.Worker, error)
+	// WorkerConfig, when set, serves GET/POST /druid/indexer/v1/worker and /worker/history.
+	WorkerConfig *WorkerConfig
 }
 
 // Server routes the API to the engine's services.
@@ -77,6 +79,7 @@ func New(svc Services, opts Options) *Server {
 	s.routeSegments()
 	s.routeCluster()
 	s.routeActions()
+	s.routeWorkerConfig(svc.WorkerConfig)
 	return s
 }
 

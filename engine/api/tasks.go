@@ -190,7 +190,7 @@ func (s *Server) getTaskStatus(w http.ResponseWriter, r *http.Request) {
 func (s *Server) getTaskReports(w http.ResponseWriter, r *http.Request) {
 	rep, err := s.tasks.Report(r.PathValue("id"))
 	if errors.Is(err, task.ErrUnknownTask) {
-		writeTaskText(w, http.StatusNotFound, "No task reports were found for this task. The task may not exist, or it may not have completed yet.")
+		writeTaskText(w, http.StatusNotFound, noReportsText)
 		return
 	}
 	if err != nil {
@@ -204,18 +204,13 @@ func (s *Server) getTaskReports(w http.ResponseWriter, r *http.Request) {
 // negative counts from the end), or 404 text "No log was found for this task. The task may not
 // exist, or it may not have begun running yet.".
 func (s *Server) getTaskLog(w http.ResponseWriter, r *http.Request) {
-	var offset int64
-	if v := r.URL.Query().Get("offset"); v != "" {
-		o, err := strconv.ParseInt(v, 10, 64)
-		if err != nil {
-			writeJSON(w, http.StatusBadRequest, errorBody{Error: fmt.Sprintf("offset: %q is not a whole number of bytes", v)})
-			return
-		}
-		offset = o
+	offset, ok := logOffset(w, r)
+	if !ok {
+		return
 	}
 	b, err := s.tasks.Log(r.PathValue("id"), offset)
 	if errors.Is(err, task.ErrNoLog) {
-		writeTaskText(w, http.StatusNotFound, "No log was found for this task. The task may not exist, or it may not have begun running yet.")
+		writeTaskText(w, http.StatusNotFound, noLogText)
 		return
 	}
 	if err != nil {
@@ -223,6 +218,26 @@ func (s *Server) getTaskLog(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeTaskText(w, http.StatusOK, string(b))
+}
+
+// Druid's 404 texts of doGetLog and doGetReports.
+const (
+	noLogText     = "No log was found for this task. The task may not exist, or it may not have begun running yet."
+	noReportsText = "No task reports were found for this task. The task may not exist, or it may not have completed yet."
+)
+
+// logOffset parses GET /task/{id}/log's ?offset= (default 0); false means it answered 400.
+func logOffset(w http.ResponseWriter, r *http.Request) (int64, bool) {
+	v := r.URL.Query().Get("offset")
+	if v == "" {
+		return 0, true
+	}
+	o, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		writeJSON(w, http.StatusBadRequest, errorBody{Error: fmt.Sprintf("offset: %q is not a whole number of bytes", v)})
+		return 0, false
+	}
+	return o, true
 }
 
 // shutdownTask answers as Druid's doShutdown: TaskQueue.shutdown ignores a task it does not

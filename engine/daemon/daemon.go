@@ -210,6 +210,9 @@ func New(ctx context.Context, store metadata.Store, opts Options) (*Engine, erro
 		}
 		e.Elector = el
 		e.node = api.NewNode(e.local, el, opts.Cluster.URL)
+		if files, ok := deep.(storage.TaskFiles); ok {
+			e.node.SetTaskFiles(files)
+		}
 		e.Handler = e.node
 		if opts.Cluster.Worker {
 			if e.worker, err = e.newWorker(root, store); err != nil {
@@ -316,7 +319,15 @@ func (e *Engine) newAPI(mgr *supervisor.Manager, runner *task.Runner) *api.Serve
 // newAPIWorkers is newAPI listing a cluster's live workers with workers.
 func (e *Engine) newAPIWorkers(mgr *supervisor.Manager, runner *task.Runner, workers func(context.Context) ([]metadata.Worker, error)) *api.Server {
 	o := e.opts
-	return api.New(api.Services{Supervisors: mgr, Tasks: runner, Segments: metadata.NewCatalog(e.Store), Loaded: e.Loader, Workers: workers},
+	var wc *api.WorkerConfig
+	if cs, ok := e.Store.(metadata.ConfigStore); ok {
+		wc = &api.WorkerConfig{Store: cs, DefaultStrategy: EqualDistribution}
+		if o.Cluster != nil {
+			wc.DefaultStrategy = cmp.Or(o.Cluster.WorkerSelectStrategy, EqualDistribution)
+		}
+	}
+	return api.New(api.Services{Supervisors: mgr, Tasks: runner, Segments: metadata.NewCatalog(e.Store), Loaded: e.Loader, Workers: workers,
+		WorkerConfig: wc},
 		api.Options{Version: o.Version, Username: o.Username, Password: o.Password, MaxBodyBytes: o.MaxBodyBytes, Logger: e.log,
 			Properties: properties(o)})
 }

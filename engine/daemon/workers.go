@@ -17,7 +17,9 @@ import (
 	"time"
 
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/api"
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/druidapi"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata"
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/storage"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/supervisor"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/task"
 )
@@ -37,10 +39,11 @@ import (
 // DefaultWorkerTimeout is Cluster.WorkerTimeout's default (--worker-timeout).
 const DefaultWorkerTimeout = 30 * time.Second
 
-// Worker select strategies (--worker-select-strategy), named as Druid's.
+// Worker select strategies (--worker-select-strategy, or the stored worker config), named as
+// Druid's.
 const (
-	EqualDistribution = "equalDistribution"
-	FillCapacity      = "fillCapacity"
+	EqualDistribution = druidapi.EqualDistribution
+	FillCapacity      = druidapi.FillCapacity
 )
 
 // workerPoll is how often workers heartbeat and the leader assigns: often enough that a
@@ -59,6 +62,7 @@ type worker struct {
 	as      metadata.AssignmentStore
 	runner  *task.Runner
 	api     *api.Server
+	pusher  *taskLogPusher // nil when the deep storage keeps no task files
 	log     *slog.Logger
 	version string
 
@@ -77,7 +81,13 @@ func (e *Engine) newWorker(root context.Context, store metadata.Store) (*worker,
 	w := &worker{url: c.URL, timeout: cmp.Or(c.WorkerTimeout, DefaultWorkerTimeout), store: store, ws: ws, as: as,
 		log: e.log.With("worker", c.URL), version: e.opts.Version}
 	fenced := assignedStore{Store: store, as: as, worker: c.URL}
+	var finished func(string)
+	if files, ok := e.Storage.(storage.TaskFiles); ok {
+		w.pusher = newTaskLogPusher(files, w.log)
+		finished = w.pusher.enqueue
+	}
 	w.runner = task.NewRunner(task.RunnerOptions{
+		URL: c.URL, Finished: finished,
 		Capacity: e.opts.WorkerCapacity, MaxWaiting: -1, FinishedHistory: e.opts.TaskHistory,
 		WorkDir: filepath.Join(e.opts.DataDir, "tasks"),
 		Store:   fenced,
@@ -89,13 +99,23 @@ func (e *Engine) newWorker(root context.Context, store metadata.Store) (*worker,
 			http: &http.Client{Timeout: 10 * time.Second}},
 	})
 	w.api = e.newAPI(nil, w.runner)
+	if w.pusher != nil {
+		w.pusher.runner = w.runner
+	}
 	return w, nil
 }
+
+// pushGrace is how long a stopping worker keeps pushing the files of its finished tasks.
+const pushGrace = 10 * time.Second
 
 // start runs the worker's loop until stop.
 func (w *worker) start(ctx context.Context) {
 	ctx, w.cancel = context.WithCancel(ctx)
 	w.done = make(chan struct{})
+	if w.pusher != nil {
+		// Not ended with the loop: stop lets it finish the queued pushes first.
+		w.pusher.start(context.WithoutCancel(ctx))
+	}
 	go func() {
 		defer close(w.done)
 		w.run(ctx)
@@ -111,6 +131,9 @@ func (w *worker) stop() {
 		<-w.done
 	}
 	w.runner.Close()
+	if w.pusher != nil {
+		w.pusher.stop(pushGrace)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := w.ws.RemoveWorker(ctx, w.url); err != nil {
@@ -249,8 +272,12 @@ type assigner struct {
 	ws       metadata.WorkerStore
 	as       metadata.AssignmentStore
 	timeout  time.Duration
-	strategy string
-	log      *slog.Logger
+	strategy string // --worker-select-strategy: the default when no worker config is stored
+	// configs holds the worker config (POST /druid/indexer/v1/worker), read at every round;
+	// nil when the store keeps none.
+	configs metadata.ConfigStore
+	applied string // the strategy of the latest round, to log a change once
+	log     *slog.Logger
 	// last is the placements of the latest round.
 	last atomic.Pointer[map[string]task.Placement]
 	mu   sync.Mutex // one round at a time
@@ -263,8 +290,9 @@ func newAssigner(e *Engine, fenced metadata.Store) (*assigner, error) {
 		return nil, fmt.Errorf("%T keeps no workers; a cluster needs --metadata-uri postgres://…", e.Store)
 	}
 	c := e.opts.Cluster
+	configs, _ := e.Store.(metadata.ConfigStore)
 	return &assigner{store: fenced, ws: ws, as: as, timeout: cmp.Or(c.WorkerTimeout, DefaultWorkerTimeout),
-		strategy: cmp.Or(c.WorkerSelectStrategy, EqualDistribution), log: e.log}, nil
+		strategy: cmp.Or(c.WorkerSelectStrategy, EqualDistribution), configs: configs, log: e.log}, nil
 }
 
 // run assigns every poll until ctx ends.
@@ -311,6 +339,7 @@ func (a *assigner) round(ctx context.Context) error {
 			running[id] = true
 		}
 	}
+	strategy := a.currentStrategy(ctx)
 	used := map[string]int{}
 	placements := map[string]task.Placement{}
 	for id, url := range assigned {
@@ -331,7 +360,7 @@ func (a *assigner) round(ctx context.Context) error {
 		if _, ok := assigned[id]; ok {
 			continue
 		}
-		url, ok := a.pick(workers, used)
+		url, ok := pick(strategy, workers, used)
 		if !ok {
 			break // every slot is taken: the rest wait
 		}
@@ -353,7 +382,8 @@ func (a *assigner) round(ctx context.Context) error {
 // it waits for a publish of that task in progress, and no publish after it commits.
 func (a *assigner) failLost(ctx context.Context, id, url string) {
 	msg := fmt.Sprintf("worker %s lost: no heartbeat for %s", url, a.timeout)
-	b, _ := json.Marshal(task.TaskStatus{ID: id, Status: "FAILED", Duration: -1, ErrorMsg: msg})
+	loc := task.LocationOf(url) // where it ran, kept once it has finished
+	b, _ := json.Marshal(task.TaskStatus{ID: id, Status: "FAILED", Duration: -1, ErrorMsg: msg, Location: &loc})
 	if err := a.store.UpdateTaskStatus(ctx, id, b, false); err != nil {
 		a.log.Warn("fail task of a lost worker", "task", id, "worker", url, "err", err)
 		return
@@ -361,8 +391,37 @@ func (a *assigner) failLost(ctx context.Context, id, url string) {
 	a.log.Warn("task failed: its worker is lost", "task", id, "worker", url, "timeout", a.timeout)
 }
 
-// pick chooses a live worker with a free slot by the strategy.
-func (a *assigner) pick(workers []metadata.Worker, used map[string]int) (string, bool) {
+// currentStrategy is the select strategy of the stored worker config, or the default when
+// none is stored. A config that cannot be read (the store is down) keeps the latest round's
+// strategy; one that does not parse (written by hand) falls back to the default, logged.
+func (a *assigner) currentStrategy(ctx context.Context) string {
+	strategy := a.strategy
+	if a.configs != nil {
+		b, err := a.configs.Config(ctx, druidapi.WorkerConfigKey)
+		switch {
+		case errors.Is(err, metadata.ErrNotFound):
+		case err != nil:
+			if a.applied != "" {
+				strategy = a.applied
+			}
+			a.log.Warn("read the worker config; keeping the select strategy", "strategy", strategy, "err", err)
+		default:
+			if cfg, perr := druidapi.ParseWorkerBehaviorConfig(b); perr != nil {
+				a.log.Error("stored worker config does not parse; using --worker-select-strategy", "strategy", strategy, "err", perr)
+			} else {
+				strategy = cfg.SelectStrategy.Type
+			}
+		}
+	}
+	if strategy != a.applied {
+		a.log.Info("worker select strategy", "strategy", strategy, "was", a.applied)
+		a.applied = strategy
+	}
+	return strategy
+}
+
+// pick chooses a live worker with a free slot by strategy.
+func pick(strategy string, workers []metadata.Worker, used map[string]int) (string, bool) {
 	best, bestFree := "", 0
 	for _, w := range workers { // ordered by URL, so ties go to the first
 		free := w.Capacity - used[w.URL]
@@ -370,7 +429,7 @@ func (a *assigner) pick(workers []metadata.Worker, used map[string]int) (string,
 			continue
 		}
 		better := free > bestFree // equalDistribution: the most free slots
-		if a.strategy == FillCapacity {
+		if strategy == FillCapacity {
 			better = best == "" || free < bestFree // the fewest free slots left
 		}
 		if better {

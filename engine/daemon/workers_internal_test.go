@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kafka-indexer/terraform-provider-kafka/engine/druidapi"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata/metadatatest"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata/postgres"
@@ -18,16 +19,23 @@ import (
 // PostgreSQL, then lets one worker's heartbeat age past the timeout: its tasks fail, the other
 // worker's stay.
 func TestAssigner(t *testing.T) {
+	equal := map[string]string{"t1": "http://b", "t2": "http://a", "t3": "http://b", "t4": "http://a"}
+	fill := map[string]string{"t1": "http://a", "t2": "http://a", "t3": "http://b", "t4": "http://b"}
 	for _, tc := range []struct {
-		strategy string
+		name     string
+		strategy string            // --worker-select-strategy
+		stored   string            // the worker config POSTed to /worker, which wins; "" for none
 		want     map[string]string // task → worker
 	}{
 		// The most free slots; a tie goes to the first worker by URL.
-		{EqualDistribution, map[string]string{"t1": "http://b", "t2": "http://a", "t3": "http://b", "t4": "http://a"}},
+		{EqualDistribution, EqualDistribution, "", equal},
 		// The fewest free slots left, while one is.
-		{FillCapacity, map[string]string{"t1": "http://a", "t2": "http://a", "t3": "http://b", "t4": "http://b"}},
+		{FillCapacity, FillCapacity, "", fill},
+		// A stored config overrides the flag at the next round.
+		{"stored-" + FillCapacity, EqualDistribution, FillCapacity, fill},
+		{"stored-" + EqualDistribution, FillCapacity, EqualDistribution, equal},
 	} {
-		t.Run(tc.strategy, func(t *testing.T) {
+		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
 			store, err := postgres.Open(ctx, metadatatest.FreshPostgresSchema(t))
 			if err != nil {
@@ -48,8 +56,14 @@ func TestAssigner(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
+			if tc.stored != "" {
+				cfg, _ := json.Marshal(druidapi.DefaultWorkerBehaviorConfig(tc.stored))
+				if err := store.SetConfig(ctx, druidapi.WorkerConfigKey, cfg, metadata.AuditEntry{}); err != nil {
+					t.Fatal(err)
+				}
+			}
 			asg := &assigner{store: store, ws: store, as: store, timeout: time.Second, strategy: tc.strategy,
-				log: slog.New(slog.DiscardHandler)}
+				configs: store, log: slog.New(slog.DiscardHandler)}
 			if err := asg.round(ctx); err != nil {
 				t.Fatal(err)
 			}
@@ -95,7 +109,8 @@ func TestAssigner(t *testing.T) {
 				var st task.TaskStatus
 				_ = json.Unmarshal(mt.Status, &st)
 				lost := w == "http://a"
-				if mt.Active == lost || lost && (st.Status != "FAILED" || !strings.Contains(st.ErrorMsg, "worker http://a lost")) {
+				if mt.Active == lost || lost && (st.Status != "FAILED" || !strings.Contains(st.ErrorMsg, "worker http://a lost") ||
+					st.Location == nil || st.Location.Host == nil || *st.Location.Host != "a") {
 					t.Errorf("%s on %s after a was lost: active %v, status %+v", id, w, mt.Active, st)
 				}
 			}

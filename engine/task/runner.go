@@ -58,6 +58,14 @@ type RunnerOptions struct {
 	// active and left for the leader to assign to a worker (engine/daemon), which runs them;
 	// none runs in this runner's slots. Their runner status and location come from Placer.
 	Placer Placer
+	// URL, when set, is where this runner's tasks serve their chat API (a cluster worker's
+	// advertised URL): each final status records it as the task's location, which the task
+	// list and status keep showing once the task has finished, as Druid's TaskStatus does.
+	URL string
+	// Finished, when set, is called with a task's id once its final status is stored and its
+	// report written (not for a task left active for the next start). It must not block: a
+	// cluster worker queues the task's log and report for deep storage.
+	Finished func(id string)
 }
 
 // Placer tells where a queue's active tasks run (RunnerOptions.Placer).
@@ -171,6 +179,8 @@ type TaskStatus struct {
 	Status   string `json:"status"` // RUNNING, SUCCESS, FAILED
 	Duration int64  `json:"duration"`
 	ErrorMsg string `json:"errorMsg,omitempty"`
+	// Location is where the task ran (RunnerOptions.URL), written with the final status.
+	Location *Location `json:"location,omitempty"`
 }
 
 // Submit validates, stores and queues a task.
@@ -362,6 +372,10 @@ func (r *Runner) run(e *entry) {
 	if !res.Success {
 		st.Status, st.ErrorMsg = "FAILED", res.ErrorMsg
 	}
+	if r.opts.URL != "" {
+		loc := LocationOf(r.opts.URL)
+		st.Location = &loc
+	}
 	b, _ := json.Marshal(st)
 	r.storeFinalStatus(e.task.ID(), b)
 	if m := r.opts.Metrics; m != nil {
@@ -371,6 +385,9 @@ func (r *Runner) run(e *entry) {
 		if err := r.writeReport(e.task.ID(), rep); err != nil {
 			r.log.Error("write completion report", "task", e.task.ID(), "err", err)
 		}
+	}
+	if r.opts.Finished != nil {
+		r.opts.Finished(e.task.ID())
 	}
 	r.retire(e)
 }
@@ -474,6 +491,10 @@ func (r *Runner) writeReport(id string, rep []byte) error {
 	return root.WriteFile(id+".json", rep, 0o644)
 }
 
+// ReportFile returns the completion report of a finished task as stored on disk (what
+// GET /task/{id}/reports answers once it has finished).
+func (r *Runner) ReportFile(id string) ([]byte, error) { return r.readReport(id) }
+
 // readReport reads what writeReport stored, under the same guard.
 func (r *Runner) readReport(id string) ([]byte, error) {
 	if !isLocalName(id + ".json") {
@@ -572,7 +593,14 @@ func (r *Runner) shutdownRemote(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	b, _ := json.Marshal(TaskStatus{ID: id, Status: "FAILED", ErrorMsg: "Shutdown request from user"})
+	st := TaskStatus{ID: id, Status: "FAILED", ErrorMsg: "Shutdown request from user"}
+	if placed, err := r.assignments(ctx); err == nil {
+		if p, ok := placed[id]; ok {
+			loc := LocationOf(p.Worker) // where it ran, kept once it has finished
+			st.Location = &loc
+		}
+	}
+	b, _ := json.Marshal(st)
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), finalStatusTimeout)
 	defer cancel()
 	if err := r.opts.Store.UpdateTaskStatus(sctx, id, b, false); err != nil {
@@ -756,8 +784,11 @@ func (r *Runner) info(mt metadata.Task, assigned map[string]Placement) Info {
 				if p.Running {
 					in.RunnerStatusCode = RunnerRunning
 				}
-				in.Location = locationOf(p.Worker)
+				in.Location = LocationOf(p.Worker)
 			}
+		} else if st.Location != nil {
+			// Where it ran: Druid's TaskStatus keeps the location once the task is done.
+			in.Location = *st.Location
 		}
 		return in
 	}
@@ -769,9 +800,9 @@ func (r *Runner) info(mt metadata.Task, assigned map[string]Placement) Info {
 	return in
 }
 
-// locationOf is the location of a task whose chat API is served at base (scheme://host:port);
+// LocationOf is the location of a task whose chat API is served at base (scheme://host:port);
 // Druid's unknown location (null host, port -1) when base is empty or unparsable.
-func locationOf(base string) Location {
+func LocationOf(base string) Location {
 	loc := Location{Port: -1, TLSPort: -1}
 	u, err := url.Parse(base)
 	if base == "" || err != nil || u.Hostname() == "" {

@@ -156,15 +156,25 @@ func (r *Runner) Log(id string, offset int64) ([]byte, error) {
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
 	}
-	all := append(prev, cur...)
+	return LogFrom(append(prev, cur...), offset), nil
+}
+
+// LogFrom is the part of a kept log that GET /task/{id}/log?offset= answers: a positive
+// offset skips that many bytes (past the end: nothing), a negative one keeps that many bytes
+// from the end (all of it when the log is shorter).
+func LogFrom(all []byte, offset int64) []byte {
 	switch n := int64(len(all)); {
 	case offset > 0:
 		all = all[min(offset, n):]
 	case offset < 0:
 		all = all[max(n+offset, 0):]
 	}
-	return all, nil
+	return all
 }
+
+// MaxReportBytes bounds a completion report pushed to and read back from deep storage; a
+// report is a few KiB, its error list bounded by maxParseExceptions.
+const MaxReportBytes = 8 << 20
 
 // teeHandler sends every record to the daemon's handler and to the task's log file.
 type teeHandler struct {

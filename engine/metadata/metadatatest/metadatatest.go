@@ -44,6 +44,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"PublishFenced", testPublishFenced},
 		{"Workers", testWorkers},
 		{"Assignments", testAssignments},
+		{"Config", testConfig},
 		{"Close", testClose},
 	}
 	for _, tt := range tests {

@@ -120,6 +120,17 @@ var migrations = []migration{
 			`CREATE INDEX task_assignments_worker ON task_assignments (worker)`,
 		},
 	},
+	{
+		version: 4,
+		name:    "config",
+		stmts: []string{
+			// Druid's druid_config: dynamic configuration by name (the worker behaviour
+			// config is "worker.config"); its changes are audited in audit.
+			`CREATE TABLE config (
+				name TEXT NOT NULL PRIMARY KEY,
+				payload {blob} NOT NULL)`,
+		},
+	},
 }
 
 // migrateLockKey serialises concurrent Opens of one database.
