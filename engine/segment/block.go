@@ -529,6 +529,10 @@ func (p part) decodeLongs(dst []int64, scratch *[]byte) ([]int64, error) {
 				v += lo + x
 				dst = append(dst, int64(v))
 			}
+		case encVarbits:
+			if dst, err = decodeVarbits(dst, body, b.values); err != nil {
+				return dst, err
+			}
 		default:
 			return dst, corruptf("unknown long block encoding %v", enc)
 		}
@@ -602,6 +606,12 @@ func (p part) decodeInts(dst []int32, scratch *[]byte) ([]int32, error) {
 			}
 			continue
 		}
+		if enc == encPackedMin {
+			if dst, err = decodePackedMin(dst, body, b.values); err != nil {
+				return dst, err
+			}
+			continue
+		}
 		if enc != encRaw || len(body) != w*b.values {
 			return dst, corruptf("%v block: encoding %v, %d bytes for %d values", p.kind, enc, len(body), b.values)
 		}
@@ -638,6 +648,12 @@ func (p part) decodeBlobs(dst [][]byte) ([][]byte, error) {
 		enc, body, _, err := blockBody(b, nil)
 		if err != nil {
 			return dst, err
+		}
+		if enc == encFront {
+			if dst, err = decodeFront(dst, body, b.values); err != nil {
+				return dst, err
+			}
+			continue
 		}
 		if enc != encRaw {
 			return dst, corruptf("blob block encoding %v", enc)

@@ -486,6 +486,8 @@ type stringColumn struct {
 	bitmaps [][]byte // serialized roaring bitmap per id; v2: filled by raw()
 	bmPart  part     // v2: the bitmaps part, decoded on first use
 	tagged  bool     // v3: bitmaps-part blobs carry a bitmap tag
+	restOK  bool     // v4 single-value column: one blob may be the rest tag
+	numRows int
 	name    string
 }
 
@@ -496,12 +498,20 @@ func (s *stringColumn) raw() ([][]byte, error) {
 		return s.bitmaps, nil
 	}
 	bms, err := s.bmPart.decodeBlobs(make([][]byte, 0, len(s.dict)))
+	rest := -1
 	if err == nil && s.tagged {
 		for i := range bms {
+			if s.restOK && rest < 0 && len(bms[i]) == 1 && bms[i][0] == bitmapTagRest {
+				rest = i
+				continue
+			}
 			if bms[i], err = untagBitmap(bms[i]); err != nil {
 				break
 			}
 		}
+	}
+	if err == nil && rest >= 0 {
+		bms[rest], err = restBitmap(bms, rest, s.numRows)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("segment: column %q bitmaps: %w", s.name, err)
@@ -521,6 +531,8 @@ func (r *Reader) stringCol(name string) (*column, *stringColumn, error) {
 	}
 	s.name = name
 	s.tagged = r.version.TaggedBitmaps()
+	s.restOK = r.version.V4Encodings() && !c.multi
+	s.numRows = r.NumRows()
 	if r.version.PartsForStrings() {
 		if err := s.readDictPart(&d); err != nil {
 			return nil, nil, fmt.Errorf("segment: column %q dictionary: %w", name, err)
@@ -577,6 +589,13 @@ func (s *stringColumn) nullBitmap() ([]byte, error) {
 	bms, err := first.decodeBlobs(nil)
 	if err != nil || len(bms) == 0 {
 		return nil, fmt.Errorf("segment: column %q bitmaps: %w", s.name, corruptf("first block: %v", err))
+	}
+	if s.restOK && len(bms[0]) == 1 && bms[0][0] == bitmapTagRest {
+		raw, err := s.raw()
+		if err != nil {
+			return nil, err
+		}
+		return raw[0], nil
 	}
 	if s.tagged {
 		b, err := untagBitmap(bms[0])
