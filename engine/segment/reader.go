@@ -511,7 +511,11 @@ func (s *stringColumn) raw() ([][]byte, error) {
 		}
 	}
 	if err == nil && rest >= 0 {
-		bms[rest], err = restBitmap(bms, rest, s.numRows)
+		var ids []int32
+		var scratch []byte
+		if ids, err = s.ids.decodeInts(make([]int32, 0, s.numRows), &scratch); err == nil {
+			bms[rest], err = restBitmap(ids, int32(rest))
+		}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("segment: column %q bitmaps: %w", s.name, err)
