@@ -95,60 +95,91 @@ func unzigzag(u uint64) int64 { return int64(u>>1) ^ -int64(u&1) }
 // varbitsHead is mode <1b>, base <8b>, minLen <1b>, lenWidth <1b>.
 const varbitsHead = 11
 
-// varbitsLen returns the encoded size of blk in the cheaper varbits mode
-// and that mode: 0 stores value − min, 1 stores zigzag(value) (signed
-// values around zero).
-func varbitsLen(blk []int64) (size int, zig bool, lo int64) {
-	lo = blk[0]
+// varbits mode bits.
+const (
+	varbitsZigzag   = 1 // u = zigzag(value − base), else value − base
+	varbitsZeroFlag = 2 // each value starts with a bit: 0 = zero, 1 = a length follows
+	varbitsModes    = 3 // all mode bits
+)
+
+// varbitsPlan is how a block is varbits-encoded.
+type varbitsPlan struct {
+	mode     byte
+	base     int64
+	minL, lw uint
+	size     int // encoded bytes, head included
+}
+
+// planVarbits returns the cheapest varbits mode for blk: values above the
+// minimum or zigzag (signed values around zero), each with or without the
+// zero flag (blocks where most values are 0).
+func planVarbits(blk []int64) varbitsPlan {
+	lo := blk[0]
 	for _, x := range blk[1:] {
 		lo = min(lo, x)
 	}
-	min0, max0, min1, max1 := 64, 0, 64, 0
-	sum0, sum1 := 0, 0
+	type acc struct{ minL, maxL, minNZ, maxNZ, nz, sum int }
+	var a [2]acc
+	for k := range a {
+		a[k] = acc{minL: 64, minNZ: 64}
+	}
 	for _, x := range blk {
-		l0 := bits.Len64(uint64(x) - uint64(lo))
-		l1 := bits.Len64(zigzag(x))
-		min0, max0, sum0 = min(min0, l0), max(max0, l0), sum0+max(l0-1, 0)
-		min1, max1, sum1 = min(min1, l1), max(max1, l1), sum1+max(l1-1, 0)
+		for k, u := range [2]uint64{uint64(x) - uint64(lo), zigzag(x)} {
+			l := bits.Len64(u)
+			c := &a[k]
+			c.minL, c.maxL = min(c.minL, l), max(c.maxL, l)
+			if l > 0 {
+				c.minNZ, c.maxNZ, c.nz = min(c.minNZ, l), max(c.maxNZ, l), c.nz+1
+			}
+			c.sum += max(l-1, 0)
+		}
 	}
-	c0 := len(blk)*bits.Len(uint(max0-min0)) + sum0
-	c1 := len(blk)*bits.Len(uint(max1-min1)) + sum1
-	if c1 < c0 {
-		return varbitsHead + (c1+7)/8, true, lo
+	best := varbitsPlan{size: math.MaxInt}
+	for k, c := range a {
+		base := lo
+		if k == 1 {
+			base = 0
+		}
+		lw := bits.Len(uint(c.maxL - c.minL))
+		if n := varbitsHead + (len(blk)*lw+c.sum+7)/8; n < best.size {
+			best = varbitsPlan{mode: byte(k), base: base, minL: uint(c.minL), lw: uint(lw), size: n}
+		}
+		if c.nz < len(blk) {
+			minNZ, lwNZ := max(c.minNZ, 1), 0
+			if c.nz > 0 {
+				lwNZ = bits.Len(uint(c.maxNZ - c.minNZ))
+			}
+			if n := varbitsHead + (len(blk)+c.nz*lwNZ+c.sum+7)/8; n < best.size {
+				best = varbitsPlan{mode: byte(k) | varbitsZeroFlag, base: base, minL: uint(minNZ), lw: uint(lwNZ), size: n}
+			}
+		}
 	}
-	return varbitsHead + (c0+7)/8, false, lo
+	return best
 }
 
 // appendVarbits encodes blk (at least one value) with the varbits encoding.
 func appendVarbits(dst []byte, blk []int64) []byte {
-	_, zig, lo := varbitsLen(blk)
-	u := func(x int64) uint64 {
-		if zig {
-			return zigzag(x)
-		}
-		return uint64(x) - uint64(lo)
-	}
-	minL, maxL := 64, 0
-	for _, x := range blk {
-		l := bits.Len64(u(x))
-		minL, maxL = min(minL, l), max(maxL, l)
-	}
-	lw := uint(bits.Len(uint(maxL - minL)))
-	base := lo
-	mode := byte(0)
-	if zig {
-		base, mode = 0, 1
-	}
-	dst = append(dst, mode)
-	dst = appendU64(dst, uint64(base))
-	dst = append(dst, byte(minL), byte(lw))
+	p := planVarbits(blk)
+	dst = append(dst, p.mode)
+	dst = appendU64(dst, uint64(p.base))
+	dst = append(dst, byte(p.minL), byte(p.lw))
 	bw := bitWriter{dst: dst}
 	for _, x := range blk {
-		v := u(x)
-		l := bits.Len64(v)
-		bw.put(uint64(l-minL), lw)
+		v := uint64(x) - uint64(p.base)
+		if p.mode&varbitsZigzag != 0 {
+			v = zigzag(x - p.base)
+		}
+		l := uint(bits.Len64(v))
+		if p.mode&varbitsZeroFlag != 0 {
+			if l == 0 {
+				bw.put(0, 1)
+				continue
+			}
+			bw.put(1, 1)
+		}
+		bw.put(uint64(l-p.minL), p.lw)
 		if l >= 2 {
-			bw.put(v, uint(l-1))
+			bw.put(v, l-1)
 		}
 	}
 	return bw.finish()
@@ -161,25 +192,27 @@ func decodeVarbits(dst []int64, body []byte, n int) ([]int64, error) {
 	}
 	mode, base := body[0], binary.BigEndian.Uint64(body[1:])
 	minL, lw := uint(body[9]), uint(body[10])
-	if mode > 1 || minL > 64 || lw > 7 {
+	if mode > varbitsModes || minL > 64 || lw > 7 || (mode&varbitsZeroFlag != 0 && minL == 0) {
 		return dst, corruptf("varbits long block: mode %d, length %d, width %d", mode, minL, lw)
 	}
 	br := bitReader{src: body[varbitsHead:]}
 	for range n {
-		l := minL + uint(br.get(lw))
 		var v uint64
-		switch {
-		case l > 64:
-			return dst, corruptf("varbits long block: value of %d bits", l)
-		case l == 1:
-			v = 1
-		case l >= 2:
-			v = 1<<(l-1) | br.get(l-1)
+		if mode&varbitsZeroFlag == 0 || br.get(1) == 1 {
+			l := minL + uint(br.get(lw))
+			switch {
+			case l > 64:
+				return dst, corruptf("varbits long block: value of %d bits", l)
+			case l == 1:
+				v = 1
+			case l >= 2:
+				v = 1<<(l-1) | br.get(l-1)
+			}
 		}
 		if br.over {
 			break
 		}
-		if mode == 1 {
+		if mode&varbitsZigzag != 0 {
 			dst = append(dst, int64(base)+unzigzag(v))
 		} else {
 			dst = append(dst, int64(base+v))

@@ -26,16 +26,17 @@ func TestVarbitsRoundTrip(t *testing.T) {
 		{name: "one", v: []int64{42}},
 		{name: "zeros", v: []int64{0, 0, 0}},
 		{name: "small", v: []int64{0, 1, 2, 3, 100, 7}},
-		{name: "signed", v: []int64{-3, 5, -1, 0, 2, -100}, zig: true},
+		{name: "signed", v: []int64{-3, 5, -1, 0, 2, -100}},
+		{name: "sparse", v: []int64{0, 0, 0, 9, 0, 0, 1000, 0, 0, -3}},
 		{name: "extremes", v: []int64{math.MinInt64, math.MaxInt64, 0, -1}},
 		{name: "all-bits", v: []int64{-1, math.MinInt64}},
 		{name: "skewed", v: skewed, zig: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			b := appendVarbits(nil, tc.v)
-			size, zig, _ := varbitsLen(tc.v)
-			if len(b) != size || (tc.zig && !zig) {
-				t.Fatalf("%d bytes, varbitsLen %d, zig %v", len(b), size, zig)
+			p := planVarbits(tc.v)
+			if len(b) != p.size || (tc.zig && p.mode&varbitsZigzag == 0) {
+				t.Fatalf("%d bytes, plan %+v", len(b), p)
 			}
 			got, err := decodeVarbits(nil, b, len(tc.v))
 			if err != nil || !slices.Equal(got, tc.v) {

@@ -347,7 +347,7 @@ func TestWikitickerSize(t *testing.T) {
 		name   string
 		mutate func(*IndexSpec)
 		// Upper bounds on the generated look-alike. Format v4 measured
-		// 39.5 (default), 37.7 and 37.7 B/row for both files. The default's
+		// 39.2 (default), 37.6 and 37.6 B/row for both files. The default's
 		// bound is issue 10's target (≤ 40 B/row with Druid's default
 		// indexSpec; on the look-alike, not the real sample); the others
 		// keep a margin for codec library updates.
