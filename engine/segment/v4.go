@@ -358,7 +358,8 @@ func decodePackedMin(dst []int32, body []byte, n int) ([]int32, error) {
 // and OR-ing every other bitmap.
 func restBitmap(ids []int32, rest int32) ([]byte, error) {
 	bm := roaring.New()
-	var rows []uint32
+	// The rest is the largest bitmap: often most of the rows.
+	rows := make([]uint32, 0, len(ids))
 	for row, id := range ids {
 		if id == rest {
 			rows = append(rows, uint32(row))
