@@ -389,3 +389,12 @@ func restID(card []int32, multi bool) int32 {
 	}
 	return best
 }
+
+// checkV4 reports a v4 encoding in a part of an older segment as
+// corruption: each version accepts only its own codes.
+func (p part) checkV4(enc encoding) error {
+	if p.pre4 {
+		return corruptf("%v block encoding %v in a segment older than v4", p.kind, enc)
+	}
+	return nil
+}
