@@ -348,6 +348,7 @@ type part struct {
 	kind      partKind
 	numValues int
 	blocks    []blockRef
+	pre4      bool // from a segment older than v4: v4 encodings are corruption
 }
 
 type blockRef struct {
@@ -371,7 +372,7 @@ func readPart(d *decbuf, want partKind) part {
 // readPartIndex parses a part header and index from d, leaving the blocks
 // unread; it returns the stored length of each block.
 func readPartIndex(d *decbuf, want partKind) (part, []int) {
-	var p part
+	p := part{pre4: d.pre4}
 	p.kind = partKind(d.byte1("part kind"))
 	if d.err != nil {
 		return p, nil
@@ -529,6 +530,13 @@ func (p part) decodeLongs(dst []int64, scratch *[]byte) ([]int64, error) {
 				v += lo + x
 				dst = append(dst, int64(v))
 			}
+		case encVarbits:
+			if err := p.checkV4(enc); err != nil {
+				return dst, err
+			}
+			if dst, err = decodeVarbits(dst, body, b.values); err != nil {
+				return dst, err
+			}
 		default:
 			return dst, corruptf("unknown long block encoding %v", enc)
 		}
@@ -602,6 +610,15 @@ func (p part) decodeInts(dst []int32, scratch *[]byte) ([]int32, error) {
 			}
 			continue
 		}
+		if enc == encPackedMin {
+			if err := p.checkV4(enc); err != nil {
+				return dst, err
+			}
+			if dst, err = decodePackedMin(dst, body, b.values); err != nil {
+				return dst, err
+			}
+			continue
+		}
 		if enc != encRaw || len(body) != w*b.values {
 			return dst, corruptf("%v block: encoding %v, %d bytes for %d values", p.kind, enc, len(body), b.values)
 		}
@@ -638,6 +655,15 @@ func (p part) decodeBlobs(dst [][]byte) ([][]byte, error) {
 		enc, body, _, err := blockBody(b, nil)
 		if err != nil {
 			return dst, err
+		}
+		if enc == encFront {
+			if err := p.checkV4(enc); err != nil {
+				return dst, err
+			}
+			if dst, err = decodeFront(dst, body, b.values); err != nil {
+				return dst, err
+			}
+			continue
 		}
 		if enc != encRaw {
 			return dst, corruptf("blob block encoding %v", enc)

@@ -25,6 +25,9 @@ func appendString(dst []byte, s string) []byte {
 type decbuf struct {
 	b   []byte
 	err error
+	// pre4: the bytes are from a segment older than v4, whose parts
+	// (readPartIndex) must not use the v4 encodings.
+	pre4 bool
 }
 
 func (d *decbuf) fail(what string) {

@@ -44,13 +44,18 @@ const (
 	// sorted row list is shorter than its roaring form is stored as that
 	// list (varint gaps). Dictionary blocks grow to 1 MiB of raw values.
 	FormatV3 FormatVersion = 3
+	// FormatV4 makes the default (lz4) segment smaller: long blocks may use
+	// the varbits encoding (per-value bit lengths), dictionary blocks are
+	// front coded, ids blocks may be packed above their minimum, and the
+	// largest bitmap of a single-value column may be stored as "the rest".
+	FormatV4 FormatVersion = 4
 )
 
 const (
 	// MinSupportedFormat is the oldest version Open reads.
 	MinSupportedFormat = FormatV1
 	// CurrentFormat is the version NewWriter writes.
-	CurrentFormat = FormatV3
+	CurrentFormat = FormatV4
 )
 
 // Supported reports whether this build can read version v.
@@ -71,6 +76,10 @@ func (v FormatVersion) PartsForStrings() bool { return v >= FormatV2 }
 // starts with a bitmap tag (bitmapTagRoaring or bitmapTagRows), v3.
 func (v FormatVersion) TaggedBitmaps() bool { return v >= FormatV3 }
 
+// V4Encodings reports whether blocks may use the v4 encodings (varbits,
+// front, packedMin) and bitmaps the rest tag.
+func (v FormatVersion) V4Encodings() bool { return v >= FormatV4 }
+
 func (v FormatVersion) String() string {
 	switch v {
 	case FormatV1:
@@ -79,6 +88,8 @@ func (v FormatVersion) String() string {
 		return "v2"
 	case FormatV3:
 		return "v3"
+	case FormatV4:
+		return "v4"
 	}
 	return fmt.Sprintf("FormatVersion(%d)", uint8(v))
 }
@@ -174,11 +185,14 @@ func (c compression) String() string {
 type encoding uint8
 
 const (
-	encRaw      encoding = 0 // fixed-width big-endian values, or uvarint-length blobs
-	encConstant encoding = 1 // longs: one <8b> value repeated for the block
-	encFOR      encoding = 2 // longs: <8b> minimum, <1b> bit width, big-endian bit-packed offsets
-	encDelta    encoding = 3 // longs (v2): <8b> first, <8b> minimum delta, <1b> bit width, bit-packed delta offsets
-	encPacked   encoding = 4 // ids (v2): <1b> bit width, bit-packed ids
+	encRaw       encoding = 0 // fixed-width big-endian values, or uvarint-length blobs
+	encConstant  encoding = 1 // longs: one <8b> value repeated for the block
+	encFOR       encoding = 2 // longs: <8b> minimum, <1b> bit width, big-endian bit-packed offsets
+	encDelta     encoding = 3 // longs (v2): <8b> first, <8b> minimum delta, <1b> bit width, bit-packed delta offsets
+	encPacked    encoding = 4 // ids (v2): <1b> bit width, bit-packed ids
+	encVarbits   encoding = 5 // longs (v4): per-value bit length + bits below the leading one
+	encFront     encoding = 6 // blobs (v4, dictionaries): prefix lengths, suffix lengths, suffix bytes
+	encPackedMin encoding = 7 // ids (v4): <uvarint> minimum, <1b> bit width (0–32), bit-packed id − minimum
 )
 
 func (e encoding) String() string {
@@ -193,6 +207,12 @@ func (e encoding) String() string {
 		return "delta"
 	case encPacked:
 		return "packed"
+	case encVarbits:
+		return "varbits"
+	case encFront:
+		return "front"
+	case encPackedMin:
+		return "packedMin"
 	}
 	return fmt.Sprintf("encoding(%d)", uint8(e))
 }
@@ -281,4 +301,7 @@ const bitmapRoaring = 1
 const (
 	bitmapTagRoaring = 0 // the rest is the portable roaring serialisation
 	bitmapTagRows    = 1 // the rest is <uvarint n> then n <uvarint gap>s
+	// bitmapTagRest (v4, single-value columns, at most one per column, no
+	// bytes after the tag): every row not in another bitmap of the column.
+	bitmapTagRest = 2
 )

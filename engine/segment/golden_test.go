@@ -89,7 +89,7 @@ func TestGolden(t *testing.T) {
 // version this build still supports and checks their rows, dictionaries
 // and bitmaps against the rows they were written from.
 func TestGoldenOldVersions(t *testing.T) {
-	for _, name := range []string{"v1-default", "v1-auto-none", "v2-default", "v2-auto-none", "v2-zstd-auto"} {
+	for _, name := range []string{"v1-default", "v1-auto-none", "v2-default", "v2-auto-none", "v2-zstd-auto", "v3-default", "v3-lz4", "v3-auto-none", "v3-zstd-auto"} {
 		t.Run(name, func(t *testing.T) {
 			r, err := Open(filepath.Join("testdata", "golden", name))
 			if err != nil {

@@ -358,7 +358,7 @@ func (r *Reader) col(name string, types ...ColumnType) (*column, decbuf, error) 
 	if err != nil {
 		return nil, decbuf{}, err
 	}
-	d := decbuf{b: payload[2:]}
+	d := decbuf{b: payload[2:], pre4: !r.version.V4Encodings()}
 	if n := d.count("rows", int(r.meta.NumRows)); d.err == nil && n != int(r.meta.NumRows) {
 		return nil, d, fmt.Errorf("segment: column %q: %w", name, corruptf("%d rows, segment has %d", n, r.meta.NumRows))
 	}
@@ -486,6 +486,8 @@ type stringColumn struct {
 	bitmaps [][]byte // serialized roaring bitmap per id; v2: filled by raw()
 	bmPart  part     // v2: the bitmaps part, decoded on first use
 	tagged  bool     // v3: bitmaps-part blobs carry a bitmap tag
+	restOK  bool     // v4 single-value column: one blob may be the rest tag
+	numRows int
 	name    string
 }
 
@@ -496,11 +498,23 @@ func (s *stringColumn) raw() ([][]byte, error) {
 		return s.bitmaps, nil
 	}
 	bms, err := s.bmPart.decodeBlobs(make([][]byte, 0, len(s.dict)))
+	rest := -1
 	if err == nil && s.tagged {
 		for i := range bms {
+			if s.restOK && rest < 0 && len(bms[i]) == 1 && bms[i][0] == bitmapTagRest {
+				rest = i
+				continue
+			}
 			if bms[i], err = untagBitmap(bms[i]); err != nil {
 				break
 			}
+		}
+	}
+	if err == nil && rest >= 0 {
+		var ids []int32
+		var scratch []byte
+		if ids, err = s.ids.decodeInts(make([]int32, 0, s.numRows), &scratch); err == nil {
+			bms[rest], err = restBitmap(ids, int32(rest))
 		}
 	}
 	if err != nil {
@@ -521,6 +535,8 @@ func (r *Reader) stringCol(name string) (*column, *stringColumn, error) {
 	}
 	s.name = name
 	s.tagged = r.version.TaggedBitmaps()
+	s.restOK = r.version.V4Encodings() && !c.multi
+	s.numRows = r.NumRows()
 	if r.version.PartsForStrings() {
 		if err := s.readDictPart(&d); err != nil {
 			return nil, nil, fmt.Errorf("segment: column %q dictionary: %w", name, err)
@@ -573,10 +589,17 @@ func (s *stringColumn) nullBitmap() ([]byte, error) {
 		}
 		return raw[0], nil
 	}
-	first := part{kind: partBlobs, numValues: s.bmPart.blocks[0].values, blocks: s.bmPart.blocks[:1]}
+	first := part{kind: partBlobs, numValues: s.bmPart.blocks[0].values, blocks: s.bmPart.blocks[:1], pre4: s.bmPart.pre4}
 	bms, err := first.decodeBlobs(nil)
 	if err != nil || len(bms) == 0 {
 		return nil, fmt.Errorf("segment: column %q bitmaps: %w", s.name, corruptf("first block: %v", err))
+	}
+	if s.restOK && len(bms[0]) == 1 && bms[0][0] == bitmapTagRest {
+		raw, err := s.raw()
+		if err != nil {
+			return nil, err
+		}
+		return raw[0], nil
 	}
 	if s.tagged {
 		b, err := untagBitmap(bms[0])

@@ -496,7 +496,9 @@ func TestIndexSpecChangesBytes(t *testing.T) {
 	s.DimensionCompression = "none"
 	noDim := size(s)
 	// page ids (50 random values) gain < 10% from LZ4, so they stay raw.
-	if noDim["page"] < def["page"] || noDim["tags"] <= def["tags"] || noDim["ldim"] <= def["ldim"] || noDim["__time"] != def["__time"] || noDim["count"] != def["count"] {
+	// v4: a long block is the smaller of raw + codec and varbits, and LZ4
+	// rarely shrinks varbits by a tenth, so ldim may not change.
+	if noDim["page"] < def["page"] || noDim["tags"] <= def["tags"] || noDim["ldim"] < def["ldim"] || noDim["__time"] != def["__time"] || noDim["count"] != def["count"] {
 		t.Errorf("dimensionCompression=none: default %v, none %v", def, noDim)
 	}
 	s = DefaultIndexSpec()
@@ -504,15 +506,17 @@ func TestIndexSpecChangesBytes(t *testing.T) {
 	noMet := size(s)
 	// __time is delta-encoded (v2); its packed deltas rarely gain the tenth
 	// LZ4 must save, so it may stay the same size.
-	if noMet["count"] <= def["count"] || noMet["__time"] < def["__time"] || noMet["page"] != def["page"] {
+	// v4: count is varbits, which LZ4 rarely shrinks by a tenth either.
+	if noMet["count"] < def["count"] || noMet["__time"] < def["__time"] || noMet["page"] != def["page"] {
 		t.Errorf("metricCompression=none: default %v, none %v", def, noMet)
 	}
 	s = DefaultIndexSpec()
 	s.LongEncoding, s.MetricCompression = "auto", "none"
 	auto := size(s)
 	// longEncoding applies to long metrics and dimensions; __time is always
-	// delta-encoded (v2).
-	if auto["count"] >= noMet["count"]/4 || auto["__time"] != noMet["__time"] || auto["dsum"] != noMet["dsum"] {
+	// delta-encoded (v2). v4: longs blocks may be varbits too, so auto's
+	// constant and frame-of-reference blocks gain less than they did.
+	if auto["count"] >= noMet["count"] || auto["__time"] != noMet["__time"] || auto["dsum"] != noMet["dsum"] {
 		t.Errorf("longEncoding=auto: count %d vs longs %d, __time %d vs %d", auto["count"], noMet["count"], auto["__time"], noMet["__time"])
 	}
 }

@@ -176,6 +176,12 @@ func (pw *partWriter) emit(sp *streamPart, raw []byte, values int, enc encoding)
 func (pw *partWriter) emitLongs(sp *streamPart, blk []int64) error {
 	var enc encoding
 	enc, pw.raw = pw.encodeLongs(pw.raw[:0], blk)
+	if !pw.delta && enc != encConstant {
+		// v4: small skewed values (counts, sizes, deltas) are cheaper as
+		// varbits; repetitive ones may still compress better raw.
+		pw.alt = appendVarbits(pw.alt[:0], blk)
+		return pw.emitSmaller(sp, len(blk), pw.raw, enc, pw.alt, encVarbits)
+	}
 	return pw.emit(sp, pw.raw, len(blk), enc)
 }
 
@@ -186,19 +192,26 @@ func (pw *partWriter) emitInts(sp *streamPart, blk []int32) error {
 		pw.raw = appendInts(pw.raw[:0], blk, sp.kind.width())
 		return pw.emit(sp, pw.raw, len(blk), encRaw)
 	}
-	pw.u64 = pw.u64[:0]
-	for _, x := range blk {
-		pw.u64 = append(pw.u64, uint64(x))
+	enc := encPacked
+	if _, lo, w := packedMinLen(blk); w < uint(sp.bits) {
+		// v4: the block's ids span fewer bits above its smallest id than
+		// the column's (a boolean without nulls: 1 bit, not 2).
+		enc, pw.raw = encPackedMin, appendPackedMin(pw.raw[:0], blk, lo, w)
+	} else {
+		pw.u64 = pw.u64[:0]
+		for _, x := range blk {
+			pw.u64 = append(pw.u64, uint64(x))
+		}
+		pw.raw = append(pw.raw[:0], sp.bits)
+		pw.raw = appendBits(pw.raw, pw.u64, uint(sp.bits))
 	}
-	pw.raw = append(pw.raw[:0], sp.bits)
-	pw.raw = appendBits(pw.raw, pw.u64, uint(sp.bits))
 	if pw.comp == compZstd && int(sp.bits) < 8*sp.kind.width() {
 		// zstd finds repeats in byte-aligned ids that bit-packing hides
 		// (null-heavy or clustered columns); keep the smaller block.
 		pw.alt = appendInts(pw.alt[:0], blk, sp.kind.width())
-		return pw.emitSmaller(sp, len(blk), pw.raw, encPacked, pw.alt, encRaw)
+		return pw.emitSmaller(sp, len(blk), pw.raw, enc, pw.alt, encRaw)
 	}
-	return pw.emit(sp, pw.raw, len(blk), encPacked)
+	return pw.emit(sp, pw.raw, len(blk), enc)
 }
 
 // emitSmaller compresses the same values encoded two ways and spools the
@@ -289,8 +302,10 @@ type blobStream struct {
 	pw    *partWriter
 	part  streamPart
 	raw   []byte
-	n     int // blobs in raw
-	limit int // raw bytes that close a block
+	n     int  // blobs in raw
+	limit int  // raw bytes that close a block
+	front bool // v4 dictionaries: blocks are front coded
+	fbuf  []byte
 }
 
 func (c *blobStream) add(b []byte) error {
@@ -317,7 +332,7 @@ func (w *Writer) newBlobStream(pw *partWriter) (*blobStream, error) {
 func (w *Writer) newDictStream(pw *partWriter) (*blobStream, error) {
 	s, err := w.newBlobStream(pw)
 	if s != nil {
-		s.limit = dictBlockBytes
+		s.limit, s.front = dictBlockBytes, true
 	}
 	return s, err
 }
@@ -336,7 +351,13 @@ func (c *blobStream) flush() error {
 	if c.n == 0 {
 		return nil
 	}
-	err := c.pw.emit(&c.part, c.raw, c.n, encRaw)
+	var err error
+	if c.front {
+		c.fbuf = appendFront(c.fbuf[:0], c.raw, c.n)
+		err = c.pw.emit(&c.part, c.fbuf, c.n, encFront)
+	} else {
+		err = c.pw.emit(&c.part, c.raw, c.n, encRaw)
+	}
 	c.raw, c.n = c.raw[:0], 0
 	return err
 }

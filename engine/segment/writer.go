@@ -955,6 +955,7 @@ func (e *colEnc) writeBitmaps(w *Writer, c *dimCol, remap []int32, out *blobStre
 		}
 		left -= len(b)
 	}
+	rest := restID(card, c.schema.MultiValue)
 	var (
 		start []int32 // per id of the range: first slot in rows (small ids)
 		rows  []uint32
@@ -977,6 +978,9 @@ func (e *colEnc) writeBitmaps(w *Writer, c *dimCol, remap []int32, out *blobStre
 		total := int32(0)
 		for id := lo; id < hi; id++ {
 			start = append(start, total)
+			if int32(id) == rest {
+				continue // v4: stored as the rest, its rows are not collected
+			}
 			if card[id] >= bigBitmap {
 				big[int32(id)] = roaring.New()
 			} else {
@@ -1026,7 +1030,7 @@ func (e *colEnc) writeBitmaps(w *Writer, c *dimCol, remap []int32, out *blobStre
 				}
 				i++
 				id := remap[old]
-				if int(id) < lo || int(id) >= hi {
+				if int(id) < lo || int(id) >= hi || id == rest {
 					continue
 				}
 				if card[id] >= bigBitmap {
@@ -1039,6 +1043,12 @@ func (e *colEnc) writeBitmaps(w *Writer, c *dimCol, remap []int32, out *blobStre
 			}
 		}
 		for id := lo; id < hi; id++ {
+			if int32(id) == rest {
+				if err := out.add([]byte{bitmapTagRest}); err != nil {
+					return err
+				}
+				continue
+			}
 			b := big[int32(id)]
 			if b == nil {
 				k := id - lo
