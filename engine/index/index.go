@@ -233,10 +233,10 @@ func (ix *Index) Detach() *Index {
 	for i, d := range ix.dims {
 		n := nx.dims[i]
 		n.multi = d.multi
-		if hint := len(d.strIDs) + len(d.numIDs); hint > 0 {
-			n.strIDs, n.numIDs = nil, nil
+		if hint := d.strTab.len() + len(d.numIDs); hint > 0 {
+			n.numIDs = nil
 			if d.typ == segment.TypeString {
-				n.strIDs = make(map[string]int32, hint)
+				n.strTab = newStrTable(hint)
 			} else {
 				n.numIDs = make(map[uint64]int32, hint)
 			}
