@@ -49,11 +49,28 @@ func TestStrTableBasics(t *testing.T) {
 	if m.strs[id] != "xyz" || m.t.get("xyz") != id || m.t.get("qqq") != 0 {
 		t.Fatalf("value changed with the caller's buffer: %q", m.strs[id])
 	}
-	// A value too long for a shared arena chunk.
-	long := strings.Repeat("L", arenaChunk)
-	lid := m.intern(long)
-	if m.t.get(long) != lid || m.strs[lid] != long {
-		t.Fatal("long value not found")
+	// Values at the short/long boundary, with NUL bytes (short values are zero-padded).
+	for _, s := range []string{"\x00", "\x00\x00", "a\x00", strings.Repeat("s", 15), strings.Repeat("s", 16), strings.Repeat("s", 17),
+		strings.Repeat("\x00", 16), strings.Repeat("\x00", 17)} {
+		id := m.intern(s)
+		if m.t.get(s) != id || m.strs[id] != s || m.intern(s) != id {
+			t.Fatalf("%q: id %d not found again", s, id)
+		}
+	}
+	// Values too long for a shared arena chunk, between small ones that share chunks.
+	var ids []int32
+	var vals []string
+	for i := range 2000 {
+		s := "small-" + strconv.Itoa(i) + strings.Repeat("y", 30)
+		if i%500 == 0 {
+			s = strings.Repeat("L", arenaChunk) + strconv.Itoa(i)
+		}
+		vals, ids = append(vals, s), append(ids, m.intern(s))
+	}
+	for i, s := range vals {
+		if m.t.get(s) != ids[i] || m.strs[ids[i]] != s {
+			t.Fatalf("value %d (%d bytes) not found after growth and new chunks", i, len(s))
+		}
 	}
 }
 
@@ -61,25 +78,34 @@ func TestStrTableBasics(t *testing.T) {
 // tell them apart by their bytes.
 func TestStrTableCollisions(t *testing.T) {
 	m := &strTableModel{t: newStrTable(0), strs: []string{""}}
-	// Fill the slots by hand with a constant hash, as a worst-case hash function would.
-	m.t.slots = make([]strSlot, 64)
-	for i := range 40 {
-		s := "v" + strconv.Itoa(i)
+	// Fill the slots by hand with a constant hash, as a worst-case hash function would: short
+	// values of equal length (one tag), and long ones with a shared prefix.
+	m.t.slots = make([]strSlot, 128)
+	val := func(i int) string {
+		if i%2 == 0 {
+			return fmt.Sprintf("v%03d", i)
+		}
+		return fmt.Sprintf("%s%03d", strings.Repeat("long-", 10), i)
+	}
+	for i := range 90 {
+		s := val(i)
 		id, slot := m.t.find(s, 7)
 		if id != 0 {
 			t.Fatalf("%q found before it was added", s)
 		}
-		m.t.slots[slot] = strSlot{s: s, tag: 0, id: int32(i + 1)}
-		m.t.n++
-	}
-	for i := range 40 {
-		s := "v" + strconv.Itoa(i)
-		if id, _ := m.t.find(s, 7); id != int32(i+1) {
-			t.Fatalf("find(%q) = %d, want %d", s, id, i+1)
+		if got := m.t.insertAt(slot, 7, s, int32(i+1)); got != s {
+			t.Fatalf("stored %q for %q", got, s)
 		}
 	}
-	if id, _ := m.t.find("v40", 7); id != 0 {
-		t.Fatalf("find of a missing value = %d", id)
+	for i := range 90 {
+		if id, _ := m.t.find(val(i), 7); id != int32(i+1) {
+			t.Fatalf("find(%q) = %d, want %d", val(i), id, i+1)
+		}
+	}
+	for _, s := range []string{val(90), val(91), "v00", "v0000", val(1)[:len(val(1))-1]} {
+		if id, _ := m.t.find(s, 7); id != 0 {
+			t.Fatalf("find of missing %q = %d", s, id)
+		}
 	}
 }
 
@@ -182,25 +208,31 @@ func TestDimStringIDs(t *testing.T) {
 }
 
 // The map the table replaced, for comparison: go test -bench 'StrTable|StringMap' -benchmem.
-// Each op builds a value of about 100 bytes in a reused buffer (hot in cache, as a value just
-// parsed is) and looks it up among n values picked uniformly (the bench's page dimension).
+// Each op builds a value in a reused buffer (hot in cache, as a value just parsed is) and looks
+// it up among n values picked uniformly: 10 or 20,000 short ones (the bench's user dimension),
+// or 50,000 of about 100 bytes (its page dimension).
 type benchKey struct {
 	buf []byte
 	rng *rand.Rand
 	n   int
+	pre int
 }
 
 func newBenchKey(n int) *benchKey {
-	return &benchKey{buf: []byte("https://en.wikipedia.org/wiki/" + strings.Repeat("x", 60) + "_"), rng: rand.New(rand.NewPCG(1, 2)), n: n}
+	prefix := "https://en.wikipedia.org/wiki/" + strings.Repeat("x", 60) + "_"
+	if n < 50000 {
+		prefix = "user_" // short values, as the bench's user dimension
+	}
+	return &benchKey{buf: []byte(prefix), rng: rand.New(rand.NewPCG(1, 2)), n: n, pre: len(prefix)}
 }
 
 func (k *benchKey) next() string {
-	k.buf = strconv.AppendInt(k.buf[:91], int64(k.rng.IntN(k.n)), 10)
+	k.buf = strconv.AppendInt(k.buf[:k.pre], int64(k.rng.IntN(k.n)), 10)
 	return b2s(k.buf)
 }
 
 func BenchmarkStrTable(b *testing.B) {
-	for _, n := range []int{10, 50000} {
+	for _, n := range []int{10, 20000, 50000} {
 		b.Run("values="+strconv.Itoa(n), func(b *testing.B) {
 			k := newBenchKey(n)
 			m := &strTableModel{t: newStrTable(0), strs: []string{""}}
@@ -213,7 +245,7 @@ func BenchmarkStrTable(b *testing.B) {
 }
 
 func BenchmarkStringMap(b *testing.B) {
-	for _, n := range []int{10, 50000} {
+	for _, n := range []int{10, 20000, 50000} {
 		b.Run("values="+strconv.Itoa(n), func(b *testing.B) {
 			k := newBenchKey(n)
 			m := map[string]int32{}
