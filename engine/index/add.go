@@ -184,6 +184,16 @@ func (ix *Index) lookup(h uint64, t int64, key []int32) int32 {
 	}
 }
 
+// rollupTableSize is the table size insert grows to for n entries: a power of two, at least
+// 1024, at most half full.
+func rollupTableSize(n int) int {
+	size := 1024
+	for 2*n > size {
+		size *= 2
+	}
+	return size
+}
+
 // insert adds entry to the table, growing it to stay at most half full.
 func (ix *Index) insert(entry uint64) {
 	if 2*(ix.entries+1) > len(ix.table) {

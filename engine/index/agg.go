@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/expr"
@@ -205,9 +206,10 @@ type slab struct {
 
 // grow appends one zeroed row.
 func (s *slab) grow() {
-	for range s.stride {
-		s.v = append(s.v, 0)
-	}
+	s.v = slices.Grow(s.v, s.stride)
+	n := len(s.v)
+	s.v = s.v[:n+s.stride]
+	clear(s.v[n:])
 }
 
 // slots is embedded by numeric aggregators: n slots at base in a slab. A

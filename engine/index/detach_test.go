@@ -94,3 +94,51 @@ func TestDetachPersistMatchesSync(t *testing.T) {
 		})
 	}
 }
+
+// TestDetachPresizes: the index Detach returns has room for as many rows, rollup table entries,
+// and dictionary values as the one it carries on from, so refilling it to the same size grows
+// nothing (growth was measurable CPU on the read path).
+func TestDetachPresizes(t *testing.T) {
+	for _, mt := range modelTests() {
+		t.Run(mt.name, func(t *testing.T) {
+			s, err := NewSchema(mt.dataSchema())
+			if err != nil {
+				t.Fatal(err)
+			}
+			times, rows := genRows(5, 3000)
+			ix := New(s, Options{MaxRowsInMemory: 1 << 20, MaxBytesInMemory: -1})
+			for i, r := range rows {
+				if _, err := ix.Add(times[i], r); err != nil {
+					t.Fatal(err)
+				}
+			}
+			nx := ix.Detach()
+			if nx.Rows() != 0 || nx.entries != 0 {
+				t.Fatalf("detached index not empty: %d rows", nx.Rows())
+			}
+			table, timesCap, keysCap := len(nx.table), cap(nx.times), cap(nx.keys)
+			if timesCap < ix.Rows() || keysCap < len(ix.keys) || cap(nx.slab.v) < len(ix.slab.v) {
+				t.Fatalf("row buffers not pre-sized: times %d < %d or keys %d < %d", timesCap, ix.Rows(), keysCap, len(ix.keys))
+			}
+			if mt.rollup && table != rollupTableSize(ix.entries) {
+				t.Fatalf("rollup table %d slots, want %d", table, rollupTableSize(ix.entries))
+			}
+			for i, r := range rows {
+				if _, err := nx.Add(times[i], r); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if nx.Rows() != ix.Rows() {
+				t.Fatalf("%d rows after refilling, want %d", nx.Rows(), ix.Rows())
+			}
+			if len(nx.table) != table || cap(nx.times) != timesCap || cap(nx.keys) != keysCap {
+				t.Errorf("refilling grew the table (%d → %d) or rows (%d → %d, %d → %d)", table, len(nx.table), timesCap, cap(nx.times), keysCap, cap(nx.keys))
+			}
+			for i, d := range ix.dims {
+				if d.typ == segment.TypeString && len(nx.dims[i].strTab.slots) < tableSize(d.strTab.len()) {
+					t.Errorf("dimension %s: %d dictionary slots for %d values", d.name, len(nx.dims[i].strTab.slots), d.strTab.len())
+				}
+			}
+		})
+	}
+}

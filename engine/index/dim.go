@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unsafe"
 
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/expr"
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/segment"
@@ -20,7 +21,7 @@ type dim struct {
 	mvh   MultiValueHandling
 	multi bool // saw a multi-value row; kept across resets so spills agree
 
-	strIDs map[string]int32
+	strTab strTable // value → id
 	strs   []string // strs[id]; strs[0] = "" (null)
 	numIDs map[uint64]int32
 	longs  []int64   // long dims: longs[id]
@@ -47,13 +48,13 @@ func (d *dim) reset() {
 	// After a persist the next part usually needs a dictionary of about the same size:
 	// pre-sizing the maps saves their incremental growth (rehashing was ~3% of a
 	// high-cardinality ingest in BenchmarkPipeline).
-	hint := len(d.strIDs) + len(d.numIDs)
-	d.strIDs, d.strs = nil, nil
+	hint := d.strTab.len() + len(d.numIDs)
+	d.strTab, d.strs = strTable{}, nil
 	d.numIDs, d.longs, d.dbls = nil, nil, nil
 	d.comboIDs, d.combos = nil, nil
 	switch d.typ {
 	case segment.TypeString:
-		d.strIDs, d.strs = make(map[string]int32, hint), []string{""}
+		d.strTab, d.strs = newStrTable(hint), []string{""}
 	case segment.TypeLong:
 		d.numIDs, d.longs = make(map[uint64]int32, hint), []int64{0}
 	default:
@@ -135,11 +136,9 @@ func (d *dim) stringValueID(v expr.Value) int32 {
 	case expr.KindString:
 		return d.stringID(v.RawString())
 	case expr.KindLong:
+		// The table copies what it keeps, so the scratch bytes can be looked up as they are.
 		d.kbuf = strconv.AppendInt(d.kbuf[:0], v.RawLong(), 10)
-		if id, ok := d.strIDs[string(d.kbuf)]; ok {
-			return id
-		}
-		return d.stringID(string(d.kbuf))
+		return d.stringID(b2s(d.kbuf))
 	case expr.KindStrings:
 		return d.multiID(v.Array())
 	}
@@ -147,19 +146,16 @@ func (d *dim) stringValueID(v expr.Value) int32 {
 	return d.stringID(s)
 }
 
-// stringID interns s; "" is null.
+// stringID interns s; "" is null. s may be reused after it returns: the table keeps a copy.
 func (d *dim) stringID(s string) int32 {
 	if s == "" {
 		return 0
 	}
-	if id, ok := d.strIDs[s]; ok {
-		return id
+	id, stored, added := d.strTab.intern(s, int32(len(d.strs)))
+	if added {
+		d.strs = append(d.strs, stored)
+		*d.bytes += int64(len(s)) + dictOverhead
 	}
-	s = strings.Clone(s)
-	id := int32(len(d.strs))
-	d.strs = append(d.strs, s)
-	d.strIDs[s] = id
-	*d.bytes += int64(len(s)) + dictOverhead
 	return id
 }
 
@@ -224,4 +220,12 @@ func (d *dim) elemsOf(id int32, one *[1]int32) []int32 {
 		return one[:]
 	}
 	return d.combos[-id-1]
+}
+
+// b2s views b as a string without copying; b must not change while the string is in use.
+func b2s(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
 }

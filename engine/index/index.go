@@ -227,16 +227,29 @@ func (ix *Index) reset() {
 // another goroutine while the new index takes rows (background persists).
 func (ix *Index) Detach() *Index {
 	nx := New(ix.schema, ix.opts)
+	// The next index usually fills to about as many rows: sizing its rows and rollup table
+	// like ix's saves their incremental growth (rehashing the rollup table from 1024 slots
+	// up, and copying the row slices, were ~0.5 s of CPU per 2M rows in kafka-indexer bench).
+	if n := len(ix.times); n > 0 {
+		nx.times = make([]int64, 0, n)
+		nx.keyOff = append(make([]int32, 0, n+1), 0)
+		nx.keys = make([]int32, 0, len(ix.keys))
+		nx.slab.v = make([]uint64, 0, len(ix.slab.v))
+		if ix.schema.rollup {
+			nx.probe = make([]int32, 0, len(ix.probe))
+			nx.table = make([]uint64, rollupTableSize(ix.entries))
+		}
+	}
 	for _, d := range ix.dims[ix.explicit:] {
 		nx.addDim(DimensionSpec{Name: d.name, Type: d.typ, MultiValueHandling: d.mvh})
 	}
 	for i, d := range ix.dims {
 		n := nx.dims[i]
 		n.multi = d.multi
-		if hint := len(d.strIDs) + len(d.numIDs); hint > 0 {
-			n.strIDs, n.numIDs = nil, nil
+		if hint := d.strTab.len() + len(d.numIDs); hint > 0 {
+			n.numIDs = nil
 			if d.typ == segment.TypeString {
-				n.strIDs = make(map[string]int32, hint)
+				n.strTab = newStrTable(hint)
 			} else {
 				n.numIDs = make(map[uint64]int32, hint)
 			}

@@ -160,7 +160,7 @@ func (d *dim) buildRank() {
 		sorted := slices.Clone(d.strs[1:])
 		slices.Sort(sorted)
 		for i, s := range sorted {
-			d.rank[d.strIDs[s]] = int32(i + 1)
+			d.rank[d.strTab.get(s)] = int32(i + 1)
 		}
 		return
 	}

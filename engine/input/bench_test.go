@@ -125,3 +125,34 @@ func BenchmarkRowCopyTo(b *testing.B) {
 		b.Fatalf("copied %d fields, want 10", dst.Len())
 	}
 }
+
+// BenchmarkRowGet is what the index, the aggregators and CheckTypes pay per row to read a
+// parsed row by name: one op reads 5 dimensions and 4 metric inputs (twice each for the inputs,
+// as CheckTypes and the aggregator both read them).
+func BenchmarkRowGet(b *testing.B) {
+	data := benchData("json")
+	p, err := NewParser(Config{Format: &spec.InputFormat{Type: "json"}, Timestamp: &spec.TimestampSpec{Column: "timestamp", Format: "auto"}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	rows := make([]Row, len(data))
+	for i, d := range data {
+		if err := p.Parse(Record{Value: d}, func(r *Row) error { r.CopyTo(&rows[i]); return nil }); err != nil {
+			b.Fatal(err)
+		}
+	}
+	names := []string{"page", "user", "country", "channel", "isRobot", "added", "deleted", "delta", "count", "added", "deleted", "delta", "count"}
+	found := 0
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		r := &rows[i%len(rows)]
+		for _, n := range names {
+			if _, ok := r.Get(n); ok {
+				found++
+			}
+		}
+	}
+	if found == 0 {
+		b.Fatal("nothing found")
+	}
+}

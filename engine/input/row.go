@@ -45,7 +45,9 @@ type field struct {
 // ok=false (and a null value).
 func (r *Row) Get(name string) (expr.Value, bool) {
 	for i := range r.fields {
-		if r.fields[i].name == name {
+		// The length and first byte rule out most other fields without a call to compare
+		// bytes; the first field of that name wins, as always.
+		if n := r.fields[i].name; len(n) == len(name) && (len(n) == 0 || n[0] == name[0]) && n == name {
 			if r.fields[i].raw != nil {
 				r.render(&r.fields[i])
 			}

@@ -38,8 +38,10 @@ type TuningConfig struct {
 	NumPersistThreads                   int                  `json:"numPersistThreads"`
 	ChatAsync                           bool                 `json:"chatAsync"`
 	// NumParseThreads is how many goroutines of a task parse records while one goroutine
-	// indexes them (not a Druid field): 0 picks min(GOMAXPROCS, 4), 1 parses on the indexing
-	// goroutine itself. It is echoed only when set, so specs without it keep their echo.
+	// indexes them (not a Druid field): 1 parses on the indexing goroutine itself; 0 (unset)
+	// starts min(GOMAXPROCS, 4) and uses them for a fetch only while the process runs fewer
+	// tasks than GOMAXPROCS, parsing inline otherwise (the task package decides per fetch). It
+	// is echoed only when set, so specs without it keep their echo.
 	NumParseThreads int `json:"numParseThreads"`
 	// Legacy holds the Druid fields that have no effect here (buildV9Directly,
 	// maxColumnsToMerge, …; see legacyFields) exactly as submitted, for the echo.
@@ -99,7 +101,9 @@ func DefaultTuningConfig() TuningConfig {
 // goroutine, not parsing, limits a task.
 const MaxParseThreads = 4
 
-// EffectiveParseThreads returns numParseThreads, or min(gomaxprocs, MaxParseThreads) when unset.
+// EffectiveParseThreads returns numParseThreads, or min(gomaxprocs, MaxParseThreads) when unset:
+// the parse goroutines a task starts. Unset, a task uses them only while the process runs fewer
+// tasks than gomaxprocs (see NumParseThreads).
 func (t *TuningConfig) EffectiveParseThreads(gomaxprocs int) int {
 	if t.NumParseThreads > 0 {
 		return t.NumParseThreads

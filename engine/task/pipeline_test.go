@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"net/http"
+	"path/filepath"
+	"runtime"
 	"slices"
 	"sync/atomic"
 	"testing"
@@ -242,5 +244,83 @@ func TestParallelParseStallsOnRegistryOutage(t *testing.T) {
 	}
 	if got := tk.Stats().Totals(); got.Processed != n || got.Unparseable != 0 || got.ThrownAway != 0 {
 		t.Errorf("row counters %+v, want %d processed and nothing else", got, n)
+	}
+}
+
+// TestParseAheadDefault: with numParseThreads unset, a fetch is parsed ahead only while the
+// process runs fewer tasks than GOMAXPROCS (else inline, without the hand-over copy); set, it is
+// parsed ahead whatever the process runs. A trickle, a stall or no pool always parse inline.
+func TestParseAheadDefault(t *testing.T) {
+	procs := runtime.GOMAXPROCS(0)
+	running := 1
+	l := &loop{t: &Task{spec: &Spec{}, opts: Options{RunningTasks: func() int { return running }}},
+		pool: &parsePool{}, backlog: make([]*kgo.Record, minParallelRecords)}
+	for _, tt := range []struct {
+		threads, running int
+		want             bool
+	}{
+		{0, 1, procs > 1}, {0, procs - 1, procs > 1}, {0, procs, false}, {0, procs + 3, false},
+		{2, procs, true}, {2, procs + 3, true}, {1, 1, true}, // a pool exists only when threads > 1; here it is forced
+	} {
+		l.t.spec.Tuning.NumParseThreads, running = tt.threads, tt.running
+		if got := l.parseAhead(); got != tt.want {
+			t.Errorf("numParseThreads %d, %d running tasks, GOMAXPROCS %d: parseAhead %v, want %v", tt.threads, tt.running, procs, got, tt.want)
+		}
+	}
+	l.t.spec.Tuning.NumParseThreads = 2
+	l.backlog = l.backlog[:minParallelRecords-1]
+	if l.parseAhead() {
+		t.Error("a backlog below minParallelRecords was parsed ahead")
+	}
+	l.backlog = l.backlog[:minParallelRecords]
+	l.stall = &stall{}
+	if l.parseAhead() {
+		t.Error("a stalled backlog was parsed ahead")
+	}
+	l.stall, l.pool = nil, nil
+	if l.parseAhead() {
+		t.Error("parsed ahead without a pool")
+	}
+	l.pool, l.t.opts.RunningTasks, l.t.spec.Tuning.NumParseThreads = &parsePool{}, nil, 0
+	if got := l.parseAhead(); got != (procs > 1) {
+		t.Errorf("RunningTasks nil (one task): parseAhead %v, want %v", got, procs > 1)
+	}
+}
+
+// TestRunnerRunningTasks: the runner hands each task a live count of the tasks in its slots
+// (waiting ones not counted), which the numParseThreads default reads per fetch.
+func TestRunnerRunningTasks(t *testing.T) {
+	broker := startKafka(t, "running", 1)
+	e := newEnv(t)
+	r := NewRunner(RunnerOptions{Capacity: 2, WorkDir: filepath.Join(e.dir, "tasks"), Store: e.store, Storage: e.storage, Logger: testLogger()})
+	defer r.Close()
+	for _, id := range []string{"running-1", "running-2", "running-3"} {
+		raw := payload(id, broker, "running", map[int32]int64{0: 0}, map[int32]int64{0: EndOfPartition}, nil)
+		if _, err := r.Submit(context.Background(), raw); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, id := range []string{"running-1", "running-3"} {
+		tk, ok := r.Task(id)
+		if !ok {
+			t.Fatalf("task %s not found", id)
+		}
+		if f := tk.opts.RunningTasks; f == nil {
+			t.Fatalf("task %s: no RunningTasks", id)
+		} else if got := f(); got != 2 {
+			t.Fatalf("task %s: RunningTasks() = %d, want 2", id, got)
+		}
+	}
+	if err := r.Shutdown(context.Background(), "running-1"); err != nil {
+		t.Fatal(err)
+	}
+	tk, _ := r.Task("running-2")
+	deadline := time.Now().Add(30 * time.Second)
+	for running, _ := r.Running(); tk.opts.RunningTasks() != running || running != 2; running, _ = r.Running() {
+		// running-3 takes the freed slot: back to 2 once it has.
+		if time.Now().After(deadline) {
+			t.Fatalf("RunningTasks %d, runner counts %d running", tk.opts.RunningTasks(), running)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }

@@ -526,7 +526,7 @@ func (l *loop) poll(ctx context.Context, timeout time.Duration) error {
 	}
 	n := 0
 	var err error
-	if l.pool != nil && l.stall == nil && len(l.backlog) >= minParallelRecords {
+	if l.parseAhead() {
 		n, err = l.ingestParallel()
 	}
 	for err == nil && n < len(l.backlog) && !l.cut {
@@ -551,6 +551,27 @@ func (l *loop) poll(ctx context.Context, timeout time.Duration) error {
 	l.reassign()
 	l.t.publishSnapshot(l.current, l.last().end, l.seqs)
 	return nil
+}
+
+// parseAhead reports whether the backlog is parsed on the parse goroutines rather than inline.
+// With numParseThreads set, it is whenever the backlog is worth a hand-over. Unset, it is only
+// while the process runs fewer tasks than GOMAXPROCS: when every core already has a task's run
+// loop, parse goroutines take no core of their own, and the hand-over (each row copied from the
+// parse goroutine's buffers to the run loop's, ~0.5 s of CPU per 1M rows of 200 B) is pure cost;
+// docs/performance.md, "Read path CPU", has the figures. It is decided per fetch, so a task
+// speeds up when others finish.
+func (l *loop) parseAhead() bool {
+	if l.pool == nil || l.stall != nil || len(l.backlog) < minParallelRecords {
+		return false
+	}
+	if l.t.spec.Tuning.NumParseThreads > 0 {
+		return true
+	}
+	running := 1
+	if f := l.t.opts.RunningTasks; f != nil {
+		running = f()
+	}
+	return running < runtime.GOMAXPROCS(0)
 }
 
 // outOfRange handles a partition whose next offset Kafka no longer (or not yet) has. Offsets

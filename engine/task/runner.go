@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata"
@@ -112,7 +113,9 @@ type Runner struct {
 	finished []string          // ids of finished tasks still in tasks, oldest first
 	reserved int               // submissions past the queue check, not yet enqueued
 	running  int
-	closed   bool
+	// runningNow mirrors running for tasks' RunningTasks, which must not take mu.
+	runningNow atomic.Int64
+	closed     bool
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -326,6 +329,7 @@ func (r *Runner) enqueue(s *Spec) {
 	opts := Options{
 		Store: store, Storage: r.opts.Storage, WorkDir: dir,
 		Handoff: r.opts.Handoff, Logger: logger, Getenv: r.opts.Getenv, Metrics: r.opts.Metrics,
+		RunningTasks: func() int { return int(r.runningNow.Load()) },
 	}
 	if s.Payload.SupervisorID != "" {
 		opts.Checkpointer = r.opts.Checkpointer
@@ -343,6 +347,7 @@ func (r *Runner) scheduleLocked() {
 		e := r.waiting[0]
 		r.waiting = r.waiting[1:]
 		r.running++
+		r.runningNow.Store(int64(r.running))
 		e.runner, e.started = RunnerRunning, time.Now()
 		r.wg.Add(1)
 		go r.run(e)
@@ -357,6 +362,7 @@ func (r *Runner) run(e *entry) {
 	interrupted := r.ctx.Err() != nil && !res.Success
 	r.mu.Lock()
 	r.running--
+	r.runningNow.Store(int64(r.running))
 	e.finished, e.runner = time.Now(), RunnerNone
 	if !interrupted {
 		e.result = &res

@@ -61,6 +61,12 @@ type Options struct {
 	// RealtimeWait bounds how long QuerySegments waits for the run loop (busy merging,
 	// publishing or waiting for handoff) before serving its last answer. Zero means 500 ms.
 	RealtimeWait time.Duration
+
+	// RunningTasks returns how many tasks this process runs now, this task included. With
+	// numParseThreads unset, a task parses inline whenever it is at least GOMAXPROCS: the
+	// process's cores are busy with tasks' run loops already, and handing rows to parse
+	// goroutines would only add the copy (see readParallel). Nil means 1.
+	RunningTasks func() int
 }
 
 // DefaultOptions returns the defaults documented on Options (no store, storage or work

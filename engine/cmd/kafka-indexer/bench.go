@@ -61,7 +61,7 @@ func parseBenchFlags(args []string, stderr io.Writer) (*benchConfig, error) {
 	fs.IntVar(&c.Partitions, "partitions", 2, "partitions of the topic")
 	fs.IntVar(&c.RowBytes, "row-bytes", 200, "approximate size of one JSON row (at least ~180)")
 	fs.IntVar(&c.TaskCount, "task-count", 0, "the supervisor's taskCount (0: one task per partition)")
-	fs.IntVar(&c.ParseThreads, "parse-threads", 0, "tuningConfig.numParseThreads (0: the default, min(GOMAXPROCS, 4))")
+	fs.IntVar(&c.ParseThreads, "parse-threads", 0, "tuningConfig.numParseThreads (0: the default: min(GOMAXPROCS, 4) goroutines, used only while the process runs fewer tasks than GOMAXPROCS)")
 	fs.StringVar(&c.Broker, "broker", "process", "where the embedded broker runs: process (a child process, not counted in peak RSS) or inproc")
 	fs.StringVar(&c.CPUProfile, "cpuprofile", "", "write a CPU profile (go tool pprof) of the engine's work, POST → published, to this file")
 	fs.StringVar(&c.DataDir, "data-dir", "", "directory for the metadata store, segments and the daemon log (default: a temporary directory, removed afterwards)")
