@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sort"
 	"sync"
+	"sync/atomic"
 
 	"github.com/RoaringBitmap/roaring/v2"
 	"github.com/google/uuid"
@@ -19,6 +20,8 @@ import (
 type Engine struct {
 	sourcesMu sync.RWMutex
 	sources   []Source
+	// remote, when set, adds the realtime rows of other nodes' tasks (SetRemote).
+	remote atomic.Pointer[RemoteRealtime]
 }
 
 // New returns an engine reading from sources. It starts nothing.

@@ -256,18 +256,10 @@ func runGroupBy(ctx context.Context, e *Engine, q rawQuery) (any, error) {
 			return nil, err
 		}
 	}
-	refs, err := e.lookup(ctx, c)
-	if err != nil {
-		return nil, err
-	}
-	defer releaseRefs(refs)
 	out := []*groupByResult{}
-	if len(refs) == 0 {
-		return out, nil
-	}
-	g, err := aggregateAll(ctx, &groupSpec{c: c, dims: dims}, refs)
-	if err != nil {
-		return nil, err
+	g, ok, err := e.groupAll(ctx, q, &groupSpec{c: c, dims: dims})
+	if err != nil || !ok {
+		return out, err
 	}
 	isAll := c.granularity.Kind == spec.GranularityAll
 	for _, gr := range g.order {

@@ -29,18 +29,10 @@ func runTimeseries(ctx context.Context, e *Engine, q rawQuery) (any, error) {
 	if err := q.decode("limit", &limit); err != nil {
 		return nil, err
 	}
-	refs, err := e.lookup(ctx, c)
-	if err != nil {
-		return nil, err
-	}
-	defer releaseRefs(refs)
 	out := []timeseriesResult{}
-	if len(refs) == 0 {
-		return out, nil
-	}
-	g, err := aggregateAll(ctx, &groupSpec{c: c, fill: !c.ctx.skipEmptyBuckets}, refs)
-	if err != nil {
-		return nil, err
+	g, ok, err := e.groupAll(ctx, q, &groupSpec{c: c, fill: !c.ctx.skipEmptyBuckets})
+	if err != nil || !ok {
+		return out, err
 	}
 	byBucket := map[int64]*group{}
 	for _, gr := range g.order {
