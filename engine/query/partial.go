@@ -56,7 +56,7 @@ type PartialSegment struct {
 	// AllStart is the first data-bounded instant (granularity all); math.MaxInt64 for none.
 	AllStart int64 `json:"allStart"`
 	// Buckets are the time buckets of the data, for timeseries' empty buckets.
-	Buckets []int64 `json:"buckets,omitempty"`
+	Buckets []int64        `json:"buckets,omitempty"`
 	Groups  []PartialGroup `json:"groups"`
 }
 

@@ -240,9 +240,9 @@ func TestPartialFailures(t *testing.T) {
 func TestRunPartialRefuses(t *testing.T) {
 	f := getFixture(t)
 	for q, want := range map[string]string{
-		`{"queryType":"scan","dataSource":"wiki","intervals":[` + wikiIv + `]}`:                                                 "partial results are for timeseries, topN, groupBy",
+		`{"queryType":"scan","dataSource":"wiki","intervals":[` + wikiIv + `]}`:                                                  "partial results are for timeseries, topN, groupBy",
 		`{"queryType":"timeseries","dataSource":{"type":"inline","columnNames":["a"],"rows":[["x"]]},"intervals":["2026/2027"]}`: "table datasources",
-		`{"queryType":"topN","dataSource":"wiki","intervals":[` + wikiIv + `]}`:                                                 "dimension: missing",
+		`{"queryType":"topN","dataSource":"wiki","intervals":[` + wikiIv + `]}`:                                                  "dimension: missing",
 	} {
 		_, err := f.c.engine.RunPartial(context.Background(), []byte(q))
 		if qe := AsError(err); qe.Status != http.StatusBadRequest || !strings.Contains(qe.Message, want) {
