@@ -157,6 +157,7 @@ func (e *Engine) Run(ctx context.Context, raw []byte) (any, error) {
 	if qc.queryID == "" {
 		qc.queryID = uuid.NewString()
 	}
+	ctx = context.WithValue(ctx, queryIDKey{}, qc.queryID)
 	var cancel context.CancelFunc
 	if qc.timeout > 0 {
 		ctx, cancel = context.WithTimeoutCause(ctx, qc.timeout, ErrTimeout)

@@ -167,7 +167,11 @@ func (e *Engine) groupAll(ctx context.Context, q rawQuery, gs *groupSpec) (g *gr
 	c := gs.c
 	var remote []PartialResult
 	if rp := e.remote.Load(); rp != nil && c.ds.typ == "table" {
-		raw, err := json.Marshal(q)
+		id := c.ctx.queryID
+		if id == "" {
+			id, _ = ctx.Value(queryIDKey{}).(string) // the one Run gave the query
+		}
+		raw, err := workerQuery(q, id)
 		if err != nil {
 			return nil, false, err
 		}
@@ -175,7 +179,7 @@ func (e *Engine) groupAll(ctx context.Context, q rawQuery, gs *groupSpec) (g *gr
 			if ctx.Err() != nil {
 				return nil, false, ctx.Err() // Run answers the timeout or the cancellation
 			}
-			return nil, false, remoteFailure(c.ctx.queryID, err)
+			return nil, false, remoteFailure(id, err)
 		}
 	}
 	refs, err := e.lookup(ctx, c)
@@ -196,6 +200,34 @@ func (e *Engine) groupAll(ctx context.Context, q rawQuery, gs *groupSpec) (g *gr
 		}
 	}
 	return g, true, nil
+}
+
+// queryIDKey carries the id Run gave a query without context.queryId, so that the workers
+// and the errors of its fan-out name the same id (Druid's Broker forwards its queryId).
+type queryIDKey struct{}
+
+// workerQuery is q as sent to the workers: with context.queryId set to id.
+func workerQuery(q rawQuery, id string) ([]byte, error) {
+	qctx := map[string]json.RawMessage{}
+	if q.has("context") {
+		if err := json.Unmarshal(q["context"], &qctx); err != nil {
+			return nil, badQuery("context", "not an object: %v", err)
+		}
+	}
+	if _, ok := qctx["queryId"]; !ok && id != "" {
+		b, _ := json.Marshal(id)
+		qctx["queryId"] = b
+	}
+	out := make(rawQuery, len(q))
+	for k, v := range q {
+		out[k] = v
+	}
+	b, err := json.Marshal(qctx)
+	if err != nil {
+		return nil, err
+	}
+	out["context"] = b
+	return json.Marshal(out)
 }
 
 func hasSegments(rs []PartialResult) bool {

@@ -114,8 +114,13 @@ func TestPartialRoundTrip(t *testing.T) {
 			}
 			broker := New()
 			broker.SetRemote(remoteFunc(func(_ context.Context, ds string, raw []byte) ([]PartialResult, error) {
-				if ds != "wiki" || !json.Valid(raw) {
-					t.Errorf("asked for %q with %s", ds, raw)
+				var sent struct {
+					Context struct {
+						QueryID string `json:"queryId"`
+					} `json:"context"`
+				}
+				if ds != "wiki" || json.Unmarshal(raw, &sent) != nil || sent.Context.QueryID == "" {
+					t.Errorf("asked for %q with %s, want the query with its queryId", ds, raw)
 				}
 				return []PartialResult{p}, nil
 			}))
