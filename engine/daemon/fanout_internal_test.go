@@ -86,8 +86,8 @@ func TestRemoteRealtimeTargets(t *testing.T) {
 	place("g3b", "g3", "ds", b.URL)
 	place("g4", "g4", "ds", "http://not-live:1") // no heartbeat
 	place("g5", "g5", "ds", "")                  // not assigned yet
-	place("o1", "o1", "other", a.URL)           // another datasource
-	place("x1", "x1", "down", dead.URL)         // its only replica refuses
+	place("o1", "o1", "other", a.URL)            // another datasource
+	place("x1", "x1", "down", dead.URL)          // its only replica refuses
 
 	f := &remoteRealtime{self: "http://self", store: store, as: store, ws: store, liveness: 30 * time.Second,
 		client: &http.Client{}, username: "admin", password: "secret", log: slog.New(slog.DiscardHandler)}
