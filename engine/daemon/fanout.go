@@ -26,7 +26,8 @@ import (
 // store, picks one replica of every task group (as the Broker picks one server per segment)
 // and POSTs the query to /druid/worker/v1/chat/{taskId}/query on that replica's worker. The
 // answers are the unfinalised groups of each realtime segment; the query engine merges them
-// with its own segments by segment id (query/partial.go).
+// with its own segments by segment id (query/partial.go). Then the node's loader catches up
+// with the segments published meanwhile (catchUp), so that handoff leaves no gap.
 //
 // What is left out, and why:
 //   - groups with a replica on this node: the node's own realtime source reads them;
@@ -43,6 +44,14 @@ import (
 // Broker fails a query whose server does not answer rather than return less). The query's
 // context.timeout bounds the whole fan-out.
 type remoteRealtime struct {
+	// loader is this node's, caught up after each fan-out (see catchUp); nil skips that.
+	loader *query.Loader
+	// catchUpWait bounds how long a query waits for the loader to load a newly published
+	// segment; zero means defaultCatchUpWait.
+	catchUpWait time.Duration
+	waitedMu    sync.Mutex
+	waited      map[string]time.Time // segment id → when a query last waited for it
+
 	self     string // this node's URL
 	store    metadata.Store
 	as       metadata.AssignmentStore
@@ -65,7 +74,7 @@ func (e *Engine) newRemoteRealtime() *remoteRealtime {
 		return nil
 	}
 	c := e.opts.Cluster
-	return &remoteRealtime{self: c.URL, store: e.Store, as: as, ws: ws,
+	return &remoteRealtime{loader: e.Loader, self: c.URL, store: e.Store, as: as, ws: ws,
 		liveness: cmp.Or(c.WorkerTimeout, DefaultWorkerTimeout),
 		client:   &http.Client{}, username: e.opts.Username, password: e.opts.Password, log: e.log}
 }
@@ -76,8 +85,12 @@ type replica struct{ task, worker string }
 // Partials implements query.RemoteRealtime.
 func (f *remoteRealtime) Partials(ctx context.Context, dataSource string, q []byte) ([]query.PartialResult, error) {
 	groups, err := f.targets(ctx, dataSource)
-	if err != nil || len(groups) == 0 {
+	if err != nil {
 		return nil, err
+	}
+	if len(groups) == 0 {
+		f.catchUp(ctx, dataSource) // the tasks may just have ended, after publishing
+		return nil, nil
 	}
 	out := make([]query.PartialResult, len(groups))
 	has := make([]bool, len(groups))
@@ -102,7 +115,68 @@ func (f *remoteRealtime) Partials(ctx context.Context, dataSource string, q []by
 			res = append(res, out[i])
 		}
 	}
+	f.catchUp(ctx, dataSource)
 	return res, nil
+}
+
+// defaultCatchUpWait is remoteRealtime.catchUpWait's default: long enough for a sync and the
+// download of a fresh segment, short enough that a segment that cannot load costs little.
+const defaultCatchUpWait = 5 * time.Second
+
+// catchUp closes the handoff gap: a task stops serving a segment once its own node's loader
+// has it, which may be before this node's loader has polled. So after the workers answered,
+// every used segment of dataSource in the store that this node has not loaded is loaded now
+// (a sync and its download), before the engine reads the local segments: a segment no worker
+// served any more was published before the fan-out, so this read sees it. The wait is bounded
+// (catchUpWait and the query's own timeout), and a segment is waited for at most once a
+// minute, so one that cannot load slows queries down once, not every time; a failure here is
+// logged and the query goes on with what is loaded.
+func (f *remoteRealtime) catchUp(ctx context.Context, dataSource string) {
+	if f.loader == nil {
+		return
+	}
+	used, err := f.store.Segments(ctx, dataSource, true)
+	if err != nil {
+		f.log.Warn("realtime query fan-out: list used segments", "dataSource", dataSource, "err", err)
+		return
+	}
+	now := time.Now()
+	var missing []string
+	f.waitedMu.Lock()
+	for id, at := range f.waited {
+		if now.Sub(at) > time.Minute {
+			delete(f.waited, id)
+		}
+	}
+	for _, s := range used {
+		if !f.loader.Loaded(s.ID) {
+			if _, recent := f.waited[s.ID]; !recent {
+				missing = append(missing, s.ID)
+			}
+		}
+	}
+	if f.waited == nil {
+		f.waited = map[string]time.Time{}
+	}
+	for _, id := range missing {
+		f.waited[id] = now
+	}
+	f.waitedMu.Unlock()
+	if len(missing) == 0 {
+		return
+	}
+	wctx, cancel := context.WithTimeout(ctx, cmp.Or(f.catchUpWait, defaultCatchUpWait))
+	defer cancel()
+	if err := f.loader.WaitLoaded(wctx, dataSource, missing); err != nil && ctx.Err() == nil {
+		f.log.Warn("realtime query fan-out: published segments not loaded in time; the query reads what is loaded",
+			"dataSource", dataSource, "segments", len(missing), "err", err)
+		return
+	}
+	f.waitedMu.Lock()
+	for _, id := range missing {
+		delete(f.waited, id) // loaded: a later drop and reload is waited for again
+	}
+	f.waitedMu.Unlock()
 }
 
 // targets returns, per task group of dataSource that runs on another live worker, its

@@ -32,9 +32,10 @@ import (
 // segment it has loaded: handed off, or a replica running in its own worker) or has it in its
 // Loader's timeline at all (loaded, but overshadowed); among remote answers of one id
 // (replicas of a task group asked anyway) the one with the most rows, the freshest, is kept.
-// Asking the workers first and the local sources second keeps handoff gap-free on the query
-// node's side: a task stops serving a segment only after handoff, so a segment the worker no
-// longer answers for was loaded before the local lookup that follows.
+// The workers are asked first and the local sources second: a task stops serving a segment
+// only after it was published, so a segment a worker no longer answers for is in the store
+// before the local lookup, and RemoteRealtime.Partials loads such segments before it returns
+// (the task's handoff waits on its own node's loader, not on this one).
 //
 // The wire form keeps every state exact: doubles travel as their IEEE-754 bits (so NaN and
 // ±Inf survive JSON, and sums are bit-identical), HyperLogLog sketches (hyperUnique,
@@ -107,7 +108,8 @@ func decodeState(ps *PartialState) (aggValue, error) {
 // live workers' URLs).
 type RemoteRealtime interface {
 	// Partials sends query (native query JSON) to one replica of every task group of
-	// dataSource running on another node and returns their answers. An error fails the
+	// dataSource running on another node and returns their answers; before it returns,
+	// the segments published meanwhile should be loaded (see above). An error fails the
 	// query: a worker that does not answer must not make the result silently smaller
 	// (return a *RemoteError naming it).
 	Partials(ctx context.Context, dataSource string, query []byte) ([]PartialResult, error)
