@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
@@ -74,9 +75,21 @@ func (e *Engine) newRemoteRealtime() *remoteRealtime {
 		return nil
 	}
 	c := e.opts.Cluster
-	return &remoteRealtime{loader: e.Loader, self: c.URL, store: e.Store, as: as, ws: ws,
-		liveness: cmp.Or(c.WorkerTimeout, DefaultWorkerTimeout),
-		client:   &http.Client{}, username: e.opts.Username, password: e.opts.Password, log: e.log}
+	liveness := cmp.Or(c.WorkerTimeout, DefaultWorkerTimeout)
+	return &remoteRealtime{loader: e.Loader, self: c.URL, store: e.Store, as: as, ws: ws, liveness: liveness,
+		client: fanoutClient(liveness), username: e.opts.Username, password: e.opts.Password, log: e.log}
+}
+
+// fanoutClient is the HTTP client of the fan-out. A worker that does not accept the connection
+// within min(liveness, 5 s), or does not start answering within liveness (the time after which
+// the cluster declares a silent worker lost anyway), counts as not answering: the next replica
+// is tried, or the query fails naming it, rather than wait for the whole context.timeout (5
+// minutes by default) on a frozen or partitioned node.
+func fanoutClient(liveness time.Duration) *http.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.DialContext = (&net.Dialer{Timeout: min(liveness, 5*time.Second), KeepAlive: 30 * time.Second}).DialContext
+	tr.ResponseHeaderTimeout = liveness
+	return &http.Client{Transport: tr}
 }
 
 // replica is one task of a group and the worker running it.

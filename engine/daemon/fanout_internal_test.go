@@ -120,4 +120,24 @@ func TestRemoteRealtimeTargets(t *testing.T) {
 	if res, err := f.Partials(ctx, "none", []byte(`{}`)); err != nil || res != nil {
 		t.Errorf("a datasource without tasks: %v %v", res, err)
 	}
+
+	// A frozen worker (it accepts the connection, never answers) counts as not answering
+	// once the liveness has passed, not after the query's whole timeout.
+	release := make(chan struct{})
+	frozen := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-release }))
+	defer frozen.Close()
+	defer close(release)
+	if err := store.HeartbeatWorker(ctx, metadata.Worker{URL: frozen.URL, Capacity: 4, Version: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	place("z1", "z1", "frozen", frozen.URL)
+	f.client = fanoutClient(300 * time.Millisecond)
+	start := time.Now()
+	_, err = f.Partials(ctx, "frozen", []byte(`{}`))
+	if !errors.As(err, &re) || !strings.Contains(frozen.URL, re.Host) || !strings.Contains(err.Error(), "timeout awaiting response headers") {
+		t.Errorf("a frozen worker: %v, want a RemoteError naming %s", err, frozen.URL)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("a frozen worker held the query for %v", d)
+	}
 }
