@@ -12,7 +12,6 @@ import (
 	"strings"
 
 	"github.com/axiomhq/hyperloglog"
-	"github.com/google/uuid"
 )
 
 // Partial results: Druid's Broker asking the Peons (running tasks) for their unfinalised
@@ -405,37 +404,7 @@ func (e *Engine) RunPartial(ctx context.Context, raw []byte) (*PartialResult, er
 	if !slices.Contains(partialQueryTypes, qt) {
 		return nil, badQuery("queryType", "partial results are for %s queries, not %q", strings.Join(partialQueryTypes, ", "), qt)
 	}
-	qc, err := parseContext(q)
-	if err != nil {
-		return nil, err
-	}
-	if qc.queryID == "" {
-		qc.queryID = uuid.NewString()
-	}
-	var cancel context.CancelFunc
-	if qc.timeout > 0 {
-		ctx, cancel = context.WithTimeoutCause(ctx, qc.timeout, ErrTimeout)
-	} else {
-		ctx, cancel = context.WithCancel(ctx)
-	}
-	defer cancel()
-	res, err := e.runPartial(ctx, qt, q)
-	if err == nil {
-		err = ctx.Err()
-	}
-	if err != nil {
-		var qe *Error
-		switch {
-		case errors.Is(context.Cause(ctx), ErrTimeout):
-			return nil, timeoutError(qc.queryID)
-		case errors.As(err, &qe):
-			return nil, qe
-		case ctx.Err() != nil:
-			return nil, cancelledError(qc.queryID, err)
-		}
-		return nil, internalError(err)
-	}
-	return res, nil
+	return withQueryContext(ctx, q, func(ctx context.Context) (*PartialResult, error) { return e.runPartial(ctx, qt, q) })
 }
 
 func (e *Engine) runPartial(ctx context.Context, qt string, q rawQuery) (*PartialResult, error) {
