@@ -257,9 +257,13 @@ func runGroupBy(ctx context.Context, e *Engine, q rawQuery) (any, error) {
 		}
 	}
 	out := []*groupByResult{}
-	g, ok, err := e.groupAll(ctx, q, &groupSpec{c: c, dims: dims})
-	if err != nil || !ok {
-		return out, err
+	g, release, err := e.groupAll(ctx, q, &groupSpec{c: c, dims: dims})
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	if g == nil {
+		return out, nil
 	}
 	isAll := c.granularity.Kind == spec.GranularityAll
 	for _, gr := range g.order {

@@ -162,9 +162,11 @@ type knownSegments interface {
 	knownIDs(dataSource string) map[string]bool
 }
 
-// groupAll is lookup + aggregateAll with the remote realtime rows merged in. ok is false when
-// there is nothing to read (no local segment in the intervals and no remote one).
-func (e *Engine) groupAll(ctx context.Context, q rawQuery, gs *groupSpec) (g *grouping, ok bool, err error) {
+// groupAll is lookup + aggregateAll with the remote realtime rows merged in. g is nil when
+// there is nothing to read (no local segment in the intervals and no remote one). Unless err,
+// the caller calls release once it is done with g: the local segments stay held until then,
+// as they were while the runners looked them up themselves.
+func (e *Engine) groupAll(ctx context.Context, q rawQuery, gs *groupSpec) (g *grouping, release func(), err error) {
 	c := gs.c
 	var remote []PartialResult
 	if rp := e.remote.Load(); rp != nil && c.ds.typ == "table" {
@@ -174,33 +176,35 @@ func (e *Engine) groupAll(ctx context.Context, q rawQuery, gs *groupSpec) (g *gr
 		}
 		raw, err := workerQuery(q, id)
 		if err != nil {
-			return nil, false, err
+			return nil, nil, err
 		}
 		if remote, err = (*rp).Partials(ctx, c.ds.name, raw); err != nil {
 			if ctx.Err() != nil {
-				return nil, false, ctx.Err() // Run answers the timeout or the cancellation
+				return nil, nil, ctx.Err() // Run answers the timeout or the cancellation
 			}
-			return nil, false, remoteFailure(id, err)
+			return nil, nil, remoteFailure(id, err)
 		}
 	}
 	refs, err := e.lookup(ctx, c)
 	if err != nil && !(errors.Is(err, ErrUnknownDataSource) && hasSegments(remote)) {
-		return nil, false, err
+		return nil, nil, err
 	}
-	defer releaseRefs(refs)
+	release = func() { releaseRefs(refs) }
 	segs := e.pickRemote(c.ds.name, refs, remote)
 	if len(refs) == 0 && len(segs) == 0 {
-		return nil, false, nil
+		return nil, release, nil
 	}
 	if g, err = aggregateAll(ctx, gs, refs); err != nil {
-		return nil, false, err
+		release()
+		return nil, nil, err
 	}
 	for _, s := range segs {
 		if err := g.mergePartial(gs, s); err != nil {
-			return nil, false, fmt.Errorf("remote realtime segment %s: %w", s.ID, err)
+			release()
+			return nil, nil, fmt.Errorf("remote realtime segment %s: %w", s.ID, err)
 		}
 	}
-	return g, true, nil
+	return g, release, nil
 }
 
 // queryIDKey carries the id Run gave a query without context.queryId, so that the workers

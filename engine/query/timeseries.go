@@ -30,9 +30,13 @@ func runTimeseries(ctx context.Context, e *Engine, q rawQuery) (any, error) {
 		return nil, err
 	}
 	out := []timeseriesResult{}
-	g, ok, err := e.groupAll(ctx, q, &groupSpec{c: c, fill: !c.ctx.skipEmptyBuckets})
-	if err != nil || !ok {
-		return out, err
+	g, release, err := e.groupAll(ctx, q, &groupSpec{c: c, fill: !c.ctx.skipEmptyBuckets})
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	if g == nil {
+		return out, nil
 	}
 	byBucket := map[int64]*group{}
 	for _, gr := range g.order {

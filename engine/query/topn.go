@@ -105,9 +105,13 @@ func runTopN(ctx context.Context, e *Engine, q rawQuery) (any, error) {
 		return nil, badQuery("threshold", "must be a positive number")
 	}
 	out := []topNResult{}
-	g, ok, err := e.groupAll(ctx, q, &groupSpec{c: c, dims: []dimSpec{dim}})
-	if err != nil || !ok {
-		return out, err
+	g, release, err := e.groupAll(ctx, q, &groupSpec{c: c, dims: []dimSpec{dim}})
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	if g == nil {
+		return out, nil
 	}
 	byBucket := map[int64][]*group{}
 	var buckets []int64
