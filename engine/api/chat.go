@@ -27,6 +27,7 @@ import (
 //	GET  /druid/worker/v1/chat/{taskId}/checkpoints
 //	GET  /druid/worker/v1/chat/{taskId}/time/start
 //	GET  /druid/worker/v1/chat/{taskId}/rowStats|liveReports|unparseableEvents
+//	POST /druid/worker/v1/chat/{taskId}/query               partial results of the task's realtime rows (realtime.go)
 func (s *Server) routeChat() {
 	const base = "/druid/worker/v1/chat/{id}"
 	get := func(path string, fn func(w http.ResponseWriter, r *http.Request, t *task.Task)) {
@@ -40,6 +41,7 @@ func (s *Server) routeChat() {
 	get("/offsets/end", func(w http.ResponseWriter, r *http.Request, t *task.Task) { writeJSON(w, 200, t.EndOffsets()) })
 	post("/offsets/end", s.setEndOffsets)
 	post("/pause", s.pauseTask)
+	post("/query", s.queryTask)
 	post("/resume", func(w http.ResponseWriter, r *http.Request, t *task.Task) {
 		if err := t.Resume(r.Context()); err != nil {
 			chatError(w, err)

@@ -28,6 +28,7 @@ var chatRoutes = []struct{ method, path string }{
 	{"GET", "/status"}, {"GET", "/offsets/current"}, {"GET", "/offsets/end"}, {"POST", "/offsets/end"},
 	{"POST", "/pause"}, {"POST", "/resume"}, {"POST", "/stop"}, {"GET", "/checkpoints"},
 	{"GET", "/time/start"}, {"GET", "/rowStats"}, {"GET", "/liveReports"}, {"GET", "/unparseableEvents"},
+	{"POST", "/query"},
 }
 
 // heldHandoff keeps a task in PUBLISHING: it waits for its segments to be served until the

@@ -230,6 +230,12 @@ func New(ctx context.Context, store metadata.Store, opts Options) (*Engine, erro
 	if opts.Cluster == nil || opts.Cluster.Query {
 		e.local.RouteQueries(queries)
 	}
+	if opts.Cluster != nil && opts.Cluster.Query {
+		// A cluster's tasks run on other nodes too: ask their workers for their realtime rows.
+		if rr := e.newRemoteRealtime(); rr != nil {
+			queries.SetRemote(rr)
+		}
+	}
 	e.local.RouteMetrics(met.Handler())
 	e.local.RouteConsole(console.Handler())
 	go func() {
@@ -464,14 +470,7 @@ func RealtimeTasksOf(current func() *task.Runner) query.RealtimeTasks {
 			return nil, nil
 		}
 		segs, err := r.QuerySegments(ctx)
-		out := make([]query.RealtimeSegment, 0, len(segs))
-		for _, s := range segs {
-			parts := make([]query.ColumnReader, len(s.Readers))
-			for i, rd := range s.Readers {
-				parts[i] = rd
-			}
-			out = append(out, query.RealtimeSegment{ID: s.ID, DataSource: s.DataSource, Interval: query.Interval{Start: s.Start, End: s.End}, Parts: parts, Release: s.Release})
-		}
+		out := api.RealtimeSegments(segs)
 		return out, err
 	})
 }

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sort"
 	"sync"
+	"sync/atomic"
 
 	"github.com/RoaringBitmap/roaring/v2"
 	"github.com/google/uuid"
@@ -19,6 +20,8 @@ import (
 type Engine struct {
 	sourcesMu sync.RWMutex
 	sources   []Source
+	// remote, when set, adds the realtime rows of other nodes' tasks (SetRemote).
+	remote atomic.Pointer[RemoteRealtime]
 }
 
 // New returns an engine reading from sources. It starts nothing.
@@ -147,13 +150,21 @@ func (e *Engine) Run(ctx context.Context, raw []byte) (any, error) {
 		}
 		return nil, badQuery("queryType", "unknown query type %q (expected one of %s)", qt, queryTypeNames())
 	}
+	return withQueryContext(ctx, q, func(ctx context.Context) (any, error) { return run(ctx, e, q) })
+}
+
+// withQueryContext runs fn under the query's context: its queryId (a new one when it names
+// none), its timeout (a 504 past it), and Druid's error shapes for whatever fn returns.
+func withQueryContext[T any](ctx context.Context, q rawQuery, fn func(ctx context.Context) (T, error)) (T, error) {
+	var zero T
 	qc, err := parseContext(q)
 	if err != nil {
-		return nil, err
+		return zero, err
 	}
 	if qc.queryID == "" {
 		qc.queryID = uuid.NewString()
 	}
+	ctx = context.WithValue(ctx, queryIDKey{}, qc.queryID)
 	var cancel context.CancelFunc
 	if qc.timeout > 0 {
 		ctx, cancel = context.WithTimeoutCause(ctx, qc.timeout, ErrTimeout)
@@ -161,7 +172,7 @@ func (e *Engine) Run(ctx context.Context, raw []byte) (any, error) {
 		ctx, cancel = context.WithCancel(ctx)
 	}
 	defer cancel()
-	res, err := run(ctx, e, q)
+	res, err := fn(ctx)
 	if err == nil {
 		err = ctx.Err() // a loop that saw the deadline may have stopped early
 	}
@@ -169,13 +180,13 @@ func (e *Engine) Run(ctx context.Context, raw []byte) (any, error) {
 		var qe *Error
 		switch {
 		case errors.Is(context.Cause(ctx), ErrTimeout):
-			return nil, timeoutError(qc.queryID)
+			return zero, timeoutError(qc.queryID)
 		case errors.As(err, &qe):
-			return nil, qe
+			return zero, qe
 		case ctx.Err() != nil:
-			return nil, cancelledError(qc.queryID, err)
+			return zero, cancelledError(qc.queryID, err)
 		}
-		return nil, internalError(err)
+		return zero, internalError(err)
 	}
 	return res, nil
 }

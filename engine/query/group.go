@@ -328,7 +328,7 @@ func aggregateSegment(sc *segCtx, gs *groupSpec, out *grouping) error {
 	for _, b := range buckets {
 		out.buckets[b] = true
 	}
-	var mk []byte
+	var mk []byte // groupKey's layout, built from the dictionaries without a dimValue per group
 	for s := range g.bucket {
 		mk = binary.LittleEndian.AppendUint64(mk[:0], uint64(g.bucket[s]))
 		sids := g.ids[s*len(dims) : (s+1)*len(dims)]

@@ -256,18 +256,14 @@ func runGroupBy(ctx context.Context, e *Engine, q rawQuery) (any, error) {
 			return nil, err
 		}
 	}
-	refs, err := e.lookup(ctx, c)
-	if err != nil {
-		return nil, err
-	}
-	defer releaseRefs(refs)
 	out := []*groupByResult{}
-	if len(refs) == 0 {
-		return out, nil
-	}
-	g, err := aggregateAll(ctx, &groupSpec{c: c, dims: dims}, refs)
+	g, release, err := e.groupAll(ctx, q, &groupSpec{c: c, dims: dims})
 	if err != nil {
 		return nil, err
+	}
+	defer release()
+	if g == nil {
+		return out, nil
 	}
 	isAll := c.granularity.Kind == spec.GranularityAll
 	for _, gr := range g.order {

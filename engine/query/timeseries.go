@@ -29,18 +29,14 @@ func runTimeseries(ctx context.Context, e *Engine, q rawQuery) (any, error) {
 	if err := q.decode("limit", &limit); err != nil {
 		return nil, err
 	}
-	refs, err := e.lookup(ctx, c)
-	if err != nil {
-		return nil, err
-	}
-	defer releaseRefs(refs)
 	out := []timeseriesResult{}
-	if len(refs) == 0 {
-		return out, nil
-	}
-	g, err := aggregateAll(ctx, &groupSpec{c: c, fill: !c.ctx.skipEmptyBuckets}, refs)
+	g, release, err := e.groupAll(ctx, q, &groupSpec{c: c, fill: !c.ctx.skipEmptyBuckets})
 	if err != nil {
 		return nil, err
+	}
+	defer release()
+	if g == nil {
+		return out, nil
 	}
 	byBucket := map[int64]*group{}
 	for _, gr := range g.order {

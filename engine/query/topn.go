@@ -104,18 +104,14 @@ func runTopN(ctx context.Context, e *Engine, q rawQuery) (any, error) {
 	if !q.has("threshold") || threshold <= 0 {
 		return nil, badQuery("threshold", "must be a positive number")
 	}
-	refs, err := e.lookup(ctx, c)
-	if err != nil {
-		return nil, err
-	}
-	defer releaseRefs(refs)
 	out := []topNResult{}
-	if len(refs) == 0 {
-		return out, nil
-	}
-	g, err := aggregateAll(ctx, &groupSpec{c: c, dims: []dimSpec{dim}}, refs)
+	g, release, err := e.groupAll(ctx, q, &groupSpec{c: c, dims: []dimSpec{dim}})
 	if err != nil {
 		return nil, err
+	}
+	defer release()
+	if g == nil {
+		return out, nil
 	}
 	byBucket := map[int64][]*group{}
 	var buckets []int64

@@ -349,8 +349,9 @@ func TestClusterS3QueryNode(t *testing.T) {
 		t.Fatalf("create supervisor: %d", code)
 	}
 	waitPublished(t, overlord, "by the overlord node", 2)
-	// The query node serves only published segments (it runs no tasks): once both are in,
-	// every row is there exactly once.
+	// The query node runs no tasks: it reads the published segments it pulls from the bucket
+	// and asks the overlord node's worker for the rows not published yet. Never more than
+	// every row, and every row exactly once in the end.
 	wantSum := int64(rows * (rows - 1) / 2)
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
 		n, sum := countQuery(t, querier)
