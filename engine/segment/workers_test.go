@@ -41,3 +41,50 @@ func TestWorkersSameBytes(t *testing.T) {
 		}
 	}
 }
+
+// TestIntermediateSegment: a segment written with WriterOptions.Intermediate (LZ4 dictionaries
+// and bitmaps) reads back the same rows and bitmaps, is merged into the same bytes as one
+// written without it, and is not the same file.
+func TestIntermediateSegment(t *testing.T) {
+	meta := testMeta()
+	rows := genRows(rand.New(rand.NewPCG(12, 5)), 20000, 2000)
+	base := t.TempDir()
+	var merged, written [][]byte
+	for _, opts := range []WriterOptions{{}, {Intermediate: true}} {
+		name := map[bool]string{false: "final", true: "intermediate"}[opts.Intermediate]
+		dir := filepath.Join(base, name)
+		writeSegmentWithOptions(t, dir, meta, DefaultIndexSpec(), opts, rows)
+		raw, err := os.ReadFile(filepath.Join(dir, DataFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		written = append(written, raw)
+		r, err := Open(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := readAll(t, r)
+		for i := range rows {
+			if want := normalize(meta, rows[i]); !rowsEqual(got[i], want) {
+				t.Fatalf("%s: row %d:\n got %+v\nwant %+v", name, i, got[i], want)
+			}
+		}
+		checkColumns(t, r, rows)
+		dst := filepath.Join(base, name+"-merged")
+		if err := Merge(dst, meta, DefaultIndexSpec(), []*Reader{r}, nil); err != nil {
+			t.Fatal(err)
+		}
+		r.Close()
+		b, err := os.ReadFile(filepath.Join(dst, DataFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		merged = append(merged, b)
+	}
+	if bytes.Equal(written[0], written[1]) {
+		t.Fatalf("Intermediate changed nothing")
+	}
+	if !bytes.Equal(merged[0], merged[1]) {
+		t.Fatalf("merging the intermediate segment gives %d bytes, the final one %d (or different bytes)", len(merged[1]), len(merged[0]))
+	}
+}
