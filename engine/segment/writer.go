@@ -1056,6 +1056,12 @@ func (e *colEnc) writeBitmaps(w *Writer, c *dimCol, remap []int32, out *blobStre
 			b := big[int32(id)]
 			if b == nil {
 				k := id - lo
+				if blob, ok := encodeRowsBlob(&e.bmBuf, rows[start[k]:start[k+1]]); ok {
+					if err := out.add(blob); err != nil {
+						return err
+					}
+					continue
+				}
 				bm.Clear()
 				bm.AddMany(rows[start[k]:start[k+1]])
 				b = bm
