@@ -2,10 +2,13 @@ package segment
 
 import (
 	"bytes"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"go.uber.org/goleak"
 )
 
 // TestWorkersSameBytes: Finish encodes columns concurrently, yet the data
@@ -86,5 +89,41 @@ func TestIntermediateSegment(t *testing.T) {
 	}
 	if !bytes.Equal(merged[0], merged[1]) {
 		t.Fatalf("merging the intermediate segment gives %d bytes, the final one %d (or different bytes)", len(merged[1]), len(merged[0]))
+	}
+}
+
+// TestDictionaryBackgroundAbort: dictionaries given by SetDictionary are encoded on a goroutine
+// while rows are added; Abort in the middle stops it, waits for it, and leaves no files; a
+// SetDictionary after the first row is refused.
+func TestDictionaryBackgroundAbort(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	meta := testMeta()
+	vals := []string{""}
+	for i := range 300_000 {
+		vals = append(vals, fmt.Sprintf("https://en.wikipedia.org/wiki/Page_%07d", i))
+	}
+	dir := filepath.Join(t.TempDir(), "seg")
+	w, err := NewWriter(dir, meta, DefaultIndexSpec())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.SetDictionary(0, vals, nil); err != nil {
+		t.Fatal(err)
+	}
+	rows := genRows(rand.New(rand.NewPCG(1, 2)), 10, 5)
+	for i := range rows {
+		rows[i].Dims[0] = DimValue{ID: int32(i + 1)}
+		if err := w.Add(&rows[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.SetDictionary(2, []string{"", "a"}, nil); err == nil {
+		t.Errorf("SetDictionary after rows: no error")
+	}
+	if err := w.Abort(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(dir + tmpForCreation); !os.IsNotExist(err) {
+		t.Errorf("temporary directory left after Abort: %v", err)
 	}
 }
