@@ -146,8 +146,9 @@ type metricCol struct {
 	blobs  *blobStream
 }
 
-// WriterOptions tune how a Writer uses memory. They never change the bytes
-// it writes. The zero value means DefaultWriterOptions.
+// WriterOptions tune how a Writer uses memory and CPU. Apart from
+// Intermediate, they never change the bytes it writes. The zero value means
+// DefaultWriterOptions.
 type WriterOptions struct {
 	// BitmapPassBudget bounds one pass of bitmap building, in units of about
 	// 4 bytes (a row of a small bitmap, two rows of a big one; see
