@@ -25,11 +25,7 @@ type Iterator struct {
 // while iterating is not allowed.
 func (ix *Index) Iter() *Iterator {
 	ix.buildRanks()
-	perm := make([]int32, len(ix.times))
-	for i := range perm {
-		perm[i] = int32(i)
-	}
-	slices.SortStableFunc(perm, ix.compareRows)
+	perm := ix.sortedRows()
 	return &Iterator{ix: ix, perm: perm, pos: -1, strs: make([][]string, len(ix.dims)), ids: make([][]int32, len(ix.dims)),
 		row: segment.Row{Dims: make([]segment.DimValue, len(ix.dims)), Metrics: make([]segment.MetricValue, len(ix.aggs))}}
 }
@@ -82,6 +78,91 @@ func (it *Iterator) Row() *segment.Row { return &it.row }
 
 // Len returns the number of rows the iterator walks.
 func (it *Iterator) Len() int { return len(it.perm) }
+
+// sortedRows returns the row numbers in iteration order: by time, then
+// dimensions (compareRows), equal rows in insertion order. It is the order
+// of a stable sort by compareRows, computed in O(n log n) rather than
+// slices.SortStableFunc's O(n log² n) (which took ~1.1 s of CPU per 2M
+// rows with rollup): a stable radix sort on time, then each run of equal
+// times sorted by dimensions with the row number breaking ties, so the
+// order is total and the unstable sort gives the stable order.
+func (ix *Index) sortedRows() []int32 {
+	n := len(ix.times)
+	perm := make([]int32, n)
+	for i := range perm {
+		perm[i] = int32(i)
+	}
+	if !slices.IsSorted(ix.times) { // rows mostly arrive in time order
+		perm = ix.radixByTime(perm)
+	}
+	cmpKeys := ix.keyComparator()
+	for lo := 0; lo < n; {
+		t, hi := ix.times[perm[lo]], lo+1
+		for hi < n && ix.times[perm[hi]] == t {
+			hi++
+		}
+		if hi-lo > 1 {
+			slices.SortFunc(perm[lo:hi], func(a, b int32) int {
+				if c := cmpKeys(a, b); c != 0 {
+					return c
+				}
+				return cmp.Compare(a, b)
+			})
+		}
+		lo = hi
+	}
+	return perm
+}
+
+// radixByTime sorts perm stably by row time: least significant digit
+// first, 11 bits per pass over time − minTime (two passes for an hour of
+// milliseconds). It may return its scratch slice instead of perm.
+func (ix *Index) radixByTime(perm []int32) []int32 {
+	const bits = 11
+	span := uint64(ix.maxTime - ix.minTime)
+	tmp := make([]int32, len(perm))
+	var count [1 << bits]int
+	for shift := uint(0); shift < 64 && (shift == 0 || span>>shift != 0); shift += bits {
+		clear(count[:])
+		for _, r := range perm {
+			count[(uint64(ix.times[r]-ix.minTime)>>shift)&(1<<bits-1)]++
+		}
+		sum := 0
+		for i, c := range count {
+			count[i] = sum
+			sum += c
+		}
+		for _, r := range perm {
+			d := (uint64(ix.times[r]-ix.minTime) >> shift) & (1<<bits - 1)
+			tmp[count[d]] = r
+			count[d]++
+		}
+		perm, tmp = tmp, perm
+	}
+	return perm
+}
+
+// keyComparator returns a function ordering two rows of equal time by
+// dimensions, as compareRows. Without multi-value rows it compares keys of
+// ranks, computed once per row slot (no rank lookup per comparison).
+func (ix *Index) keyComparator() func(a, b int32) int {
+	ranked := make([]int32, len(ix.keys))
+	for r := range len(ix.times) {
+		lo, hi := ix.keyOff[r], ix.keyOff[r+1]
+		for i, id := range ix.keys[lo:hi] {
+			if id < 0 { // a multi-value combination: element by element
+				return func(a, b int32) int { return ix.compareRows(a, b) }
+			}
+			ranked[int(lo)+i] = ix.dims[i].rank[id]
+		}
+	}
+	// Trailing nulls are trimmed from keys and only null has rank 0, so
+	// comparing the ranked keys as sequences (a prefix first) is the order
+	// of compareRows.
+	return func(a, b int32) int {
+		return slices.Compare(ranked[ix.keyOff[a]:ix.keyOff[a+1]], ranked[ix.keyOff[b]:ix.keyOff[b+1]])
+	}
+}
 
 // compareRows orders rows a and b by time, then dimensions.
 func (ix *Index) compareRows(a, b int32) int {

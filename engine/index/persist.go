@@ -32,7 +32,9 @@ func (ix *Index) Persist(dir string, meta segment.Metadata, spec segment.IndexSp
 		return nil, ErrEmpty
 	}
 	meta.Rollup, meta.QueryGranularity = ix.schema.rollup, ix.schema.granularityName()
-	meta, err = ix.WriteSegment(dir, meta, spec)
+	// A spill is read once, by the merge at publish, and deleted: its
+	// dictionaries are compressed for speed, not size.
+	meta, err = ix.writeSegment(dir, meta, spec, segment.WriterOptions{Intermediate: true})
 	if err != nil {
 		return nil, fmt.Errorf("index: persist to %s: %w", dir, err)
 	}
@@ -47,9 +49,13 @@ func (ix *Index) Persist(dir string, meta segment.Metadata, spec segment.IndexSp
 // the index's dictionaries and their sort order (segment.Writer.SetDictionary),
 // so strings are interned once, when rows are added, and not again here.
 func (ix *Index) WriteSegment(dir string, meta segment.Metadata, spec segment.IndexSpec) (segment.Metadata, error) {
+	return ix.writeSegment(dir, meta, spec, segment.DefaultWriterOptions())
+}
+
+func (ix *Index) writeSegment(dir string, meta segment.Metadata, spec segment.IndexSpec, opts segment.WriterOptions) (segment.Metadata, error) {
 	meta.Dimensions, meta.Metrics = ix.Dimensions(), ix.Metrics()
 	it := ix.Iter() // builds every dimension's rank
-	w, err := segment.NewWriter(dir, meta, spec)
+	w, err := segment.NewWriterWithOptions(dir, meta, spec, opts)
 	if err != nil {
 		return meta, err
 	}

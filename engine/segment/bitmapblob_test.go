@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/RoaringBitmap/roaring/v2"
@@ -68,5 +69,59 @@ func TestBitmapBlobCorrupt(t *testing.T) {
 		if _, err := untagBitmap(b); !errors.Is(err, ErrCorrupt) {
 			t.Errorf("%s: %v, want ErrCorrupt", name, err)
 		}
+	}
+}
+
+// TestEncodeRowsBlob: encodeRowsBlob writes the bytes encodeBitmapBlob writes for the same
+// rows (repeats included), or declines, for bitmaps of every shape below 4096 rows: empty, one
+// row, sparse over millions of rows, dense runs, several 65536-row chunks.
+func TestEncodeRowsBlob(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	declined, rowLists, roarings := 0, 0, 0
+	for n := range 20000 {
+		card := rng.IntN(64)
+		if n%10 == 0 {
+			card = rng.IntN(bigBitmap)
+		}
+		span := []int{1, 3, 100, 1 << 16, 1 << 18, 5_000_000}[rng.IntN(6)]
+		var rows []uint32
+		switch rng.IntN(3) {
+		case 0: // random
+			for range card {
+				rows = append(rows, uint32(rng.IntN(span)))
+			}
+		case 1: // runs
+			for r := uint32(rng.IntN(span)); len(rows) < card; r++ {
+				if rng.IntN(8) == 0 {
+					r += uint32(rng.IntN(span))
+				}
+				rows = append(rows, r)
+			}
+		default: // repeats (a multi-value row holding the value twice)
+			for r := uint32(rng.IntN(span)); len(rows) < card; r += uint32(rng.IntN(3)) {
+				rows = append(rows, r)
+			}
+		}
+		slices.Sort(rows)
+		var want bytes.Buffer
+		wb, err := encodeBitmapBlob(&want, roaring.BitmapOf(rows...))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var buf bytes.Buffer
+		got, ok := encodeRowsBlob(&buf, slices.Clone(rows))
+		switch {
+		case !ok:
+			declined++
+		case !bytes.Equal(got, wb):
+			t.Fatalf("rows %v:\n got %x\nwant %x", rows, got, wb)
+		case got[0] == bitmapTagRows:
+			rowLists++
+		default:
+			roarings++
+		}
+	}
+	if declined == 0 || rowLists == 0 || roarings == 0 {
+		t.Errorf("cases not all covered: %d declined, %d row lists, %d roaring", declined, rowLists, roarings)
 	}
 }

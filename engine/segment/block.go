@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
+	"slices"
 	"sync"
 
 	"github.com/RoaringBitmap/roaring/v2"
@@ -178,6 +179,71 @@ func encodeBitmapBlob(buf *bytes.Buffer, bm *roaring.Bitmap) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// encodeRowsBlob is encodeBitmapBlob for the bitmap of rows, a sorted list
+// of fewer than 4096 rows (a repeated row counts once; rows is compacted in
+// place), without building a roaring.Bitmap: it computes the size of the
+// run-optimized roaring serialisation from the rows (every container is an
+// array or a run container at that cardinality) and writes the row list,
+// or the roaring form when no container would be a run container. ok is
+// false when the blob needs roaring's own run-container serialisation; the
+// caller then goes through encodeBitmapBlob. The bytes are those of
+// encodeBitmapBlob (TestEncodeRowsBlob): building a roaring bitmap per
+// value was most of writeBitmaps' cost on high-cardinality columns.
+func encodeRowsBlob(buf *bytes.Buffer, rows []uint32) (blob []byte, ok bool) {
+	rows = slices.Compact(rows)
+	card := uint64(len(rows))
+	// Size of the run-optimized roaring serialisation (roaringArray.
+	// serializedSizeInBytes after toEfficientContainer).
+	var keys, data uint64
+	hasRun := false
+	for i := 0; i < len(rows); {
+		hi, j, runs := rows[i]>>16, i+1, 1
+		for j < len(rows) && rows[j]>>16 == hi {
+			if rows[j] != rows[j-1]+1 {
+				runs++
+			}
+			j++
+		}
+		c := j - i
+		if 2+4*runs < 2*c { // a run container is smaller than the array
+			hasRun = true
+			data += uint64(2 + 4*runs)
+		} else {
+			data += uint64(2 * c)
+		}
+		keys++
+		i = j
+	}
+	var size uint64
+	switch {
+	case !hasRun:
+		size = 8 + 8*keys
+	case keys < 4:
+		size = 4 + (keys+7)/8 + 4*keys
+	default:
+		size = 4 + (keys+7)/8 + 8*keys
+	}
+	size += data
+	buf.Reset()
+	if card < size && card >= 2 {
+		b := append(buf.AvailableBuffer(), bitmapTagRows)
+		b = appendUvarint(b, card)
+		prev := int64(-1)
+		for _, r := range rows {
+			b = appendUvarint(b, uint64(int64(r)-prev-1))
+			prev = int64(r)
+		}
+		if uint64(len(b)-1) < size {
+			return b, true
+		}
+	}
+	if hasRun {
+		return nil, false
+	}
+	b := append(buf.AvailableBuffer(), bitmapTagRoaring)
+	return appendRowsRoaring(b, rows), true
+}
+
 // untagBitmap turns a v3 bitmaps-part blob into the portable roaring
 // serialisation. A row list is serialised directly as array containers (no
 // roaring.Bitmap built) unless a 65536-row chunk holds more than 4096 rows.
@@ -213,7 +279,6 @@ func untagBitmap(b []byte) ([]byte, error) {
 // serializeRows writes sorted, distinct rows in the portable roaring format
 // (cookie 12346, no run containers), every container an array.
 func serializeRows(rows []uint32) []byte {
-	var keys, cards []int
 	for i := 0; i < len(rows); {
 		k, j := rows[i]>>16, i
 		for j < len(rows) && rows[j]>>16 == k {
@@ -224,11 +289,26 @@ func serializeRows(rows []uint32) []byte {
 			out, _ := bm.ToBytes()
 			return out
 		}
+		i = j
+	}
+	return appendRowsRoaring(nil, rows)
+}
+
+// appendRowsRoaring appends sorted, distinct rows, at most 4096 in any
+// 65536-row chunk, in the portable roaring format with array containers
+// only, as roaring writes a bitmap without run containers.
+func appendRowsRoaring(out []byte, rows []uint32) []byte {
+	var keys, cards []int
+	for i := 0; i < len(rows); {
+		k, j := rows[i]>>16, i
+		for j < len(rows) && rows[j]>>16 == k {
+			j++
+		}
 		keys, cards = append(keys, int(k)), append(cards, j-i)
 		i = j
 	}
 	nc := len(keys)
-	out := make([]byte, 0, 8+8*nc+2*len(rows))
+	out = slices.Grow(out, 8+8*nc+2*len(rows))
 	out = binary.LittleEndian.AppendUint32(out, 12346)
 	out = binary.LittleEndian.AppendUint32(out, uint32(nc))
 	for i := range keys {

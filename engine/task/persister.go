@@ -3,6 +3,7 @@ package task
 import (
 	"context"
 	"fmt"
+	"runtime/pprof"
 	"sync"
 	"sync/atomic"
 
@@ -99,7 +100,9 @@ func (p *persister) run(j *persistJob) {
 		return
 	}
 	start := j.now()
-	sp, err := j.idx.Persist(j.dir, j.meta, j.spec)
+	var sp *index.Spill
+	var err error
+	pprof.Do(p.ctx, pprof.Labels("phase", "persist"), func(context.Context) { sp, err = j.idx.Persist(j.dir, j.meta, j.spec) })
 	if err != nil {
 		p.fail(fmt.Errorf("persist %s: %w", j.what, err))
 		return

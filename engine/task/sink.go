@@ -8,6 +8,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"time"
@@ -267,7 +268,9 @@ func (b *builder) build(ctx context.Context, seq *sequence) ([]built, error) {
 		_ = os.RemoveAll(dst)
 		meta := sk.spills[len(sk.spills)-1].Metadata
 		meta.DataSource = b.t.spec.DataSchema.DataSource
-		if err := index.Merge(dst, meta, b.finalSpec, sk.spills); err != nil {
+		var merr error
+		pprof.Do(ctx, pprof.Labels("phase", "merge"), func(context.Context) { merr = index.Merge(dst, meta, b.finalSpec, sk.spills) })
+		if err := merr; err != nil {
 			return nil, fmt.Errorf("merge segment %s: %w", sk.id, err)
 		}
 		r, err := segment.Open(dst)
