@@ -45,15 +45,8 @@ func (s *Server) RouteQueries(e QueryEngine) { registerQueryRoutes(s.mux, e) }
 // tested without a supervisor manager.
 func registerQueryRoutes(mux *http.ServeMux, e QueryEngine) {
 	run := func(w http.ResponseWriter, r *http.Request) {
-		body, err := io.ReadAll(r.Body)
-		if err != nil {
-			var tooBig *http.MaxBytesError
-			if errors.As(err, &tooBig) {
-				writeJSON(w, http.StatusRequestEntityTooLarge, errorBody{Error: err.Error()})
-				return
-			}
-			writeQueryError(w, &query.Error{Status: http.StatusBadRequest, Code: query.CodeBadQuery,
-				Message: "read request body: " + err.Error(), Class: "java.io.IOException"})
+		body, ok := readQueryBody(w, r)
+		if !ok {
 			return
 		}
 		res, err := e.Run(r.Context(), body)
@@ -109,4 +102,21 @@ func registerQueryRoutes(mux *http.ServeMux, e QueryEngine) {
 func writeQueryError(w http.ResponseWriter, err error) {
 	qe := query.AsError(err)
 	writeJSON(w, qe.Status, qe)
+}
+
+// readQueryBody reads a native query's body, answering the error itself (413 beyond the body
+// limit, else Druid's QueryException JSON) and returning ok=false when it could not.
+func readQueryBody(w http.ResponseWriter, r *http.Request) (body []byte, ok bool) {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			writeJSON(w, http.StatusRequestEntityTooLarge, errorBody{Error: err.Error()})
+			return nil, false
+		}
+		writeQueryError(w, &query.Error{Status: http.StatusBadRequest, Code: query.CodeBadQuery,
+			Message: "read request body: " + err.Error(), Class: "java.io.IOException"})
+		return nil, false
+	}
+	return body, true
 }

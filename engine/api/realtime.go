@@ -2,9 +2,7 @@ package api
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"net/http"
 
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/query"
@@ -20,15 +18,8 @@ import (
 // to the worker that runs the task, with the same auth. 404 when the task does not run here;
 // a bad query is Druid's QueryException JSON, as from /druid/v2.
 func (s *Server) queryTask(w http.ResponseWriter, r *http.Request, t *task.Task) {
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			writeJSON(w, http.StatusRequestEntityTooLarge, errorBody{Error: err.Error()})
-			return
-		}
-		writeQueryError(w, &query.Error{Status: http.StatusBadRequest, Code: query.CodeBadQuery,
-			Message: "read request body: " + err.Error(), Class: "java.io.IOException"})
+	body, ok := readQueryBody(w, r)
+	if !ok {
 		return
 	}
 	segs, err := t.QuerySegments(r.Context())
