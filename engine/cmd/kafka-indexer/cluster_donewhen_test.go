@@ -13,7 +13,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata/metadatatest"
-	"github.com/kafka-indexer/terraform-provider-kafka/engine/storage/s3test"
 )
 
 // doneWhenRows is how many unique rows TestClusterDoneWhen produces.
@@ -27,15 +26,7 @@ const doneWhenRows = 200_000
 // survivor), the survivor names itself leader, /workers lists only it, and every published
 // segment's loadSpec is s3_zip naming an object that is in the bucket.
 func TestClusterDoneWhen(t *testing.T) {
-	dsn := metadatatest.FreshPostgresSchema(t)
-	s3TestEnv(t) // inherited by the child processes
-	srv := s3test.Start(t, "deep")
-	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(2, "stream"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cluster.Close()
-	broker := cluster.ListenAddrs()[0]
+	dsn, srv, broker := s3ClusterEnv(t, 2)
 	s3flags := []string{"--deep-storage", "s3://deep/druid/segments", "--s3-endpoint", srv.URL, "--s3-path-style"}
 	nodes := []*node{startNode(t, "a", dsn, s3flags...), startNode(t, "b", dsn, s3flags...), startNode(t, "c", dsn, s3flags...)}
 	first := waitLeader(t, nodes)

@@ -1,18 +1,11 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/twmb/franz-go/pkg/kfake"
-	"github.com/twmb/franz-go/pkg/kgo"
-
-	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata/metadatatest"
-	"github.com/kafka-indexer/terraform-provider-kafka/engine/storage/s3test"
 )
 
 // TestClusterQueryNodeRealtime runs an overlord, two workers and a query-only node as separate
@@ -24,27 +17,8 @@ import (
 // both killed the query fails naming a worker rather than count less.
 func TestClusterQueryNodeRealtime(t *testing.T) {
 	const rows = 300
-	dsn := metadatatest.FreshPostgresSchema(t)
-	s3TestEnv(t)
-	srv := s3test.Start(t, "deep")
-	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, "stream"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cluster.Close()
-	broker := cluster.ListenAddrs()[0]
-	cl, err := kgo.NewClient(kgo.SeedBrokers(broker))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range rows {
-		b, _ := json.Marshal(map[string]any{"timestamp": time.Date(2024, 3, 5, 10, 0, 0, 0, time.UTC).Add(time.Duration(i) * 12 * time.Second).Format(time.RFC3339), "id": i})
-		cl.Produce(context.Background(), &kgo.Record{Topic: "stream", Value: b}, nil)
-	}
-	if err := cl.Flush(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	cl.Close()
+	dsn, srv, broker := s3ClusterEnv(t, 1)
+	produceTimedIDs(t, broker, rows)
 	// A long worker timeout: killed workers stay listed as live, so the query node keeps
 	// asking them (the failure case below) instead of leaving them out.
 	flags := []string{"--deep-storage", "s3://deep/druid/segments", "--s3-endpoint", srv.URL, "--s3-path-style", "--worker-timeout", "60s"}

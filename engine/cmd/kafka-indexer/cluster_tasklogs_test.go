@@ -7,11 +7,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/twmb/franz-go/pkg/kfake"
-
-	"github.com/kafka-indexer/terraform-provider-kafka/engine/metadata/metadatatest"
-	"github.com/kafka-indexer/terraform-provider-kafka/engine/storage/s3test"
 )
 
 // TestClusterTaskFilesAfterWorker runs one overlord node and two worker-only nodes as separate
@@ -24,15 +19,7 @@ import (
 // whose files are not in the bucket gets Druid's 404 texts. Every produced row is published
 // exactly once.
 func TestClusterTaskFilesAfterWorker(t *testing.T) {
-	dsn := metadatatest.FreshPostgresSchema(t)
-	s3TestEnv(t) // inherited by the child processes
-	srv := s3test.Start(t, "deep")
-	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(2, "stream"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cluster.Close()
-	broker := cluster.ListenAddrs()[0]
+	dsn, srv, broker := s3ClusterEnv(t, 2)
 	s3flags := []string{"--deep-storage", "s3://deep/druid/segments", "--s3-endpoint", srv.URL, "--s3-path-style"}
 	ov := startNode(t, "overlord", dsn, append([]string{"--roles", "overlord,query"}, s3flags...)...)
 	a := startNode(t, "workerA", dsn, append([]string{"--roles", "worker"}, s3flags...)...)

@@ -44,6 +44,41 @@ func s3TestEnv(t *testing.T) {
 	t.Setenv("AWS_REGION", "")
 }
 
+// s3ClusterEnv is what every multi-node S3 test starts with: a fresh PostgreSQL schema, the
+// S3 test server with the bucket "deep" (its credentials in the environment the node
+// processes inherit), and a kfake broker with the topic "stream" of the given partitions,
+// closed when the test ends.
+func s3ClusterEnv(t *testing.T, partitions int) (dsn string, srv *s3test.Server, broker string) {
+	t.Helper()
+	dsn = metadatatest.FreshPostgresSchema(t)
+	s3TestEnv(t)
+	srv = s3test.Start(t, "deep")
+	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(int32(partitions), "stream"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cluster.Close)
+	return dsn, srv, cluster.ListenAddrs()[0]
+}
+
+// produceTimedIDs writes rows records {"timestamp", "id": i} to "stream", 12 s apart from
+// 2024-03-05T10:00Z, and waits until the broker has them all.
+func produceTimedIDs(t *testing.T, broker string, rows int) {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(broker))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	for i := range rows {
+		b, _ := json.Marshal(map[string]any{"timestamp": time.Date(2024, 3, 5, 10, 0, 0, 0, time.UTC).Add(time.Duration(i) * 12 * time.Second).Format(time.RFC3339), "id": i})
+		cl.Produce(context.Background(), &kgo.Record{Topic: "stream", Value: b}, nil)
+	}
+	if err := cl.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestServeS3DeepStorage runs `serve --deep-storage s3://deep/druid/segments` against an
 // S3-compatible server on loopback: a supervisor ingests from kfake while S3 fails the first
 // uploads; its segments are published once each, with Druid's s3_zip loadSpec naming objects
@@ -307,27 +342,8 @@ func TestServeDeepStorageFlags(t *testing.T) {
 // a segment cache of one byte, which never built a segment, answers the native query for every
 // row by pulling the archives the s3_zip loadSpecs name.
 func TestClusterS3QueryNode(t *testing.T) {
-	dsn := metadatatest.FreshPostgresSchema(t)
-	s3TestEnv(t) // inherited by the child processes
-	srv := s3test.Start(t, "deep")
-	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, "stream"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cluster.Close()
-	broker := cluster.ListenAddrs()[0]
-	cl, err := kgo.NewClient(kgo.SeedBrokers(broker))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range rows {
-		b, _ := json.Marshal(map[string]any{"timestamp": time.Date(2024, 3, 5, 10, 0, 0, 0, time.UTC).Add(time.Duration(i) * 12 * time.Second).Format(time.RFC3339), "id": i})
-		cl.Produce(context.Background(), &kgo.Record{Topic: "stream", Value: b}, nil)
-	}
-	if err := cl.Flush(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	cl.Close()
+	dsn, srv, broker := s3ClusterEnv(t, 1)
+	produceTimedIDs(t, broker, rows)
 	s3flags := []string{"--deep-storage", "s3://deep/druid/segments", "--s3-endpoint", srv.URL, "--s3-path-style", "--s3-part-size", "1024"}
 	overlord := startNode(t, "overlord", dsn, s3flags...)
 	querier := startNode(t, "query", dsn, append(s3flags, "--roles", "query", "--segment-cache-bytes", "1")...)
