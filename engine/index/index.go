@@ -111,7 +111,7 @@ type Index struct {
 // Estimated per-row overheads, in bytes (see EstimatedBytes).
 const (
 	rowOverhead  = 8 + 4 // time, key offset
-	tableBytes   = 16    // rollup: two table slots of 8 per row
+	tableBytes   = 16    // rollup: about two table slots of 8 per row (1.3–2.7 at up to 3/4 full)
 	dictOverhead = 48    // map entry, slice slot and string header per dictionary value
 )
 
