@@ -20,6 +20,10 @@ type Iterator struct {
 	row  segment.Row
 	strs [][]string // per dimension, the reused multi-value buffer
 	ids  [][]int32  // per dimension, the reused multi-value id buffer
+	// idsOnly leaves Str and Strs empty: a segment.Writer given the
+	// index's dictionaries reads only the ids (loading each row's strings
+	// is a cache miss per value).
+	idsOnly bool
 }
 
 // Iter returns an iterator over the current rows. Adding to the index
@@ -45,24 +49,36 @@ func (it *Iterator) Next() bool {
 		if i < len(key) {
 			id = key[i]
 		}
+		// Only the fields of the dimension's type are set (id 0, null,
+		// reads as the zero value in every dictionary), the others stay
+		// zero from Iter: no whole DimValue is cleared per row.
 		v := &it.row.Dims[i]
-		*v = segment.DimValue{Null: id == 0}
+		v.Null = id == 0
 		switch {
-		case id == 0:
 		case d.typ == segment.TypeLong:
 			v.Long = d.longs[id]
 		case d.typ != segment.TypeString:
 			v.Double = d.dbls[id]
 		case !d.multi:
-			v.Str, v.ID = d.strs[id], id
+			v.ID = id
+			if !it.idsOnly {
+				v.Str = d.strs[id]
+			}
+		case id == 0:
+			v.Strs, v.IDs = nil, nil
 		default:
 			var one [1]int32
 			s, ids := it.strs[i][:0], it.ids[i][:0]
 			for _, e := range d.elemsOf(id, &one) {
-				s, ids = append(s, d.strs[e]), append(ids, e)
+				ids = append(ids, e)
+				if !it.idsOnly {
+					s = append(s, d.strs[e])
+				}
 			}
-			it.strs[i], v.Strs = s, s
 			it.ids[i], v.IDs = ids, ids
+			if !it.idsOnly {
+				it.strs[i], v.Strs = s, s
+			}
 		}
 	}
 	for i, a := range ix.aggs {
