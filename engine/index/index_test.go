@@ -1,6 +1,7 @@
 package index
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
@@ -705,9 +706,18 @@ func TestSortedRowsIsStableSort(t *testing.T) {
 					t.Fatalf("sortedRows (comparator) differs from the stable sort")
 				}
 				if got := ix.sortedRows(); !slices.Equal(got, want) {
-					t.Fatalf("sortedRows (packed keys: %v) differs from the stable sort", ix.sortPacked(slices.Clone(want)))
+					t.Fatalf("sortedRows (packed keys: %v) differs from the stable sort", ix.sortPacked(slices.Clone(want), false))
 				}
-				paths[ix.sortPacked(slices.Clone(want))] = true
+				paths[ix.sortPacked(slices.Clone(want), false)] = true
+				// The 128-bit keys, on the time-sorted rows (runs in row order).
+				byTime := make([]int32, len(want))
+				for i := range byTime {
+					byTime[i] = int32(i)
+				}
+				slices.SortStableFunc(byTime, func(a, b int32) int { return cmp.Compare(ix.times[a], ix.times[b]) })
+				if ix.sortPacked(byTime, true) && !slices.Equal(byTime, want) {
+					t.Fatalf("sortPacked with 128-bit keys differs from the stable sort")
+				}
 			})
 		}
 	}

@@ -116,7 +116,7 @@ func (ix *Index) sortedRowsBy(packed bool) []int32 {
 	if !slices.IsSorted(ix.times) { // rows mostly arrive in time order
 		perm = ix.radixByTime(perm)
 	}
-	if packed && ix.sortPacked(perm) {
+	if packed && ix.sortPacked(perm, false) {
 		return perm
 	}
 	cmpKeys := ix.keyComparator()
@@ -169,13 +169,14 @@ func (ix *Index) radixByTime(perm []int32) []int32 {
 // sortPacked sorts each run of equal times of perm (sorted by time, equal
 // times in row order) by dimensions, row number breaking ties, when every
 // row's key is single-valued and the ranks of all dimensions and a
-// position in the run fit in 64 bits: each row of a run becomes one uint64
-// (ranks from the first dimension down, then its position in the run, which
-// orders as its row number), so the sort compares integers instead of
-// calling a comparator over two key slices (about half of a persist's sort
-// CPU). It reports false when the keys do not fit; the runs it sorted
-// before finding a multi-value key are in their final order.
-func (ix *Index) sortPacked(perm []int32) bool {
+// position in the run fit in 128 bits: each row of a run becomes one
+// integer key (ranks from the first dimension down, then its position in
+// the run, which orders as its row number), a uint64 when 64 bits do, so
+// the sort compares integers instead of calling a comparator over two key
+// slices (about half of a persist's sort CPU). wide forces the 128-bit
+// keys (tests). It reports false when the keys do not fit; the runs it
+// sorted before finding a multi-value key are in their final order.
+func (ix *Index) sortPacked(perm []int32, wide bool) bool {
 	n := len(perm)
 	maxRun := 0
 	for lo := 0; lo < n; {
@@ -196,12 +197,16 @@ func (ix *Index) sortPacked(perm []int32) bool {
 		widths[i] = uint(bits.Len32(uint32(d.size() - 1)))
 		total += widths[i]
 	}
-	if total > 64 {
+	if total > 128 {
 		return false
 	}
+	wide = wide || total > 64
 	mask := uint64(1)<<posBits - 1
-	var pk []uint64
-	var run []int32
+	var (
+		pk  []uint64
+		pk2 []key128
+		run []int32
+	)
 	for lo := 0; lo < n; {
 		t, hi := ix.times[perm[lo]], lo+1
 		for hi < n && ix.times[perm[hi]] == t {
@@ -212,9 +217,9 @@ func (ix *Index) sortPacked(perm []int32) bool {
 			continue
 		}
 		run = append(run[:0], perm[lo:hi]...)
-		pk = pk[:0]
+		pk, pk2 = pk[:0], pk2[:0]
 		for j, r := range run {
-			var key uint64
+			var k key128
 			rk := ix.rowKey(r)
 			for i, w := range widths {
 				rank := int32(0) // trimmed trailing nulls: rank 0, as null
@@ -225,17 +230,43 @@ func (ix *Index) sortPacked(perm []int32) bool {
 					}
 					rank = ix.dims[i].rank[id]
 				}
-				key = key<<w | uint64(rank)
+				k = k.push(uint64(rank), w)
 			}
-			pk = append(pk, key<<posBits|uint64(j))
+			k = k.push(uint64(j), posBits)
+			if wide {
+				pk2 = append(pk2, k)
+			} else {
+				pk = append(pk, k.lo)
+			}
 		}
-		slices.Sort(pk)
-		for j, key := range pk {
-			perm[lo+j] = run[key&mask]
+		if wide {
+			slices.SortFunc(pk2, func(a, b key128) int {
+				if c := cmp.Compare(a.hi, b.hi); c != 0 {
+					return c
+				}
+				return cmp.Compare(a.lo, b.lo)
+			})
+			for j, k := range pk2 {
+				perm[lo+j] = run[k.lo&mask]
+			}
+		} else {
+			slices.Sort(pk)
+			for j, key := range pk {
+				perm[lo+j] = run[key&mask]
+			}
 		}
 		lo = hi
 	}
 	return true
+}
+
+// key128 is a 128-bit sort key, hi the most significant half.
+type key128 struct{ hi, lo uint64 }
+
+// push shifts k left by w bits (w < 64) and puts v (below 1<<w) in the
+// low bits. Go's shifts by 64 give 0, so w = 0 leaves k as it is.
+func (k key128) push(v uint64, w uint) key128 {
+	return key128{hi: k.hi<<w | k.lo>>(64-w), lo: k.lo<<w | v}
 }
 
 // keyComparator returns a function ordering two rows of equal time by
