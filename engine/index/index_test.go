@@ -1,6 +1,7 @@
 package index
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
@@ -656,10 +657,17 @@ func TestMergeMultiValueLate(t *testing.T) {
 
 // TestSortedRowsIsStableSort checks Iter's order against a stable sort by compareRows: the
 // same permutation, ties (rollup off) in insertion order, with multi-value rows, numeric
-// dimensions, rows out of time order, and times already sorted.
+// dimensions, rows out of time order, and times already sorted; with keys packed into integers
+// (sortPacked) and with the comparator.
 func TestSortedRowsIsStableSort(t *testing.T) {
+	paths := map[bool]bool{} // sortPacked applied, or not
+	defer func() {
+		if !paths[true] || !paths[false] {
+			t.Errorf("packed keys applied in %v of the cases, want some of each", paths)
+		}
+	}()
 	for _, mt := range modelTests() {
-		for _, order := range []string{"random", "sorted", "wide"} {
+		for _, order := range []string{"random", "sorted", "wide", "single"} {
 			t.Run(mt.name+"/times="+order, func(t *testing.T) {
 				s, err := NewSchema(mt.dataSchema())
 				if err != nil {
@@ -672,6 +680,14 @@ func TestSortedRowsIsStableSort(t *testing.T) {
 				case "wide": // a span of centuries: every radix pass
 					for i := range times {
 						times[i] += int64(i%7-3) * 1_000_000_000_000
+					}
+				case "single": // no multi-value row: keys are packed into integers
+					for _, r := range rows {
+						for i, n := range r.names {
+							if v := r.vals[i]; n == "d3" && v.Kind() == expr.KindStrings {
+								r.vals[i] = expr.String(v.Array()[0])
+							}
+						}
 					}
 				}
 				ix := New(s, Options{MaxRowsInMemory: 1 << 20, MaxBytesInMemory: -1})
@@ -686,8 +702,21 @@ func TestSortedRowsIsStableSort(t *testing.T) {
 					want[i] = int32(i)
 				}
 				slices.SortStableFunc(want, ix.compareRows)
+				if got := ix.sortedRowsBy(false); !slices.Equal(got, want) {
+					t.Fatalf("sortedRows (comparator) differs from the stable sort")
+				}
 				if got := ix.sortedRows(); !slices.Equal(got, want) {
-					t.Fatalf("sortedRows differs from the stable sort")
+					t.Fatalf("sortedRows (packed keys: %v) differs from the stable sort", ix.sortPacked(slices.Clone(want), false))
+				}
+				paths[ix.sortPacked(slices.Clone(want), false)] = true
+				// The 128-bit keys, on the time-sorted rows (runs in row order).
+				byTime := make([]int32, len(want))
+				for i := range byTime {
+					byTime[i] = int32(i)
+				}
+				slices.SortStableFunc(byTime, func(a, b int32) int { return cmp.Compare(ix.times[a], ix.times[b]) })
+				if ix.sortPacked(byTime, true) && !slices.Equal(byTime, want) {
+					t.Fatalf("sortPacked with 128-bit keys differs from the stable sort")
 				}
 			})
 		}

@@ -2,6 +2,7 @@ package index
 
 import (
 	"cmp"
+	"math/bits"
 	"runtime"
 	"slices"
 	"sync"
@@ -19,6 +20,10 @@ type Iterator struct {
 	row  segment.Row
 	strs [][]string // per dimension, the reused multi-value buffer
 	ids  [][]int32  // per dimension, the reused multi-value id buffer
+	// idsOnly leaves Str and Strs empty: a segment.Writer given the
+	// index's dictionaries reads only the ids (loading each row's strings
+	// is a cache miss per value).
+	idsOnly bool
 }
 
 // Iter returns an iterator over the current rows. Adding to the index
@@ -44,24 +49,36 @@ func (it *Iterator) Next() bool {
 		if i < len(key) {
 			id = key[i]
 		}
+		// Only the fields of the dimension's type are set (id 0, null,
+		// reads as the zero value in every dictionary), the others stay
+		// zero from Iter: no whole DimValue is cleared per row.
 		v := &it.row.Dims[i]
-		*v = segment.DimValue{Null: id == 0}
+		v.Null = id == 0
 		switch {
-		case id == 0:
 		case d.typ == segment.TypeLong:
 			v.Long = d.longs[id]
 		case d.typ != segment.TypeString:
 			v.Double = d.dbls[id]
 		case !d.multi:
-			v.Str, v.ID = d.strs[id], id
+			v.ID = id
+			if !it.idsOnly {
+				v.Str = d.strs[id]
+			}
+		case id == 0:
+			v.Strs, v.IDs = nil, nil
 		default:
 			var one [1]int32
 			s, ids := it.strs[i][:0], it.ids[i][:0]
 			for _, e := range d.elemsOf(id, &one) {
-				s, ids = append(s, d.strs[e]), append(ids, e)
+				ids = append(ids, e)
+				if !it.idsOnly {
+					s = append(s, d.strs[e])
+				}
 			}
-			it.strs[i], v.Strs = s, s
 			it.ids[i], v.IDs = ids, ids
+			if !it.idsOnly {
+				it.strs[i], v.Strs = s, s
+			}
 		}
 	}
 	for i, a := range ix.aggs {
@@ -86,7 +103,11 @@ func (it *Iterator) Len() int { return len(it.perm) }
 // rows with rollup): a stable radix sort on time, then each run of equal
 // times sorted by dimensions with the row number breaking ties, so the
 // order is total and the unstable sort gives the stable order.
-func (ix *Index) sortedRows() []int32 {
+func (ix *Index) sortedRows() []int32 { return ix.sortedRowsBy(true) }
+
+// sortedRowsBy is sortedRows; packed false always sorts with the
+// comparator (tests check that both give the same order).
+func (ix *Index) sortedRowsBy(packed bool) []int32 {
 	n := len(ix.times)
 	perm := make([]int32, n)
 	for i := range perm {
@@ -94,6 +115,9 @@ func (ix *Index) sortedRows() []int32 {
 	}
 	if !slices.IsSorted(ix.times) { // rows mostly arrive in time order
 		perm = ix.radixByTime(perm)
+	}
+	if packed && ix.sortPacked(perm, false) {
+		return perm
 	}
 	cmpKeys := ix.keyComparator()
 	for lo := 0; lo < n; {
@@ -140,6 +164,109 @@ func (ix *Index) radixByTime(perm []int32) []int32 {
 		perm, tmp = tmp, perm
 	}
 	return perm
+}
+
+// sortPacked sorts each run of equal times of perm (sorted by time, equal
+// times in row order) by dimensions, row number breaking ties, when every
+// row's key is single-valued and the ranks of all dimensions and a
+// position in the run fit in 128 bits: each row of a run becomes one
+// integer key (ranks from the first dimension down, then its position in
+// the run, which orders as its row number), a uint64 when 64 bits do, so
+// the sort compares integers instead of calling a comparator over two key
+// slices (about half of a persist's sort CPU). wide forces the 128-bit
+// keys (tests). It reports false when the keys do not fit; the runs it
+// sorted before finding a multi-value key are in their final order.
+func (ix *Index) sortPacked(perm []int32, wide bool) bool {
+	n := len(perm)
+	maxRun := 0
+	for lo := 0; lo < n; {
+		t, hi := ix.times[perm[lo]], lo+1
+		for hi < n && ix.times[perm[hi]] == t {
+			hi++
+		}
+		maxRun = max(maxRun, hi-lo)
+		lo = hi
+	}
+	if maxRun <= 1 {
+		return true
+	}
+	posBits := uint(bits.Len32(uint32(maxRun - 1)))
+	widths := make([]uint, len(ix.dims))
+	total := posBits
+	for i, d := range ix.dims {
+		widths[i] = uint(bits.Len32(uint32(d.size() - 1)))
+		total += widths[i]
+	}
+	if total > 128 {
+		return false
+	}
+	wide = wide || total > 64
+	mask := uint64(1)<<posBits - 1
+	var (
+		pk  []uint64
+		pk2 []key128
+		run []int32
+	)
+	for lo := 0; lo < n; {
+		t, hi := ix.times[perm[lo]], lo+1
+		for hi < n && ix.times[perm[hi]] == t {
+			hi++
+		}
+		if hi-lo == 1 {
+			lo = hi
+			continue
+		}
+		run = append(run[:0], perm[lo:hi]...)
+		pk, pk2 = pk[:0], pk2[:0]
+		for j, r := range run {
+			var k key128
+			rk := ix.rowKey(r)
+			for i, w := range widths {
+				rank := int32(0) // trimmed trailing nulls: rank 0, as null
+				if i < len(rk) {
+					id := rk[i]
+					if id < 0 { // a multi-value combination
+						return false
+					}
+					rank = ix.dims[i].rank[id]
+				}
+				k = k.push(uint64(rank), w)
+			}
+			k = k.push(uint64(j), posBits)
+			if wide {
+				pk2 = append(pk2, k)
+			} else {
+				pk = append(pk, k.lo)
+			}
+		}
+		if wide {
+			slices.SortFunc(pk2, func(a, b key128) int {
+				if c := cmp.Compare(a.hi, b.hi); c != 0 {
+					return c
+				}
+				return cmp.Compare(a.lo, b.lo)
+			})
+			for j, k := range pk2 {
+				perm[lo+j] = run[k.lo&mask]
+			}
+		} else {
+			slices.Sort(pk)
+			for j, key := range pk {
+				perm[lo+j] = run[key&mask]
+			}
+		}
+		lo = hi
+	}
+	return true
+}
+
+// key128 is a 128-bit sort key, hi the most significant half.
+type key128 struct{ hi, lo uint64 }
+
+// push shifts k left by w bits (w < 64) and puts v (below 1<<w) in the
+// low bits. Go's shifts by 64 give 0, so w = 0 leaves k as it is.
+func (k key128) push(v uint64, w uint) key128 {
+	return key128{hi: k.hi<<w | k.lo>>(64-w), lo: k.lo<<w | v}
 }
 
 // keyComparator returns a function ordering two rows of equal time by

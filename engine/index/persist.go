@@ -54,7 +54,8 @@ func (ix *Index) WriteSegment(dir string, meta segment.Metadata, spec segment.In
 
 func (ix *Index) writeSegment(dir string, meta segment.Metadata, spec segment.IndexSpec, opts segment.WriterOptions) (segment.Metadata, error) {
 	meta.Dimensions, meta.Metrics = ix.Dimensions(), ix.Metrics()
-	it := ix.Iter() // builds every dimension's rank
+	it := ix.Iter()   // builds every dimension's rank
+	it.idsOnly = true // the writer is given every string dictionary below
 	w, err := segment.NewWriterWithOptions(dir, meta, spec, opts)
 	if err != nil {
 		return meta, err

@@ -31,9 +31,12 @@ const minSavingsNum, minSavingsDen = 9, 10
 // partWriter encodes blocked parts. It is reused across parts and columns so
 // its scratch buffers are allocated once.
 type partWriter struct {
-	comp   compression
-	auto   bool // longEncoding=auto
-	delta  bool // every long block is delta-encoded (__time, v2)
+	comp  compression
+	auto  bool // longEncoding=auto
+	delta bool // every long block is delta-encoded (__time, v2)
+	// spill: an intermediate persist's numeric blocks skip the v4 varbits
+	// alternative (see emitLongs and WriterOptions.Intermediate).
+	spill  bool
 	lz     lz4.Compressor
 	zenc   *zstd.Encoder     // created on first use
 	zlevel zstd.EncoderLevel // 0: zstd's default level (3)

@@ -176,9 +176,12 @@ func (pw *partWriter) emit(sp *streamPart, raw []byte, values int, enc encoding)
 func (pw *partWriter) emitLongs(sp *streamPart, blk []int64) error {
 	var enc encoding
 	enc, pw.raw = pw.encodeLongs(pw.raw[:0], blk)
-	if !pw.delta && enc != encConstant {
+	if !pw.delta && !pw.spill && enc != encConstant {
 		// v4: small skewed values (counts, sizes, deltas) are cheaper as
-		// varbits; repetitive ones may still compress better raw.
+		// varbits; repetitive ones may still compress better raw. A spill
+		// skips it: planning, encoding and compressing a second block
+		// cost more CPU, written and again read in the merge, than the
+		// bytes it saves on a temporary file.
 		pw.alt = appendVarbits(pw.alt[:0], blk)
 		return pw.emitSmaller(sp, len(blk), pw.raw, enc, pw.alt, encVarbits)
 	}

@@ -46,8 +46,8 @@ func TestWorkersSameBytes(t *testing.T) {
 }
 
 // TestIntermediateSegment: a segment written with WriterOptions.Intermediate (LZ4 dictionaries
-// and bitmaps) reads back the same rows and bitmaps, is merged into the same bytes as one
-// written without it, and is not the same file.
+// and bitmaps, no varbits long blocks) reads back the same rows and bitmaps, is merged into the
+// same bytes as one written without it, and is not the same file.
 func TestIntermediateSegment(t *testing.T) {
 	meta := testMeta()
 	rows := genRows(rand.New(rand.NewPCG(12, 5)), 20000, 2000)
@@ -73,6 +73,9 @@ func TestIntermediateSegment(t *testing.T) {
 			}
 		}
 		checkColumns(t, r, rows)
+		if got, want := longEncodings(t, r)[encVarbits], !opts.Intermediate; got != want {
+			t.Errorf("%s: varbits long blocks: %v, want %v", name, got, want)
+		}
 		dst := filepath.Join(base, name+"-merged")
 		if err := Merge(dst, meta, DefaultIndexSpec(), []*Reader{r}, nil); err != nil {
 			t.Fatal(err)
@@ -90,6 +93,25 @@ func TestIntermediateSegment(t *testing.T) {
 	if !bytes.Equal(merged[0], merged[1]) {
 		t.Fatalf("merging the intermediate segment gives %d bytes, the final one %d (or different bytes)", len(merged[1]), len(merged[0]))
 	}
+}
+
+// longEncodings returns the encodings of the blocks of r's long columns, __time included.
+func longEncodings(t *testing.T, r *Reader) map[encoding]bool {
+	t.Helper()
+	seen := map[encoding]bool{}
+	for _, c := range r.Columns() {
+		if c.Type != TypeLong {
+			continue
+		}
+		p, _, err := r.numeric(c.Name, TypeLong)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, b := range p.blocks {
+			seen[encoding(b.data[1])] = true
+		}
+	}
+	return seen
 }
 
 // TestDictionaryBackgroundAbort: dictionaries given by SetDictionary are encoded on a goroutine
