@@ -485,14 +485,12 @@ func (d *iterDim) parseDict(db *decbuf, numRows int) {
 	}
 }
 
-// openDictPart reads a v2 string column's header and dictionary part,
-// checking the dictionary's order block by block; it returns the payload
-// offset after the dictionary. A dictionary of at most rawDictBytes is kept
-// as strings, a larger one as its block index.
-func (d *iterDim) openDictPart(r *Reader, numRows int) (int64, error) {
-	c := d.col
+// openDictCursor resets d, checks a v2 string column's header against the
+// segment and opens the cursor over its dictionary blocks; end is the payload
+// offset after the dictionary.
+func (d *iterDim) openDictCursor(r *Reader, numRows int) (cur cursor, end int64, err error) {
 	d.dict, d.voff, d.raw, d.dblocks, d.dfirst = nil, nil, nil, nil, nil
-	pos, err := r.parseAt(c, 2, func(db *decbuf) {
+	pos, err := r.parseAt(d.col, 2, func(db *decbuf) {
 		if rows := db.count("rows", numRows); db.err == nil && rows != numRows {
 			db.err = corruptf("%d rows, segment has %d", rows, numRows)
 		}
@@ -501,11 +499,23 @@ func (d *iterDim) openDictPart(r *Reader, numRows int) (int64, error) {
 		}
 	})
 	if err != nil {
-		return 0, err
+		return cursor{}, 0, err
 	}
-	cur, end, err := r.openCursor(c, pos, partBlobs, -1)
+	cur, end, err = r.openCursor(d.col, pos, partBlobs, -1)
 	if err != nil {
-		return 0, fmt.Errorf("dictionary: %w", err)
+		return cursor{}, 0, fmt.Errorf("dictionary: %w", err)
+	}
+	return cur, end, nil
+}
+
+// openDictPart reads a v2 string column's header and dictionary part,
+// checking the dictionary's order block by block; it returns the payload
+// offset after the dictionary. A dictionary of at most rawDictBytes is kept
+// as strings, a larger one as its block index.
+func (d *iterDim) openDictPart(r *Reader, numRows int) (int64, error) {
+	cur, end, err := d.openDictCursor(r, numRows)
+	if err != nil {
+		return 0, err
 	}
 	d.dlen = 1
 	var prev string
@@ -546,22 +556,9 @@ func (d *iterDim) openDictPart(r *Reader, numRows int) (int64, error) {
 // Reader.Dictionary); decoding it again cost a spill merge about a tenth
 // of its CPU.
 func (d *iterDim) openDictIndex(r *Reader, numRows int) (int64, error) {
-	c := d.col
-	d.dict, d.voff, d.raw, d.dblocks, d.dfirst = nil, nil, nil, nil, nil
-	pos, err := r.parseAt(c, 2, func(db *decbuf) {
-		if rows := db.count("rows", numRows); db.err == nil && rows != numRows {
-			db.err = corruptf("%d rows, segment has %d", rows, numRows)
-		}
-		if bt := db.byte1("bitmap type"); db.err == nil && bt != bitmapRoaring {
-			db.err = corruptf("bitmap type %d", bt)
-		}
-	})
+	cur, end, err := d.openDictCursor(r, numRows)
 	if err != nil {
 		return 0, err
-	}
-	cur, end, err := r.openCursor(c, pos, partBlobs, -1)
-	if err != nil {
-		return 0, fmt.Errorf("dictionary: %w", err)
 	}
 	if len(cur.blocks) == 0 {
 		d.dict = []string{""}
