@@ -24,11 +24,18 @@ type SegmentKey = druidapi.SegmentID
 // relDir is Druid's default storage directory for the key.
 func relDir(k SegmentKey) (string, error) {
 	for _, p := range []string{k.DataSource, k.Version} {
-		if p == "" || p == "." || p == ".." || strings.ContainsAny(p, `/\`) || !filepath.IsLocal(p) {
+		if !isPathElement(p) {
 			return "", fmt.Errorf("storage: segment %s: %q is not usable as a path element", k, p)
 		}
 	}
 	return filepath.Join(k.DataSource, druidapi.FormatTime(k.Start)+"_"+druidapi.FormatTime(k.End), k.Version, strconv.Itoa(k.Partition)), nil
+}
+
+// isPathElement reports whether p is one plain path element on every OS: not empty, not . or
+// .., no separator of either kind, and local by filepath's rules (no volume names or reserved
+// Windows names).
+func isPathElement(p string) bool {
+	return p != "" && p != "." && p != ".." && !strings.ContainsAny(p, `/\`) && filepath.IsLocal(p)
 }
 
 // inside reports whether path is strictly below Root (not Root itself), lexically: what Kill

@@ -61,8 +61,7 @@ func taskFilePath(taskID, name string) (string, error) {
 	if name != TaskLogFile && name != TaskReportFile {
 		return "", fmt.Errorf("storage: task file %q: not %s or %s", name, TaskLogFile, TaskReportFile)
 	}
-	if taskID == "" || taskID == "." || taskID == ".." || strings.ContainsAny(taskID, `/\`) || !filepath.IsLocal(taskID) ||
-		strings.IndexFunc(taskID, func(r rune) bool { return unicode.IsControl(r) }) >= 0 || len(taskID) > 512 {
+	if !isPathElement(taskID) || strings.IndexFunc(taskID, func(r rune) bool { return unicode.IsControl(r) }) >= 0 || len(taskID) > 512 {
 		return "", fmt.Errorf("storage: task id %q is not usable as a path element", taskID)
 	}
 	return path.Join(taskLogsDir, taskID, name), nil
