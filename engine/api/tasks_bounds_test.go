@@ -57,8 +57,17 @@ func boundedRunner(t *testing.T, queue, history int) (*task.Runner, *httptest.Se
 
 func call(t testing.TB, method, url, body string) (int, string) {
 	t.Helper()
+	return callWithHeaders(t, method, url, body, nil)
+}
+
+// callWithHeaders is call with extra request headers.
+func callWithHeaders(t testing.TB, method, url, body string, headers map[string]string) (int, string) {
+	t.Helper()
 	req, _ := http.NewRequest(method, url, strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

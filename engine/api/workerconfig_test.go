@@ -2,8 +2,6 @@ package api
 
 import (
 	"encoding/json"
-	"io"
-	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
@@ -35,17 +33,7 @@ func TestWorkerConfig(t *testing.T) {
 	}
 	post := func(body, author, comment string) (int, string) {
 		t.Helper()
-		req, _ := http.NewRequest("POST", base, strings.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("X-Druid-Author", author)
-		req.Header.Set("X-Druid-Comment", comment)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
+		return callWithHeaders(t, "POST", base, body, map[string]string{"X-Druid-Author": author, "X-Druid-Comment": comment})
 	}
 	for _, tc := range []struct{ body, want string }{
 		{`{"type":"default","selectStrategy":{"type":"equalDistribution"},"autoScaler":null}`, `{"type":"default","selectStrategy":{"type":"equalDistribution"},"autoScaler":null}`},

@@ -92,6 +92,21 @@ func (h *harness) readRows(tr client.TaskReport) int64 {
 	return n
 }
 
+// readingTasks is a waitFor condition: the supervisor has n active tasks and each has read rows.
+func (h *harness) readingTasks(n int) func(*client.SupervisorReport) bool {
+	return func(r *client.SupervisorReport) bool {
+		if activeTasks(r) != n {
+			return false
+		}
+		for _, tr := range r.Payload.ActiveTasks {
+			if h.readRows(tr) == 0 {
+				return false
+			}
+		}
+		return true
+	}
+}
+
 // TestSuspendResumeResetOperations checks the operator runbook: suspend stops reading (tasks
 // publish, none left reading), resume starts again, resetOffsets moves the stored offsets and
 // restarts the owning group there, and reset deletes them.
@@ -173,17 +188,7 @@ func TestSpecUpdateMidStream(t *testing.T) {
 		}
 	}
 	// The new groups take over while events still stream in.
-	h.waitFor("both new groups reading rows", 20*time.Second, func(r *client.SupervisorReport) bool {
-		if activeTasks(r) != 2 {
-			return false
-		}
-		for _, tr := range r.Payload.ActiveTasks {
-			if h.readRows(tr) == 0 {
-				return false
-			}
-		}
-		return true
-	})
+	h.waitFor("both new groups reading rows", 20*time.Second, h.readingTasks(2))
 	produced := p.close(t)
 	waitCaughtUp(t, h.e, h.broker, "events", 40*time.Second)
 	checkExactlyOnce(t, h.e, produced)

@@ -150,17 +150,7 @@ func TestScaleOutWaitsForUncommittedPredecessor(t *testing.T) {
 	if err := e.Manager.ForceScale(ctx, "events", 2); err != nil {
 		t.Fatal(err)
 	}
-	h.waitFor("two new groups reading", 30*time.Second, func(r *client.SupervisorReport) bool {
-		if activeTasks(r) != 2 {
-			return false
-		}
-		for _, tr := range r.Payload.ActiveTasks {
-			if h.readRows(tr) == 0 {
-				return false
-			}
-		}
-		return true
-	})
+	h.waitFor("two new groups reading", 30*time.Second, h.readingTasks(2))
 	produced := p.close(t)
 	h.waitReadToEnd("events", 20*time.Second)
 	if released, _, _ := hs.outcome(); released {

@@ -158,19 +158,8 @@ func completedOn(t *testing.T, via *node, hostPort string) []string {
 // hostPort, as Druid's TaskStatus keeps it.
 func checkFinishedLocation(t *testing.T, via *node, id, hostPort string) {
 	t.Helper()
-	var st struct {
-		Status struct {
-			StatusCode string `json:"statusCode"`
-			Location   struct {
-				Host *string `json:"host"`
-				Port int     `json:"port"`
-			} `json:"location"`
-		} `json:"status"`
-	}
-	code, body := via.get("/druid/indexer/v1/task/" + id + "/status")
-	host, port, _ := net.SplitHostPort(hostPort)
-	if code != 200 || json.Unmarshal([]byte(body), &st) != nil || st.Status.StatusCode != "SUCCESS" ||
-		st.Status.Location.Host == nil || *st.Status.Location.Host != host || strconv.Itoa(st.Status.Location.Port) != port {
+	code, body, st, err := getTaskStatus(via, id)
+	if code != 200 || err != nil || st.Status.StatusCode != "SUCCESS" || !st.at(hostPort) {
 		t.Errorf("status of finished task %s through %s: %d %s, want SUCCESS at %s", id, via.name, code, body, hostPort)
 	}
 }

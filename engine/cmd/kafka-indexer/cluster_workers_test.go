@@ -192,28 +192,43 @@ func checkExactlyOnce(t *testing.T, via *node, total int) {
 	t.Logf("%d rows exactly once in %d segments", total, segs)
 }
 
+// viaTaskStatus is a task's status as `GET /druid/indexer/v1/task/{id}/status` through a node
+// answers it: the HTTP code, the body, and the two fields the cluster tests check.
+type viaTaskStatus struct {
+	Status struct {
+		StatusCode string `json:"statusCode"`
+		Location   struct {
+			Host *string `json:"host"`
+			Port int     `json:"port"`
+		} `json:"location"`
+	} `json:"status"`
+}
+
+func getTaskStatus(via *node, id string) (code int, body string, st viaTaskStatus, err error) {
+	code, body = via.get("/druid/indexer/v1/task/" + id + "/status")
+	err = json.Unmarshal([]byte(body), &st)
+	return code, body, st, err
+}
+
+// at reports whether the status's location is hostPort.
+func (st viaTaskStatus) at(hostPort string) bool {
+	host, port, _ := net.SplitHostPort(hostPort)
+	l := st.Status.Location
+	return l.Host != nil && *l.Host == host && strconv.Itoa(l.Port) == port
+}
+
 // checkLocation checks that via reports task id's location as host:port (while it still
 // runs; a task that finished meanwhile is skipped).
 func checkLocation(t *testing.T, via *node, id, hostPort string) {
 	t.Helper()
-	var st struct {
-		Status struct {
-			StatusCode string `json:"statusCode"`
-			Location   struct {
-				Host *string `json:"host"`
-				Port int     `json:"port"`
-			} `json:"location"`
-		} `json:"status"`
-	}
-	code, body := via.get("/druid/indexer/v1/task/" + id + "/status")
-	if code != 200 || json.Unmarshal([]byte(body), &st) != nil {
+	code, body, st, err := getTaskStatus(via, id)
+	if code != 200 || err != nil {
 		t.Fatalf("status of task %s: %d %s", id, code, body)
 	}
 	if st.Status.StatusCode != "RUNNING" {
 		return
 	}
-	host, port, _ := net.SplitHostPort(hostPort)
-	if st.Status.Location.Host == nil || *st.Status.Location.Host != host || strconv.Itoa(st.Status.Location.Port) != port {
+	if !st.at(hostPort) {
 		t.Errorf("task %s location: %s, want %s", id, body, hostPort)
 	}
 }
