@@ -12,18 +12,21 @@ func (s *Store) InsertAudit(ctx context.Context, e metadata.AuditEntry) error {
 	if err := s.check(); err != nil {
 		return err
 	}
-	if e.CreatedDate == "" {
-		e.CreatedDate = s.nowString()
-	}
-	err := s.b.Write(ctx, nil, func(tx Tx) error {
-		_, err := tx.Exec(ctx, `INSERT INTO audit (audit_key, type, author, comment, created_date, payload) VALUES (?, ?, ?, ?, ?, ?)`,
-			e.Key, e.Type, e.Author, e.Comment, e.CreatedDate, nonNil(e.Payload))
-		return err
-	})
+	err := s.b.Write(ctx, nil, func(tx Tx) error { return s.insertAudit(ctx, tx, e) })
 	if err != nil {
 		return fmt.Errorf("insert audit entry for %s: %w", e.Key, err)
 	}
 	return nil
+}
+
+// insertAudit writes one audit row in tx, dated now unless e says when.
+func (s *Store) insertAudit(ctx context.Context, tx Tx, e metadata.AuditEntry) error {
+	if e.CreatedDate == "" {
+		e.CreatedDate = s.nowString()
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO audit (audit_key, type, author, comment, created_date, payload) VALUES (?, ?, ?, ?, ?, ?)`,
+		e.Key, e.Type, e.Author, e.Comment, e.CreatedDate, nonNil(e.Payload))
+	return err
 }
 
 // AuditEntries implements metadata.Store.

@@ -39,17 +39,12 @@ func (s *Store) SetConfig(ctx context.Context, name string, payload []byte, audi
 	if audit.Payload == nil {
 		audit.Payload = payload
 	}
-	if audit.CreatedDate == "" {
-		audit.CreatedDate = s.nowString()
-	}
 	err := s.b.Write(ctx, nil, func(tx Tx) error {
 		if _, err := tx.Exec(ctx, `INSERT INTO config (name, payload) VALUES (?, ?)
 			ON CONFLICT (name) DO UPDATE SET payload = excluded.payload`, name, nonNil(payload)); err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, `INSERT INTO audit (audit_key, type, author, comment, created_date, payload) VALUES (?, ?, ?, ?, ?, ?)`,
-			audit.Key, audit.Type, audit.Author, audit.Comment, audit.CreatedDate, nonNil(audit.Payload))
-		return err
+		return s.insertAudit(ctx, tx, audit)
 	})
 	if err != nil {
 		return fmt.Errorf("set config %s: %w", name, err)
