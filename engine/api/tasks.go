@@ -128,22 +128,29 @@ func (s *Server) listTasks(fixedState string) http.HandlerFunc {
 // intervalDuration is the length of an ISO-8601 interval start/end, with "_" accepted for "/"
 // as Druid accepts it in URLs.
 func intervalDuration(s string) (time.Duration, error) {
-	start, end, ok := strings.Cut(strings.ReplaceAll(s, "_", "/"), "/")
-	if !ok {
-		return 0, fmt.Errorf("%q is not an interval start/end", s)
-	}
-	a, err := spec.ParseDateTime(start)
+	a, b, err := parseInterval(s)
 	if err != nil {
 		return 0, err
-	}
-	b, err := spec.ParseDateTime(end)
-	if err != nil {
-		return 0, err
-	}
-	if b.Before(a) {
-		return 0, fmt.Errorf("%q ends before it starts", s)
 	}
 	return b.Sub(a), nil
+}
+
+// parseInterval reads Druid's "start/end" (or "start_end") query parameter interval.
+func parseInterval(s string) (start, end time.Time, err error) {
+	from, to, ok := strings.Cut(strings.ReplaceAll(s, "_", "/"), "/")
+	if !ok {
+		return start, end, fmt.Errorf("%q is not an interval start/end", s)
+	}
+	if start, err = spec.ParseDateTime(from); err != nil {
+		return start, end, err
+	}
+	if end, err = spec.ParseDateTime(to); err != nil {
+		return start, end, err
+	}
+	if end.Before(start) {
+		return start, end, fmt.Errorf("%q ends before it starts", s)
+	}
+	return start, end, nil
 }
 
 // taskPayloadResponse and taskStatusResponse are Druid's TaskPayloadResponse and

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/druidapi"
@@ -107,14 +106,8 @@ func (s *Server) routeWorkerConfig(wc *WorkerConfig) {
 			}
 			count = n
 		case q.Get("interval") != "":
-			start, end, ok := strings.Cut(strings.ReplaceAll(q.Get("interval"), "_", "/"), "/")
 			var err error
-			if ok {
-				if from, err = spec.ParseDateTime(start); err == nil {
-					to, err = spec.ParseDateTime(end)
-				}
-			}
-			if !ok || err != nil || to.Before(from) {
+			if from, to, err = parseInterval(q.Get("interval")); err != nil {
 				writeJSON(w, http.StatusBadRequest, errorBody{Error: fmt.Sprintf("interval: %q is not an ISO-8601 interval start/end", q.Get("interval"))})
 				return
 			}
