@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
-	"sort"
 	"strings"
 )
 
@@ -58,7 +58,7 @@ func ParseWorkerBehaviorConfig(b []byte) (WorkerBehaviorConfig, error) {
 		return WorkerBehaviorConfig{}, err
 	}
 	cfg := DefaultWorkerBehaviorConfig(EqualDistribution)
-	for _, k := range sortedKeys(top) {
+	for _, k := range slices.Sorted(maps.Keys(top)) {
 		v := top[k]
 		switch k {
 		case "type":
@@ -78,7 +78,7 @@ func ParseWorkerBehaviorConfig(b []byte) (WorkerBehaviorConfig, error) {
 				return cfg, err
 			}
 			// The type first: an unsupported strategy is named before its own fields are.
-			keys := sortedKeys(st)
+			keys := slices.Sorted(maps.Keys(st))
 			if _, ok := st["type"]; ok {
 				keys = append([]string{"type"}, slices.DeleteFunc(keys, func(k string) bool { return k == "type" })...)
 			}
@@ -138,12 +138,3 @@ func jsonObject(b []byte, path string) (map[string]json.RawMessage, error) {
 }
 
 func isNull(v json.RawMessage) bool { return string(bytes.TrimSpace(v)) == "null" }
-
-func sortedKeys(m map[string]json.RawMessage) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
