@@ -112,10 +112,10 @@ type Runner struct {
 	waiting  []*entry          // submission order
 	finished []string          // ids of finished tasks still in tasks, oldest first
 	reserved int               // submissions past the queue check, not yet enqueued
-	running  int
-	// runningNow mirrors running for tasks' RunningTasks, which must not take mu.
-	runningNow atomic.Int64
-	closed     bool
+	// running is the tasks holding a slot: written under mu, atomic so tasks' RunningTasks
+	// can read it without taking mu.
+	running atomic.Int64
+	closed  bool
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -214,9 +214,9 @@ func (r *Runner) submit(ctx context.Context, s *Spec) error {
 	}
 	// Free slots take tasks at once, so only what exceeds them would wait. Submissions between
 	// this check and enqueue are counted in reserved, so concurrent ones cannot overshoot.
-	free := max(r.opts.Capacity-r.running, 0)
+	free := max(r.opts.Capacity-int(r.running.Load()), 0)
 	if r.opts.MaxWaiting > 0 && len(r.waiting)+r.reserved >= r.opts.MaxWaiting+free {
-		waiting, running := len(r.waiting), r.running
+		waiting, running := len(r.waiting), int(r.running.Load())
 		r.mu.Unlock()
 		return fmt.Errorf("%w: %d tasks wait for %d busy worker slots (capacity %d, queue %d); task %s not created",
 			ErrQueueFull, waiting, running, r.opts.Capacity, r.opts.MaxWaiting, id)
@@ -329,7 +329,7 @@ func (r *Runner) enqueue(s *Spec) {
 	opts := Options{
 		Store: store, Storage: r.opts.Storage, WorkDir: dir,
 		Handoff: r.opts.Handoff, Logger: logger, Getenv: r.opts.Getenv, Metrics: r.opts.Metrics,
-		RunningTasks: func() int { return int(r.runningNow.Load()) },
+		RunningTasks: func() int { return int(r.running.Load()) },
 	}
 	if s.Payload.SupervisorID != "" {
 		opts.Checkpointer = r.opts.Checkpointer
@@ -337,17 +337,16 @@ func (r *Runner) enqueue(s *Spec) {
 	e := &entry{task: New(s, opts), log: tl, created: now, queued: now, runner: RunnerWaiting}
 	r.tasks[s.Payload.ID] = e
 	r.waiting = append(r.waiting, e)
-	r.log.Info("task queued", "task", s.Payload.ID, "waiting", len(r.waiting), "running", r.running, "capacity", r.opts.Capacity)
+	r.log.Info("task queued", "task", s.Payload.ID, "waiting", len(r.waiting), "running", r.running.Load(), "capacity", r.opts.Capacity)
 	r.scheduleLocked()
 }
 
 // scheduleLocked starts waiting tasks while slots are free. Callers hold mu.
 func (r *Runner) scheduleLocked() {
-	for r.running < r.opts.Capacity && len(r.waiting) > 0 && !r.closed {
+	for int(r.running.Load()) < r.opts.Capacity && len(r.waiting) > 0 && !r.closed {
 		e := r.waiting[0]
 		r.waiting = r.waiting[1:]
-		r.running++
-		r.runningNow.Store(int64(r.running))
+		r.running.Add(1)
 		e.runner, e.started = RunnerRunning, time.Now()
 		r.wg.Add(1)
 		go r.run(e)
@@ -361,8 +360,7 @@ func (r *Runner) run(e *entry) {
 	e.closeLog()
 	interrupted := r.ctx.Err() != nil && !res.Success
 	r.mu.Lock()
-	r.running--
-	r.runningNow.Store(int64(r.running))
+	r.running.Add(-1)
 	e.finished, e.runner = time.Now(), RunnerNone
 	if !interrupted {
 		e.result = &res
@@ -874,5 +872,5 @@ func (r *Runner) Counts() (running, waiting map[string]int) {
 func (r *Runner) Running() (running, waiting int) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.running, len(r.waiting)
+	return int(r.running.Load()), len(r.waiting)
 }
