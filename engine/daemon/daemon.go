@@ -327,9 +327,9 @@ func (e *Engine) newAPIWorkers(mgr *supervisor.Manager, runner *task.Runner, wor
 	o := e.opts
 	var wc *api.WorkerConfig
 	if cs, ok := e.Store.(metadata.ConfigStore); ok {
-		wc = &api.WorkerConfig{Store: cs, DefaultStrategy: EqualDistribution}
+		wc = &api.WorkerConfig{Store: cs} // an empty DefaultStrategy is equalDistribution
 		if o.Cluster != nil {
-			wc.DefaultStrategy = cmp.Or(o.Cluster.WorkerSelectStrategy, EqualDistribution)
+			wc.DefaultStrategy = o.Cluster.WorkerSelectStrategy
 		}
 	}
 	return api.New(api.Services{Supervisors: mgr, Tasks: runner, Segments: metadata.NewCatalog(e.Store), Loaded: e.Loader, Workers: workers,
