@@ -131,8 +131,9 @@ func (p *taskLogPusher) run(ctx context.Context) {
 // pushRetrying pushes task id's files, retrying with back-off.
 func (p *taskLogPusher) pushRetrying(ctx context.Context, id string) {
 	wait := p.backoff
+	logDone := false // a retry after the report's put failed does not read and upload the log again
 	for attempt := 1; ; attempt++ {
-		err := p.push(ctx, id)
+		err := p.push(ctx, id, &logDone)
 		if err == nil {
 			p.log.Debug("task log and report pushed to deep storage", "task", id)
 			return
@@ -158,20 +159,24 @@ func (p *taskLogPusher) pushRetrying(ctx context.Context, id string) {
 	}
 }
 
-// push uploads the task's kept log (its latest MaxTaskLogBytes) and its report, the report
-// last: a reader that finds the report finds the log too.
-func (p *taskLogPusher) push(ctx context.Context, id string) error {
-	logb, err := p.runner.Log(id, 0)
-	if err != nil && !errors.Is(err, task.ErrNoLog) {
-		return fmt.Errorf("read log of %s: %w", id, err)
-	}
-	if err == nil {
-		if len(logb) > task.MaxTaskLogBytes {
-			logb = logb[len(logb)-task.MaxTaskLogBytes:]
+// push uploads the task's kept log (its latest MaxTaskLogBytes), unless *logDone says an
+// earlier try did, and then its report, the report last: a reader that finds the report
+// finds the log too.
+func (p *taskLogPusher) push(ctx context.Context, id string, logDone *bool) error {
+	if !*logDone {
+		logb, err := p.runner.Log(id, 0)
+		if err != nil && !errors.Is(err, task.ErrNoLog) {
+			return fmt.Errorf("read log of %s: %w", id, err)
 		}
-		if err := p.files.PutTaskFile(ctx, id, storage.TaskLogFile, logb); err != nil {
-			return err
+		if err == nil {
+			if len(logb) > task.MaxTaskLogBytes {
+				logb = logb[len(logb)-task.MaxTaskLogBytes:]
+			}
+			if err := p.files.PutTaskFile(ctx, id, storage.TaskLogFile, logb); err != nil {
+				return err
+			}
 		}
+		*logDone = true
 	}
 	rep, err := p.runner.ReportFile(id)
 	if errors.Is(err, fs.ErrNotExist) {
