@@ -333,14 +333,7 @@ func aggregateSegment(sc *segCtx, gs *groupSpec, out *grouping) error {
 		mk = binary.LittleEndian.AppendUint64(mk[:0], uint64(g.bucket[s]))
 		sids := g.ids[s*len(dims) : (s+1)*len(dims)]
 		for d, id := range sids {
-			if id == 0 {
-				mk = append(mk, 0)
-				continue
-			}
-			v := dims[d].dict[id]
-			mk = append(mk, 1)
-			mk = binary.AppendUvarint(mk, uint64(len(v)))
-			mk = append(mk, v...)
+			mk = appendDimKey(mk, dims[d].dict[id], id == 0)
 		}
 		st := g.states[s*nAggs : s*nAggs+nAggs]
 		gr := out.groups[string(mk)]

@@ -170,10 +170,7 @@ func (e *Engine) groupAll(ctx context.Context, q rawQuery, gs *groupSpec) (g *gr
 	c := gs.c
 	var remote []PartialResult
 	if rp := e.remote.Load(); rp != nil && c.ds.typ == "table" {
-		id := c.ctx.queryID
-		if id == "" {
-			id, _ = ctx.Value(queryIDKey{}).(string) // the one Run gave the query
-		}
+		id, _ := ctx.Value(queryIDKey{}).(string) // the query's own id, or the one Run gave it
 		raw, err := workerQuery(q, id)
 		if err != nil {
 			return nil, nil, err
@@ -338,15 +335,21 @@ func (g *grouping) mergePartial(gs *groupSpec, s *PartialSegment) error {
 func groupKey(dst []byte, bucket int64, dims []dimValue) []byte {
 	dst = binary.LittleEndian.AppendUint64(dst, uint64(bucket))
 	for _, v := range dims {
-		if v.null {
-			dst = append(dst, 0)
-			continue
-		}
-		dst = append(dst, 1)
-		dst = binary.AppendUvarint(dst, uint64(len(v.s)))
-		dst = append(dst, v.s...)
+		dst = appendDimKey(dst, v.s, v.null)
 	}
 	return dst
+}
+
+// appendDimKey appends one dimension's part of a group key: 0 for null, else 1, the length
+// and the bytes. groupKey and aggregateSegment both build keys with it, so local and remote
+// groups of the same values meet in grouping.groups.
+func appendDimKey(dst []byte, s string, null bool) []byte {
+	if null {
+		return append(dst, 0)
+	}
+	dst = append(dst, 1)
+	dst = binary.AppendUvarint(dst, uint64(len(s)))
+	return append(dst, s...)
 }
 
 // parseGroupQuery parses what the grouping engine needs of a timeseries, topN or groupBy
