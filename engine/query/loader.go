@@ -595,17 +595,3 @@ func (l *Loader) acquireLoaded(ctx context.Context, refs []SegmentRef) (bool, er
 	}
 	return true, nil
 }
-
-// knownIDs returns the ids of every segment of dataSource in the Loader's timeline, visible or
-// overshadowed: a remote realtime copy of one of them is never read (see groupAll).
-func (l *Loader) knownIDs(dataSource string) map[string]bool {
-	tl := l.view.Load().timelines[dataSource]
-	if tl == nil {
-		return nil
-	}
-	out := make(map[string]bool, len(tl.entries))
-	for _, e := range tl.entries {
-		out[e.seg.ID()] = true
-	}
-	return out
-}

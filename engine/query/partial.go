@@ -157,9 +157,10 @@ func (e *Engine) SetRemote(r RemoteRealtime) {
 }
 
 // knownSegments is implemented by sources (the Loader) whose segments hide remote realtime
-// segments of the same id even when the query does not read them (overshadowed).
+// segments of the same id even when the query does not read them (overshadowed): Loaded
+// reports every segment the source holds, visible or not.
 type knownSegments interface {
-	knownIDs(dataSource string) map[string]bool
+	Loaded(segmentID string) bool
 }
 
 // groupAll is lookup + aggregateAll with the remote realtime rows merged in. g is nil when
@@ -187,7 +188,7 @@ func (e *Engine) groupAll(ctx context.Context, q rawQuery, gs *groupSpec) (g *gr
 		return nil, nil, err
 	}
 	release = func() { releaseRefs(refs) }
-	segs := e.pickRemote(c.ds.name, refs, remote)
+	segs := e.pickRemote(refs, remote)
 	if len(refs) == 0 && len(segs) == 0 {
 		return nil, release, nil
 	}
@@ -243,7 +244,7 @@ func hasSegments(rs []PartialResult) bool {
 
 // pickRemote keeps one answer per remote segment id, the one with the most rows, and drops
 // the ids the query node serves itself.
-func (e *Engine) pickRemote(dataSource string, refs []SegmentRef, remote []PartialResult) []*PartialSegment {
+func (e *Engine) pickRemote(refs []SegmentRef, remote []PartialResult) []*PartialSegment {
 	if !hasSegments(remote) {
 		return nil
 	}
@@ -251,19 +252,29 @@ func (e *Engine) pickRemote(dataSource string, refs []SegmentRef, remote []Parti
 	for _, r := range refs {
 		local[r.Segment.ID()] = true
 	}
+	var known []knownSegments
 	for _, s := range e.snapshotSources() {
 		if k, ok := s.(knownSegments); ok {
-			for id := range k.knownIDs(dataSource) {
-				local[id] = true
+			known = append(known, k)
+		}
+	}
+	held := func(id string) bool {
+		if local[id] {
+			return true
+		}
+		for _, k := range known {
+			if k.Loaded(id) {
+				return true
 			}
 		}
+		return false
 	}
 	best := map[string]*PartialSegment{}
 	var order []string
 	for i := range remote {
 		for j := range remote[i].Segments {
 			s := &remote[i].Segments[j]
-			if local[s.ID] {
+			if held(s.ID) {
 				continue
 			}
 			if b, ok := best[s.ID]; !ok {
