@@ -225,25 +225,11 @@ type groupByResult struct {
 // having, ordering (limitSpec columns, after the timestamp unless the
 // granularity is all; else by dimensions) and limit.
 func runGroupBy(ctx context.Context, e *Engine, q rawQuery) (any, error) {
-	c, err := parseCommon(q, true)
+	gs, err := parseGroupQuery("groupBy", q)
 	if err != nil {
 		return nil, err
 	}
-	if err := c.parseAggs(q); err != nil {
-		return nil, err
-	}
-	var rawDims []json.RawMessage
-	if err := q.decode("dimensions", &rawDims); err != nil {
-		return nil, err
-	}
-	dims := make([]dimSpec, 0, len(rawDims))
-	for i, r := range rawDims {
-		d, err := parseDimSpec(r, fmt.Sprintf("dimensions[%d]", i))
-		if err != nil {
-			return nil, err
-		}
-		dims = append(dims, d)
-	}
+	c, dims := gs.c, gs.dims
 	ls := &limitSpec{}
 	if q.has("limitSpec") {
 		if ls, err = parseLimitSpec(q["limitSpec"], c); err != nil {
@@ -257,7 +243,7 @@ func runGroupBy(ctx context.Context, e *Engine, q rawQuery) (any, error) {
 		}
 	}
 	out := []*groupByResult{}
-	g, release, err := e.groupAll(ctx, q, &groupSpec{c: c, dims: dims})
+	g, release, err := e.groupAll(ctx, q, gs)
 	if err != nil {
 		return nil, err
 	}

@@ -18,19 +18,17 @@ type timeseriesResult struct {
 // unless context.skipEmptyBuckets), ascending unless descending, optional
 // limit and grandTotal.
 func runTimeseries(ctx context.Context, e *Engine, q rawQuery) (any, error) {
-	c, err := parseCommon(q, true)
+	gs, err := parseGroupQuery("timeseries", q)
 	if err != nil {
 		return nil, err
 	}
-	if err := c.parseAggs(q); err != nil {
-		return nil, err
-	}
+	c := gs.c
 	var limit int
 	if err := q.decode("limit", &limit); err != nil {
 		return nil, err
 	}
 	out := []timeseriesResult{}
-	g, release, err := e.groupAll(ctx, q, &groupSpec{c: c, fill: !c.ctx.skipEmptyBuckets})
+	g, release, err := e.groupAll(ctx, q, gs)
 	if err != nil {
 		return nil, err
 	}

@@ -73,20 +73,11 @@ type topNResult struct {
 // one dimension with the best metric (exact: every segment's groups are
 // merged before ranking, so no approximation across segments).
 func runTopN(ctx context.Context, e *Engine, q rawQuery) (any, error) {
-	c, err := parseCommon(q, true)
+	gs, err := parseGroupQuery("topN", q)
 	if err != nil {
 		return nil, err
 	}
-	if err := c.parseAggs(q); err != nil {
-		return nil, err
-	}
-	if !q.has("dimension") {
-		return nil, badQuery("dimension", "missing")
-	}
-	dim, err := parseDimSpec(q["dimension"], "dimension")
-	if err != nil {
-		return nil, err
-	}
+	c, dim := gs.c, gs.dims[0]
 	if !q.has("metric") {
 		return nil, badQuery("metric", "missing")
 	}
@@ -105,7 +96,7 @@ func runTopN(ctx context.Context, e *Engine, q rawQuery) (any, error) {
 		return nil, badQuery("threshold", "must be a positive number")
 	}
 	out := []topNResult{}
-	g, release, err := e.groupAll(ctx, q, &groupSpec{c: c, dims: []dimSpec{dim}})
+	g, release, err := e.groupAll(ctx, q, gs)
 	if err != nil {
 		return nil, err
 	}
