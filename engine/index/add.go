@@ -192,13 +192,7 @@ func (ix *Index) lookup(h uint64, t int64, key []int32) (int32, int) {
 // half full, 4 MiB per task at 150,000 rows; at 3/4, 2 MiB). A probe for an absent key then reads
 // on average ~3 adjacent slots at 150,000 rows in 262,144, ~8.5 at 3/4 full: mostly one cache
 // line either way.
-func rollupTableSize(n int) int {
-	size := 1024
-	for 4*n > 3*size {
-		size *= 2
-	}
-	return size
-}
+func rollupTableSize(n int) int { return pow2TableSize(n, 1024) }
 
 // insert adds entry (hash h) to the table, growing it to stay at most 3/4 full (see
 // rollupTableSize). slot is the empty slot lookup found for it, or -1; without growth the

@@ -55,9 +55,13 @@ func newStrTable(hint int) strTable {
 }
 
 // tableSize is the smallest power of two (at least 16) that holds n values at most 3/4 full.
-func tableSize(n int) int {
-	size := 16
-	for size*3 < n*4 {
+func tableSize(n int) int { return pow2TableSize(n, 16) }
+
+// pow2TableSize is the smallest power of two from minSize up that holds n entries at most 3/4
+// full: the sizing rule of the index's open-addressing tables (strTable, the rollup table).
+func pow2TableSize(n, minSize int) int {
+	size := minSize
+	for 4*n > 3*size {
 		size *= 2
 	}
 	return size
