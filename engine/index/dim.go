@@ -52,13 +52,23 @@ func (d *dim) reset() {
 	d.strTab, d.strs = strTable{}, nil
 	d.numIDs, d.longs, d.dbls = nil, nil, nil
 	d.comboIDs, d.combos = nil, nil
+	d.presize(hint)
 	switch d.typ {
 	case segment.TypeString:
-		d.strTab, d.strs = newStrTable(hint), []string{""}
+		d.strs = []string{""}
 	case segment.TypeLong:
-		d.numIDs, d.longs = make(map[uint64]int32, hint), []int64{0}
+		d.longs = []int64{0}
 	default:
-		d.numIDs, d.dbls = make(map[uint64]int32, hint), []float64{0}
+		d.dbls = []float64{0}
+	}
+}
+
+// presize makes d's empty value→id table with room for hint values.
+func (d *dim) presize(hint int) {
+	if d.typ == segment.TypeString {
+		d.strTab, d.numIDs = newStrTable(hint), nil
+	} else {
+		d.numIDs = make(map[uint64]int32, hint)
 	}
 }
 

@@ -247,12 +247,7 @@ func (ix *Index) Detach() *Index {
 		n := nx.dims[i]
 		n.multi = d.multi
 		if hint := d.strTab.len() + len(d.numIDs); hint > 0 {
-			n.numIDs = nil
-			if d.typ == segment.TypeString {
-				n.strTab = newStrTable(hint)
-			} else {
-				n.numIDs = make(map[uint64]int32, hint)
-			}
+			n.presize(hint)
 		}
 	}
 	return nx
