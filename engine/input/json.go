@@ -27,6 +27,9 @@ type jsonSource struct {
 	genericOK bool // generic holds the current value
 	rawCur    []byte
 	segs      [][2]int
+	// flat is true when rows come from field discovery alone (no flattenSpec fields): then
+	// scanFlat may fill them without fastjson.
+	flat bool
 }
 
 func newJSONSource(f *spec.InputFormat) (*jsonSource, error) {
@@ -58,6 +61,7 @@ func newJSONSource(f *spec.InputFormat) (*jsonSource, error) {
 		}
 	}
 	s.visitFn = s.visit
+	s.flat = s.discover && len(s.fields) == 0
 	return s, nil
 }
 
@@ -71,6 +75,12 @@ func (s *jsonSource) read(data []byte, r *Row, each func(*ParseError) error) err
 				data = nil
 			}
 			if len(bytes.TrimSpace(line)) == 0 {
+				continue
+			}
+			if s.flat && s.scan(line, r) {
+				if err := each(nil); err != nil {
+					return err
+				}
 				continue
 			}
 			v, err := s.p.ParseBytes(line)
@@ -88,6 +98,9 @@ func (s *jsonSource) read(data []byte, r *Row, each func(*ParseError) error) err
 	}
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil
+	}
+	if s.flat && s.scan(data, r) {
+		return each(nil)
 	}
 	v, err := s.p.ParseBytes(data)
 	if err == nil {
@@ -112,6 +125,17 @@ func (s *jsonSource) read(data []byte, r *Row, each func(*ParseError) error) err
 		}
 	}
 	return nil
+}
+
+// scan fills r from raw with scanFlat; false leaves r reset for the fastjson path.
+func (s *jsonSource) scan(raw []byte, r *Row) bool {
+	r.reset()
+	r.input = raw
+	if scanFlat(raw, r) {
+		return true
+	}
+	r.reset()
+	return false
 }
 
 // one turns one parsed JSON value into a row.
