@@ -2,6 +2,7 @@ package segment
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"io"
@@ -14,23 +15,36 @@ import (
 // dictionary ids) go to temporary files in the .tmp-for-creation directory
 // as they fill, and Finish assembles the data file by copying them in file
 // order. Only block indexes, dictionaries, bitmaps and one block of values
-// per column stay in memory.
+// per column stay in memory. An intermediate persist, whose rows
+// maxRowsInMemory bounds, keeps its spools in memory instead (newSpool).
 
 // spoolBufSize is the write buffer of a spool and the read buffer used to
 // read one back.
 const spoolBufSize = 64 << 10
 
-// spool is a temporary file written sequentially and read back later.
+// spool is a temporary file written sequentially and read back later, or,
+// for an intermediate persist (WriterOptions.Intermediate), the same bytes
+// kept in memory.
 type spool struct {
 	f   *os.File
+	mem bool // no file: buf holds everything written
 	buf []byte
 	n   int64 // bytes written, buffered included
 }
 
-// newSpool creates a spool file in the writer's temporary directory.
+// newSpool creates a spool file in the writer's temporary directory, or an
+// in-memory spool for an intermediate persist: its rows are bounded by
+// maxRowsInMemory, so its spools are too, and the files' create, write,
+// read back and remove cost a spill more CPU than encoding one of its
+// columns.
 func (w *Writer) newSpool() (*spool, error) {
 	w.spoolMu.Lock()
 	defer w.spoolMu.Unlock()
+	if w.opts.Intermediate {
+		s := &spool{mem: true}
+		w.spools = append(w.spools, s)
+		return s, nil
+	}
 	w.spoolSeq++
 	f, err := os.Create(filepath.Join(w.tmp, fmt.Sprintf("spool-%d.tmp", w.spoolSeq)))
 	if err != nil {
@@ -43,7 +57,7 @@ func (w *Writer) newSpool() (*spool, error) {
 
 func (s *spool) write(b []byte) error {
 	s.n += int64(len(b))
-	if len(s.buf)+len(b) <= cap(s.buf) {
+	if s.mem || len(s.buf)+len(b) <= cap(s.buf) {
 		s.buf = append(s.buf, b...)
 		return nil
 	}
@@ -62,7 +76,7 @@ func (s *spool) write(b []byte) error {
 
 // u32 appends v as 4 little-endian bytes.
 func (s *spool) u32(v uint32) error {
-	if len(s.buf)+4 > cap(s.buf) {
+	if !s.mem && len(s.buf)+4 > cap(s.buf) {
 		if err := s.flush(); err != nil {
 			return err
 		}
@@ -73,7 +87,7 @@ func (s *spool) u32(v uint32) error {
 }
 
 func (s *spool) flush() error {
-	if len(s.buf) == 0 {
+	if s.mem || len(s.buf) == 0 {
 		return nil
 	}
 	_, err := s.f.Write(s.buf)
@@ -86,6 +100,9 @@ func (s *spool) flush() error {
 
 // section returns a reader over everything written so far.
 func (s *spool) section() (*io.SectionReader, error) {
+	if s.mem {
+		return io.NewSectionReader(bytes.NewReader(s.buf), 0, s.n), nil
+	}
 	if err := s.flush(); err != nil {
 		return nil, err
 	}
@@ -129,6 +146,9 @@ func (r *u32Reader) read(dst []int32) error {
 // close closes and deletes the spool file.
 func (s *spool) close() error {
 	if s == nil || s.f == nil {
+		if s != nil {
+			s.buf = nil
+		}
 		return nil
 	}
 	name := s.f.Name()
