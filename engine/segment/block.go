@@ -228,6 +228,10 @@ func encodeRowsBlob(buf *bytes.Buffer, rows []uint32) (blob []byte, ok bool) {
 	}
 	size += data
 	buf.Reset()
+	// Both forms below are built in buf's spare capacity; growing buf itself
+	// (a row list is at most a few bytes over size before it is refused)
+	// keeps that capacity for the next bitmap instead of a new array each.
+	buf.Grow(int(size) + 16)
 	if card < size && card >= 2 {
 		b := append(buf.AvailableBuffer(), bitmapTagRows)
 		b = appendUvarint(b, card)
