@@ -37,20 +37,18 @@ func scanFlat(data []byte, r *Row) bool {
 		if i >= len(data) {
 			return false
 		}
-		var v expr.Value
-		if data[i] == '[' {
+		var v expr.Value // null stays the zero Value
+		switch data[i] {
+		case '[':
 			v, j, ok = flatArray(data, i+1, r)
-		} else {
+		case 'n':
+			j, ok = flatLiteral(data, i, "null")
+		default:
 			var s string
 			var num bool
-			s, num, j, ok = flatPrimitive(data, i)
-			switch {
-			case !ok:
-			case num:
+			if s, num, j, ok = flatPrimitive(data, i); num {
 				v = numberValue(s)
-			case s == "" && data[i] == 'n':
-				// null: the zero Value
-			default:
+			} else {
 				v = expr.String(s)
 			}
 		}
@@ -114,11 +112,13 @@ func flatPrimitive(data []byte, i int) (s string, num bool, next int, ok bool) {
 		s, next, ok = flatString(data, i+1)
 		return s, false, next, ok
 	case 't':
-		return flatLiteral(data, i, "true")
+		next, ok = flatLiteral(data, i, "true")
+		return "true", false, next, ok
 	case 'f':
-		return flatLiteral(data, i, "false")
+		next, ok = flatLiteral(data, i, "false")
+		return "false", false, next, ok
 	case 'n':
-		_, _, next, ok = flatLiteral(data, i, "null")
+		next, ok = flatLiteral(data, i, "null")
 		return "", false, next, ok
 	}
 	if next, ok = flatNumber(data, i); !ok {
@@ -127,11 +127,12 @@ func flatPrimitive(data []byte, i int) (s string, num bool, next int, ok bool) {
 	return b2s(data[i:next]), true, next, true
 }
 
-func flatLiteral(data []byte, i int, lit string) (string, bool, int, bool) {
+// flatLiteral reads lit at data[i] and returns the index after it.
+func flatLiteral(data []byte, i int, lit string) (int, bool) {
 	if len(data)-i < len(lit) || string(data[i:i+len(lit)]) != lit {
-		return "", false, 0, false
+		return 0, false
 	}
-	return lit, false, i + len(lit), true
+	return i + len(lit), true
 }
 
 // flatString reads a string's bytes after its opening quote; a backslash ends the fast path
