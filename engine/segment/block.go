@@ -228,9 +228,10 @@ func encodeRowsBlob(buf *bytes.Buffer, rows []uint32) (blob []byte, ok bool) {
 	}
 	size += data
 	buf.Reset()
-	// Both forms below are built in buf's spare capacity; growing buf itself
-	// (a row list is at most a few bytes over size before it is refused)
-	// keeps that capacity for the next bitmap instead of a new array each.
+	// Both forms below are built in buf's spare capacity. Growing buf itself
+	// to size keeps that capacity for the next bitmap instead of a new array
+	// each: the roaring form fits, and a row list is kept only if smaller
+	// (one that outgrows it while being built is refused anyway).
 	buf.Grow(int(size) + 16)
 	if card < size && card >= 2 {
 		b := append(buf.AvailableBuffer(), bitmapTagRows)

@@ -145,10 +145,11 @@ func (r *u32Reader) read(dst []int32) error {
 
 // close closes and deletes the spool file.
 func (s *spool) close() error {
+	if s != nil && s.mem {
+		s.buf = nil
+		return nil
+	}
 	if s == nil || s.f == nil {
-		if s != nil {
-			s.buf = nil
-		}
 		return nil
 	}
 	name := s.f.Name()
