@@ -49,13 +49,17 @@ const (
 	// front coded, ids blocks may be packed above their minimum, and the
 	// largest bitmap of a single-value column may be stored as "the rest".
 	FormatV4 FormatVersion = 4
+	// FormatV5 stores a one-row bitmap of a single-value column as its tag
+	// alone: its row is the one row whose id is the bitmap's, rebuilt from
+	// the ids in the pass that rebuilds the rest bitmap.
+	FormatV5 FormatVersion = 5
 )
 
 const (
 	// MinSupportedFormat is the oldest version Open reads.
 	MinSupportedFormat = FormatV1
 	// CurrentFormat is the version NewWriter writes.
-	CurrentFormat = FormatV4
+	CurrentFormat = FormatV5
 )
 
 // Supported reports whether this build can read version v.
@@ -80,6 +84,10 @@ func (v FormatVersion) TaggedBitmaps() bool { return v >= FormatV3 }
 // front, packedMin) and bitmaps the rest tag.
 func (v FormatVersion) V4Encodings() bool { return v >= FormatV4 }
 
+// OneRowTags reports whether a single-value column's bitmaps part may hold
+// bitmapTagOne blobs, v5.
+func (v FormatVersion) OneRowTags() bool { return v >= FormatV5 }
+
 func (v FormatVersion) String() string {
 	switch v {
 	case FormatV1:
@@ -90,6 +98,8 @@ func (v FormatVersion) String() string {
 		return "v3"
 	case FormatV4:
 		return "v4"
+	case FormatV5:
+		return "v5"
 	}
 	return fmt.Sprintf("FormatVersion(%d)", uint8(v))
 }
@@ -304,4 +314,7 @@ const (
 	// bitmapTagRest (v4, single-value columns, at most one per column, no
 	// bytes after the tag): every row not in another bitmap of the column.
 	bitmapTagRest = 2
+	// bitmapTagOne (v5, single-value columns, no bytes after the tag): a
+	// bitmap of exactly one row, the row whose id is this bitmap's.
+	bitmapTagOne = 3
 )

@@ -487,6 +487,7 @@ type stringColumn struct {
 	bmPart  part     // v2: the bitmaps part, decoded on first use
 	tagged  bool     // v3: bitmaps-part blobs carry a bitmap tag
 	restOK  bool     // v4 single-value column: one blob may be the rest tag
+	oneOK   bool     // v5 single-value column: blobs may be the one-row tag
 	numRows int
 	name    string
 }
@@ -498,11 +499,20 @@ func (s *stringColumn) raw() ([][]byte, error) {
 		return s.bitmaps, nil
 	}
 	bms, err := s.bmPart.decodeBlobs(make([][]byte, 0, len(s.dict)))
-	rest := -1
+	rest, ones := -1, 0
+	var one []bool // v5: ids stored as bitmapTagOne
 	if err == nil && s.tagged {
 		for i := range bms {
 			if s.restOK && rest < 0 && len(bms[i]) == 1 && bms[i][0] == bitmapTagRest {
 				rest = i
+				continue
+			}
+			if s.oneOK && len(bms[i]) == 1 && bms[i][0] == bitmapTagOne {
+				if one == nil {
+					one = make([]bool, len(bms))
+				}
+				one[i], bms[i] = true, nil
+				ones++
 				continue
 			}
 			if bms[i], err = untagBitmap(bms[i]); err != nil {
@@ -510,11 +520,11 @@ func (s *stringColumn) raw() ([][]byte, error) {
 			}
 		}
 	}
-	if err == nil && rest >= 0 {
+	if err == nil && (rest >= 0 || ones > 0) {
 		var ids []int32
 		var scratch []byte
 		if ids, err = s.ids.decodeInts(make([]int32, 0, s.numRows), &scratch); err == nil {
-			bms[rest], err = restBitmap(ids, int32(rest))
+			err = derivedBitmaps(bms, ids, int32(rest), one, ones)
 		}
 	}
 	if err != nil {
@@ -536,6 +546,7 @@ func (r *Reader) stringCol(name string) (*column, *stringColumn, error) {
 	s.name = name
 	s.tagged = r.version.TaggedBitmaps()
 	s.restOK = r.version.V4Encodings() && !c.multi
+	s.oneOK = r.version.OneRowTags() && !c.multi
 	s.numRows = r.NumRows()
 	if r.version.PartsForStrings() {
 		if err := s.readDictPart(&d); err != nil {
@@ -594,7 +605,7 @@ func (s *stringColumn) nullBitmap() ([]byte, error) {
 	if err != nil || len(bms) == 0 {
 		return nil, fmt.Errorf("segment: column %q bitmaps: %w", s.name, corruptf("first block: %v", err))
 	}
-	if s.restOK && len(bms[0]) == 1 && bms[0][0] == bitmapTagRest {
+	if len(bms[0]) == 1 && (s.restOK && bms[0][0] == bitmapTagRest || s.oneOK && bms[0][0] == bitmapTagOne) {
 		raw, err := s.raw()
 		if err != nil {
 			return nil, err

@@ -4,8 +4,6 @@ import (
 	"encoding/binary"
 	"math"
 	"math/bits"
-
-	"github.com/RoaringBitmap/roaring/v2"
 )
 
 // Format v4 encodings (docs/segment-format.md, "Block" and "Bitmaps"):
@@ -23,7 +21,8 @@ import (
 //     e.g. 1 bit for a boolean column without nulls instead of 2.
 //   - the rest bitmap: in a single-value column every row has exactly one
 //     id, so the largest bitmap is all rows not in the others; it is stored
-//     as its tag alone and rebuilt when the bitmaps are loaded.
+//     as its tag alone and rebuilt when the bitmaps are loaded (v5.go's
+//     derivedBitmaps).
 
 // bitWriter appends values of up to 64 bits, most significant bit first.
 type bitWriter struct {
@@ -350,28 +349,6 @@ func decodePackedMin(dst []int32, body []byte, n int) ([]int32, error) {
 		return dst, corruptf("packedMin block: bad padding")
 	}
 	return dst, nil
-}
-
-// restBitmap rebuilds the rest bitmap of a single-value column from its
-// ids: the rows whose id is rest (in a single-value column, exactly the rows
-// in no other bitmap). One pass over the ids costs far less than reading
-// and OR-ing every other bitmap.
-func restBitmap(ids []int32, rest int32) ([]byte, error) {
-	bm := roaring.New()
-	// The rest is the largest bitmap: often most of the rows.
-	rows := make([]uint32, 0, len(ids))
-	for row, id := range ids {
-		if id == rest {
-			rows = append(rows, uint32(row))
-		}
-	}
-	bm.AddMany(rows)
-	bm.RunOptimize()
-	out, err := bm.ToBytes()
-	if err != nil {
-		return nil, corruptf("rest bitmap: %v", err)
-	}
-	return out, nil
 }
 
 // restID returns the id whose bitmap a v4 writer stores as the rest: the

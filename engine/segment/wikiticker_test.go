@@ -346,18 +346,20 @@ func TestWikitickerSize(t *testing.T) {
 	for _, c := range []struct {
 		name   string
 		mutate func(*IndexSpec)
-		// Upper bounds on the generated look-alike. Format v4 measured
-		// 39.2 (default), 37.6 and 37.6 B/row for both files. The default's
-		// bound is issue 10's target (≤ 40 B/row with Druid's default
-		// indexSpec; on the look-alike, not the real sample); the others
-		// keep a margin for codec library updates.
+		// Upper bounds on the generated look-alike. Format v5 measured
+		// 37.1 (default), 35.5 and 35.5 B/row for both files. Issue 10's
+		// target is ≤ 40 B/row with Druid's default indexSpec on the real
+		// sample, which is not here and was 3 B/row worse than the
+		// look-alike when both were measured (v1), so the default's bound
+		// keeps that margin below 40 (38, not 40); the others keep a
+		// margin for codec library updates.
 		maxSeg, maxZip float64
 	}{
-		{"default (Druid's: lz4)", func(*IndexSpec) {}, 40, 40},
-		{"zstd", func(s *IndexSpec) { s.DimensionCompression = "zstd" }, 39, 39},
+		{"default (Druid's: lz4)", func(*IndexSpec) {}, 38, 38},
+		{"zstd", func(s *IndexSpec) { s.DimensionCompression = "zstd" }, 37, 37},
 		{"zstd-auto", func(s *IndexSpec) {
 			s.DimensionCompression, s.MetricCompression, s.LongEncoding = "zstd", "zstd", "auto"
-		}, 39, 39},
+		}, 37, 37},
 	} {
 		spec := DefaultIndexSpec()
 		c.mutate(&spec)

@@ -1060,6 +1060,9 @@ func (e *colEnc) writeBitmaps(w *Writer, c *dimCol, remap []int32, out *blobStre
 		left -= len(b)
 	}
 	rest := restID(card, c.schema.MultiValue)
+	// v5: a one-row bitmap of a single-value column is its tag alone; the
+	// reader finds its row in the ids, as it does the rest's.
+	oneRow := !c.schema.MultiValue
 	var (
 		start []int32 // per id of the range: first slot in rows (small ids)
 		rows  []uint32
@@ -1082,8 +1085,8 @@ func (e *colEnc) writeBitmaps(w *Writer, c *dimCol, remap []int32, out *blobStre
 		total := int32(0)
 		for id := lo; id < hi; id++ {
 			start = append(start, total)
-			if int32(id) == rest {
-				continue // v4: stored as the rest, its rows are not collected
+			if int32(id) == rest || oneRow && card[id] == 1 {
+				continue // stored as a tag, its rows are not collected
 			}
 			if card[id] >= bigBitmap {
 				big[int32(id)] = roaring.New()
@@ -1134,7 +1137,7 @@ func (e *colEnc) writeBitmaps(w *Writer, c *dimCol, remap []int32, out *blobStre
 				}
 				i++
 				id := remap[old]
-				if int(id) < lo || int(id) >= hi || id == rest {
+				if int(id) < lo || int(id) >= hi || id == rest || oneRow && card[id] == 1 {
 					continue
 				}
 				if card[id] >= bigBitmap {
@@ -1149,6 +1152,12 @@ func (e *colEnc) writeBitmaps(w *Writer, c *dimCol, remap []int32, out *blobStre
 		for id := lo; id < hi; id++ {
 			if int32(id) == rest {
 				if err := out.add([]byte{bitmapTagRest}); err != nil {
+					return err
+				}
+				continue
+			}
+			if oneRow && card[id] == 1 {
+				if err := out.add([]byte{bitmapTagOne}); err != nil {
 					return err
 				}
 				continue
