@@ -23,7 +23,9 @@ func FuzzColumn(f *testing.F) {
 		{Bitmap: "roaring", DimensionCompression: "none", MetricCompression: "none", LongEncoding: "auto"},
 	} {
 		dir := filepath.Join(f.TempDir(), spec.DimensionCompression)
-		writeSegment(f, dir, testMeta(), spec, genRows(rand.New(rand.NewPCG(5, 5)), 40, 5))
+		rows := genRows(rand.New(rand.NewPCG(5, 5)), 40, 5)
+		rows[7].Dims[0] = DimValue{Str: "once"} // a one-row bitmap (v5 tag)
+		writeSegment(f, dir, testMeta(), spec, rows)
 		data, err := os.ReadFile(filepath.Join(dir, DataFile))
 		if err != nil {
 			f.Fatal(err)

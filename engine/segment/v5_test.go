@@ -66,6 +66,34 @@ func TestOneRowBitmap(t *testing.T) {
 	if err := openAndRead(dir); err != nil {
 		t.Fatal(err)
 	}
+	// A null on one row: the null bitmap (id 0, read on its own by
+	// Cardinality) is a one-row tag too.
+	for i := range rows {
+		if rows[i].Dims[0].Null || rows[i].Dims[0].Str == "" {
+			rows[i].Dims[0] = DimValue{Str: "common"}
+		}
+	}
+	rows[5].Dims[0] = DimValue{Null: true}
+	dir2 := filepath.Join(t.TempDir(), "seg2")
+	writeSegment(t, dir2, testMeta(), DefaultIndexSpec(), rows)
+	r2, err := Open(dir2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r2.Close()
+	_, s2, err := r2.stringCol("page")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := s2.bmPart.decodeBlobs(nil); len(b) == 0 || b[0][0] != bitmapTagOne {
+		t.Fatalf("null bitmap blob % x, want the one-row tag", b[0])
+	}
+	if n, err := r2.Cardinality("page"); err != nil || n != len(once)+22 {
+		t.Fatalf("cardinality %d, %v; want %d", n, err, len(once)+22)
+	}
+	if bm, err := r2.Bitmap("page", ""); err != nil || bm.GetCardinality() != 1 || !bm.Contains(5) {
+		t.Fatalf("null rows %v, %v; want row 5", bm, err)
+	}
 	// The same bytes in a v4 segment are corruption: v4 has no such tag.
 	_, s4, _ := r.stringCol("page")
 	s4.oneOK = false
