@@ -1,14 +1,11 @@
 package segment
 
 import (
-	"bufio"
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
 	"fmt"
 	"io"
-	"math"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -17,28 +14,21 @@ import (
 	"time"
 
 	"github.com/kafka-indexer/terraform-provider-kafka/engine/storage/indexzip"
+	"github.com/kafka-indexer/terraform-provider-kafka/internal/wikisample"
 )
 
 // The wikiticker size check: Druid's tutorial sample (wikiticker-2015-09-12-sampled,
-// 39,244 rows) ingested with Druid's tutorial spec (wikipedia-index.json: 16 string
-// dimensions, added/deleted/delta as long dimensions, no rollup, no metrics). The
-// sample is not shipped here; KI_WIKITICKER=path (the .json or .json.gz file) measures
-// the real one. Without it the test generates 39,244 rows of the same shape, with
-// value distributions chosen so that gzip -9 of their JSON comes to about the real
-// file's 58.6 B/row.
+// 39,244 rows) written with Druid's tutorial spec (wikipedia-index.json: 16 string
+// dimensions, added/deleted/delta as long dimensions, no rollup, no metrics) as one
+// segment. The sample is not shipped here; KI_WIKITICKER=path (the .json or .json.gz
+// file) measures the real one, else internal/wikisample generates a look-alike.
+// engine/supervisor's TestWikitickerIngested ingests the same rows through Kafka with
+// Druid's Kafka tutorial supervisor spec.
 //
 //	go test ./engine/segment -run TestWikitickerSize -v -count=1
 
-// wikiDims is the tutorial spec's dimension list, in its order.
-var wikiDims = []string{
-	"channel", "cityName", "comment", "countryIsoCode", "countryName", "isAnonymous",
-	"isMinor", "isNew", "isRobot", "isUnpatrolled", "metroCode", "namespace", "page",
-	"regionIsoCode", "regionName", "user",
-}
-
-var wikiLongs = []string{"added", "deleted", "delta"}
-
-const wikiRows = 39244
+// The tutorial spec's dimensions: strings, then longs.
+var wikiDims, wikiLongs = wikisample.Dimensions, wikisample.Longs
 
 func wikiMeta() Metadata {
 	day := time.Date(2015, 9, 12, 0, 0, 0, 0, time.UTC)
@@ -93,162 +83,6 @@ func wikiToRow(ev wikiEvent) (Row, error) {
 		r.Dims = append(r.Dims, v)
 	}
 	return r, nil
-}
-
-// wikiEvents returns the sample's JSON lines: the real file when
-// KI_WIKITICKER names it, else the generated look-alike.
-func wikiEvents(tb testing.TB) (lines [][]byte, source string) {
-	path := os.Getenv("KI_WIKITICKER")
-	if path == "" {
-		return genWikiEvents(wikiRows), "generated look-alike"
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer f.Close()
-	var rd io.Reader = f
-	if strings.HasSuffix(path, ".gz") {
-		zr, err := gzip.NewReader(f)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		rd = zr
-	}
-	sc := bufio.NewScanner(rd)
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		if len(bytes.TrimSpace(sc.Bytes())) > 0 {
-			lines = append(lines, bytes.Clone(sc.Bytes()))
-		}
-	}
-	if err := sc.Err(); err != nil {
-		tb.Fatal(err)
-	}
-	return lines, path
-}
-
-// genWikiEvents generates n events shaped like the sample: one day of edits
-// across ~50 wikis, sorted by time, mostly-null geo fields (only anonymous
-// edits carry them), Zipf-distributed pages, users and comments.
-func genWikiEvents(n int) [][]byte {
-	rng := rand.New(rand.NewPCG(2015, 912))
-	syll := []string{"a", "an", "ar", "ba", "be", "ca", "ci", "da", "de", "do", "e", "el", "en", "er", "fa", "ga", "ha", "i", "in", "is", "ka", "la", "le", "li", "lo", "ma", "me", "mi", "mo", "na", "ne", "ni", "no", "o", "on", "or", "pa", "pe", "ra", "re", "ri", "ro", "sa", "se", "si", "so", "ta", "te", "ti", "to", "u", "un", "va", "ve", "vi", "y", "za", "zo"}
-	word := func() string {
-		var b strings.Builder
-		for k := 1 + rng.IntN(3); k >= 0; k-- {
-			b.WriteString(syll[rng.IntN(len(syll))])
-		}
-		return b.String()
-	}
-	vocab := make([]string, 20000)
-	for i := range vocab {
-		vocab[i] = word()
-	}
-	vz := rand.NewZipf(rng, 1.05, 8, uint64(len(vocab)-1))
-	phrase := func(k int) string {
-		if k == 0 {
-			return ""
-		}
-		ws := make([]string, k)
-		for i := range ws {
-			ws[i] = vocab[vz.Uint64()]
-		}
-		ws[0] = strings.ToUpper(ws[0][:1]) + ws[0][1:]
-		return strings.Join(ws, " ")
-	}
-	pick := func(vals []string, z *rand.Zipf) string { return vals[z.Uint64()] }
-	mk := func(k int, f func(i int) string) []string {
-		out := make([]string, k)
-		for i := range out {
-			out[i] = f(i)
-		}
-		return out
-	}
-	langs := []string{"en", "vi", "de", "fr", "it", "es", "ru", "ja", "pl", "pt", "zh", "nl", "sv", "uk", "ko", "fa", "ar", "ca", "cs", "hu", "fi", "he", "tr", "no", "id", "sh", "ro", "sr", "el", "eu", "bg", "hy", "th", "ms", "da", "sk", "uz", "kk", "et", "ce", "lt", "hr", "gl", "sl", "be", "ka", "ta", "hi", "az", "eo", "la"}
-	channels := mk(len(langs), func(i int) string { return "#" + langs[i] + ".wikipedia" })
-	chZ := rand.NewZipf(rng, 1.3, 1, uint64(len(channels)-1))
-	namespaces := []string{"Main", "User", "Talk", "User talk", "Wikipedia", "Template", "Category", "File", "Wikipedia talk", "Portal", "Module", "Draft", "Benutzer", "Diskussion", "Utilisateur", "Discussion", "Thảo luận", "Thành viên", "Википедия", "Обсуждение", "Usuario", "Discusión", "Template talk", "Help", "Category talk", "Book", "MediaWiki", "File talk", "Portal talk", "Module talk", "Project", "Wikiproyecto", "Anexo", "Kategorie", "Vorlage", "Modèle", "Catégorie", "Progetto", "Aiuto", "Wikipedysta", "Dyskusja", "Szablon"}
-	nsZ := rand.NewZipf(rng, 2.2, 1, uint64(len(namespaces)-1))
-	pages := mk(40000, func(int) string { return phrase(1 + rng.IntN(4)) })
-	pageZ := rand.NewZipf(rng, 1.01, 40, uint64(len(pages)-1))
-	users := mk(12000, func(i int) string {
-		if i%9 == 0 {
-			return phrase(1) + "Bot"
-		}
-		return strings.ReplaceAll(phrase(1+rng.IntN(2)), " ", "_") + fmt.Sprint(rng.IntN(100))
-	})
-	userZ := rand.NewZipf(rng, 1.2, 2, uint64(len(users)-1))
-	botComments := mk(400, func(int) string { return "Bot: " + phrase(3+rng.IntN(4)) })
-	botZ := rand.NewZipf(rng, 1.3, 1, uint64(len(botComments)-1))
-	countries := mk(90, func(int) string { return phrase(1 + rng.IntN(2)) })
-	countryZ := rand.NewZipf(rng, 1.3, 1, uint64(len(countries)-1))
-	cities := mk(900, func(int) string { return phrase(1 + rng.IntN(2)) })
-	cityZ := rand.NewZipf(rng, 1.1, 2, uint64(len(cities)-1))
-
-	start := time.Date(2015, 9, 12, 0, 46, 58, 771e6, time.UTC).UnixMilli()
-	end := time.Date(2015, 9, 12, 23, 59, 59, 0, time.UTC).UnixMilli()
-	step := float64(end-start) / float64(n)
-	ts := float64(start)
-	out := make([][]byte, 0, n)
-	for range n {
-		ts += rng.ExpFloat64() * step
-		anon := rng.IntN(8) == 0
-		robot := !anon && rng.IntN(3) == 0
-		ev := map[string]any{
-			"time":          time.UnixMilli(int64(ts)).UTC().Format("2006-01-02T15:04:05.000Z"),
-			"channel":       pick(channels, chZ),
-			"isAnonymous":   anon,
-			"isMinor":       rng.IntN(3) == 0,
-			"isNew":         rng.IntN(10) == 0,
-			"isRobot":       robot,
-			"isUnpatrolled": rng.IntN(7) == 0,
-			"namespace":     pick(namespaces, nsZ),
-			"page":          pick(pages, pageZ),
-		}
-		for _, f := range []string{"cityName", "countryIsoCode", "countryName", "metroCode", "regionIsoCode", "regionName"} {
-			ev[f] = nil
-		}
-		if anon {
-			ev["user"] = fmt.Sprintf("%d.%d.%d.%d", 1+rng.IntN(223), rng.IntN(256), rng.IntN(256), rng.IntN(256))
-			if rng.IntN(10) < 9 {
-				c := countryZ.Uint64()
-				ev["countryName"] = countries[c]
-				ev["countryIsoCode"] = strings.ToUpper(countries[c][:2])
-				if rng.IntN(3) > 0 {
-					ci := cityZ.Uint64()
-					ev["cityName"] = cities[ci]
-					ev["regionName"] = cities[ci/3]
-					ev["regionIsoCode"] = strings.ToUpper(cities[ci/3][:2])
-					if c < 3 && rng.IntN(2) == 0 {
-						ev["metroCode"] = 500 + int(ci%300)
-					}
-				}
-			}
-		} else {
-			ev["user"] = pick(users, userZ)
-		}
-		switch {
-		case robot:
-			ev["comment"] = pick(botComments, botZ)
-		case rng.IntN(5) == 0:
-			ev["comment"] = ""
-		default:
-			ev["comment"] = "/* " + phrase(1+rng.IntN(3)) + " */ " + phrase(rng.IntN(12)) + fmt.Sprintf(" [[%s]] %d", phrase(1+rng.IntN(2)), rng.IntN(5000))
-		}
-		added := int64(math.Exp(rng.NormFloat64()*2 + 3))
-		deleted := int64(0)
-		if rng.IntN(3) == 0 {
-			deleted = int64(math.Exp(rng.NormFloat64()*2 + 2))
-		}
-		ev["added"], ev["deleted"], ev["delta"] = added, deleted, added-deleted
-		b, err := json.Marshal(ev)
-		if err != nil {
-			panic(err)
-		}
-		out = append(out, b)
-	}
-	return out
 }
 
 func parseWikiEvents(tb testing.TB, lines [][]byte) []Row {
@@ -329,7 +163,7 @@ func wikiSize(tb testing.TB, rows []Row, spec IndexSpec) (seg, zip float64) {
 }
 
 func TestWikitickerSize(t *testing.T) {
-	lines, source := wikiEvents(t)
+	lines, source, _ := wikisample.Lines(t)
 	var gz bytes.Buffer
 	zw, _ := gzip.NewWriterLevel(&gz, gzip.BestCompression)
 	raw := 0
