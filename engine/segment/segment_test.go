@@ -358,18 +358,27 @@ func TestOutOfOrderRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer w.Abort()
-	if err := w.Add(&Row{Time: 2000}); err != nil {
+	at := func(ms int64) *Row { return &Row{Time: t0.UnixMilli() + ms} }
+	if err := w.Add(at(2000)); err != nil {
 		t.Fatal(err)
 	}
-	err = w.Add(&Row{Time: 1000})
-	if err == nil || !strings.Contains(err.Error(), "1000") || !strings.Contains(err.Error(), "2000") {
+	err = w.Add(at(1000))
+	if err == nil || !strings.Contains(err.Error(), fmt.Sprint(t0.UnixMilli()+1000)) || !strings.Contains(err.Error(), fmt.Sprint(t0.UnixMilli()+2000)) {
 		t.Fatalf("got %v, want error naming both timestamps", err)
 	}
-	if err := w.Add(&Row{Time: 2000}); err != nil {
+	if err := w.Add(at(2000)); err != nil {
 		t.Fatalf("equal time refused: %v", err)
 	}
-	if err := w.Add(&Row{Time: 3000, Dims: []DimValue{{}}}); err == nil {
+	if err := w.Add(&Row{Time: t0.UnixMilli() + 3000, Dims: []DimValue{{}}}); err == nil {
 		t.Fatal("wrong dimension count accepted")
+	}
+	// A row outside the segment's interval (its end is exclusive) is refused, naming both.
+	err = w.Add(at(time.Hour.Milliseconds()))
+	if err == nil || !strings.Contains(err.Error(), "2026-01-01T01:00:00.000Z is outside the segment's interval 2026-01-01T00:00:00.000Z/2026-01-01T01:00:00.000Z") {
+		t.Fatalf("row at the interval's end: %v", err)
+	}
+	if err := w.Add(at(time.Hour.Milliseconds() - 1)); err != nil {
+		t.Fatalf("last ms of the interval refused: %v", err)
 	}
 }
 

@@ -66,6 +66,9 @@ type Writer struct {
 
 	numRows  int
 	lastTime int64
+	// The interval's bounds in epoch ms (End exclusive), or both 0 when the
+	// metadata has no interval: a row outside it is refused.
+	startMs, endMs int64
 	times    *numStream
 	dims     []dimCol
 	metrics  []metricCol
@@ -221,6 +224,9 @@ func NewWriterWithOptions(dir string, meta Metadata, spec IndexSpec, opts Writer
 		return nil, fmt.Errorf("segment: create %s: %w", dir, err)
 	}
 	w := &Writer{dir: filepath.Clean(dir), meta: meta, spec: spec, opts: opts}
+	if !meta.Interval.End.IsZero() {
+		w.startMs, w.endMs = meta.Interval.Start.UnixMilli(), meta.Interval.End.UnixMilli()
+	}
 	w.tmp = w.dir + tmpForCreation
 	if err := os.RemoveAll(w.tmp); err != nil {
 		return nil, fmt.Errorf("segment: remove leftover %s: %w", w.tmp, err)
@@ -382,6 +388,10 @@ func (w *Writer) Add(r *Row) error {
 	if w.numRows > 0 && r.Time < w.lastTime {
 		return fmt.Errorf("segment: add row %d: time %d (%s) is before previous row's time %d (%s)", w.numRows,
 			r.Time, time.UnixMilli(r.Time).UTC().Format(druidapi.TimeLayout), w.lastTime, time.UnixMilli(w.lastTime).UTC().Format(druidapi.TimeLayout))
+	}
+	if w.endMs != 0 && (r.Time < w.startMs || r.Time >= w.endMs) {
+		return fmt.Errorf("segment: add row %d: time %s is outside the segment's interval %s", w.numRows,
+			time.UnixMilli(r.Time).UTC().Format(druidapi.TimeLayout), w.meta.Interval)
 	}
 	if w.numRows == math.MaxInt32 {
 		return fmt.Errorf("segment: add row: segment full at %d rows", w.numRows)
