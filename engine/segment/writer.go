@@ -66,9 +66,11 @@ type Writer struct {
 
 	numRows  int
 	lastTime int64
+
 	// The interval's bounds in epoch ms (End exclusive), or both 0 when the
 	// metadata has no interval: a row outside it is refused.
 	startMs, endMs int64
+
 	times    *numStream
 	dims     []dimCol
 	metrics  []metricCol
@@ -371,8 +373,9 @@ func (w *Writer) SetDictionary(i int, vals []string, rank []int32) error {
 	return nil
 }
 
-// Add appends one row. Rows must be non-decreasing by Time; Dims and Metrics
-// must follow the schema order. Add copies what it keeps, so r may be reused.
+// Add appends one row. Rows must be non-decreasing by Time and, when the
+// metadata has an Interval, inside it; Dims and Metrics must follow the
+// schema order. Add copies what it keeps, so r may be reused.
 // Strings are kept by reference (Go strings are immutable).
 func (w *Writer) Add(r *Row) error {
 	if err := w.ensureStage(stageRows); err != nil {
