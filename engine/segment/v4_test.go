@@ -109,24 +109,10 @@ func TestRestBitmap(t *testing.T) {
 			rows[i].Dims[0] = DimValue{Str: "common"}
 		}
 	}
-	dir := filepath.Join(t.TempDir(), "seg")
-	writeSegment(t, dir, testMeta(), DefaultIndexSpec(), rows)
-	r, err := Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	r := writeAndOpen(t, rows)
 	tags := func(name string) []byte {
-		_, s, err := r.stringCol(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		blobs, err := s.bmPart.decodeBlobs(nil)
-		if err != nil {
-			t.Fatal(err)
-		}
 		var out []byte
-		for _, b := range blobs {
+		for _, b := range bitmapBlobs(t, r, name) {
 			out = append(out, b[0])
 		}
 		return out
@@ -155,7 +141,7 @@ func TestRestBitmap(t *testing.T) {
 			t.Fatalf("row %d: in rest %v", i, bm.Contains(uint32(i)))
 		}
 	}
-	if err := openAndRead(dir); err != nil {
+	if err := openAndRead(r.Dir()); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -22,26 +22,12 @@ func TestOneRowBitmap(t *testing.T) {
 	}
 	rows[2999].Dims[0] = DimValue{Str: "zzz-last-row"} // the last row and the last id
 	once["zzz-last-row"] = 2999
-	dir := filepath.Join(t.TempDir(), "seg")
-	writeSegment(t, dir, testMeta(), DefaultIndexSpec(), rows)
-	r, err := Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	r := writeAndOpen(t, rows)
 	dict, err := r.Dictionary("page")
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, s, err := r.stringCol("page")
-	if err != nil {
-		t.Fatal(err)
-	}
-	blobs, err := s.bmPart.decodeBlobs(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for id, b := range blobs {
+	for id, b := range bitmapBlobs(t, r, "page") {
 		_, isOnce := once[dict[id]]
 		if isOnce != (len(b) == 1 && b[0] == bitmapTagOne) {
 			t.Errorf("page %q: blob % x", dict[id], b)
@@ -53,17 +39,12 @@ func TestOneRowBitmap(t *testing.T) {
 			t.Fatalf("%s: %v (%v), want row %d", v, bm, err, row)
 		}
 	}
-	_, tags, err := r.stringCol("tags")
-	if err != nil {
-		t.Fatal(err)
-	}
-	tblobs, _ := tags.bmPart.decodeBlobs(nil)
-	for _, b := range tblobs {
+	for _, b := range bitmapBlobs(t, r, "tags") {
 		if b[0] == bitmapTagOne || b[0] == bitmapTagRest {
 			t.Fatalf("multi-value column has a derived bitmap (tag %d)", b[0])
 		}
 	}
-	if err := openAndRead(dir); err != nil {
+	if err := openAndRead(r.Dir()); err != nil {
 		t.Fatal(err)
 	}
 	// A null on one row: the null bitmap (id 0, read on its own by
@@ -74,18 +55,8 @@ func TestOneRowBitmap(t *testing.T) {
 		}
 	}
 	rows[5].Dims[0] = DimValue{Null: true}
-	dir2 := filepath.Join(t.TempDir(), "seg2")
-	writeSegment(t, dir2, testMeta(), DefaultIndexSpec(), rows)
-	r2, err := Open(dir2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r2.Close()
-	_, s2, err := r2.stringCol("page")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if b, _ := s2.bmPart.decodeBlobs(nil); len(b) == 0 || b[0][0] != bitmapTagOne {
+	r2 := writeAndOpen(t, rows)
+	if b := bitmapBlobs(t, r2, "page"); len(b) == 0 || b[0][0] != bitmapTagOne {
 		t.Fatalf("null bitmap blob % x, want the one-row tag", b[0])
 	}
 	if n, err := r2.Cardinality("page"); err != nil || n != len(once)+22 {
@@ -142,16 +113,8 @@ func TestV5GoldenOneRowTags(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	_, s, err := r.stringCol("page")
-	if err != nil {
-		t.Fatal(err)
-	}
-	blobs, err := s.bmPart.decodeBlobs(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
 	n := 0
-	for _, b := range blobs {
+	for _, b := range bitmapBlobs(t, r, "page") {
 		if b[0] == bitmapTagOne {
 			n++
 		}
@@ -159,4 +122,33 @@ func TestV5GoldenOneRowTags(t *testing.T) {
 	if n != 82 {
 		t.Fatalf("%d one-row tags in v5-default's page, want 82 (one per 100 rows)", n)
 	}
+}
+
+// writeAndOpen writes rows as a segment (testMeta, Druid's default
+// indexSpec) and opens it; the reader is closed when the test ends.
+func writeAndOpen(t *testing.T, rows []Row) *Reader {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "seg")
+	writeSegment(t, dir, testMeta(), DefaultIndexSpec(), rows)
+	r, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	return r
+}
+
+// bitmapBlobs returns the blobs of a string column's bitmaps part as
+// stored, each starting with its bitmap tag.
+func bitmapBlobs(t *testing.T, r *Reader, col string) [][]byte {
+	t.Helper()
+	_, s, err := r.stringCol(col)
+	if err != nil {
+		t.Fatal(err)
+	}
+	blobs, err := s.bmPart.decodeBlobs(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return blobs
 }
