@@ -437,6 +437,7 @@ type part struct {
 	numValues int
 	blocks    []blockRef
 	pre4      bool // from a segment older than v4: v4 encodings are corruption
+	pre5      bool // from a segment older than v5: v5 encodings are corruption
 }
 
 type blockRef struct {
@@ -460,7 +461,7 @@ func readPart(d *decbuf, want partKind) part {
 // readPartIndex parses a part header and index from d, leaving the blocks
 // unread; it returns the stored length of each block.
 func readPartIndex(d *decbuf, want partKind) (part, []int) {
-	p := part{pre4: d.pre4}
+	p := part{pre4: d.pre4, pre5: d.pre5}
 	p.kind = partKind(d.byte1("part kind"))
 	if d.err != nil {
 		return p, nil
@@ -703,6 +704,15 @@ func (p part) decodeInts(dst []int32, scratch *[]byte) ([]int32, error) {
 				return dst, err
 			}
 			if dst, err = decodePackedMin(dst, body, b.values); err != nil {
+				return dst, err
+			}
+			continue
+		}
+		if enc == encHot {
+			if p.pre5 {
+				return dst, corruptf("%v block encoding %v in a segment older than v5", p.kind, enc)
+			}
+			if dst, err = decodeHot(dst, body, b.values); err != nil {
 				return dst, err
 			}
 			continue

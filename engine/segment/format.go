@@ -50,8 +50,9 @@ const (
 	// largest bitmap of a single-value column may be stored as "the rest".
 	FormatV4 FormatVersion = 4
 	// FormatV5 stores a one-row bitmap of a single-value column as its tag
-	// alone: its row is the one row whose id is the bitmap's, rebuilt from
-	// the ids in the pass that rebuilds the rest bitmap.
+	// alone (its row is the one row whose id is the bitmap's, rebuilt from
+	// the ids in the pass that rebuilds the rest bitmap), and ids blocks may
+	// use the hot encoding (one bit for the block's most frequent id).
 	FormatV5 FormatVersion = 5
 )
 
@@ -84,9 +85,9 @@ func (v FormatVersion) TaggedBitmaps() bool { return v >= FormatV3 }
 // front, packedMin) and bitmaps the rest tag.
 func (v FormatVersion) V4Encodings() bool { return v >= FormatV4 }
 
-// OneRowTags reports whether a single-value column's bitmaps part may hold
-// bitmapTagOne blobs, v5.
-func (v FormatVersion) OneRowTags() bool { return v >= FormatV5 }
+// V5Encodings reports whether ids blocks may use the hot encoding and a
+// single-value column's bitmaps part bitmapTagOne blobs.
+func (v FormatVersion) V5Encodings() bool { return v >= FormatV5 }
 
 func (v FormatVersion) String() string {
 	switch v {
@@ -203,6 +204,7 @@ const (
 	encVarbits   encoding = 5 // longs (v4): per-value bit length + bits below the leading one
 	encFront     encoding = 6 // blobs (v4, dictionaries): prefix lengths, suffix lengths, suffix bytes
 	encPackedMin encoding = 7 // ids (v4): <uvarint> minimum, <1b> bit width (0–32), bit-packed id − minimum
+	encHot       encoding = 8 // ids (v5): <uvarint> hot id, <uvarint> minimum, <1b> width; per id a flag bit, then width bits of id − minimum unless hot
 )
 
 func (e encoding) String() string {
@@ -223,6 +225,8 @@ func (e encoding) String() string {
 		return "front"
 	case encPackedMin:
 		return "packedMin"
+	case encHot:
+		return "hot"
 	}
 	return fmt.Sprintf("encoding(%d)", uint8(e))
 }

@@ -358,7 +358,7 @@ func (r *Reader) col(name string, types ...ColumnType) (*column, decbuf, error) 
 	if err != nil {
 		return nil, decbuf{}, err
 	}
-	d := decbuf{b: payload[2:], pre4: !r.version.V4Encodings()}
+	d := decbuf{b: payload[2:], pre4: !r.version.V4Encodings(), pre5: !r.version.V5Encodings()}
 	if n := d.count("rows", int(r.meta.NumRows)); d.err == nil && n != int(r.meta.NumRows) {
 		return nil, d, fmt.Errorf("segment: column %q: %w", name, corruptf("%d rows, segment has %d", n, r.meta.NumRows))
 	}
@@ -546,7 +546,7 @@ func (r *Reader) stringCol(name string) (*column, *stringColumn, error) {
 	s.name = name
 	s.tagged = r.version.TaggedBitmaps()
 	s.restOK = r.version.V4Encodings() && !c.multi
-	s.oneOK = r.version.OneRowTags() && !c.multi
+	s.oneOK = r.version.V5Encodings() && !c.multi
 	s.numRows = r.NumRows()
 	if r.version.PartsForStrings() {
 		if err := s.readDictPart(&d); err != nil {
@@ -600,7 +600,7 @@ func (s *stringColumn) nullBitmap() ([]byte, error) {
 		}
 		return raw[0], nil
 	}
-	first := part{kind: partBlobs, numValues: s.bmPart.blocks[0].values, blocks: s.bmPart.blocks[:1], pre4: s.bmPart.pre4}
+	first := part{kind: partBlobs, numValues: s.bmPart.blocks[0].values, blocks: s.bmPart.blocks[:1], pre4: s.bmPart.pre4, pre5: s.bmPart.pre5}
 	bms, err := first.decodeBlobs(nil)
 	if err != nil || len(bms) == 0 {
 		return nil, fmt.Errorf("segment: column %q bitmaps: %w", s.name, corruptf("first block: %v", err))

@@ -217,17 +217,31 @@ func (pw *partWriter) emitInts(sp *streamPart, blk []int32) error {
 		return pw.emit(sp, pw.raw, len(blk), encRaw)
 	}
 	enc := encPacked
-	if _, lo, w := packedMinLen(blk); w < uint(sp.bits) {
+	size, lo, w := packedMinLen(blk)
+	if w < uint(sp.bits) {
 		// v4: the block's ids span fewer bits above its smallest id than
 		// the column's (a boolean without nulls: 1 bit, not 2).
 		enc, pw.raw = encPackedMin, appendPackedMin(pw.raw[:0], blk, lo, w)
 	} else {
+		size = 1 + (len(blk)*int(sp.bits)+7)/8
 		pw.u64 = pw.u64[:0]
 		for _, x := range blk {
 			pw.u64 = append(pw.u64, uint64(x))
 		}
 		pw.raw = append(pw.raw[:0], sp.bits)
 		pw.raw = appendBits(pw.raw, pw.u64, uint(sp.bits))
+	}
+	if !pw.spill && pw.comp != compZstd {
+		// v5: one id dominating the block (null, "Main", "") costs one
+		// bit as hot; LZ4 may still shrink the packed form more (long runs
+		// of one id), so the smaller after compression is kept. Spills skip
+		// it, as they skip varbits.
+		if hot, count, ok := hotCandidate(blk); ok {
+			if hsize, hlo, hw := hotLen(blk, hot, count); hsize < size {
+				pw.alt = appendHot(pw.alt[:0], blk, hot, hlo, hw)
+				return pw.emitSmaller(sp, len(blk), pw.raw, enc, pw.alt, encHot)
+			}
+		}
 	}
 	if pw.comp == compZstd && int(sp.bits) < 8*sp.kind.width() {
 		// zstd finds repeats in byte-aligned ids that bit-packing hides

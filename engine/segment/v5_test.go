@@ -3,6 +3,7 @@ package segment
 import (
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"path/filepath"
 	"slices"
@@ -105,9 +106,9 @@ func TestDerivedBitmapsCorrupt(t *testing.T) {
 	}
 }
 
-// TestV5GoldenOneRowTags: the v5 goldens hold one-row tags, so TestGolden
-// pins their bytes.
-func TestV5GoldenOneRowTags(t *testing.T) {
+// TestV5GoldenEncodings: the v5 goldens hold one-row tags and hot ids
+// blocks, so TestGolden pins their bytes.
+func TestV5GoldenEncodings(t *testing.T) {
 	r, err := Open(filepath.Join("testdata", "golden", "v5-default"))
 	if err != nil {
 		t.Fatal(err)
@@ -121,6 +122,24 @@ func TestV5GoldenOneRowTags(t *testing.T) {
 	}
 	if n != 82 {
 		t.Fatalf("%d one-row tags in v5-default's page, want 82 (one per 100 rows)", n)
+	}
+	hot := 0
+	for _, c := range r.Columns() {
+		if c.Type != TypeString {
+			continue
+		}
+		_, s, err := r.stringCol(c.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, b := range s.ids.blocks {
+			if encoding(b.data[1]) == encHot {
+				hot++
+			}
+		}
+	}
+	if hot == 0 {
+		t.Fatal("no hot ids block in v5-default")
 	}
 }
 
@@ -151,4 +170,113 @@ func bitmapBlobs(t *testing.T, r *Reader, col string) [][]byte {
 		t.Fatal(err)
 	}
 	return blobs
+}
+
+func TestHotRoundTrip(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 5))
+	nullish := make([]int32, 16384)
+	for i := range nullish {
+		if rng.IntN(8) == 0 {
+			nullish[i] = 1 + rng.Int32N(900)
+		}
+	}
+	for _, v := range [][]int32{
+		{0, 0, 5, 0, 7}, // the doc example below
+		{3, 3, 3},       // all hot: width 0, no other id
+		{9, 4, 4, 4, 4}, // one other id: width 0
+		{0, math.MaxInt32, 0, 0},
+		nullish,
+	} {
+		hot, count, ok := hotCandidate(v)
+		if !ok {
+			t.Fatalf("%v: no hot candidate", v[:min(5, len(v))])
+		}
+		size, lo, w := hotLen(v, hot, count)
+		b := appendHot(nil, v, hot, lo, w)
+		if len(b) != size {
+			t.Fatalf("%v: %d bytes, hotLen said %d", v[:min(5, len(v))], len(b), size)
+		}
+		got, err := decodeHot(nil, b, len(v))
+		if err != nil || !slices.Equal(got, v) {
+			t.Fatalf("got %v %v, want %v", got[:min(5, len(got))], err, v[:min(5, len(v))])
+		}
+	}
+	// The example of docs/segment-format.md: hot 0, minimum 5, width 2;
+	// flags and offsets 0, 0, 1 00, 0, 1 10 → 0010 0011 0(000).
+	v := []int32{0, 0, 5, 0, 7}
+	hot, count, _ := hotCandidate(v)
+	_, lo, w := hotLen(v, hot, count)
+	if got := appendHot(nil, v, hot, lo, w); hot != 0 || count != 3 || string(got) != "\x00\x05\x02\x23\x00" {
+		t.Fatalf("hot %d (%d), body % x", hot, count, got)
+	}
+	// The sampled candidate finds an id on most rows among many others,
+	// and none among ids that are each on few rows.
+	if hot, count, ok := hotCandidate(nullish); !ok || hot != 0 || count < 14000 {
+		t.Fatalf("candidate %d on %d rows (%v)", hot, count, ok)
+	}
+	spread := make([]int32, 16384)
+	for i := range spread {
+		spread[i] = rng.Int32N(2000)
+	}
+	if hot, _, ok := hotCandidate(spread); ok {
+		t.Fatalf("candidate %d among 2,000 ids of a 2,000th each", hot)
+	}
+}
+
+func TestHotCorrupt(t *testing.T) {
+	good := appendHot(nil, []int32{0, 0, 5, 0, 7}, 0, 5, 2)
+	for name, body := range map[string][]byte{
+		"truncated":    good[:len(good)-1],
+		"extra byte":   append(slices.Clone(good), 0),
+		"padding bits": append(slices.Clone(good[:len(good)-1]), 0x01),
+		"width 32":     {0, 5, 32, 0xff, 0xff, 0xff, 0xff, 0xff},
+		"no header":    {},
+		"id too large": append(appendUvarint(appendUvarint(nil, 0), math.MaxInt32), 1, 0xc0),
+	} {
+		if _, err := decodeHot(nil, body, 5); !errors.Is(err, ErrCorrupt) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	// A hot block in a part of a v4 (or older) segment is corruption.
+	blk := []blockRef{{values: 5, data: append([]byte{byte(compNone), byte(encHot)}, good...)}}
+	for _, pre5 := range []bool{false, true} {
+		var s []byte
+		_, err := part{kind: partInts1, numValues: 5, blocks: blk, pre5: pre5}.decodeInts(nil, &s)
+		if pre5 != errors.Is(err, ErrCorrupt) {
+			t.Errorf("pre5=%v: %v", pre5, err)
+		}
+	}
+}
+
+// FuzzHotDecoder feeds arbitrary bodies to decodeHot: ids or an
+// ErrCorrupt, never a panic; decoded ids re-encode to the same ids.
+//
+//	go test ./engine/segment -run '^$' -fuzz FuzzHotDecoder -fuzztime 10s
+func FuzzHotDecoder(f *testing.F) {
+	f.Add(uint16(5), appendHot(nil, []int32{0, 0, 5, 0, 7}, 0, 5, 2))
+	f.Add(uint16(3), appendHot(nil, []int32{3, 3, 3}, 3, 0, 0))
+	f.Fuzz(func(t *testing.T, n uint16, body []byte) {
+		v, err := decodeHot(nil, body, int(n))
+		if err != nil {
+			if !errors.Is(err, ErrCorrupt) {
+				t.Fatalf("error %v does not wrap ErrCorrupt", err)
+			}
+			return
+		}
+		if len(v) == 0 {
+			return
+		}
+		// Any id can be the hot one: the first is.
+		hot, count := v[0], 0
+		for _, x := range v {
+			if x == hot {
+				count++
+			}
+		}
+		_, lo, w := hotLen(v, hot, count)
+		got, err := decodeHot(nil, appendHot(nil, v, hot, lo, w), len(v))
+		if err != nil || !slices.Equal(got, v) {
+			t.Fatalf("re-encoded %v: %v %v", v, got, err)
+		}
+	})
 }

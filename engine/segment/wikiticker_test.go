@@ -181,7 +181,7 @@ func TestWikitickerSize(t *testing.T) {
 		name   string
 		mutate func(*IndexSpec)
 		// Upper bounds on the generated look-alike. Format v5 measured
-		// 37.1 (default), 35.5 and 35.5 B/row for both files. Issue 10's
+		// 36.1 / 36.2 (default, index.seg / index.zip), 35.5 and 35.5 B/row. Issue 10's
 		// target is ≤ 40 B/row with Druid's default indexSpec on the real
 		// sample, which is not here and was 3 B/row worse than the
 		// look-alike when both were measured (v1), so the default's bound
