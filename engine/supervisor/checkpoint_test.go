@@ -114,27 +114,36 @@ func testCheckpointBacklog(t *testing.T, e *enginetest.Engine, partitions, perPa
 	checkExactlyOnce(t, e, int64(total))
 
 	// Every task still reading (taskDuration is an hour) must be READING, not parked in PAUSED
-	// waiting for an answer that never comes.
-	rep, err := c.SupervisorStatus(ctx, "events")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(rep.Payload.ActiveTasks) == 0 {
-		t.Fatalf("no active tasks; state %s, errors %+v", rep.Payload.State, rep.Payload.RecentErrors)
-	}
-	reading := 0
-	for _, at := range rep.Payload.ActiveTasks {
-		switch st := chatStatus(t, e.URL, at.ID); st {
-		case "READING":
-			reading++
-		case "NOT_STARTED": // waiting for a worker slot
-		default:
-			t.Errorf("task %s is %s after every row was published, want READING", at.ID, st)
+	// waiting for an answer that never comes. The replica waiting for a slot may be replaced
+	// between reading the status and asking it (a late checkpoint replaces it), so a task that
+	// is gone by then means: read the status again.
+	want := min(replicas, 4) // enginetest runs 4 worker slots
+	waitUntil(t, fmt.Sprintf("%d tasks READING and the rest waiting for a slot", want), 20*time.Second, func() (map[string]string, bool) {
+		rep, err := c.SupervisorStatus(ctx, "events")
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	if want := min(replicas, 4); reading != want { // enginetest runs 4 worker slots
-		t.Errorf("%d tasks READING, want %d", reading, want)
-	}
+		if len(rep.Payload.ActiveTasks) == 0 {
+			t.Fatalf("no active tasks; state %s, errors %+v", rep.Payload.State, rep.Payload.RecentErrors)
+		}
+		states := map[string]string{}
+		reading := 0
+		for _, at := range rep.Payload.ActiveTasks {
+			st, ok := chatStatus(t, e.URL, at.ID)
+			if !ok {
+				return states, false // ended since the status was read
+			}
+			states[at.ID] = st
+			switch st {
+			case "READING":
+				reading++
+			case "NOT_STARTED": // waiting for a worker slot
+			default:
+				t.Fatalf("task %s is %s after every row was published, want READING", at.ID, st)
+			}
+		}
+		return states, reading == want
+	})
 	t.Logf("%d rows in %d segments", total, len(segs))
 }
 
@@ -162,17 +171,21 @@ func prefill(t *testing.T, broker, topic string, partitions, perPart int) int {
 	return id
 }
 
-// chatStatus reads a task's status over the chat API, as the supervisor does.
-func chatStatus(t *testing.T, base, id string) string {
+// chatStatus reads a task's status over the chat API, as the supervisor does; ok is false when
+// the task is not running (any more).
+func chatStatus(t *testing.T, base, id string) (status string, ok bool) {
 	t.Helper()
 	resp, err := http.Get(base + "/druid/worker/v1/chat/" + url.PathEscape(id) + "/status")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusNotFound {
+		return "", false
+	}
 	var st string
 	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
 		t.Fatalf("status of task %s (HTTP %d): %v", id, resp.StatusCode, err)
 	}
-	return st
+	return st, true
 }
