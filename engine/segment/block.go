@@ -436,8 +436,10 @@ type part struct {
 	kind      partKind
 	numValues int
 	blocks    []blockRef
-	pre4      bool // from a segment older than v4: v4 encodings are corruption
-	pre5      bool // from a segment older than v5: v5 encodings are corruption
+	// from is the version of the segment the part was read from, 0 for
+	// this build's own bytes (spools): encodings newer than it are
+	// corruption (checkSince).
+	from FormatVersion
 }
 
 type blockRef struct {
@@ -461,7 +463,7 @@ func readPart(d *decbuf, want partKind) part {
 // readPartIndex parses a part header and index from d, leaving the blocks
 // unread; it returns the stored length of each block.
 func readPartIndex(d *decbuf, want partKind) (part, []int) {
-	p := part{pre4: d.pre4, pre5: d.pre5}
+	p := part{from: d.from}
 	p.kind = partKind(d.byte1("part kind"))
 	if d.err != nil {
 		return p, nil
@@ -620,7 +622,7 @@ func (p part) decodeLongs(dst []int64, scratch *[]byte) ([]int64, error) {
 				dst = append(dst, int64(v))
 			}
 		case encVarbits:
-			if err := p.checkV4(enc); err != nil {
+			if err := p.checkSince(enc, FormatV4); err != nil {
 				return dst, err
 			}
 			if dst, err = decodeVarbits(dst, body, b.values); err != nil {
@@ -700,7 +702,7 @@ func (p part) decodeInts(dst []int32, scratch *[]byte) ([]int32, error) {
 			continue
 		}
 		if enc == encPackedMin {
-			if err := p.checkV4(enc); err != nil {
+			if err := p.checkSince(enc, FormatV4); err != nil {
 				return dst, err
 			}
 			if dst, err = decodePackedMin(dst, body, b.values); err != nil {
@@ -709,8 +711,8 @@ func (p part) decodeInts(dst []int32, scratch *[]byte) ([]int32, error) {
 			continue
 		}
 		if enc == encHot {
-			if p.pre5 {
-				return dst, corruptf("%v block encoding %v in a segment older than v5", p.kind, enc)
+			if err := p.checkSince(enc, FormatV5); err != nil {
+				return dst, err
 			}
 			if dst, err = decodeHot(dst, body, b.values); err != nil {
 				return dst, err
@@ -755,7 +757,7 @@ func (p part) decodeBlobs(dst [][]byte) ([][]byte, error) {
 			return dst, err
 		}
 		if enc == encFront {
-			if err := p.checkV4(enc); err != nil {
+			if err := p.checkSince(enc, FormatV4); err != nil {
 				return dst, err
 			}
 			if dst, err = decodeFront(dst, body, b.values); err != nil {

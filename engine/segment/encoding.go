@@ -25,9 +25,9 @@ func appendString(dst []byte, s string) []byte {
 type decbuf struct {
 	b   []byte
 	err error
-	// pre4, pre5: the bytes are from a segment older than v4 (v5), whose
-	// parts (readPartIndex) must not use the v4 (v5) encodings.
-	pre4, pre5 bool
+	// from is the version of the segment the bytes are from, 0 for this
+	// build's own: its parts (readPartIndex) take it, see part.from.
+	from FormatVersion
 }
 
 func (d *decbuf) fail(what string) {

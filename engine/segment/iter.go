@@ -124,7 +124,7 @@ func (r *Reader) parseAt(c *column, pos int64, parse func(d *decbuf)) (int64, er
 		if err := r.readAt(b, c.off+pos); err != nil {
 			return 0, err
 		}
-		d := decbuf{b: b, pre4: !r.version.V4Encodings(), pre5: !r.version.V5Encodings()}
+		d := decbuf{b: b, from: r.version}
 		parse(&d)
 		if d.err == nil {
 			return pos + n - int64(len(d.b)), nil
@@ -173,7 +173,7 @@ func (c *cursor) advance() error {
 		if err := c.r.readAt(c.buf, b.off); err != nil {
 			return err
 		}
-		p := part{kind: c.kind, numValues: b.values, blocks: []blockRef{{values: b.values, data: c.buf}}, pre4: !c.r.version.V4Encodings(), pre5: !c.r.version.V5Encodings()}
+		p := part{kind: c.kind, numValues: b.values, blocks: []blockRef{{values: b.values, data: c.buf}}, from: c.r.version}
 		var err error
 		switch c.kind {
 		case partLongs:
@@ -578,7 +578,7 @@ func (d *iterDim) decodeDictBlock(r *Reader, b fileBlock) ([]string, error) {
 	if err := r.readAt(buf, b.off); err != nil {
 		return nil, err
 	}
-	p := part{kind: partBlobs, numValues: b.values, blocks: []blockRef{{values: b.values, data: buf}}, pre4: !r.version.V4Encodings(), pre5: !r.version.V5Encodings()}
+	p := part{kind: partBlobs, numValues: b.values, blocks: []blockRef{{values: b.values, data: buf}}, from: r.version}
 	blobs, err := p.decodeBlobs(nil)
 	if err != nil {
 		return nil, fmt.Errorf("column %q dictionary: %w", d.col.name, err)

@@ -358,7 +358,7 @@ func (r *Reader) col(name string, types ...ColumnType) (*column, decbuf, error) 
 	if err != nil {
 		return nil, decbuf{}, err
 	}
-	d := decbuf{b: payload[2:], pre4: !r.version.V4Encodings(), pre5: !r.version.V5Encodings()}
+	d := decbuf{b: payload[2:], from: r.version}
 	if n := d.count("rows", int(r.meta.NumRows)); d.err == nil && n != int(r.meta.NumRows) {
 		return nil, d, fmt.Errorf("segment: column %q: %w", name, corruptf("%d rows, segment has %d", n, r.meta.NumRows))
 	}
@@ -499,7 +499,7 @@ func (s *stringColumn) raw() ([][]byte, error) {
 		return s.bitmaps, nil
 	}
 	bms, err := s.bmPart.decodeBlobs(make([][]byte, 0, len(s.dict)))
-	rest, ones := -1, 0
+	rest := -1
 	var one []bool // v5: ids stored as bitmapTagOne
 	if err == nil && s.tagged {
 		for i := range bms {
@@ -512,7 +512,6 @@ func (s *stringColumn) raw() ([][]byte, error) {
 					one = make([]bool, len(bms))
 				}
 				one[i], bms[i] = true, nil
-				ones++
 				continue
 			}
 			if bms[i], err = untagBitmap(bms[i]); err != nil {
@@ -520,11 +519,11 @@ func (s *stringColumn) raw() ([][]byte, error) {
 			}
 		}
 	}
-	if err == nil && (rest >= 0 || ones > 0) {
+	if err == nil && (rest >= 0 || one != nil) {
 		var ids []int32
 		var scratch []byte
 		if ids, err = s.ids.decodeInts(make([]int32, 0, s.numRows), &scratch); err == nil {
-			err = derivedBitmaps(bms, ids, int32(rest), one, ones)
+			err = derivedBitmaps(bms, ids, int32(rest), one)
 		}
 	}
 	if err != nil {
@@ -600,7 +599,7 @@ func (s *stringColumn) nullBitmap() ([]byte, error) {
 		}
 		return raw[0], nil
 	}
-	first := part{kind: partBlobs, numValues: s.bmPart.blocks[0].values, blocks: s.bmPart.blocks[:1], pre4: s.bmPart.pre4, pre5: s.bmPart.pre5}
+	first := part{kind: partBlobs, numValues: s.bmPart.blocks[0].values, blocks: s.bmPart.blocks[:1], from: s.bmPart.from}
 	bms, err := first.decodeBlobs(nil)
 	if err != nil || len(bms) == 0 {
 		return nil, fmt.Errorf("segment: column %q bitmaps: %w", s.name, corruptf("first block: %v", err))

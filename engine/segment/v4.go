@@ -367,11 +367,11 @@ func restID(card []int32, multi bool) int32 {
 	return best
 }
 
-// checkV4 reports a v4 encoding in a part of an older segment as
-// corruption: each version accepts only its own codes.
-func (p part) checkV4(enc encoding) error {
-	if p.pre4 {
-		return corruptf("%v block encoding %v in a segment older than v4", p.kind, enc)
+// checkSince reports enc, an encoding added in version since, in a part of
+// an older segment as corruption: each version accepts only its own codes.
+func (p part) checkSince(enc encoding, since FormatVersion) error {
+	if p.from != 0 && p.from < since {
+		return corruptf("%v block encoding %v in a segment older than %v", p.kind, enc, since)
 	}
 	return nil
 }

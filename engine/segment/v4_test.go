@@ -237,11 +237,12 @@ func TestV4EncodingsRefusedInOlderVersions(t *testing.T) {
 		return []blockRef{{values: 3, data: append([]byte{byte(compNone), byte(enc)}, body...)}}
 	}
 	front := appendFront(nil, appendString(appendString(appendString(nil, "a"), "ab"), "b"), 3)
-	for _, pre4 := range []bool{false, true} {
+	for _, from := range []FormatVersion{FormatV4, FormatV3} {
+		pre4 := from < FormatV4
 		var s []byte
-		_, err1 := part{kind: partLongs, numValues: 3, blocks: blk(encVarbits, appendVarbits(nil, []int64{1, 2, 3})), pre4: pre4}.decodeLongs(nil, &s)
-		_, err2 := part{kind: partInts1, numValues: 3, blocks: blk(encPackedMin, appendPackedMin(nil, []int32{1, 2, 1}, 1, 1)), pre4: pre4}.decodeInts(nil, &s)
-		_, err3 := part{kind: partBlobs, numValues: 3, blocks: blk(encFront, front), pre4: pre4}.decodeBlobs(nil)
+		_, err1 := part{kind: partLongs, numValues: 3, blocks: blk(encVarbits, appendVarbits(nil, []int64{1, 2, 3})), from: from}.decodeLongs(nil, &s)
+		_, err2 := part{kind: partInts1, numValues: 3, blocks: blk(encPackedMin, appendPackedMin(nil, []int32{1, 2, 1}, 1, 1)), from: from}.decodeInts(nil, &s)
+		_, err3 := part{kind: partBlobs, numValues: 3, blocks: blk(encFront, front), from: from}.decodeBlobs(nil)
 		for i, err := range []error{err1, err2, err3} {
 			if pre4 != errors.Is(err, ErrCorrupt) {
 				t.Errorf("pre4=%v, encoding %d: %v", pre4, i, err)

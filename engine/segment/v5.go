@@ -37,11 +37,17 @@ func appendOneRowRoaring(out []byte, row uint32) []byte {
 
 // derivedBitmaps rebuilds the bitmaps of a single-value column that its
 // bitmaps part stores as a tag alone: the rest bitmap (id rest, or -1 for
-// none) and the one-row bitmaps (ids whose one[id] is set). In a
-// single-value column row r holds exactly one id, ids[r], so one pass over
-// the ids finds every such row. A one-row id that no row or two rows hold
-// is corruption.
-func derivedBitmaps(bms [][]byte, ids []int32, rest int32, one []bool, ones int) error {
+// none) and the one-row bitmaps (ids whose one[id] is set; one may be
+// nil). In a single-value column row r holds exactly one id, ids[r], so one
+// pass over the ids finds every such row. A one-row id that no row or two
+// rows hold is corruption.
+func derivedBitmaps(bms [][]byte, ids []int32, rest int32, one []bool) error {
+	ones := 0
+	for _, o := range one {
+		if o {
+			ones++
+		}
+	}
 	var restRows []uint32
 	if rest >= 0 {
 		// The rest is the largest bitmap: often most of the rows.
@@ -53,7 +59,7 @@ func derivedBitmaps(bms [][]byte, ids []int32, rest int32, one []bool, ones int)
 		switch {
 		case id == rest:
 			restRows = append(restRows, uint32(row))
-		case ones > 0 && int(id) < len(one) && id >= 0 && one[id]:
+		case int(id) < len(one) && id >= 0 && one[id]:
 			if bms[id] != nil {
 				return corruptf("one-row bitmap of id %d: rows %d and more", id, row)
 			}

@@ -87,13 +87,7 @@ func TestDerivedBitmapsCorrupt(t *testing.T) {
 		{"no row", []bool{false, false, false, false, true}, false},
 	} {
 		bms := make([][]byte, len(tc.one))
-		ones := 0
-		for _, o := range tc.one {
-			if o {
-				ones++
-			}
-		}
-		err := derivedBitmaps(bms, ids, 0, tc.one, ones)
+		err := derivedBitmaps(bms, ids, 0, tc.one)
 		if tc.ok != (err == nil) || (err != nil && !errors.Is(err, ErrCorrupt)) {
 			t.Errorf("%s: %v", tc.name, err)
 		}
@@ -239,9 +233,10 @@ func TestHotCorrupt(t *testing.T) {
 	}
 	// A hot block in a part of a v4 (or older) segment is corruption.
 	blk := []blockRef{{values: 5, data: append([]byte{byte(compNone), byte(encHot)}, good...)}}
-	for _, pre5 := range []bool{false, true} {
+	for _, from := range []FormatVersion{FormatV5, FormatV4} {
+		pre5 := from < FormatV5
 		var s []byte
-		_, err := part{kind: partInts1, numValues: 5, blocks: blk, pre5: pre5}.decodeInts(nil, &s)
+		_, err := part{kind: partInts1, numValues: 5, blocks: blk, from: from}.decodeInts(nil, &s)
 		if pre5 != errors.Is(err, ErrCorrupt) {
 			t.Errorf("pre5=%v: %v", pre5, err)
 		}
